@@ -159,11 +159,7 @@ def test_each_invalid_entry_is_named(tmp_path: Path, text: str, expected: str) -
 
 
 def test_all_problems_are_reported_together(tmp_path: Path) -> None:
-    text = (
-        "year = 2027\n"
-        '[[holidays]]\ndates = ["2026-12-31"]\n'
-        '[[makeup_workdays]]\ndates = ["2027-01-04"]\n'
-    )
+    text = 'year = 2027\n[[holidays]]\ndates = ["2026-12-31"]\n[[makeup_workdays]]\ndates = ["2027-01-04"]\n'
     problems = problems_of(write(tmp_path, text))
     assert len(problems) == 3, problems
     with pytest.raises(YearFileError, match="holidays\\[1\\]"):

@@ -162,9 +162,7 @@ def test_hour_limits_ignore_holidays() -> None:
     received = local(2025, 10, 1, 8, 0)
     deadline = compute_deadline(received, Limit(24, LimitUnit.HOURS), CAL)
     assert deadline == local(2025, 10, 2, 8, 0)
-    assert compute_deadline(received, Limit(30, LimitUnit.MINUTES), CAL) == local(
-        2025, 10, 1, 8, 30
-    )
+    assert compute_deadline(received, Limit(30, LimitUnit.MINUTES), CAL) == local(2025, 10, 1, 8, 30)
 
 
 def test_hour_limits_need_no_calendar_data() -> None:
@@ -279,17 +277,13 @@ def test_a_day_deadline_agrees_with_the_calendar_table(received: datetime, limit
     gap=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
     limit=st.one_of(day_limits, st.integers(1, 72).map(lambda h: Limit(h, LimitUnit.HOURS))),
 )
-def test_a_later_receipt_never_gets_an_earlier_deadline(
-    first: datetime, gap: timedelta, limit: Limit
-) -> None:
+def test_a_later_receipt_never_gets_an_earlier_deadline(first: datetime, gap: timedelta, limit: Limit) -> None:
     second = first + gap
     assert compute_deadline(first, limit, CAL) <= compute_deadline(second, limit, CAL)
 
 
 @given(
-    received=st.datetimes(
-        min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-    ),
+    received=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
     amount=st.integers(min_value=1, max_value=10_000),
     unit=st.sampled_from([LimitUnit.MINUTES, LimitUnit.HOURS]),
 )
@@ -317,9 +311,7 @@ def random_calendars(draw: st.DrawFn) -> WorkCalendar:
     offset=st.integers(min_value=0, max_value=364 * 24 * 60),
     limit=st.integers(min_value=1, max_value=30).map(days),
 )
-def test_any_calendar_gives_a_working_day_or_a_gap(
-    cal: WorkCalendar, offset: int, limit: Limit
-) -> None:
+def test_any_calendar_gives_a_working_day_or_a_gap(cal: WorkCalendar, offset: int, limit: Limit) -> None:
     received = local(2030, 1, 1) + timedelta(minutes=offset)
     try:
         deadline = compute_deadline(received, limit, cal)

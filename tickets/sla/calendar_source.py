@@ -163,9 +163,7 @@ def parse_year_file(path: str | Path) -> YearCalendar:
         elif suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8"))
         else:
-            raise YearFileError(
-                str(path), [f"unsupported file type {suffix!r}; use .toml or .json"]
-            )
+            raise YearFileError(str(path), [f"unsupported file type {suffix!r}; use .toml or .json"])
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise YearFileError(str(path), [f"cannot parse file: {exc}"]) from exc
     return parse_year_data(data, source=str(path))
@@ -228,10 +226,7 @@ def parse_year_data(data: object, *, source: str = "<data>") -> YearCalendar:
             if d in makeup:
                 problems.append(f"{label}: {d.isoformat()} is listed twice as a make-up day")
             elif d in holidays:
-                problems.append(
-                    f"{label}: {d.isoformat()} is both a make-up working day "
-                    f"and a holiday ({holidays[d]})"
-                )
+                problems.append(f"{label}: {d.isoformat()} is both a make-up working day and a holiday ({holidays[d]})")
             elif d.weekday() < 5:
                 problems.append(
                     f"{label}: {d.isoformat()} is a {d.strftime('%A')}; make-up working "
@@ -253,9 +248,7 @@ def _entries(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
     return value
 
 
-def _unknown_keys(
-    entry: dict[str, Any], allowed: set[str], label: str, problems: list[str]
-) -> None:
+def _unknown_keys(entry: dict[str, Any], allowed: set[str], label: str, problems: list[str]) -> None:
     for key in sorted(set(entry) - allowed):
         problems.append(f"{label}: unknown key {key!r}")
 

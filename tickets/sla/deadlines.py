@@ -70,7 +70,7 @@ def is_working(day_type: DayType) -> bool:
     return day_type in (DayType.WORKDAY, DayType.MAKEUP_WORKDAY)
 
 
-class CalendarGap(Exception):  # noqa: N818 - the name the domain uses
+class CalendarGap(Exception):
     """The calendar has no data for ``year``; ``missing_date`` is the first date asked for.
 
     Raised instead of guessing. The caller flags the ticket and alerts the admins, who
@@ -81,8 +81,7 @@ class CalendarGap(Exception):  # noqa: N818 - the name the domain uses
         self.year = year
         self.missing_date = missing_date
         super().__init__(
-            f"no working-day calendar data for year {year} "
-            f"(first missing date {missing_date.isoformat()})"
+            f"no working-day calendar data for year {year} (first missing date {missing_date.isoformat()})"
         )
 
 
@@ -200,9 +199,7 @@ def _local_date(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
 
 
-def _nth_working_day_after(
-    start: date, n: int, calendar: WorkCalendarLike, *, step: int = 1
-) -> date:
+def _nth_working_day_after(start: date, n: int, calendar: WorkCalendarLike, *, step: int = 1) -> date:
     """The n-th working day strictly after ``start`` (or before it with ``step=-1``)."""
     if n < 0:
         raise ValueError(f"number of working days must not be negative, got {n}")
@@ -216,9 +213,7 @@ def _nth_working_day_after(
     return day
 
 
-def _shift_working_days(
-    moment: datetime, n: int, calendar: WorkCalendarLike, tz: ZoneInfo, step: int
-) -> datetime:
+def _shift_working_days(moment: datetime, n: int, calendar: WorkCalendarLike, tz: ZoneInfo, step: int) -> datetime:
     _require_aware("moment", moment)
     local = moment.astimezone(tz)
     day = _nth_working_day_after(local.date(), n, calendar, step=step)
@@ -338,9 +333,7 @@ def reminder_at(
     return max(candidate, received_at).astimezone(UTC)
 
 
-def supervision_at(
-    deadline: datetime, calendar: WorkCalendarLike, tz: ZoneInfo = SHANGHAI
-) -> datetime:
+def supervision_at(deadline: datetime, calendar: WorkCalendarLike, tz: ZoneInfo = SHANGHAI) -> datetime:
     """督办: the start (00:00 local) of the first working day after the deadline's date."""
     next_day = add_working_days(deadline, 1, calendar, tz).astimezone(tz).date()
     return datetime.combine(next_day, time(0, 0), tzinfo=tz).astimezone(UTC)
@@ -356,9 +349,7 @@ def public_notice_at(
     return add_working_days(supervised_at, working_days, calendar, tz)
 
 
-def paused_deadline(
-    original_deadline: datetime, paused_at: datetime, resumed_at: datetime
-) -> datetime:
+def paused_deadline(original_deadline: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
     """The deadline after a pause (e.g. 等待群众补充材料, waiting for the citizen).
 
     The time remaining at the pause is preserved by shifting the deadline by the

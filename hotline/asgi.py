@@ -1,0 +1,20 @@
+"""ASGI entry point: HTTP (API, pages, admin) and WebSockets on one server."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402  (Django must be set up first)
+from django.conf import settings  # noqa: E402
+
+from channels_app.routing import websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+
+if settings.EMBEDDED_SCHEDULER:
+    from hotline.embedded_scheduler import scheduler_start
+
+    scheduler_start()

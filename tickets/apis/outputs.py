@@ -1,0 +1,229 @@
+"""Output serializers. Citizen data passes through `privacy.citizen_view` for the reader's role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from tickets.models import Assignment, Category, RoutingRule, Ticket, TicketEvent, Unit
+from tickets.privacy import citizen_view
+from tickets.states import AssignmentState, TicketState
+
+
+class UnitRef(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "kind"]
+
+
+class CategoryRef(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name"]
+
+
+class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "path",
+            "aliases",
+            "liaison_name",
+            "liaison_phone",
+            "is_active",
+        ]
+
+
+class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "parent", "path", "is_functional", "is_active"]
+
+
+class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    category = CategoryRef(read_only=True)
+    jurisdiction = UnitRef(read_only=True)
+    lead_unit = UnitRef(read_only=True)
+    assisting_units = UnitRef(many=True, read_only=True)
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "category", "jurisdiction", "lead_unit", "assisting_units", "is_active"]
+
+
+class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    state_label = serializers.SerializerMethodField()
+    category = CategoryRef(read_only=True)
+    jurisdiction = UnitRef(read_only=True)
+    lead_unit = UnitRef(read_only=True)
+    overdue = serializers.SerializerMethodField()
+    citizen_name = serializers.SerializerMethodField()
+    citizen_phone = serializers.SerializerMethodField()
+    phone_masked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "channel",
+            "kind",
+            "urgency",
+            "title",
+            "state",
+            "state_label",
+            "category",
+            "jurisdiction",
+            "lead_unit",
+            "due_at",
+            "overdue",
+            "is_problem",
+            "is_flagged",
+            "confidential",
+            "anonymous",
+            "citizen_name",
+            "citizen_phone",
+            "phone_masked",
+            "created_at",
+        ]
+
+    def _citizen(self, ticket: Ticket) -> dict[str, Any]:
+        cache = self.context.setdefault("_citizen", {})
+        if ticket.pk not in cache:
+            cache[ticket.pk] = citizen_view(ticket, self.context["request"].user)
+        return cache[ticket.pk]  # type: ignore[no-any-return]
+
+    def get_state_label(self, ticket: Ticket) -> str:
+        return str(TicketState(ticket.state).label)
+
+    def get_overdue(self, ticket: Ticket) -> bool:
+        return bool(ticket.due_at and ticket.closed_at is None and ticket.due_at < timezone.now())
+
+    def get_citizen_name(self, ticket: Ticket) -> str:
+        return str(self._citizen(ticket)["citizen_name"])
+
+    def get_citizen_phone(self, ticket: Ticket) -> str:
+        return str(self._citizen(ticket)["citizen_phone"])
+
+    def get_phone_masked(self, ticket: Ticket) -> bool:
+        return bool(self._citizen(ticket)["phone_masked"])
+
+
+class AssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    unit = UnitRef(read_only=True)
+    state_label = serializers.SerializerMethodField()
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "ticket",
+            "ticket_number",
+            "unit",
+            "role",
+            "parent",
+            "state",
+            "state_label",
+            "round",
+            "dispatched_at",
+            "sign_due_at",
+            "reply_due_at",
+            "signed_at",
+            "replied_at",
+            "ended_at",
+            "reply_text",
+            "return_reason",
+            "return_legal_basis",
+            "extension_until",
+            "extension_reason",
+            "sign_on_time",
+            "reply_on_time",
+            "calendar_gap_year",
+            "note",
+        ]
+
+    def get_state_label(self, assignment: Assignment) -> str:
+        return str(AssignmentState(assignment.state).label)
+
+
+PRIVATE_EVENT_KEYS = frozenset({"raw", "phone", "citizen_phone", "from", "caller"})
+
+
+class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = [
+            "id",
+            "action",
+            "actor_kind",
+            "actor",
+            "assignment",
+            "from_state",
+            "to_state",
+            "reason",
+            "data",
+            "created_at",
+        ]
+
+    def to_representation(self, event: TicketEvent) -> dict[str, Any]:
+        data = super().to_representation(event)
+        request = self.context.get("request")
+        if request is None or not request.user.is_centre:
+            # Raw inbound payloads and numbers stay with the centre (domain.md §7).
+            data["data"] = {k: v for k, v in (data["data"] or {}).items() if k not in PRIVATE_EVENT_KEYS}
+        return data  # type: ignore[no-any-return]
+
+    def get_actor(self, event: TicketEvent) -> str:
+        if event.actor_id:
+            return event.actor.get_username() if event.actor else ""
+        return str(event.data.get("actor_label", event.actor_kind))
+
+
+class TicketDetailOutput(TicketListOutput):
+    citizen_address = serializers.SerializerMethodField()
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    assignments = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
+
+    class Meta(TicketListOutput.Meta):
+        fields = [
+            *TicketListOutput.Meta.fields,
+            "text",
+            "citizen_address",
+            "classification",
+            "outcome",
+            "outcome_reason",
+            "merged_into",
+            "reopen_count",
+            "units_passed",
+            "closed_at",
+            "assignments",
+            "history",
+        ]
+
+    def get_citizen_address(self, ticket: Ticket) -> str:
+        return str(self._citizen(ticket)["citizen_address"])
+
+    def get_assignments(self, ticket: Ticket) -> list[dict[str, Any]]:
+        from tickets.selectors import ticket_assignments
+
+        return AssignmentOutput(ticket_assignments(ticket), many=True).data  # type: ignore[return-value]
+
+    def get_history(self, ticket: Ticket) -> list[dict[str, Any]]:
+        from tickets.selectors import ticket_history
+
+        return EventOutput(ticket_history(ticket), many=True, context=self.context).data  # type: ignore[return-value]

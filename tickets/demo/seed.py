@@ -1,0 +1,329 @@
+"""seed_demo: an idempotent demo city with users for every role and tickets in every state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.demo import city
+from tickets.models import (
+    Assignment,
+    Category,
+    Channel,
+    Kind,
+    Outcome,
+    Role,
+    RoutingRule,
+    Ticket,
+    Unit,
+    UnitKind,
+    Urgency,
+    User,
+)
+from tickets.services import intake, sla, workflow
+from tickets.services.actors import Actor
+from tickets.services.calendar import calendar_seed_from_package
+
+# (text, category code or None, district code or None, kind)
+DEMO_TICKETS = [
+    (
+        "东湖区新华街道幸福小区楼下烧烤店每晚营业到凌晨两点，油烟和噪音严重影响居民休息，希望尽快处理。",
+        "yyrm",
+        "donghu",
+        Kind.COMPLAINT,
+    ),
+    ("西山区丽湖街道某建筑工地夜间施工，混凝土泵车噪声很大，已持续一周，请求查处。", "zswr", "xishan", Kind.COMPLAINT),
+    (
+        "本人在高新区某科技公司工作，公司已拖欠三个月工资共两万余元，老板失联，请求帮助讨薪。",
+        "tqgz",
+        "gaoxin",
+        Kind.HELP,
+    ),
+    ("孩子今年满六周岁，户籍在南城区永安街道，想咨询小学划片入学需要准备哪些材料。", "rxxw", "nancheng", Kind.CONSULT),
+    (
+        "北塘区塘西街道3路公交车站台被拆除后一直没有恢复，老人等车很不方便，建议尽快恢复站台。",
+        "gjxl",
+        "beitang",
+        Kind.SUGGESTION,
+    ),
+    (
+        "在江滨区一家健身房办了年卡，现在门店关门，预付卡里还有三千元无法退还，请帮忙维权。",
+        "yfk",
+        "jiangbin",
+        Kind.COMPLAINT,
+    ),
+    ("东湖区湖滨街道某小区物业长期不打扫楼道，电梯经常故障，业主多次反映无人处理。", "wygl", "donghu", Kind.COMPLAINT),
+    ("西山区山前街道居民楼顶有人私自加盖彩钢房，存在安全隐患，请相关部门核查。", "wzjz", "xishan", Kind.REPORT),
+    ("想咨询灵活就业人员如何在本市缴纳职工养老保险，需要到哪里办理。", "sbyb", None, Kind.CONSULT),
+    (
+        "南城区和平街道一家餐馆后厨卫生很差，吃完饭后家人腹泻，怀疑食品不安全，要求检查。",
+        "spaq",
+        "nancheng",
+        Kind.REPORT,
+    ),
+    ("高新区科创街道路口长期有车辆占用人行道违停，行人只能走机动车道，很危险。", "wztc", "gaoxin", Kind.COMPLAINT),
+    ("江滨区滨江街道自来水发黄有异味，已经三天了，影响全楼居民用水。", "sdq", "jiangbin", Kind.HELP),
+    ("市第一人民医院挂号排队时间太长，希望增加自助机和网上预约号源。", "ylfw", None, Kind.SUGGESTION),
+    ("北塘区兴隆街道河道有工厂偷排污水，河水发黑发臭，请环保部门查处。", "swr", "beitang", Kind.REPORT),
+    ("咨询一下儿童接种水痘疫苗需要提前预约吗，在哪个社区卫生服务中心可以打。", "ymjz", "donghu", Kind.CONSULT),
+    ("东关街道城管执法人员态度很好，帮我们解决了小区门口占道经营问题，特此表扬。", None, "donghu", Kind.PRAISE),
+    ("家门口的路灯坏了一个多月，晚上出行很不安全。", None, None, Kind.HELP),
+    ("网约车司机绕路多收费，投诉平台不处理，请求交通部门介入。", "czc", None, Kind.COMPLAINT),
+]
+
+PhaseFn = Callable[[Ticket], None]
+
+
+def _user(username: str, role: str, unit: Unit | None = None, *, superuser: bool = False) -> tuple[User, bool]:
+    user, created = User.objects.get_or_create(username=username, defaults={"role": role, "unit": unit})
+    if created:
+        user.is_staff = superuser or role in (Role.ADMIN,)
+        user.is_superuser = superuser
+        user.set_password(city.ADMIN_PASSWORD if superuser else city.PASSWORD)
+        user.save()
+    return user, created
+
+
+def seed_units() -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+
+    def upsert(code: str, name: str, kind: str, parent: Unit | None = None, aliases: list[str] | None = None) -> Unit:
+        unit, _ = Unit.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "parent": parent,
+                "aliases": aliases or [],
+                "liaison_name": f"{name}联络员",
+                "liaison_phone": "+8613800138000",
+            },
+        )
+        units[code] = unit
+        return unit
+
+    upsert(*city.CENTRE, UnitKind.CENTRE)
+    for code, name in city.DEPARTMENTS:
+        upsert(code, name, UnitKind.DEPARTMENT)
+    for code, name in city.UTILITIES:
+        upsert(code, name, UnitKind.UTILITY)
+    for d_code, d_name, aliases, streets in city.DISTRICTS:
+        district = upsert(d_code, d_name, UnitKind.DISTRICT, aliases=aliases)
+        for s_code, s_name, communities in streets:
+            street = upsert(f"{d_code}-{s_code}", s_name, UnitKind.STREET, district, [s_name.removesuffix("街道")])
+            for i, c_name in enumerate(communities, 1):
+                upsert(f"{d_code}-{s_code}-c{i}", c_name, UnitKind.COMMUNITY, street)
+    return units
+
+
+def seed_categories() -> dict[str, Category]:
+    cats: dict[str, Category] = {}
+    for code, name, functional, parent in city.CATEGORIES:
+        cat, _ = Category.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "is_functional": functional, "parent": cats.get(parent or "")},
+        )
+        cats[code] = cat
+    return cats
+
+
+def seed_routing(units: dict[str, Unit], cats: dict[str, Category]) -> None:
+    def rule(cat: str, where: Unit | None, lead: Unit, assists: list[str]) -> None:
+        obj, _ = RoutingRule.objects.update_or_create(
+            category=cats[cat], jurisdiction=where, defaults={"lead_unit": lead}
+        )
+        obj.assisting_units.set([units[a] for a in assists])
+
+    for cat, (lead, assists) in city.CITY_RULES.items():
+        rule(cat, None, units[lead], assists)
+    for d_code, *_ in city.DISTRICTS:
+        for cat, assists in city.DISTRICT_RULES.items():
+            rule(cat, units[d_code], units[d_code], assists)
+
+
+def seed_users(units: dict[str, Unit]) -> list[tuple[str, str, str, bool]]:
+    rows = []
+    specs: list[tuple[str, str, Unit | None, bool]] = [
+        ("admin", Role.ADMIN, None, True),
+        ("operator1", Role.OPERATOR, None, False),
+        ("operator2", Role.OPERATOR, None, False),
+        ("dispatcher1", Role.DISPATCHER, None, False),
+        ("supervisor1", Role.SUPERVISOR, None, False),
+    ]
+    for code, _ in [*city.DEPARTMENTS, *city.UTILITIES]:
+        specs.append((f"{code}_staff", Role.UNIT_STAFF, units[code], False))
+    for d_code, _, _, streets in city.DISTRICTS:
+        specs.append((f"{d_code}_staff", Role.UNIT_STAFF, units[d_code], False))
+        for s_code, *_ in streets:
+            specs.append((f"{d_code}_{s_code}_staff", Role.UNIT_STAFF, units[f"{d_code}-{s_code}"], False))
+    for username, role, unit, superuser in specs:
+        _, created = _user(username, role, unit, superuser=superuser)
+        password = city.ADMIN_PASSWORD if superuser else city.PASSWORD
+        rows.append((username, Role(role).label + (f"（{unit.name}）" if unit else ""), password, created))
+    return rows
+
+
+def _staff_of(unit: Unit) -> Actor:
+    return Actor.of(User.objects.filter(unit=unit, role=Role.UNIT_STAFF).first())  # type: ignore[arg-type]
+
+
+def _lead(ticket: Ticket) -> Assignment:
+    return ticket.assignments.filter(role="lead", parent__isnull=True).order_by("-round", "-id").first()  # type: ignore[return-value]
+
+
+def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
+    """Tickets pushed through the real services into every state; skipped when already seeded."""
+    if Ticket.objects.filter(external_ref__startswith="demo-").exists():
+        return 0
+    operator = Actor.of(User.objects.get(username="operator1"))
+    dispatcher = Actor.of(User.objects.get(username="dispatcher1"))
+    supervisor = Actor.of(User.objects.get(username="supervisor1"))
+    districts = {code: units[code] for code, *_ in city.DISTRICTS}
+
+    def sign(t: Ticket) -> None:
+        workflow.assignment_sign(assignment=_lead(t), actor=_staff_of(_lead(t).unit))
+
+    def reply(t: Ticket) -> None:
+        sign(t)
+        workflow.assignment_reply(
+            assignment=_lead(t),
+            actor=_staff_of(_lead(t).unit),
+            text="经现场核查，已责令整改，问题已解决，并已电话告知来电人。",
+        )
+
+    def rating(t: Ticket) -> None:
+        reply(t)
+        workflow.ticket_review_reply(ticket=t, actor=dispatcher, accept=True, reason="办复内容完整")
+
+    def closed(t: Ticket) -> None:
+        rating(t)
+        workflow.ticket_close(ticket=t, actor=operator, reason="回访满意")
+
+    def reopened(t: Ticket) -> None:
+        rating(t)
+        workflow.ticket_reopen(ticket=t, actor=supervisor, reason="市民反映问题仍未解决")
+
+    def return_requested(t: Ticket) -> None:
+        workflow.assignment_request_return(
+            assignment=_lead(t),
+            actor=_staff_of(_lead(t).unit),
+            reason="该事项不属于本单位职责",
+            legal_basis="《演示市职责分工规定》第三条",
+        )
+
+    def extension_requested(t: Ticket) -> None:
+        sign(t)
+        lead = _lead(t)
+        workflow.assignment_request_extension(
+            assignment=lead,
+            actor=_staff_of(lead.unit),
+            until=lead.reply_due_at + timedelta(days=5),
+            reason="需协调多个部门联合执法",
+        )
+
+    phases: list[tuple[str, PhaseFn | None]] = [
+        ("pending_sign", None),
+        ("pending_sign", None),
+        ("signed", sign),
+        ("signed", sign),
+        ("replied", reply),
+        ("replied", reply),
+        ("rating", rating),
+        ("rating", rating),
+        ("closed", closed),
+        ("closed", closed),
+        ("closed", closed),
+        ("reopened", reopened),
+        ("return_requested", return_requested),
+        ("extension_requested", extension_requested),
+    ]
+    made = 0
+    for i, (text, cat, district, kind) in enumerate(DEMO_TICKETS * 2):
+        _phase_name, phase = phases[i % len(phases)]
+        ticket = intake.ticket_create(
+            actor=operator,
+            channel=[Channel.PHONE, Channel.SMS, Channel.WEB, Channel.APP][i % 4],
+            text=text,
+            kind=kind,
+            urgency=Urgency.URGENT if i % 9 == 0 else Urgency.NORMAL,
+            citizen_name=f"市民{i + 1:02d}",
+            citizen_phone=f"+86139{i:04d}{(i * 7919) % 10000:04d}",
+            citizen_address="演示市" + (districts[district].name if district else ""),
+            confidential=i % 11 == 5,
+            jurisdiction=districts.get(district or ""),
+            category=cats.get(cat or ""),
+            external_ref=f"demo-{i + 1:03d}",
+        )
+        made += 1
+        if ticket.state == "in_progress" and phase is not None:
+            phase(ticket)
+    # Intake outcomes that end without dispatch, drafts, merges.
+    extra = [
+        ("楼下垃圾桶满了没人清运，请问归哪个部门管？", Outcome.DIRECT_ANSWER),
+        ("有人在小区门口打架，已经有人受伤了！", Outcome.EMERGENCY_110),
+        ("我对法院的判决结果不服，想反映情况。", Outcome.LAWFUL_CHANNEL),
+    ]
+    for j, (text, outcome) in enumerate(extra):
+        t = intake.ticket_create(
+            actor=operator,
+            channel=Channel.PHONE,
+            text=text,
+            kind=Kind.CONSULT,
+            external_ref=f"demo-x{j}",
+            auto_route=False,
+        )
+        if outcome == Outcome.DIRECT_ANSWER:
+            workflow.ticket_answer_directly(
+                ticket=t, actor=operator, answer="生活垃圾清运由所在街道环卫所负责，已告知联系电话。"
+            )
+        else:
+            workflow.ticket_mark_out_of_scope(ticket=t, actor=operator, outcome=outcome, reason="已按规定告知并转接")
+        made += 1
+    for j in range(2):
+        intake.ticket_create(
+            actor=Actor.system("twilio"),
+            channel=Channel.PHONE,
+            text="（电话录音）来电反映小区停水，未说明具体地址。",
+            citizen_phone=f"+8613700{j:06d}",
+            draft=True,
+            external_ref=f"demo-d{j}",
+        )
+        made += 1
+    master = Ticket.objects.get(external_ref="demo-001")
+    dup = intake.ticket_create(
+        actor=operator,
+        channel=Channel.SMS,
+        text=DEMO_TICKETS[0][0],
+        kind=Kind.COMPLAINT,
+        citizen_phone="+8613912345678",
+        external_ref="demo-m1",
+        auto_route=False,
+    )
+    workflow.ticket_merge(ticket=dup, master=master, actor=dispatcher, reason="同一烧烤店油烟噪声问题重复来电")
+    made += 1
+    # Show the supervisor board something late: move a few open deadlines into the past.
+    past = timezone.now() - timedelta(hours=6)
+    late = list(
+        Assignment.objects.filter(
+            ticket__external_ref__in=["demo-001", "demo-003", "demo-015"], ended_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    Assignment.objects.filter(pk__in=late).update(reply_due_at=past, sign_due_at=past - timedelta(hours=1))
+    for assignment in Assignment.objects.filter(pk__in=late, parent__isnull=True, role="lead"):
+        Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=past)
+    return made
+
+
+@transaction.atomic
+def demo_seed() -> dict[str, object]:
+    calendar_seed_from_package()
+    sla.profile_ensure_default()
+    units = seed_units()
+    cats = seed_categories()
+    seed_routing(units, cats)
+    users = seed_users(units)
+    made = seed_tickets(units, cats)
+    return {"units": len(units), "categories": len(cats), "users": users, "tickets_created": made}

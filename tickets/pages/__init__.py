@@ -1,0 +1,1 @@
+"""Server-rendered pages (simplified Chinese)."""

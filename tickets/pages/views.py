@@ -1,0 +1,16 @@
+"""Page views: thin adapters over selectors and services."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tickets.models import Ticket
+from tickets.states import TicketState
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    counts = {}
+    if request.user.is_authenticated and getattr(request.user, "is_centre", False):
+        counts = {str(TicketState(s).label): Ticket.objects.filter(state=s).count() for s in TicketState.values}
+    return render(request, "tickets/home.html", {"counts": counts})

@@ -1,0 +1,114 @@
+"""Reads for APIs, pages and metrics. Visibility is applied here, where querysets are built."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from tickets.errors import NotFound
+from tickets.models import Assignment, Ticket, TicketEvent, Unit, User
+from tickets.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES, TicketState
+
+
+def _unit_scope(user: User) -> Q:
+    """A unit's staff reach tickets assigned to their unit or any of its descendants."""
+    unit: Unit | None = user.unit
+    if unit is None:
+        return Q(pk__in=[])
+    return Q(Exists(Assignment.objects.filter(ticket=OuterRef("pk"), unit_path__startswith=unit.path)))
+
+
+def ticket_queryset_for(user: User) -> QuerySet[Ticket]:
+    """Every ticket query starts here: centre roles see all, unit staff only their own."""
+    qs = Ticket.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_centre:
+        return qs
+    if user.is_unit_staff:
+        return qs.filter(_unit_scope(user))
+    return qs.none()
+
+
+def ticket_list(user: User) -> QuerySet[Ticket]:
+    return ticket_queryset_for(user).select_related("category", "jurisdiction", "lead_unit")
+
+
+def ticket_get(user: User, ticket_id: int) -> Ticket:
+    """A ticket the user may see, or 404 — also for an id that exists but is another unit's."""
+    ticket = ticket_list(user).filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound("工单不存在或无权查看")
+    return ticket
+
+
+def ticket_history(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor", "assignment__unit").order_by("id")
+
+
+def ticket_assignments(ticket: Ticket) -> QuerySet[Assignment]:
+    return ticket.assignments.select_related("unit").order_by("id")
+
+
+def assignment_queryset_for(user: User) -> QuerySet[Assignment]:
+    qs = Assignment.objects.select_related("ticket", "unit")
+    if user.is_centre:
+        return qs
+    if user.is_unit_staff and user.unit is not None:
+        return qs.filter(unit_path__startswith=user.unit.path)
+    return qs.none()
+
+
+def assignment_get(user: User, assignment_id: int) -> Assignment:
+    found = assignment_queryset_for(user).filter(pk=assignment_id).first()
+    if found is None:
+        raise NotFound("派单记录不存在或无权查看")
+    return found
+
+
+def assignment_inbox(user: User, *, state: str | None = None) -> QuerySet[Assignment]:
+    """A unit's inbox: its own open assignments, the nearest deadline first."""
+    qs = assignment_queryset_for(user)
+    if user.is_unit_staff and user.unit is not None:
+        qs = qs.filter(unit=user.unit)
+    qs = qs.filter(state=state) if state else qs.filter(state__in=OPEN_ASSIGNMENT_STATES)
+    return qs.order_by("reply_due_at", "id")
+
+
+def dispatch_queue(user: User) -> QuerySet[Ticket]:
+    """待派单: tickets waiting for a human dispatcher, oldest first."""
+    return ticket_list(user).filter(state__in=[TicketState.DISPATCHING, TicketState.REGISTERED]).order_by("id")
+
+
+def draft_queue(user: User) -> QuerySet[Ticket]:
+    return ticket_list(user).filter(state=TicketState.DRAFT).order_by("id")
+
+
+def caller_history(user: User, phone: str, *, limit: int = 20) -> list[Ticket]:
+    """Earlier tickets from a number, open ones first, newest first within each."""
+    if not phone:
+        return []
+    qs = list(ticket_list(user).filter(citizen_phone=phone).order_by("-id")[:limit])
+    return sorted(qs, key=lambda t: (t.state not in OPEN_TICKET_STATES, -t.pk))
+
+
+def overdue_filter(now: timezone.datetime | None = None) -> Q:
+    return Q(due_at__lt=now or timezone.now(), closed_at__isnull=True)
+
+
+def classifier_training_rows() -> Iterator[tuple[str, str]]:
+    """Closed tickets whose category a human confirmed or corrected: training data."""
+    qs = (
+        Ticket.objects.filter(state=TicketState.CLOSED, category__isnull=False)
+        .select_related("category__parent")
+        .only("text", "category__name", "category__parent__name")
+        .order_by("id")
+    )
+    for ticket in qs.iterator(chunk_size=2000):
+        category = ticket.category
+        if category is None:
+            continue
+        top = category.lineage()[-1]
+        yield ticket.text, top.name

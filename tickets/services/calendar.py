@@ -1,0 +1,57 @@
+"""The working-day calendar table: seeded from `chinesecalendar`, extended by yearly imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.db import transaction
+
+from tickets.models import CalendarDay, CalendarYear
+from tickets.sla.calendar_source import days_from_chinesecalendar, known_years, parse_year_file
+from tickets.sla.deadlines import DayType
+
+
+def _year_days(year: int, exceptions: dict[date, DayType], names: dict[date, str] | None = None) -> list[CalendarDay]:
+    day, end, rows = date(year, 1, 1), date(year, 12, 31), []
+    while day <= end:
+        kind = exceptions.get(day) or (DayType.WEEKEND if day.weekday() >= 5 else DayType.WORKDAY)
+        rows.append(CalendarDay(date=day, day_type=str(kind), name=(names or {}).get(day, "")))
+        day += timedelta(days=1)
+    return rows
+
+
+@transaction.atomic
+def calendar_store_year(
+    *, year: int, days: dict[date, DayType], source: str, names: dict[date, str] | None = None
+) -> int:
+    """Replace one year's rows (each date's type) and mark the year known."""
+    CalendarDay.objects.filter(date__year=year).delete()
+    CalendarDay.objects.bulk_create(_year_days(year, days, names), batch_size=400)
+    CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
+    from tickets.services import sla
+
+    sla.calendar_invalidate()
+    return year
+
+
+def calendar_seed_from_package(*, years: Iterable[int] | None = None, only_missing: bool = True) -> list[int]:
+    """Seed every year `chinesecalendar` knows (or the given ones); returns the years written."""
+    have = set(CalendarYear.objects.values_list("year", flat=True)) if only_missing else set()
+    written = []
+    for year in sorted(years or known_years()):
+        if year in have:
+            continue
+        calendar_store_year(year=year, days=days_from_chinesecalendar(year), source="chinesecalendar")
+        written.append(year)
+    return written
+
+
+def calendar_import_file(*, path: str | Path) -> int:
+    """Import one year from a State Council notice file (see tickets/sla/data/*.example.toml)."""
+    parsed = parse_year_file(path)
+    names = {d: n for d, n in parsed.holidays.items()}
+    return calendar_store_year(
+        year=parsed.year, days=parsed.day_types(), source=f"import:{Path(path).name}", names=names
+    )

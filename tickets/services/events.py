@@ -1,0 +1,46 @@
+"""The one place that records history and announces it after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from tickets.models import Assignment, Ticket, TicketEvent
+from tickets.services.actors import Actor
+
+
+def event_record(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    action: str,
+    assignment: Assignment | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """Append a TicketEvent and push it live once the transaction commits.
+
+    on_commit keeps a rolled-back change from ever being announced; robust=True keeps a
+    broken live layer (Redis down) from failing a write that has already committed.
+    """
+    payload = dict(data or {})
+    if actor.label and not actor.is_user:
+        payload.setdefault("actor_label", actor.label)
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        assignment=assignment,
+        actor_kind=actor.kind,
+        actor=actor.user,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=payload,
+    )
+    from channels_app.broadcast import event_announce
+
+    transaction.on_commit(lambda: event_announce(event.pk), robust=True)
+    return event

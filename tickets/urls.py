@@ -1,0 +1,56 @@
+"""API routes of the ticket store (mounted under /api/)."""
+
+from django.urls import path
+
+from tickets.apis import assignments as a
+from tickets.apis import catalogue as c
+from tickets.apis import tickets as t
+
+urlpatterns = [
+    path("me/", c.MeApi.as_view(), name="me"),
+    path("tickets/", t.TicketListCreateApi.as_view(), name="ticket-list"),
+    path("tickets/<int:ticket_id>/", t.TicketDetailApi.as_view(), name="ticket-detail"),
+    path("tickets/<int:ticket_id>/history/", t.TicketHistoryApi.as_view(), name="ticket-history"),
+    path("tickets/<int:ticket_id>/reveal-phone/", t.TicketRevealPhoneApi.as_view(), name="ticket-reveal-phone"),
+    path("tickets/<int:ticket_id>/dispatch/", t.TicketDispatchApi.as_view(), name="ticket-dispatch"),
+    path("tickets/<int:ticket_id>/review/", t.TicketReviewApi.as_view(), name="ticket-review"),
+    path("tickets/<int:ticket_id>/close/", t.TicketCloseApi.as_view(), name="ticket-close"),
+    path("tickets/<int:ticket_id>/reopen/", t.TicketReopenApi.as_view(), name="ticket-reopen"),
+    path("tickets/<int:ticket_id>/merge/", t.TicketMergeApi.as_view(), name="ticket-merge"),
+    path("tickets/<int:ticket_id>/unmerge/", t.TicketUnmergeApi.as_view(), name="ticket-unmerge"),
+    path(
+        "tickets/<int:ticket_id>/answer-directly/", t.TicketAnswerDirectlyApi.as_view(), name="ticket-answer-directly"
+    ),
+    path("tickets/<int:ticket_id>/out-of-scope/", t.TicketOutOfScopeApi.as_view(), name="ticket-out-of-scope"),
+    path("tickets/<int:ticket_id>/complete/", t.TicketCompleteApi.as_view(), name="ticket-complete"),
+    path("dispatch-queue/", t.DispatchQueueApi.as_view(), name="dispatch-queue"),
+    path("assignments/", a.AssignmentListApi.as_view(), name="assignment-list"),
+    path("assignments/<int:assignment_id>/sign/", a.AssignmentSignApi.as_view(), name="assignment-sign"),
+    path("assignments/<int:assignment_id>/reply/", a.AssignmentReplyApi.as_view(), name="assignment-reply"),
+    path(
+        "assignments/<int:assignment_id>/redispatch/", a.AssignmentRedispatchApi.as_view(), name="assignment-redispatch"
+    ),
+    path(
+        "assignments/<int:assignment_id>/request-return/",
+        a.AssignmentRequestReturnApi.as_view(),
+        name="assignment-request-return",
+    ),
+    path(
+        "assignments/<int:assignment_id>/decide-return/",
+        a.AssignmentDecideReturnApi.as_view(),
+        name="assignment-decide-return",
+    ),
+    path(
+        "assignments/<int:assignment_id>/request-extension/",
+        a.AssignmentRequestExtensionApi.as_view(),
+        name="assignment-request-extension",
+    ),
+    path(
+        "assignments/<int:assignment_id>/decide-extension/",
+        a.AssignmentDecideExtensionApi.as_view(),
+        name="assignment-decide-extension",
+    ),
+    path("units/", c.UnitListApi.as_view(), name="unit-list"),
+    path("categories/", c.CategoryListApi.as_view(), name="category-list"),
+    path("routing-rules/", c.RoutingRuleListApi.as_view(), name="routing-rule-list"),
+]
