@@ -12,8 +12,19 @@ from tickets.services import sla
 
 
 @pytest.fixture(autouse=True)
-def _allowed_hosts(settings: object) -> None:
+def _test_settings(settings: object) -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # type: ignore[attr-defined]
+    # Forty demo users per test: the production hasher's 1M PBKDF2 rounds would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
+    """Seed the working-day calendar once per session; test transactions roll back on top of it."""
+    from tickets.services.calendar import calendar_seed_from_package
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        calendar_seed_from_package()
 
 
 @pytest.fixture
