@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served locally: no CDN on a closed network
     "channels",
     "tickets",
     "classifier",
@@ -162,6 +163,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStateEnum": "tickets.states.TicketState",
+        "AssignmentStateEnum": "tickets.states.AssignmentState",
+        "TicketKindEnum": "tickets.models.tickets.Kind",
+        "UnitKindEnum": "tickets.models.org.UnitKind",
+    },
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Channels ---------------------------------------------------------------------------
