@@ -237,3 +237,22 @@ LOGGING = {
         "classifier.alerts": {"level": "WARNING"},
     },
 }
+
+# --- Live workspaces (channels_app) -----------------------------------------------------
+# Redis layer with a short connect timeout: when Redis is down a write must not hang in its
+# on_commit push; the event stays in the live outbox and the flush task sends it later.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "capacity": int(os.environ.get("LIVE_CHANNEL_CAPACITY", "200")),
+                "expiry": 30,
+            },
+        }
+    }
+CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
+    "task": "channels_app.tasks.live_outbox_flush",
+    "schedule": timedelta(seconds=15),
+}
