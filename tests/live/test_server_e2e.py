@@ -22,6 +22,7 @@ from urllib.parse import urlparse, urlunparse
 import pytest
 import requests
 import websockets
+import websockets.protocol
 from django.db import connection
 
 from tickets.models import Unit
@@ -29,6 +30,7 @@ from tickets.models import Unit
 REPO = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
+IDLE_SECONDS = 7
 
 pytestmark = [
     pytest.mark.slow,
@@ -147,6 +149,10 @@ def test_who_hears_what_and_a_dropped_socket_catches_up(server: str, token: Call
         supervisor = await _feed(server, keys["supervisor1"])
         unit = await _feed(server, keys["donghu_xinhua_staff"])
         other = await _feed(server, keys["rsj_staff"])
+        # Quiet sockets must stay open past the Redis client's read timeout (redis-py 8
+        # defaults socket_timeout to 5 s, which would kill channels-redis's blocking pop).
+        await asyncio.sleep(IDLE_SECONDS)
+        assert unit.ws.state is websockets.protocol.State.OPEN and not unit.task.done()
 
         ticket = await http(
             keys["operator1"],
