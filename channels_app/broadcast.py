@@ -52,15 +52,24 @@ def groups_for_envelope(envelope: p.Envelope) -> list[str]:
     return groups
 
 
-def _send(envelope: p.Envelope) -> None:
-    """Hand the envelope to every group of its readers; raises if the layer is unreachable."""
+async def _send_async(envelopes: Sequence[p.Envelope]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": MESSAGE_TYPE, "envelope": envelope}
-    send = async_to_sync(layer.group_send)
-    for group in groups_for_envelope(envelope):
-        send(group, message)
+    for envelope in envelopes:
+        message = {"type": MESSAGE_TYPE, "envelope": envelope}
+        for group in groups_for_envelope(envelope):
+            await layer.group_send(group, message)
+
+
+def _send(envelopes: Sequence[p.Envelope]) -> None:
+    """Hand envelopes to every group of their readers; raises if the layer is unreachable.
+
+    One async_to_sync call for all of them: from a sync thread each call runs a fresh event
+    loop, and channels-redis opens a connection per loop.
+    """
+    if envelopes:
+        async_to_sync(_send_async)(envelopes)
 
 
 # --- ticket events ------------------------------------------------------------------------
@@ -86,8 +95,7 @@ def _deliver(event_ids: Sequence[int]) -> tuple[list[int], Exception | None]:
         event = by_id.get(event_id)
         envelopes = envelopes_build([event]) if event is not None else []
         try:
-            for envelope in envelopes:
-                _send(envelope)
+            _send(envelopes)
         except Exception as exc:  # Redis down, timeout: keep the row, the write already stands
             return done, exc
         done.append(event_id)
@@ -172,7 +180,7 @@ def broadcast_call_incoming(call_sid: str, phone: str, history: Sequence[Ticket 
         history=[_caller_ticket(t) for t in history],
     )
     try:
-        _send(p.Envelope(payload=payload, unit_paths=[]))
+        _send([p.Envelope(payload=payload, unit_paths=[])])
     except Exception as exc:
         log.warning("call.incoming for %s not pushed: %s", call_sid, exc)
         return False

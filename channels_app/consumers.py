@@ -10,14 +10,16 @@ Server → client: {"type": "hello", "cursor": <latest>, ...} once, then typed p
 
 from __future__ import annotations
 
-from collections import deque
+import json
+from collections import OrderedDict, deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from channels_app.groups import ticket_group
-from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reader_for
+from channels_app.payloads import UNIT, Envelope
+from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
 from tickets.errors import NotFound
 from tickets.models import TicketEvent, User
 
@@ -134,9 +136,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def live_event(self, message: dict[str, Any]) -> None:
         """From the channel layer (broadcast.MESSAGE_TYPE): filter for this reader, then send."""
         envelope = message["envelope"]
-        ticket = envelope["payload"].get("ticket")
+        payload = envelope["payload"]
+        ticket = payload.get("ticket")
         watching = ticket is not None and ticket["id"] in self.watched
-        payload = payload_for_reader(envelope, self.reader, watching=watching)
-        if payload is None or self._seen(payload.get("cursor")):
-            return
-        await self.send_json(payload)
+        text = _rendered(envelope, self.reader, watching)
+        if text is not None and not self._seen(payload.get("cursor")):
+            await self.send(text_data=text)
+
+
+# One event reaches hundreds of sockets in a process, and every reader of the same kind gets
+# the same bytes: filter and serialise once per (event, kind of reader), not once per socket.
+_RENDERED: OrderedDict[tuple[Any, ...], str | None] = OrderedDict()
+_RENDERED_MAX = 256
+
+
+def _rendered(envelope: Envelope, reader: Reader, watching: bool) -> str | None:
+    payload = envelope["payload"]
+    identity = payload["cursor"] if payload["cursor"] is not None else ("call", payload.get("call_sid"), payload["at"])
+    reaches = reader.audience != UNIT or reaches_unit(reader, envelope["unit_paths"])
+    key = (identity, reader.audience, reader.user.is_centre, watching, reaches)
+    if key in _RENDERED:
+        return _RENDERED[key]
+    found = payload_for_reader(envelope, reader, watching=watching)
+    text = json.dumps(found, ensure_ascii=False) if found is not None else None
+    _RENDERED[key] = text
+    if len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.popitem(last=False)
+    return text

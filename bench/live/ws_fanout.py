@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -107,22 +108,24 @@ class Receipts:
 
 
 async def client(url: str, key: str, receipts: Receipts, ready: asyncio.Event, stop: asyncio.Event) -> None:
-    import json
-
     async with websockets.connect(
         url, additional_headers={"Authorization": f"Token {key}"}, open_timeout=60, max_queue=None
     ) as ws:
         await ws.recv()  # hello
         ready.set()
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
-            t = time.time()  # stamp before parsing: the client's own JSON work is not the server's latency
-            msg = json.loads(raw)
-            if msg.get("type") == "ticket.dispatched":
-                receipts.add(msg["cursor"], t)
+        reader = asyncio.ensure_future(_read(ws, receipts))
+        await stop.wait()
+        reader.cancel()
+
+
+async def _read(ws: Any, receipts: Receipts) -> None:
+    import json
+
+    async for raw in ws:
+        t = time.time()  # stamp before parsing: the client's own JSON work is not the server's latency
+        msg = json.loads(raw)
+        if msg.get("type") == "ticket.dispatched":
+            receipts.add(msg["cursor"], t)
 
 
 async def open_clients(url: str, keys: list[str], n: int, receipts: Receipts, stop: asyncio.Event) -> list[Any]:
@@ -180,10 +183,14 @@ async def main_async(args: argparse.Namespace) -> None:
     keys, tickets = await asyncio.to_thread(prepare, args.events + args.baseline_events)
     port = free_port()
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "ERROR"}
-    cmd = [sys.executable, "-m", "uvicorn", "hotline.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(
-        [*cmd, "--no-access-log", "--log-level", "warning"], cwd=REPO, env=env, stdout=subprocess.DEVNULL
-    )
+    # -X faulthandler: if shutdown hangs, SIGABRT dumps the stacks into the server log.
+    # --timeout-graceful-shutdown: a consumer stuck in channels-redis's cancelled receive
+    # must not keep the server alive (bench/live/README.md).
+    cmd = [sys.executable, "-X", "faulthandler", "-m", "uvicorn", "hotline.asgi:application"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    cmd += ["--timeout-graceful-shutdown", "5"]
+    server_log = Path(args.server_log).open("wb")  # noqa: SIM115  (closed in the finally below)
+    server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=server_log)
     url = f"ws://127.0.0.1:{port}/ws/live/"
     try:
         for _ in range(300):
@@ -208,7 +215,13 @@ async def main_async(args: argparse.Namespace) -> None:
         full = await measure(url, keys, args.clients, tickets[args.baseline_events :], args.interval)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            print(f"server did not stop within 10 s; see {args.server_log}")
+            server.send_signal(signal.SIGABRT)  # faulthandler dumps every thread's stack
+            server.wait(timeout=10)
+        server_log.close()
 
     print(f"live fan-out, uvicorn + channels-redis, {os.cpu_count()} cores (shared)")
     print(
@@ -217,7 +230,8 @@ async def main_async(args: argparse.Namespace) -> None:
     )
     print(
         f"  fan-out  {args.clients:>5} clients × {args.events} events: "
-        f"p50 {statistics.median(full):6.1f} ms  p99 {pct(full, 0.99):6.1f} ms  max {max(full):6.1f} ms  (n={len(full)})"
+        f"p50 {statistics.median(full):6.1f} ms  p99 {pct(full, 0.99):6.1f} ms  "
+        f"max {max(full):6.1f} ms  (n={len(full)})"
     )
     print(f"  p99 ratio fan-out / baseline: {pct(full, 0.99) / pct(base, 0.99):.1f}×   goal p99 ≤ 250 ms")
     print(f"  connect {args.clients} clients: {connect_s:.1f} s")
@@ -235,6 +249,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between events")
     parser.add_argument("--baseline-clients", type=int, default=5)
     parser.add_argument("--baseline-events", type=int, default=10)
+    parser.add_argument("--server-log", default="/tmp/live_bench_server.log")
     parser.add_argument("--budget", type=float, default=240, help="hard stop, seconds")
     args = parser.parse_args()
     limit = raise_fd_limit(args.clients * 2 + 256)

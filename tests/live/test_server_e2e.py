@@ -65,7 +65,10 @@ def server(city: object, tmp_path: Path) -> Iterator[str]:
     }
     log = (tmp_path / "uvicorn.log").open("w+b")  # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hotline.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *[sys.executable, "-m", "uvicorn", "hotline.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+            *["--timeout-graceful-shutdown", "5"],
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
