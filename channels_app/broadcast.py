@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -48,7 +48,7 @@ def groups_for_envelope(envelope: p.Envelope) -> list[str]:
         return groups
     if p.UNIT in audience:
         groups += [unit_group(code) for code in unit_codes_on_paths(envelope["unit_paths"])]
-    groups.append(ticket_group(payload["ticket"]["id"]))  # type: ignore[typeddict-item]
+    groups.append(ticket_group(cast(p.TicketEventPayload, payload)["ticket"]["id"]))
     return groups
 
 
@@ -159,7 +159,7 @@ def _caller_ticket(item: Ticket | Mapping[str, Any]) -> p.CallerTicket:
         number=str(item.get("number", "")),
         title=str(item.get("title", "")),
         state=str(item.get("state", "")),
-        created_at=created_at.isoformat() if hasattr(created_at, "isoformat") else created_at,
+        created_at=created_at.isoformat() if isinstance(created_at, datetime) else created_at,
     )
 
 
@@ -172,7 +172,7 @@ def broadcast_call_incoming(call_sid: str, phone: str, history: Sequence[Ticket 
     the voice webhook can go on answering Twilio regardless.
     """
     payload = p.CallIncoming(
-        type=p.CALL_INCOMING,
+        type="call.incoming",
         cursor=None,
         at=timezone.now().isoformat(),
         call_sid=call_sid,

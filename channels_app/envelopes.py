@@ -142,7 +142,7 @@ def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.Live
         return cast(p.AssignmentExtensionRequested, {**base, "assignment": asg, "until": until, "reason": event.reason})
     if kind in (p.SLA_WARNING, p.SLA_OVERDUE):
         clock = str(data.get("clock") or ("reply" if asg else "ticket"))
-        due = data.get("due_at") or (asg or {}).get(f"{clock}_due_at") or _iso(ticket.due_at)
+        due = data.get("due_at") or cast(dict[str, Any], asg or {}).get(f"{clock}_due_at") or _iso(ticket.due_at)
         return cast(p.SlaNotice, {**base, "assignment": asg, "clock": clock, "due_at": due})
     if kind == p.SUPERVISION_ISSUED:
         level = str(data.get("level") or ("escalated" if event.action == "escalated_problem" else event.action))
