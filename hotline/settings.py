@@ -248,3 +248,26 @@ LOGGING = {
         "classifier.alerts": {"level": "WARNING"},
     },
 }
+
+# --- Live workspaces (channels_app) -----------------------------------------------------
+# Redis layer timeouts:
+# - connect 2 s: when Redis is down a write must not hang in its on_commit push; the event
+#   stays in the live outbox and the flush task sends it later;
+# - read 15 s: redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's
+#   blocking BZPOPMIN, so every idle socket was torn down every ~5 s (channels_redis#422).
+#   It must stay above that 5 s, and finite so a half-dead Redis is still noticed.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
+                "capacity": int(os.environ.get("LIVE_CHANNEL_CAPACITY", "200")),
+                "expiry": 30,
+            },
+        }
+    }
+CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
+    "task": "channels_app.tasks.live_outbox_flush",
+    "schedule": timedelta(seconds=15),
+}
