@@ -1,0 +1,31 @@
+"""Atomic file replacement: readers see the old file or the new one, never a torn one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write`` on a temporary file next to ``path``, then rename it over ``path``.
+
+    The temporary file lives in the same folder so the rename never crosses file systems
+    (where ``os.replace`` would stop being atomic). Its name starts with ``.tmp-`` so folder
+    listings can skip it; it is removed if anything fails.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    tmp_path = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp_path.replace(path)  # os.replace
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
