@@ -30,6 +30,8 @@ class ModelConfig:
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     svm_c: float = 0.5
+    # Reweights classes inversely to their frequency: 交通运输 has a third of 城乡建设's rows.
+    balanced: bool = True
     calibration_folds: int = 3
     unsure_below: float = DEFAULT_UNSURE_BELOW
 
@@ -90,7 +92,10 @@ def build_estimator(config: ModelConfig, smallest_class: int) -> CalibratedClass
     if folds < 2:
         raise ValueError("every category needs at least 2 examples to train a model")
     return CalibratedClassifierCV(
-        LinearSVC(C=config.svm_c), method="sigmoid", cv=folds, ensemble=False
+        LinearSVC(C=config.svm_c, class_weight="balanced" if config.balanced else None),
+        method="sigmoid",
+        cv=folds,
+        ensemble=False,
     )
 
 
