@@ -73,15 +73,16 @@ def train_command(
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     if out_path:
-        target = Path(out_path)
-    elif model_dir:
-        target = ModelRegistry(model_dir).path_for(trained.metadata.version)
-    else:
+        target = save_artifact(Path(out_path), trained.classifier, trained.metadata)
+        out.write(f"model {trained.metadata.version} written to {target}\n")
+        return target
+    if not model_dir:
         raise CommandError("give --out PATH or set CLASSIFIER_MODEL_DIR")
-    save_artifact(target, trained.classifier, trained.metadata)
-    out.write(f"model {trained.metadata.version} written to {target}\n")
-    if not out_path:
-        out.write(f"activate it with: manage.py classifier_promote {trained.metadata.version}\n")
+    registry = ModelRegistry(model_dir)
+    version = registry.add(trained.classifier, trained.metadata)
+    target = registry.path_for(version)
+    out.write(f"model {version} written to {target}\n")
+    out.write(f"activate it with: manage.py classifier_promote {version}\n")
     return target
 
 

@@ -13,7 +13,6 @@ import os
 import threading
 from pathlib import Path
 
-from classifier.artifact import save_artifact
 from classifier.features import FeatureConfig
 from classifier.registry import ModelRegistry
 from classifier.training import ModelConfig, read_csv_rows, train_model
@@ -34,9 +33,7 @@ def train_default_model(model_dir: str | os.PathLike[str]) -> str:
         holdout_fraction=0.15,
         version_prefix="demo-",
     )
-    version = trained.metadata.version
-    save_artifact(ModelRegistry(model_dir).path_for(version), trained.classifier, trained.metadata)
-    return version
+    return ModelRegistry(model_dir).add(trained.classifier, trained.metadata)
 
 
 def ensure_default_model(model_dir: str | os.PathLike[str]) -> str:

@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +32,7 @@ from classifier.artifact import (
     ModelMetadata,
     load_artifact,
     read_metadata,
+    save_artifact,
 )
 from classifier.atomic import write_atomically
 from classifier.model import TextClassifier
@@ -111,6 +112,22 @@ class ModelRegistry:
             except ArtifactError as exc:
                 infos.append(ArtifactInfo(version, path, None, str(exc)))
         return sorted(infos, key=lambda i: (i.metadata.trained_at if i.metadata else "", i.version))
+
+    def add(self, classifier: TextClassifier, metadata: ModelMetadata) -> str:
+        """Store a freshly trained model (not made active); return its version.
+
+        Versions are immutable: if the name is taken (same data, same second), a suffix is
+        appended rather than overwriting a model that may be serving.
+        """
+        version, suffix = metadata.version, 1
+        while self.path_for(version).exists():
+            suffix += 1
+            version = f"{metadata.version}-{suffix}"
+        if version != metadata.version:
+            metadata = replace(metadata, version=version)
+        classifier.version = version
+        save_artifact(self.path_for(version), classifier, metadata)
+        return version
 
     def register(self, artifact_path: str | os.PathLike[str]) -> str:
         """Copy an artifact into the folder under its version name; return the version.
