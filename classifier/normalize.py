@@ -39,13 +39,16 @@ def normalize_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
         text = str(text)
     # Read a little more than the cap: characters dropped below must not shorten the result
     # much, but the work stays bounded for megabyte-sized inputs.
-    head = text[: max_chars * 2]
-    head = head.translate(_FULLWIDTH_TABLE)
-    kept = []
-    for char in head:
-        if char.isspace():
-            kept.append(" ")
-        elif unicodedata.category(char) not in _DROPPED_CATEGORIES:
-            kept.append(char)
-    cleaned = _WHITESPACE_RE.sub(" ", "".join(kept)).strip().lower()
-    return cleaned[:max_chars].rstrip()
+    head = text[: max_chars * 2].translate(_FULLWIDTH_TABLE)
+    head = _WHITESPACE_RE.sub(" ", head)
+    # Anything not printable that is left (whitespace is a space by now) is a control,
+    # format, surrogate, private-use or unassigned character; checking in C first keeps
+    # ordinary text off the per-character loop.
+    if not head.isprintable():
+        head = "".join(
+            char
+            for char in head
+            if char.isprintable() or unicodedata.category(char) not in _DROPPED_CATEGORIES
+        )
+        head = _WHITESPACE_RE.sub(" ", head)
+    return head.strip().lower()[:max_chars].rstrip()
