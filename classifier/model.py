@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import FeatureUnion
 
+from classifier.fastpath import FastScorer, build_fast_scorer
 from classifier.features import normalize_many
 from classifier.prediction import (
     REASON_LOW_CONFIDENCE,
@@ -70,9 +71,11 @@ class TextClassifier:
         self.unsure_below = unsure_below
         self.n_terms = n_terms
         self._weights = linear_weights(estimator)
+        self._fast = _verified_fast_scorer(features, estimator)
         self._term_names = np.array(
             [_explaining_term(name) for name in features.get_feature_names_out()], dtype=object
         )
+        self._explaining = self._term_names != ""
 
     def predict(self, text: object, k: int = 3) -> Prediction:
         """Classify one message."""
@@ -83,22 +86,37 @@ class TextClassifier:
         normalised = normalize_many(texts)
         if not normalised:
             return []
-        matrix = self.features.transform(normalised).tocsr()
-        probabilities = self.estimator.predict_proba(matrix)
+        matrix, probabilities = self._score(normalised)
         return [
-            self._to_prediction(text, matrix[row], probabilities[row], k)
+            self._to_prediction(
+                text,
+                matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]],
+                matrix.data[matrix.indptr[row] : matrix.indptr[row + 1]],
+                probabilities[row],
+                k,
+            )
             for row, text in enumerate(normalised)
         ]
 
     def predict_labels(self, texts: Iterable[object]) -> list[str]:
         """The best label per text, for evaluation (no explanation, no unsure handling)."""
-        matrix = self.features.transform(normalize_many(texts))
-        best = np.asarray(self.estimator.predict_proba(matrix)).argmax(axis=1)
+        normalised = normalize_many(texts)
+        if not normalised:
+            return []
+        best = self._score(normalised)[1].argmax(axis=1)
         return [self.labels[index] for index in best]
 
+    def _score(self, normalised: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        if self._fast is not None:
+            matrix = self._fast.transform(normalised)
+            return matrix, self._fast.predict_proba(matrix)
+        matrix = self.features.transform(normalised).tocsr()
+        return matrix, np.asarray(self.estimator.predict_proba(matrix))
+
     def _to_prediction(
-        self, text: str, row: sp.csr_matrix, probabilities: np.ndarray, k: int
+        self, text: str, columns: np.ndarray, values: np.ndarray, probabilities: np.ndarray, k: int
     ) -> Prediction:
+        """One row of the batch: its non-zero feature ``columns`` and ``values``."""
         if not text:
             return Prediction(
                 top_k=(), model_version=self.version, unsure=True, reason=REASON_NO_TEXT
@@ -112,11 +130,11 @@ class TextClassifier:
         top_k = tuple(
             LabelScore(self.labels[index], float(probabilities[index])) for index in order
         )
-        if row.nnz == 0:
+        if len(columns) == 0:
             return Prediction(
                 top_k=top_k, model_version=self.version, unsure=True, reason=REASON_NO_KNOWN_TERMS
             )
-        terms = self._top_terms(row, int(order[0]))
+        terms = self._top_terms(columns, values, int(order[0]))
         unsure = top_k[0].probability < self.unsure_below
         return Prediction(
             top_k=top_k,
@@ -126,21 +144,47 @@ class TextClassifier:
             reason=REASON_LOW_CONFIDENCE if unsure else "",
         )
 
-    def _top_terms(self, row: sp.csr_matrix, label_index: int) -> tuple[str, ...]:
-        """Terms of this message with the largest positive pull towards ``label_index``."""
-        if self._weights is None or row.nnz == 0:
+    def _top_terms(
+        self, columns: np.ndarray, values: np.ndarray, label_index: int
+    ) -> tuple[str, ...]:
+        """Words of this message with the largest positive pull towards ``label_index``."""
+        if self._weights is None:
             return ()
-        contributions = row.data * self._weights[label_index, row.indices]
-        ranked = row.indices[np.argsort(-contributions, kind="stable")]
+        explaining = self._explaining[columns]
+        columns, values = columns[explaining], values[explaining]
+        contributions = values * self._weights[label_index, columns]
+        ranked = columns[np.argsort(-contributions, kind="stable")]
         positive = int((contributions > 0).sum())
         terms: list[str] = []
         for index in ranked[:positive]:
             term = self._term_names[index]
-            if term and term not in terms:
+            if term not in terms:
                 terms.append(term)
                 if len(terms) == self.n_terms:
                     break
         return tuple(terms)
+
+
+#: Texts on which the fast path must reproduce scikit-learn before it is trusted.
+_PROBES = (
+    "",
+    "东湖区人民路烧烤店油烟扰民，晚上噪音很大",
+    "公司拖欠工资三个月，社保也没有交",
+    "孩子入学学位不够，公交线路太少，医保报销难",
+    "ABC 123 !!! 😀",
+)
+
+
+def _verified_fast_scorer(features: FeatureUnion, estimator: Any) -> FastScorer | None:
+    fast = build_fast_scorer(features, estimator)
+    if fast is None:
+        return None
+    probes = normalize_many(_PROBES)
+    reference = np.asarray(estimator.predict_proba(features.transform(probes)))
+    if not np.allclose(fast.predict_proba(fast.transform(probes)), reference, atol=1e-5):
+        logger.warning("classifier: fast path disagrees with scikit-learn; not using it")
+        return None
+    return fast
 
 
 def _explaining_term(feature_name: str) -> str:

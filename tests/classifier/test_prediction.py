@@ -67,3 +67,30 @@ def test_batch_prediction_matches_one_by_one(good_model):
     texts = ["公司拖欠工资三个月", "", "孩子入学没有学位"]
     batch = good_model.classifier.predict_many(texts)
     assert [p.label for p in batch] == [good_model.classifier.predict(t).label for t in texts]
+
+
+def test_fast_path_reproduces_scikit_learn(good_model, demo_rows):
+    from classifier.features import normalize_many
+
+    classifier = good_model.classifier
+    assert classifier._fast is not None
+    texts = normalize_many([text for text, _ in demo_rows[:60]] + HOSTILE)
+    fast = classifier._fast.predict_proba(classifier._fast.transform(texts))
+    reference = classifier.estimator.predict_proba(classifier.features.transform(texts))
+    assert abs(fast - reference).max() < 1e-5
+
+
+def test_without_the_fast_path_answers_are_the_same(good_model, monkeypatch):
+    from classifier import model as model_module
+
+    monkeypatch.setattr(model_module, "build_fast_scorer", lambda *args: None)
+    slow = model_module.TextClassifier(
+        good_model.classifier.features, good_model.classifier.estimator, version="slow"
+    )
+    assert slow._fast is None
+    texts = ["公司拖欠工资三个月", "", "😡", "孩子入学没有学位，教育局不管"]
+    for fast_p, slow_p in zip(
+        good_model.classifier.predict_many(texts), slow.predict_many(texts), strict=True
+    ):
+        assert fast_p.label == slow_p.label and fast_p.terms == slow_p.terms
+        assert abs(fast_p.confidence - slow_p.confidence) < 1e-5
