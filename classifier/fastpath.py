@@ -110,7 +110,7 @@ def _view_of(vectorizer: Any, offset: int) -> _View | None:
         return None
     return _View(
         analyze=vectorizer.build_analyzer(),
-        vocabulary=dict(vectorizer.vocabulary_),
+        vocabulary=vectorizer.vocabulary_,
         idf=np.asarray(vectorizer.idf_, dtype=np.float64),
         offset=offset,
         sublinear=bool(vectorizer.sublinear_tf),
