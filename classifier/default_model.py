@@ -42,8 +42,8 @@ def ensure_default_model(model_dir: str | os.PathLike[str]) -> str:
     Does nothing when the active model (or a fallback along its history) loads. Otherwise
     trains the demo model and activates it. Safe to call on every start.
     """
-    with _lock:
-        registry = ModelRegistry(model_dir, check_interval=0)
+    registry = ModelRegistry(model_dir, check_interval=0)
+    with _lock, registry.folder_lock():
         if registry.active() is not None:
             return registry.serving_version or ""
         version = train_default_model(model_dir)

@@ -4,6 +4,7 @@ Folder layout::
 
     <model_dir>/<version>.model     immutable artifacts (see classifier.artifact)
     <model_dir>/ACTIVE.json         {"active": "<version>", "history": ["<older>", ...]}
+    <model_dir>/.lock               flock()ed while the pointer is read and rewritten
 
 ``promote`` and ``rollback`` rewrite ``ACTIVE.json`` atomically. Every process (web workers,
 Celery workers) keeps its loaded model and checks the pointer file at most once per
@@ -15,13 +16,15 @@ predictions come back ``unsure`` so tickets wait for a dispatcher instead of fai
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -48,6 +51,7 @@ alerts = logging.getLogger("classifier.alerts")
 logger = logging.getLogger(__name__)
 
 POINTER_NAME = "ACTIVE.json"
+LOCK_NAME = ".lock"
 # ``ModelRegistry.list`` shadows the builtin inside the class body; annotations use these.
 Versions = list[str]
 Predictions = list[Prediction]
@@ -82,6 +86,7 @@ class ModelRegistry:
         self.check_interval = check_interval
         self._clock = clock
         self._lock = threading.RLock()
+        self._folder_lock_depth = 0
         self._loaded: TextClassifier | None = None
         self._loaded_version: str | None = None
         self._pointer_stamp: tuple[int, int, int] | None = None
@@ -142,6 +147,28 @@ class ModelRegistry:
                 write_atomically(target, lambda handle: shutil.copyfileobj(original, handle))
         return metadata.version
 
+    @contextmanager
+    def folder_lock(self) -> Iterator[None]:
+        """Serialise pointer changes across processes (two promotions at once, or every
+        worker training the default model on first start). Re-entrant within a registry."""
+        with self._lock:
+            if self._folder_lock_depth:
+                self._folder_lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._folder_lock_depth -= 1
+                return
+            self.model_dir.mkdir(parents=True, exist_ok=True)
+            with (self.model_dir / LOCK_NAME).open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                self._folder_lock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._folder_lock_depth = 0
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
     # -- the pointer --------------------------------------------------------------------
 
     def _read_pointer(self) -> tuple[str | None, Versions]:
@@ -184,7 +211,7 @@ class ModelRegistry:
             candidate, candidate_meta = load_artifact(path)
         except ArtifactError as exc:
             raise RegistryError(f"cannot promote {version}: {exc}") from exc
-        with self._lock:
+        with self.folder_lock():
             active, history = self._read_pointer()
             if active == version:
                 return PromotionDecision(False, f"{version} is already active")
@@ -210,7 +237,7 @@ class ModelRegistry:
 
     def rollback(self) -> str:
         """Re-activate the previously active version; return it."""
-        with self._lock:
+        with self.folder_lock():
             active, history = self._read_pointer()
             if not history:
                 raise RegistryError("no earlier model to roll back to")

@@ -193,3 +193,16 @@ def test_artifacts_are_written_atomically(tmp_path, good_model):
     save_artifact(target, good_model.classifier, good_model.metadata)
     assert [p.name for p in target.parent.iterdir()] == ["x.model"]
     assert load_artifact(target)[1].version == "good-1"
+
+
+def test_concurrent_first_starts_train_one_default_model(tmp_path):
+    """Every web and Celery worker calls ensure_default_model on start."""
+    import multiprocessing
+
+    from classifier.default_model import ensure_default_model
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(3) as pool:
+        versions = pool.map(ensure_default_model, [tmp_path] * 3)
+    assert len(set(versions)) == 1
+    assert len(list(tmp_path.glob("*.model"))) == 1
