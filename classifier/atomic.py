@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+FILE_MODE = 0o644
+
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write`` on a temporary file next to ``path``, then rename it over ``path``.
@@ -20,6 +22,9 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     tmp_path = Path(tmp_name)
     try:
+        # mkstemp creates 0600; web and worker processes may run as another user than the
+        # one training or promoting, and must be able to read what is published.
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

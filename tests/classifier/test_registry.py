@@ -206,3 +206,9 @@ def test_concurrent_first_starts_train_one_default_model(tmp_path):
         versions = pool.map(ensure_default_model, [tmp_path] * 3)
     assert len(set(versions)) == 1
     assert len(list(tmp_path.glob("*.model"))) == 1
+
+
+def test_published_files_are_readable_by_other_service_users(model_dir):
+    ModelRegistry(model_dir).promote("good-1")
+    for name in ("good-1.model", "ACTIVE.json"):
+        assert (model_dir / name).stat().st_mode & 0o777 == 0o644
