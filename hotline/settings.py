@@ -113,7 +113,6 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
     }
 
@@ -271,3 +270,9 @@ CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
     "task": "channels_app.tasks.live_outbox_flush",
     "schedule": timedelta(seconds=15),
 }
+
+# --- Classifier retraining (按责转办) -----------------------------------------------------
+# Nightly: train on human-confirmed closed tickets, promote only if not worse on the newest ones.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["classifier-retrain"] = {"task": "classifier.retrain", "schedule": crontab(hour=3, minute=15)}

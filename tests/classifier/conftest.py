@@ -63,6 +63,4 @@ def model_dir(tmp_path: Path, good_model: TrainedModel) -> Path:
 
 def store(folder: Path, trained: TrainedModel) -> Path:
     """Write a trained model into a model folder under its version name."""
-    return save_artifact(
-        folder / f"{trained.metadata.version}.model", trained.classifier, trained.metadata
-    )
+    return save_artifact(folder / f"{trained.metadata.version}.model", trained.classifier, trained.metadata)

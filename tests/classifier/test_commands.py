@@ -60,9 +60,7 @@ def test_train_then_evaluate_prints_the_summary_as_last_line(django_settings, tm
     assert "confusion matrix" in output and "劳动和社会保障" in output
 
 
-def test_train_into_the_model_dir_then_promote_evaluate_and_rollback(
-    django_settings, demo_split, tmp_path
-):
+def test_train_into_the_model_dir_then_promote_evaluate_and_rollback(django_settings, demo_split, tmp_path):
     train_csv = write_csv(tmp_path / "train.csv", demo_split[0])
     held_csv = write_csv(tmp_path / "held.csv", demo_split[1])
     call("train_classifier", "--csv", str(train_csv))

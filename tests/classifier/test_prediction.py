@@ -84,13 +84,9 @@ def test_without_the_fast_path_answers_are_the_same(good_model, monkeypatch):
     from classifier import model as model_module
 
     monkeypatch.setattr(model_module, "build_fast_scorer", lambda *args: None)
-    slow = model_module.TextClassifier(
-        good_model.classifier.features, good_model.classifier.estimator, version="slow"
-    )
+    slow = model_module.TextClassifier(good_model.classifier.features, good_model.classifier.estimator, version="slow")
     assert slow._fast is None
     texts = ["公司拖欠工资三个月", "", "😡", "孩子入学没有学位，教育局不管"]
-    for fast_p, slow_p in zip(
-        good_model.classifier.predict_many(texts), slow.predict_many(texts), strict=True
-    ):
+    for fast_p, slow_p in zip(good_model.classifier.predict_many(texts), slow.predict_many(texts), strict=True):
         assert fast_p.label == slow_p.label and fast_p.terms == slow_p.terms
         assert abs(fast_p.confidence - slow_p.confidence) < 1e-5

@@ -11,9 +11,7 @@ from .conftest import SHARED_DATA
 TRAIN_CSV = SHARED_DATA / "teddy2020c" / "train.csv"
 
 
-@pytest.mark.skipif(
-    not TRAIN_CSV.exists(), reason=f"real data not present at {TRAIN_CSV} (../shared/data)"
-)
+@pytest.mark.skipif(not TRAIN_CSV.exists(), reason=f"real data not present at {TRAIN_CSV} (../shared/data)")
 def test_cross_validated_macro_f1_on_a_real_subsample():
     rows = read_csv_rows(TRAIN_CSV)
     assert len(rows) == 7414

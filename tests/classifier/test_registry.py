@@ -63,9 +63,7 @@ def test_promote_without_rows_compares_training_time_scores(model_dir, bad_model
     assert registry.active_version() == "bad-1"
 
 
-def test_promote_accepts_an_equal_candidate_and_rollback_restores(
-    model_dir, other_good_model, demo_split
-):
+def test_promote_accepts_an_equal_candidate_and_rollback_restores(model_dir, other_good_model, demo_split):
     store(model_dir, other_good_model)
     registry = ModelRegistry(model_dir, check_interval=0)
     registry.promote("good-1")
@@ -103,9 +101,7 @@ def test_hot_swap_picks_up_a_promotion_from_another_process(model_dir, other_goo
 
 def _corrupt_variants(path: Path, trained) -> dict[str, bytes]:
     good = path.read_bytes()
-    old_sklearn = replace(
-        trained.metadata, libraries={**trained.metadata.libraries, "sklearn": "0.24.2"}
-    )
+    old_sklearn = replace(trained.metadata, libraries={**trained.metadata.libraries, "sklearn": "0.24.2"})
     skewed = path.with_name("skewed.model")
     save_artifact(skewed, trained.classifier, old_sklearn)
     header_end = good.index(b"\n", len(b"hotline-classifier\n")) + 1
@@ -117,9 +113,7 @@ def _corrupt_variants(path: Path, trained) -> dict[str, bytes]:
         "bad pickle": good[:header_end] + b"\x80\x05garbage",
         "not ours": b"\x80\x04K\x01.",
         "wrong sklearn": skewed.read_bytes(),
-        "missing metadata": b"hotline-classifier\n"
-        + json.dumps(header).encode()
-        + good[header_end:],
+        "missing metadata": b"hotline-classifier\n" + json.dumps(header).encode() + good[header_end:],
         "empty": b"",
     }
 
@@ -136,9 +130,7 @@ def _corrupt_variants(path: Path, trained) -> dict[str, bytes]:
         "empty",
     ],
 )
-def test_corrupt_active_model_falls_back_to_previous_with_an_alert(
-    model_dir, other_good_model, caplog, damage
-):
+def test_corrupt_active_model_falls_back_to_previous_with_an_alert(model_dir, other_good_model, caplog, damage):
     path2 = store(model_dir, other_good_model)
     admin = ModelRegistry(model_dir)
     admin.promote("good-1")
@@ -165,9 +157,7 @@ def test_no_loadable_model_means_unsure_and_a_critical_alert(model_dir, caplog):
     assert any(r.levelno == logging.CRITICAL for r in caplog.records if r.name == ALERTS)
 
 
-def test_a_swap_to_a_corrupt_model_keeps_serving_the_loaded_one(
-    model_dir, other_good_model, caplog
-):
+def test_a_swap_to_a_corrupt_model_keeps_serving_the_loaded_one(model_dir, other_good_model, caplog):
     serving = ModelRegistry(model_dir, check_interval=0)
     admin = ModelRegistry(model_dir)
     admin.promote("good-1")

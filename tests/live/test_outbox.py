@@ -38,7 +38,7 @@ def test_a_write_succeeds_while_redis_is_down_and_is_pushed_when_it_returns(
 
     assert Ticket.objects.filter(pk=ticket.pk).exists()
     pending = list(LiveOutbox.objects.order_by("event_id"))
-    assert [row.event.action for row in pending] == ["created", "await_dispatch"]
+    assert [row.event.action for row in pending] == ["created", "classified", "await_dispatch"]
     assert all(row.attempts == 1 and "ConnectionError" in row.last_error for row in pending)
 
     settings.CHANNEL_LAYERS = working  # Redis is back
@@ -53,7 +53,7 @@ def test_a_write_succeeds_while_redis_is_down_and_is_pushed_when_it_returns(
 
     too_fresh, sent, got = async_to_sync(go)()
     assert too_fresh == 0
-    assert sent == 2
+    assert sent == 3
     assert [(m["type"], m["ticket"]["id"]) for m in got] == [("ticket.created", ticket.pk)]
     assert not LiveOutbox.objects.exists()
 
@@ -66,7 +66,7 @@ def test_a_successful_push_leaves_nothing_in_the_outbox(city: object) -> None:
 def test_pushes_older_than_a_day_are_dropped_not_replayed(settings: Any, city: object) -> None:
     settings.CHANNEL_LAYERS = DEAD_REDIS
     _new_ticket()
-    assert LiveOutbox.objects.count() == 2
+    assert LiveOutbox.objects.count() == 3
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         assert outbox_flush(retry_after=timedelta(0)) == 0
     assert not LiveOutbox.objects.exists()

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from tickets.models import Category, Kind, Ticket, Unit, Urgency
-from tickets.services import routing, workflow
+from tickets.services import classification, gazetteer, routing, workflow
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
 from tickets.services.numbering import ticket_number_next
@@ -70,18 +70,51 @@ def ticket_create(
 
 
 def ticket_route(*, ticket: Ticket) -> Ticket:
-    """Dispatch automatically when the catalogue gives a unit; otherwise queue for a dispatcher."""
+    """按责转办: place, category, then the catalogue; dispatch automatically only when sure.
+
+    The jurisdiction comes from the address or text when the operator gave none; the category
+    from the classifier when the operator gave none, and only above the confidence threshold.
+    Everything else waits in the dispatcher queue with the top suggestions.
+    """
+    actor = Actor.system("routing")
+    if ticket.jurisdiction_id is None:
+        place = gazetteer.jurisdiction_find(text=ticket.text, address=ticket.citizen_address)
+        if place is not None:
+            Ticket.objects.filter(pk=ticket.pk).update(jurisdiction=place)
+            ticket.jurisdiction = place
+            event_record(
+                ticket=ticket, actor=actor, action="jurisdiction_found", data={"unit": place.code, "name": place.name}
+            )
+    if ticket.category_id is None:
+        prediction = classification.ticket_predict(ticket)
+        record = classification.classification_record(prediction)
+        robot = Actor.classifier(prediction.model_version or "")
+        category = classification.category_for_label(prediction.label)
+        threshold = classification.auto_dispatch_threshold(category) if category else 1.0
+        sure = category is not None and not prediction.unsure and prediction.confidence >= threshold
+        record["threshold"] = threshold
+        changes: dict[str, object] = {"classification": record}
+        if sure:
+            changes |= {"category": category, "category_source": "classifier"}
+        Ticket.objects.filter(pk=ticket.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(ticket, name, value)
+        event_record(ticket=ticket, actor=robot, action="classified", data=record)
+        if not sure:
+            why = (
+                f"分类置信度 {prediction.confidence:.2f} 低于阈值 {threshold:.2f}"
+                if prediction.top_k
+                else "分类器无法判断"
+            )
+            return workflow.ticket_await_dispatch(
+                ticket=ticket, actor=robot, reason=f"{why}，等待人工派单", data=record
+            )
+        actor = robot
     route = routing.route_for_ticket(ticket)
     if route is None or ticket.category is None:
         return workflow.ticket_await_dispatch(
-            ticket=ticket,
-            actor=Actor.system("routing"),
-            reason="未能自动确定承办单位，等待人工派单",
+            ticket=ticket, actor=actor, reason="派单目录中没有对应的承办单位，等待人工派单"
         )
     return workflow.ticket_dispatch(
-        ticket=ticket,
-        actor=Actor.system("routing"),
-        lead_unit=route.lead_unit,
-        assisting_units=route.assisting_units,
-        note=route.basis,
+        ticket=ticket, actor=actor, lead_unit=route.lead_unit, assisting_units=route.assisting_units, note=route.basis
     )
