@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("tickets.urls")),
+    path("webhooks/", include("tickets.webhooks.urls")),
+    path("open311/", include("tickets.open311.urls")),
     path("", include("tickets.pages.urls")),
 ]

@@ -65,3 +65,43 @@ __all__ = [
     "Urgency",
     "User",
 ]
+
+# --- intake (统一接收: webhooks, calls, SMS, citizen logins, partners) and rating ---------------
+from tickets.models.intake import (  # noqa: E402
+    CallbackState,
+    CallbackTask,
+    Call,
+    CitizenSession,
+    IdempotencyRecord,
+    InboundChannel,
+    InboundMessage,
+    PartnerKey,
+    PhoneLine,
+    SmsMessage,
+    SmsOptOut,
+    SmsPurpose,
+    SmsState,
+    TicketAttachment,
+    VerificationCode,
+)
+from tickets.models.rating import Rating, Satisfaction  # noqa: E402
+
+__all__ += [
+    "Call",
+    "CallbackState",
+    "CallbackTask",
+    "CitizenSession",
+    "IdempotencyRecord",
+    "InboundChannel",
+    "InboundMessage",
+    "PartnerKey",
+    "PhoneLine",
+    "Rating",
+    "Satisfaction",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsPurpose",
+    "SmsState",
+    "TicketAttachment",
+    "VerificationCode",
+]
