@@ -67,10 +67,10 @@ __all__ = [
 ]
 
 # --- intake (统一接收: webhooks, calls, SMS, citizen logins, partners) and rating ---------------
-from tickets.models.intake import (  # noqa: E402
+from tickets.models.intake import (
+    Call,
     CallbackState,
     CallbackTask,
-    Call,
     CitizenSession,
     IdempotencyRecord,
     InboundChannel,
@@ -84,7 +84,7 @@ from tickets.models.intake import (  # noqa: E402
     TicketAttachment,
     VerificationCode,
 )
-from tickets.models.rating import Rating, Satisfaction  # noqa: E402
+from tickets.models.rating import Rating, Satisfaction
 
 __all__ += [
     "Call",

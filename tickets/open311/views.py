@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from xml.etree import ElementTree as ET  # noqa: N817 - building, not parsing, XML
+from xml.etree import ElementTree as ET
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -214,7 +214,11 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     except DomainError as exc:
         return _error(fmt, exc.status_code, exc.message)
-    row = {"service_request_id": ticket.number, "service_notice": NOTICE, "account_id": values.get("account_id") or None}
+    row = {
+        "service_request_id": ticket.number,
+        "service_notice": NOTICE,
+        "account_id": values.get("account_id") or None,
+    }
     return _render(fmt, "service_requests", "request", [row], status=201)
 
 
@@ -225,9 +229,17 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
         "changeset": "2025-01-01T00:00:00+08:00",
         "contact": "12345政务服务便民热线",
         "key_service": "向热线中心申请 api_key",
-        "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base, "formats": ["application/json", "text/xml"], "type": "production"}],
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base,
+                "formats": ["application/json", "text/xml"],
+                "type": "production",
+            }
+        ],
     }
     if fmt == "xml":
-        return _render(fmt, "discovery", "endpoint", [{"url": base, "specification": "http://wiki.open311.org/GeoReport_v2"}])
+        return _render(
+            fmt, "discovery", "endpoint", [{"url": base, "specification": "http://wiki.open311.org/GeoReport_v2"}]
+        )
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-

@@ -19,7 +19,13 @@ log = logging.getLogger("tickets.calls")
 
 KIND_DIGITS = {"1": Kind.CONSULT, "2": Kind.HELP, "3": Kind.COMPLAINT, "4": Kind.SUGGESTION}
 # Spoken choices, longest match first: "投诉举报" is a complaint, "我要举报" a report.
-KIND_WORDS = [("投诉", Kind.COMPLAINT), ("举报", Kind.REPORT), ("咨询", Kind.CONSULT), ("求助", Kind.HELP), ("建议", Kind.SUGGESTION)]
+KIND_WORDS = [
+    ("投诉", Kind.COMPLAINT),
+    ("举报", Kind.REPORT),
+    ("咨询", Kind.CONSULT),
+    ("求助", Kind.HELP),
+    ("建议", Kind.SUGGESTION),
+]
 MISSED_STATUSES = {"busy": "占线未接", "no-answer": "无人接听", "failed": "呼叫失败", "canceled": "来电人挂断"}
 TERMINAL_STATUSES = {"completed", *MISSED_STATUSES}
 RECORDING_TEXT = "【电话留言】请收听录音后补全诉求内容。"
@@ -45,7 +51,7 @@ def _within(now_local: time, opens: time, closes: time) -> bool:
 
 
 def line_state(*, now: datetime | None = None, exclude: Call | None = None) -> str:
-    """"open", "closed" (outside service hours) or "busy" (every seat taken)."""
+    """ "open", "closed" (outside service hours) or "busy" (every seat taken)."""
     now = now or timezone.now()
     line = PhoneLine.objects.filter(profile=sla.active_profile()).first()
     if line is None:
@@ -88,16 +94,17 @@ def _call(call_sid: str) -> Call:
 
 
 @transaction.atomic
-def call_speech(
-    *, call_sid: str, speech: str, confidence: float | None, kind: str, raw: dict[str, Any]
-) -> Ticket:
+def call_speech(*, call_sid: str, speech: str, confidence: float | None, kind: str, raw: dict[str, Any]) -> Ticket:
     """The caller described the matter: a draft ticket (or more text on the call's draft)."""
     call = _call(call_sid)
     fields = {"speech_result": speech, "confidence": confidence, "kind": kind or call.kind}
     Call.objects.filter(pk=call.pk).update(**fields)
     if call.ticket_id is not None:
         return intake.ticket_append_message(
-            ticket=call.ticket, text=speech, actor=Actor.system("twilio-voice"), raw=raw  # type: ignore[arg-type]
+            ticket=call.ticket,
+            text=speech,
+            actor=Actor.system("twilio-voice"),
+            raw=raw,  # type: ignore[arg-type]
         )
     ticket = intake.ticket_create(
         actor=Actor.system("twilio-voice"),

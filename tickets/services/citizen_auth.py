@@ -16,8 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from tickets.errors import InvalidInput, RateLimited
-from tickets.models import CitizenSession, SmsPurpose, VerificationCode
+from tickets.errors import InvalidInput, NotFound, RateLimited
+from tickets.models import CitizenSession, SmsPurpose, Ticket, VerificationCode
 from tickets.services import ratelimit, sms
 from tickets.services.text import normalise_phone
 
@@ -43,7 +43,9 @@ def code_send(*, phone: str, client_ip: str = "") -> str:
     ratelimit.check("vcode-ip", client_ip, settings.VERIFY_CODE_LIMIT_PER_IP, "获取验证码过于频繁，请稍后再试")
     ratelimit.check("vcode-phone", phone, settings.VERIFY_CODE_LIMIT_PER_PHONE, "获取验证码过于频繁，请稍后再试")
     if sms.opted_out(phone):
-        raise InvalidInput("该号码已退订12345短信，请先发送“KT”到本热线短信号码恢复通知", field="phone", rule="opted_out")
+        raise InvalidInput(
+            "该号码已退订12345短信，请先发送“KT”到本热线短信号码恢复通知", field="phone", rule="opted_out"
+        )
     code = f"{secrets.randbelow(1_000_000):06d}"
     VerificationCode.objects.create(
         phone=phone,
@@ -97,6 +99,25 @@ def session_create(*, phone: str) -> tuple[str, CitizenSession]:
 def session_for_key(key: str) -> CitizenSession | None:
     if not key:
         return None
-    return CitizenSession.objects.filter(
-        key_hash=_key_hash(key), revoked=False, expires_at__gt=timezone.now()
-    ).first()
+    return CitizenSession.objects.filter(key_hash=_key_hash(key), revoked=False, expires_at__gt=timezone.now()).first()
+
+
+LOOKUP_MISS = "未找到匹配的工单，请核对工单号和手机号后四位"
+
+
+def ticket_lookup(*, number: str, last4: str, client_ip: str = "") -> Ticket:
+    """Status page: the ticket number plus the last 4 digits of the phone it was filed from.
+
+    The same answer for "no such ticket" and "wrong digits", and attempts are limited per
+    address and per ticket number, so numbers cannot be enumerated or digits guessed.
+    """
+    ratelimit.check("lookup-ip", client_ip, settings.STATUS_LOOKUP_LIMIT_PER_IP, "查询过于频繁，请稍后再试")
+    number = (number or "").strip()
+    last4 = (last4 or "").strip()
+    ratelimit.check("lookup-number", number, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER, "查询过于频繁，请稍后再试")
+    if not (number.isdigit() and len(number) <= 20 and len(last4) == 4 and last4.isdigit()):
+        raise NotFound(LOOKUP_MISS, rule="lookup")
+    ticket = Ticket.objects.select_related("lead_unit").filter(number=number).first()
+    if ticket is None or not ticket.citizen_phone or not hmac.compare_digest(ticket.citizen_phone[-4:], last4):
+        raise NotFound(LOOKUP_MISS, rule="lookup")
+    return ticket

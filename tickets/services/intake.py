@@ -126,7 +126,7 @@ def ticket_append_message(*, ticket: Ticket, text: str, actor: Actor, raw: dict[
     return ticket
 
 
-TRUNCATED_MARK = "（内容过长，已截断，原文见来信记录）"
+TRUNCATED_MARK = "【内容过长已截断，原文见来信记录】"
 
 
 def truncate_text(text: str) -> str:

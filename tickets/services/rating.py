@@ -93,7 +93,13 @@ def rating_record(
         actor=actor,
         action="rated",
         reason=rating.comment,
-        data={"satisfaction": satisfaction, "solved": solved, "contacted": contacted, "round": round_no, "channel": channel},
+        data={
+            "satisfaction": satisfaction,
+            "solved": solved,
+            "contacted": contacted,
+            "round": round_no,
+            "channel": channel,
+        },
     )
     workflow.ticket_close(ticket=ticket, actor=actor, reason=f"市民评价：{label}")
     return rating

@@ -253,7 +253,10 @@ def sms_status_update(*, sid: str, status: str, error_code: str = "") -> SmsMess
         message = SmsMessage.objects.select_for_update().filter(twilio_sid=sid).first()
         if message is None:
             return None
-        history = [*message.status_history, {"status": status, "at": _iso(), **({"error": error_code} if error_code else {})}]
+        history = [
+            *message.status_history,
+            {"status": status, "at": _iso(), **({"error": error_code} if error_code else {})},
+        ]
         fields: dict[str, Any] = {"status_history": history}
         ours = _OUR_STATE.get(status)
         if ours is not None and _RANK.get(status, 0) >= _STATE_RANK.get(message.state, 0):

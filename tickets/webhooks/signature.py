@@ -156,4 +156,3 @@ def twilio_webhook(
 
 def _replay(stored: InboundMessage) -> HttpResponse:
     return HttpResponse(stored.response_body, status=stored.response_status, content_type=TWIML)
-
