@@ -226,7 +226,11 @@ def test_behind_a_proxy_the_signed_url_comes_from_configuration_only(city: Any, 
 
 def test_delivery_reports_update_the_message_and_never_go_backwards(city: Any, web: Any) -> None:
     message = SmsMessage.objects.create(
-        to_phone="+8613600136000", body="x", purpose="other", state="sent", twilio_sid="SM66666666666666666666666666666666"
+        to_phone="+8613600136000",
+        body="x",
+        purpose="other",
+        state="sent",
+        twilio_sid="SM66666666666666666666666666666666",
     )
     status_url = "/webhooks/twilio/sms/status/"
     assert twilio_post(web, status_url, payload("sms_status_delivered")).status_code == 200

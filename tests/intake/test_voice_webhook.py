@@ -73,7 +73,9 @@ def test_speech_makes_a_draft_ticket_in_the_operator_queue(city: Any, web: Any, 
 
 def test_a_long_first_utterance_is_the_matter_itself(city: Any, web: Any) -> None:
     twilio_post(web, VOICE, payload("voice_incoming"))
-    twilio_post(web, GATHER + "?step=kind", payload("voice_gather_speech", SpeechResult="我要投诉楼下烧烤店油烟扰民很严重"))
+    twilio_post(
+        web, GATHER + "?step=kind", payload("voice_gather_speech", SpeechResult="我要投诉楼下烧烤店油烟扰民很严重")
+    )
 
     ticket = Ticket.objects.get()
     assert ticket.kind == "complaint" and ticket.text.startswith("我要投诉")
@@ -91,7 +93,9 @@ def test_a_retried_gather_creates_nothing_new(city: Any, web: Any) -> None:
 
 
 def test_a_voicemail_makes_one_draft_however_often_twilio_reports_it(city: Any, web: Any) -> None:
-    twilio_post(web, VOICE, payload("voice_incoming", CallSid="CA22222222222222222222222222222222", From="+8613912345678"))
+    twilio_post(
+        web, VOICE, payload("voice_incoming", CallSid="CA22222222222222222222222222222222", From="+8613912345678")
+    )
     twilio_post(web, RECORDING, payload("voice_recording"))
     twilio_post(web, RECORDING, payload("voice_recording"))
     twilio_post(web, RECORDING, payload("voice_recording", RecordingStatus="completed"))
@@ -196,7 +200,9 @@ def test_the_console_gets_the_callers_history_open_tickets_first(
 
 def test_unsigned_voice_requests_get_403_and_write_nothing(city: Any, web: Any) -> None:
     assert twilio_post(web, VOICE, payload("voice_incoming"), signed=False).status_code == 403
-    assert twilio_post(web, STATUS, payload("voice_status_no_answer"), signature="bm90LWEtc2lnbmF0dXJl").status_code == 403
+    assert (
+        twilio_post(web, STATUS, payload("voice_status_no_answer"), signature="bm90LWEtc2lnbmF0dXJl").status_code == 403
+    )
     assert not Call.objects.exists() and not InboundMessage.objects.exists() and not CallbackTask.objects.exists()
 
 

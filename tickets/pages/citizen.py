@@ -95,6 +95,16 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several photos in one control (Django's documented recipe); each is checked by the service."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return single(data, initial)
+
+
 class SubmitForm(forms.Form):
     kind = forms.ChoiceField(label="诉求类型", choices=KIND_CHOICES, initial=Kind.HELP)
     text = forms.CharField(
@@ -103,7 +113,7 @@ class SubmitForm(forms.Form):
     address = forms.CharField(label="事发地址", max_length=settings.TICKET_ADDRESS_MAX, required=False)
     name = forms.CharField(label="称呼（选填）", max_length=settings.TICKET_NAME_MAX, required=False)
     privacy = forms.ChoiceField(label="信息保护", choices=PRIVACY_CHOICES, initial="public", widget=forms.RadioSelect)
-    photos = forms.FileField(
+    photos = MultipleFileField(
         label=f"照片（选填，最多 {settings.CITIZEN_PHOTO_MAX} 张）",
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),

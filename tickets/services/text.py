@@ -10,7 +10,9 @@ from tickets.errors import InvalidInput
 
 # Full-width ASCII (Ａ-Ｚ, ０-９, ！-～) and the ideographic space become half-width; Chinese
 # punctuation such as ，。、 is left alone, it is how Chinese is written.
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+# The full-width forms Chinese is written with (，：；！？（）“”) stay as typed.
+_CHINESE_PUNCTUATION = {ord(c) for c in "！，：；？（）"}
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if cp not in _CHINESE_PUNCTUATION}
 _FULLWIDTH[0x3000] = 0x20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
