@@ -18,7 +18,7 @@ from tickets.services import intake, workflow
 from tickets.services.actors import Actor
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TOKEN = "test-auth-token-0123456789abcdef"  # noqa: S105 - a test signing key, not a credential
+TOKEN = "test-auth-token-0123456789abcdef"
 
 
 def payload(name: str, **changes: str) -> dict[str, str]:
