@@ -68,7 +68,9 @@ class CallbackDoneApi(ActionView):
     class InputSerializer(StrictSerializer):
         note = reason_field()
 
-    def perform(self, request: Request, actor: Actor, data: dict[str, Any], task_id: int) -> CallbackTask:
+    def perform(  # type: ignore[override]
+        self, request: Request, actor: Actor, data: dict[str, Any], task_id: int
+    ) -> CallbackTask:
         task = CallbackTask.objects.filter(pk=task_id).first()
         if task is None:
             raise NotFound("回拨任务不存在")

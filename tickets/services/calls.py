@@ -99,12 +99,9 @@ def call_speech(*, call_sid: str, speech: str, confidence: float | None, kind: s
     call = _call(call_sid)
     fields = {"speech_result": speech, "confidence": confidence, "kind": kind or call.kind}
     Call.objects.filter(pk=call.pk).update(**fields)
-    if call.ticket_id is not None:
+    if call.ticket is not None:
         return intake.ticket_append_message(
-            ticket=call.ticket,
-            text=speech,
-            actor=Actor.system("twilio-voice"),
-            raw=raw,  # type: ignore[arg-type]
+            ticket=call.ticket, text=speech, actor=Actor.system("twilio-voice"), raw=raw
         )
     ticket = intake.ticket_create(
         actor=Actor.system("twilio-voice"),
@@ -228,12 +225,13 @@ def call_announce(call: Call) -> dict[str, Any]:
     The live feed (channels_app) wires `broadcast.call_announce(payload)`; until it exists the
     payload is only logged, so a call never waits on the console.
     """
-    payload = {
+    history = history_payload(history_for_phone(call.phone))
+    payload: dict[str, Any] = {
         "type": "call.incoming",
         "call_sid": call.call_sid,
         "phone": call.phone,
         "after_hours": call.after_hours,
-        "history": history_payload(history_for_phone(call.phone)),
+        "history": history,
     }
     from channels_app import broadcast
 
@@ -241,7 +239,7 @@ def call_announce(call: Call) -> dict[str, Any]:
     if callable(announce):
         announce(payload)
     else:
-        log.info("incoming call %s from %s (%d earlier tickets)", call.call_sid, call.phone, len(payload["history"]))
+        log.info("incoming call %s from %s (%d earlier tickets)", call.call_sid, call.phone, len(history))
     return payload
 
 

@@ -39,7 +39,7 @@ _RANK = {
     "failed": 5,
     "read": 5,
 }
-_OUR_STATE = {
+_OUR_STATE: dict[str, str] = {
     "sent": SmsState.SENT,
     "sending": SmsState.SENT,
     "delivered": SmsState.DELIVERED,
@@ -47,7 +47,7 @@ _OUR_STATE = {
     "undelivered": SmsState.UNDELIVERED,
     "failed": SmsState.FAILED,
 }
-_STATE_RANK = {
+_STATE_RANK: dict[str, int] = {
     SmsState.QUEUED: 0,
     SmsState.SENDING: 1,
     SmsState.SENT: 3,
