@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served locally: no CDN on a closed network
     "channels",
     "tickets",
     "classifier",
@@ -132,6 +133,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise scans it at start-up
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
@@ -144,7 +146,7 @@ WHITENOISE_USE_FINDERS = True
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tickets.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -161,6 +163,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStateEnum": "tickets.states.TicketState",
+        "AssignmentStateEnum": "tickets.states.AssignmentState",
+        "TicketKindEnum": "tickets.models.tickets.Kind",
+        "UnitKindEnum": "tickets.models.org.UnitKind",
+    },
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Channels ---------------------------------------------------------------------------
@@ -236,6 +247,29 @@ LOGGING = {
         "tickets": {"level": "INFO"},
         "classifier.alerts": {"level": "WARNING"},
     },
+}
+
+# --- Live workspaces (channels_app) -----------------------------------------------------
+# Redis layer timeouts:
+# - connect 2 s: when Redis is down a write must not hang in its on_commit push; the event
+#   stays in the live outbox and the flush task sends it later;
+# - read 15 s: redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's
+#   blocking BZPOPMIN, so every idle socket was torn down every ~5 s (channels_redis#422).
+#   It must stay above that 5 s, and finite so a half-dead Redis is still noticed.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
+                "capacity": int(os.environ.get("LIVE_CHANNEL_CAPACITY", "200")),
+                "expiry": 30,
+            },
+        }
+    }
+CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
+    "task": "channels_app.tasks.live_outbox_flush",
+    "schedule": timedelta(seconds=15),
 }
 
 # --- Intake: Twilio webhooks, outbound SMS, citizen channels, Open311 (统一接收) ----------------

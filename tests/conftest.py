@@ -11,20 +11,49 @@ from tickets.models import Category, Unit, User
 from tickets.services import sla
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
-def _allowed_hosts(settings: object) -> None:
+def _test_settings(settings: object) -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # type: ignore[attr-defined]
+    # The production hasher's 1M PBKDF2 rounds per demo user would dominate the suite.
+    settings.PASSWORD_HASHERS = FAST_HASHERS  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def city(db: None) -> dict[str, dict[str, object]]:
-    """Units, categories, routing rules, SLA profile and users of the demo city."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
+    """Seed the working-day calendar once per session; test transactions roll back on top of it."""
+    from tickets.services.calendar import calendar_seed_from_package
+
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # type: ignore[attr-defined]
+        calendar_seed_from_package()
+        _seed_city()
+
+
+def _seed_city() -> None:
     sla.profile_ensure_default()
     units = seed.seed_units()
     cats = seed.seed_categories()
     seed.seed_routing(units, cats)
     seed.seed_users(units)
-    return {"units": units, "cats": cats}  # type: ignore[dict-item]
+
+
+@pytest.fixture
+def city(db: None) -> dict[str, dict[str, object]]:
+    """Units, categories, routing rules, SLA profile and users of the demo city.
+
+    Seeded once per session (test transactions roll back on top of it); a transactional test
+    flushes the database, so the next one that asks for the city seeds it again.
+    """
+    if not Unit.objects.filter(code="centre").exists():
+        _seed_city()
+    return {
+        "units": {u.code: u for u in Unit.objects.select_related("parent")},
+        "cats": {c.code: c for c in Category.objects.select_related("parent")},
+    }  # type: ignore[dict-item]
 
 
 @pytest.fixture

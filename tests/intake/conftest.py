@@ -52,8 +52,6 @@ def twilio_post(
 
 @pytest.fixture(autouse=True)
 def _twilio_settings(settings: Any) -> Iterator[None]:
-    # The demo city seeds ~30 users; PBKDF2's full cost makes that 20 s per test on this machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.TWILIO_ACCOUNT_SID = ""  # outbound SMS goes to the outbox unless a test sets credentials
     settings.TWILIO_FROM_NUMBER = ""

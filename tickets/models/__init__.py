@@ -1,5 +1,6 @@
 """The ticket store. One module per area; everything is importable from `tickets.models`."""
 
+from tickets.models.live import LiveOutbox
 from tickets.models.org import (
     CENTRE_ROLES,
     FUNCTIONAL_KINDS,
@@ -52,6 +53,7 @@ __all__ = [
     "DayTypeChoice",
     "Kind",
     "LimitUnitChoice",
+    "LiveOutbox",
     "Outcome",
     "Role",
     "RoutingRule",
