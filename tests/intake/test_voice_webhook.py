@@ -13,7 +13,7 @@ import time_machine
 from tests.intake.conftest import payload, twilio_post
 from tickets.models import Call, CallbackTask, InboundMessage, PhoneLine, Ticket
 from tickets.selectors import draft_queue
-from tickets.services import intake, sla
+from tickets.services import calls, intake, sla
 from tickets.services.actors import Actor
 
 VOICE = "/webhooks/twilio/voice/"
@@ -22,16 +22,6 @@ RECORDING = "/webhooks/twilio/voice/recording/"
 STATUS = "/webhooks/twilio/voice/status/"
 SID = "CA11111111111111111111111111111111"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def announced(monkeypatch: Any) -> list[dict[str, Any]]:
-    """Stands in for the live feed's call announcement until the WebSocket work wires it."""
-    seen: list[dict[str, Any]] = []
-    from channels_app import broadcast
-
-    monkeypatch.setattr(broadcast, "call_announce", seen.append, raising=False)
-    return seen
 
 
 def say_texts(response: Any) -> list[str]:
@@ -169,32 +159,24 @@ def test_when_every_seat_is_taken_the_caller_can_leave_a_message(city: Any, web:
     assert Call.objects.get(call_sid="CA99").after_hours is True
 
 
-def test_the_console_gets_the_callers_history_open_tickets_first(
-    city: Any,
-    web: Any,
-    api: Any,
-    user: Any,
-    announced: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
-) -> None:
+def test_the_console_gets_the_callers_history_open_tickets_first(city: Any, web: Any, api: Any, user: Any) -> None:
     phone = "+8613800138000"
     operator = Actor.of(user("operator1"))
     older = intake.ticket_create(actor=operator, channel="phone", text="反映小区停车难的问题", citizen_phone=phone)
-    intake.ticket_create(actor=operator, channel="phone", text="咨询社保卡补办流程", citizen_phone="138 0013 8000")
+    newer = intake.ticket_create(
+        actor=operator, channel="phone", text="咨询社保卡补办流程", citizen_phone="138 0013 8000"
+    )
     intake.ticket_create(actor=operator, channel="phone", text="别人的工单", citizen_phone="+8613900139000")
     Ticket.objects.filter(pk=older.pk).update(state="closed")
+    twilio_post(web, VOICE, payload("voice_incoming"))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        twilio_post(web, VOICE, payload("voice_incoming"))
-
-    assert len(announced) == 1
-    pushed = announced[0]
-    assert pushed["call_sid"] == SID and pushed["phone"] == phone
-    assert [t["is_open"] for t in pushed["history"]] == [True, False]
-
+    pushed = calls.call_announce(Call.objects.get(call_sid=SID))
     history = api("operator1").get(f"/api/calls/{SID}/caller-history/")
+
+    assert pushed["phone"] == phone and pushed["pushed"] is True
+    assert [(t["number"], t["is_open"]) for t in pushed["history"]] == [(newer.number, True), (older.number, False)]
     assert history.status_code == 200
-    assert [t["number"] for t in history.json()["history"]] == [t["number"] for t in pushed["history"]]
+    assert [t["number"] for t in history.json()["history"]] == [newer.number, older.number]
     assert api("rsj_staff").get(f"/api/calls/{SID}/caller-history/").status_code == 403
 
 

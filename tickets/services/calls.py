@@ -220,26 +220,26 @@ def history_payload(tickets: list[Ticket]) -> list[dict[str, Any]]:
 
 
 def call_announce(call: Call) -> dict[str, Any]:
-    """Tell the operators' console who is calling, with the caller's history.
+    """来电弹屏: tell the operators' console who is calling, with the caller's history.
 
-    The live feed (channels_app) wires `broadcast.call_announce(payload)`; until it exists the
-    payload is only logged, so a call never waits on the console.
+    Pushed through the live feed (`channels_app.broadcast.broadcast_call_incoming`); a live
+    layer that cannot be reached is logged there and never holds up Twilio's answer.
     """
-    history = history_payload(history_for_phone(call.phone))
+    tickets = history_for_phone(call.phone)
     payload: dict[str, Any] = {
         "type": "call.incoming",
         "call_sid": call.call_sid,
         "phone": call.phone,
         "after_hours": call.after_hours,
-        "history": history,
+        "history": history_payload(tickets),
     }
     from channels_app import broadcast
 
-    announce = getattr(broadcast, "call_announce", None)
-    if callable(announce):
-        announce(payload)
+    push = getattr(broadcast, "broadcast_call_incoming", None)
+    if callable(push):
+        payload["pushed"] = push(call.call_sid, call.phone, tickets)
     else:
-        log.info("incoming call %s from %s (%d earlier tickets)", call.call_sid, call.phone, len(history))
+        log.info("incoming call %s from %s (%d earlier tickets)", call.call_sid, call.phone, len(tickets))
     return payload
 
 
