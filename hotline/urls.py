@@ -12,5 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("channels_app.urls")),  # live feed catch-up: /api/events/
     path("api/", include("tickets.urls")),
+    path("webhooks/", include("tickets.webhooks.urls")),
+    path("open311/", include("tickets.open311.urls")),
     path("", include("tickets.pages.urls")),
 ]

@@ -67,3 +67,43 @@ __all__ = [
     "Urgency",
     "User",
 ]
+
+# --- intake (统一接收: webhooks, calls, SMS, citizen logins, partners) and rating ---------------
+from tickets.models.intake import (
+    Call,
+    CallbackState,
+    CallbackTask,
+    CitizenSession,
+    IdempotencyRecord,
+    InboundChannel,
+    InboundMessage,
+    PartnerKey,
+    PhoneLine,
+    SmsMessage,
+    SmsOptOut,
+    SmsPurpose,
+    SmsState,
+    TicketAttachment,
+    VerificationCode,
+)
+from tickets.models.rating import Rating, Satisfaction
+
+__all__ += [
+    "Call",
+    "CallbackState",
+    "CallbackTask",
+    "CitizenSession",
+    "IdempotencyRecord",
+    "InboundChannel",
+    "InboundMessage",
+    "PartnerKey",
+    "PhoneLine",
+    "Rating",
+    "Satisfaction",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsPurpose",
+    "SmsState",
+    "TicketAttachment",
+    "VerificationCode",
+]

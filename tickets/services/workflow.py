@@ -261,6 +261,9 @@ def ticket_dispatch(
         _open_assignment(ticket, unit, role=AssignmentRole.ASSIST, actor=actor, now=now, note=note)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=lead.reply_due_at)
     ticket.due_at = lead.reply_due_at
+    from tickets.services import notifications
+
+    notifications.ticket_dispatched(ticket=ticket, lead_unit=lead_unit)
     return ticket
 
 
@@ -466,6 +469,9 @@ def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: s
     if accept:
         _ticket_move(ticket, "review_accept", actor=actor, reason=reason)
         _ticket_move(ticket, "request_rating", actor=actor)
+        from tickets.services import notifications
+
+        notifications.rating_requested(ticket=ticket)
         return ticket
     reason = _require_text(reason, "reason", "退回理由")
     if ticket.state != TicketState.REPLIED:
