@@ -20,6 +20,14 @@ from tickets.models.sla import (
     LimitUnitChoice,
     SlaPolicy,
 )
+from tickets.models.supervision import (
+    AdminAlert,
+    AlertKind,
+    NoticeTemplate,
+    SmsStatus,
+    Supervision,
+    SupervisionLevel,
+)
 from tickets.models.tickets import (
     AccessAction,
     ActorKind,
@@ -42,6 +50,9 @@ __all__ = [
     "UNIT_GROUPS",
     "AccessAction",
     "ActorKind",
+    # 统一督办
+    "AdminAlert",
+    "AlertKind",
     "Assignment",
     "AssignmentRole",
     "CalendarDay",
@@ -52,10 +63,14 @@ __all__ = [
     "DayTypeChoice",
     "Kind",
     "LimitUnitChoice",
+    "NoticeTemplate",
     "Outcome",
     "Role",
     "RoutingRule",
     "SlaPolicy",
+    "SmsStatus",
+    "Supervision",
+    "SupervisionLevel",
     "Ticket",
     "TicketAccessLog",
     "TicketEvent",
