@@ -22,6 +22,12 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: object) -> None:
+    """The demo users' passwords are hashed on every test; the real hasher costs ~0.5 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
 def local(y: int, m: int, d: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """A Beijing wall-clock time."""
     return datetime(y, m, d, hour, minute, second, tzinfo=SHANGHAI)
@@ -44,7 +50,12 @@ def dispatch(calendar: None, units: dict[str, Unit]) -> Dispatch:
     """dispatch(at, kind=..., urgency=..., unit="rsj") → the lead assignment, created at `at`."""
 
     def make(
-        at: datetime, *, kind: str = Kind.HELP, urgency: str = Urgency.NORMAL, unit: str = "rsj", title: str = "路灯不亮"
+        at: datetime,
+        *,
+        kind: str = Kind.HELP,
+        urgency: str = Urgency.NORMAL,
+        unit: str = "rsj",
+        title: str = "路灯不亮",
     ) -> Assignment:
         with time_machine.travel(at, tick=False):
             ticket = intake.ticket_create(

@@ -56,11 +56,7 @@ def test_an_admin_edit_of_a_policy_creates_a_version_row(dispatch: Dispatch, cli
     a = dispatch(local(2025, 11, 3, 9, 0))
     policy = SlaPolicy.objects.get(pk=a.sla_policy_id)
     client.force_login(User.objects.get(username="admin"))
-    form = {
-        f: getattr(policy, f)
-        for f in sla.POLICY_EDITABLE | {"sign_unit", "reply_unit"}
-        if f != "pause_allowed"
-    }
+    form = {f: getattr(policy, f) for f in sla.POLICY_EDITABLE | {"sign_unit", "reply_unit"} if f != "pause_allowed"}
     form.update({"reply_amount": 7, "pause_allowed": "on"})
     response = client.post(f"/admin/tickets/slapolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
