@@ -18,11 +18,11 @@ from tickets.services import sla, workflow
 EXAMPLE_2027 = Path(__file__).parents[2] / "tickets/sla/data/cn-2027.example.toml"
 
 
-def eod(y: int, m: int, d: int):  # noqa: ANN201
+def eod(y: int, m: int, d: int):
     return local(y, m, d, 23, 59, 59).astimezone(UTC)
 
 
-def test_dispatch_into_2027_is_flagged_alerted_and_filled_in_by_the_import(dispatch: Dispatch, capsys) -> None:  # noqa: ANN001
+def test_dispatch_into_2027_is_flagged_alerted_and_filled_in_by_the_import(dispatch: Dispatch, capsys) -> None:
     # Mon Dec 28 2026, 5 working days: Dec 29, 30, 31, then 2027, which nobody has published yet.
     a = dispatch(local(2026, 12, 28, 15, 0))
     assert a.calendar_gap_year == 2027
@@ -82,7 +82,7 @@ def test_an_extension_into_an_unknown_year_is_refused(dispatch: Dispatch) -> Non
             )
 
 
-def test_import_through_the_admin_upload_form(dispatch: Dispatch, client) -> None:  # noqa: ANN001
+def test_import_through_the_admin_upload_form(dispatch: Dispatch, client) -> None:
     a = dispatch(local(2026, 12, 28, 15, 0))
     client.force_login(User.objects.get(username="admin"))
     assert "导入年度节假日安排" in client.get("/admin/tickets/calendaryear/").content.decode()
@@ -101,7 +101,7 @@ def test_a_bad_year_file_is_refused_with_every_problem(calendar: None, tmp_path:
     assert not CalendarYear.objects.filter(year=2027).exists()
 
 
-def test_calendar_seed_command_fills_missing_years(city: object, capsys) -> None:  # noqa: ANN001
+def test_calendar_seed_command_fills_missing_years(city: object, capsys) -> None:
     call_command("calendar_seed", "2024")
     assert "seeded years: 2024" in capsys.readouterr().out
     call_command("calendar_seed", "2024")

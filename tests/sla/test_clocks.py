@@ -18,7 +18,7 @@ from tickets.sla.calendar_source import days_from_chinesecalendar
 from tickets.sla.deadlines import DayType
 
 
-def eod(y: int, m: int, d: int):  # noqa: ANN201
+def eod(y: int, m: int, d: int):
     return local(y, m, d, 23, 59, 59).astimezone(UTC)
 
 
@@ -52,7 +52,7 @@ def test_a_policy_edit_is_a_new_version_and_applies_to_new_assignments_only(disp
         sla.policy_revise(policy=old, changes={"reply_amount": 4})
 
 
-def test_an_admin_edit_of_a_policy_creates_a_version_row(dispatch: Dispatch, client) -> None:  # noqa: ANN001
+def test_an_admin_edit_of_a_policy_creates_a_version_row(dispatch: Dispatch, client) -> None:
     a = dispatch(local(2025, 11, 3, 9, 0))
     policy = SlaPolicy.objects.get(pk=a.sla_policy_id)
     client.force_login(User.objects.get(username="admin"))
@@ -144,7 +144,7 @@ def test_verdicts_are_frozen_when_the_assignment_ends(dispatch: Dispatch) -> Non
     assert not TicketEvent.objects.filter(assignment=a, action="sla.deadline_filled").exists()
 
 
-def test_centre_time_and_unit_time_are_measured_apart(dispatch: Dispatch, user) -> None:  # noqa: ANN001
+def test_centre_time_and_unit_time_are_measured_apart(dispatch: Dispatch, user) -> None:
     from tickets.services import intake
 
     with time_machine.travel(local(2025, 11, 3, 9, 0), tick=False):

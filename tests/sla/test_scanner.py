@@ -18,11 +18,11 @@ from tickets.services import sla_clock, sla_scanner, workflow
 from tickets.services.actors import Actor
 
 
-def eod(y: int, m: int, d: int):  # noqa: ANN201
+def eod(y: int, m: int, d: int):
     return local(y, m, d, 23, 59, 59).astimezone(UTC)
 
 
-def scan_at(moment):  # noqa: ANN001, ANN201
+def scan_at(moment):
     """One tick at `moment`, running the after-commit fan-out (live push, SMS) as a worker would."""
     with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         return sla_scanner.deadlines_scan()
@@ -144,14 +144,14 @@ def test_batches_process_every_due_row(dispatch: Dispatch) -> None:
     assert all(levels(a) == [SupervisionLevel.SIGN_REMINDER] for a in made)
 
 
-def test_the_management_command_runs_one_tick(dispatch: Dispatch, capsys) -> None:  # noqa: ANN001
+def test_the_management_command_runs_one_tick(dispatch: Dispatch, capsys) -> None:
     dispatch(local(2025, 11, 3, 9, 0))
     with time_machine.travel(local(2025, 11, 4, 10, 0), tick=False):
         call_command("scan_deadlines")
     assert "sign=1" in capsys.readouterr().out
 
 
-def test_the_beat_schedule_runs_the_scanner_every_minute(dispatch: Dispatch, settings) -> None:  # noqa: ANN001
+def test_the_beat_schedule_runs_the_scanner_every_minute(dispatch: Dispatch, settings) -> None:
     from hotline.embedded_scheduler import run_due
 
     entry = settings.CELERY_BEAT_SCHEDULE["sla-scan-deadlines"]
@@ -176,7 +176,7 @@ def test_two_scanners_at_once_fire_once_in_total(dispatch: Dispatch) -> None:
         try:
             start.wait()
             reports.append(sla_scanner.deadlines_scan(now=moment, batch_size=7))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
