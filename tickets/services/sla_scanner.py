@@ -111,6 +111,12 @@ class ScanReport:
         return sum(self.fired.values())
 
 
+def due_claim(level: Level, *, now: datetime, size: int) -> Any:
+    """The claim query: due, unfired rows of one level, oldest first, through the level's partial index."""
+    due = Assignment.objects.filter(level.scope, **{f"{level.due}__lte": now, f"{level.marker}__isnull": True})
+    return due.order_by(level.due, "id").select_for_update(skip_locked=True).values_list("id", flat=True)[:size]
+
+
 def _flip(level: Level, ids: list[int], now: datetime) -> list[int]:
     """The guarded update: returns only the rows this scanner flipped."""
     table = Assignment._meta.db_table
@@ -129,10 +135,7 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
     """Claim, flip and act on up to `size` due rows of one level; returns how many were claimed."""
     actor = Actor.scheduler()
     with transaction.atomic():
-        due = Assignment.objects.filter(level.scope, **{f"{level.due}__lte": now, f"{level.marker}__isnull": True})
-        ids = list(
-            due.order_by(level.due, "id").select_for_update(skip_locked=True).values_list("id", flat=True)[:size]
-        )
+        ids = list(due_claim(level, now=now, size=size))
         if not ids:
             return 0
         fired = _flip(level, ids, now)

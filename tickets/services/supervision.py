@@ -141,7 +141,7 @@ def supervision_event_data(supervision: Supervision) -> dict[str, Any]:
     }
 
 
-def supervision_notify(supervision: Supervision) -> str:
+def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
     """Send the notice to its recipients by SMS. THE place to wire the notification service.
 
     `tickets.services.notifications` is being written by another engineer; until it exists the
@@ -158,18 +158,28 @@ def supervision_notify(supervision: Supervision) -> str:
         else:  # pragma: no cover - wired when the notification service lands
             status = SmsStatus.NO_SERVICE
             log.info("notification service present: wire supervision_notify to it")
-    Supervision.objects.filter(pk=supervision.pk).update(
-        sms_status=status, notified_at=timezone.now() if status == SmsStatus.SENT else None
-    )
+    if record:
+        Supervision.objects.filter(pk=supervision.pk).update(
+            sms_status=status, notified_at=timezone.now() if status == SmsStatus.SENT else None
+        )
     return status
 
 
 def supervisions_notify(supervision_ids: Iterable[int]) -> None:
+    """Notify a batch; statuses are written with one update per outcome, not one per row."""
+    outcomes: dict[str, list[int]] = {}
     for supervision in Supervision.objects.filter(pk__in=list(supervision_ids)).order_by("id"):
         try:
-            supervision_notify(supervision)
+            status = supervision_notify(supervision, record=False)
         except Exception:  # one failed SMS must not stop the rest
             log.exception("supervision %s: notify failed", supervision.pk)
+            status = SmsStatus.FAILED
+        outcomes.setdefault(status, []).append(supervision.pk)
+    now = timezone.now()
+    for status, ids in outcomes.items():
+        Supervision.objects.filter(pk__in=ids).update(
+            sms_status=status, notified_at=now if status == SmsStatus.SENT else None
+        )
 
 
 def supervisions_fanout(supervision_ids: list[int], event_ids: list[int]) -> None:
