@@ -8,7 +8,7 @@ from typing import Any
 
 from django.template import Context, Template
 
-from tickets.models import Assignment, NoticeTemplate, SupervisionLevel, Ticket, Unit
+from tickets.models import NoticeTemplate, SupervisionLevel
 from tickets.sla.deadlines import SHANGHAI
 
 #: Seeded into NoticeTemplate on first use; admins change the rows, never this dict.
@@ -73,28 +73,30 @@ def local_text(moment: datetime | None) -> str:
 def notice_render(
     *,
     body: str,
-    ticket: Ticket,
-    unit: Unit | None,
     level: str,
+    ticket_number: str,
+    ticket_title: str,
+    unit_name: str = "",
     due_at: datetime | None = None,
     now: datetime | None = None,
     note: str = "",
     clock: str = "",
-    assignment: Assignment | None = None,
+    round_no: int | None = None,
 ) -> str:
-    """Fill a template; SMS text, so no HTML escaping."""
+    """Fill a template; SMS text, so no HTML escaping. Takes plain values so the scanner need
+    not load model instances for thousands of rows."""
     overdue_days = 0
     if due_at is not None and now is not None and now > due_at:
         overdue_days = (now.astimezone(SHANGHAI).date() - due_at.astimezone(SHANGHAI).date()).days
     context: dict[str, Any] = {
-        "ticket_number": ticket.number,
-        "ticket_title": ticket.title,
-        "unit_name": unit.name if unit else "",
+        "ticket_number": ticket_number,
+        "ticket_title": ticket_title,
+        "unit_name": unit_name,
         "level_label": SupervisionLevel(level).label,
         "clock_label": {"sign": "签收", "reply": "办结"}.get(clock, ""),
         "due_at": local_text(due_at),
         "overdue_days": overdue_days,
         "note": note,
-        "round": assignment.round if assignment else None,
+        "round": round_no,
     }
     return _compiled(body).render(Context(context, autoescape=False)).strip()

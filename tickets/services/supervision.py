@@ -68,14 +68,15 @@ def supervision_build(
     unit = unit or (assignment.unit if assignment else None)
     text = notices.notice_render(
         body=body,
-        ticket=ticket,
-        unit=unit,
         level=level,
+        ticket_number=ticket.number,
+        ticket_title=ticket.title,
+        unit_name=unit.name if unit else "",
         due_at=due_at,
         now=now or timezone.now(),
         note=note,
         clock=clock,
-        assignment=assignment,
+        round_no=assignment.round if assignment else None,
     )
     return Supervision(
         ticket=ticket,
@@ -122,22 +123,24 @@ def supervision_issue(
         actor=actor,
         action=action,
         assignment=assignment,
-        reason=note,
-        data=supervision_event_data(supervision),
+        reason=supervision.text,
+        data={**supervision_event_data(supervision), **({"note": note} if note else {})},
     )
     transaction.on_commit(lambda: supervisions_notify([supervision.pk]), robust=True)
     return supervision
 
 
-def supervision_event_data(supervision: Supervision) -> dict[str, Any]:
+def supervision_event_data(supervision: Supervision, *, unit_code: str | None = None) -> dict[str, Any]:
+    """The event's data; the notice text itself is the event's reason."""
+    if unit_code is None and supervision.unit_id:
+        unit_code = supervision.unit.code if supervision.unit else None
     return {
         "supervision": supervision.pk,
         "level": supervision.level,
         "level_label": SupervisionLevel(supervision.level).label,
         "clock": supervision.clock,
-        "unit": supervision.unit.code if supervision.unit else None,
+        "unit": unit_code,
         "due_at": supervision.due_at.isoformat() if supervision.due_at else None,
-        "text": supervision.text,
     }
 
 
