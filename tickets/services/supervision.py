@@ -311,8 +311,8 @@ def ticket_check_problem(*, ticket: Ticket, actor: Actor) -> bool:
     reason = "；".join(reasons)
     system = Actor.system("supervision")
     event_record(ticket=ticket, actor=system, action="escalated_problem", reason=reason, data={"trigger": actor.label})
-    targets = _targets(ticket)
-    for target in targets or [None]:
+    targets: list[Assignment | None] = [*_targets(ticket)] or [None]  # none open: the centre's own record
+    for target in targets:
         supervision_issue(
             ticket=ticket,
             level=SupervisionLevel.ESCALATED,
