@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('note', models.TextField(blank=True, verbose_name='督办意见')),
                 ('recipients', models.JSONField(blank=True, default=list)),
                 ('issued_by_label', models.CharField(blank=True, help_text='定时任务或系统', max_length=64)),
-                ('sms_status', models.CharField(choices=[('pending', '待发送'), ('sent', '已发送'), ('no_service', '短信服务未接入'), ('no_recipient', '无接收人'), ('failed', '发送失败')], default='pending', max_length=16)),
+                ('sms_status', models.CharField(choices=[('pending', '待发送'), ('sent', '已交短信服务发送'), ('no_service', '短信服务未接入'), ('no_recipient', '无接收人'), ('failed', '发送失败')], default='pending', max_length=16)),
                 ('notified_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],

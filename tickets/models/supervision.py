@@ -18,7 +18,7 @@ class SupervisionLevel(models.TextChoices):
 
 class SmsStatus(models.TextChoices):
     PENDING = "pending", "待发送"
-    SENT = "sent", "已发送"
+    SENT = "sent", "已交短信服务发送"
     NO_SERVICE = "no_service", "短信服务未接入"
     NO_RECIPIENT = "no_recipient", "无接收人"
     FAILED = "failed", "发送失败"

@@ -145,9 +145,10 @@ def supervision_event_data(supervision: Supervision, *, unit_code: str | None = 
 
 
 def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
-    """Send the notice to its recipients by SMS. THE place to wire the notification service.
+    """Send the notice to its recipients by SMS. THE place the notification service is wired.
 
-    `tickets.services.notifications` is being written by another engineer; until it exists the
+    Each liaison number gets an SmsMessage through `tickets.services.sms.sms_enqueue` (stored,
+    sent after commit, retried, delivery tracked there). Where that service is not installed the
     recipients stay recorded on the row and the status says the SMS service is not connected.
     """
     phones = [r["phone"] for r in supervision.recipients if r.get("phone")]
@@ -155,12 +156,13 @@ def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
         status = SmsStatus.NO_RECIPIENT
     else:
         try:
-            from tickets.services import notifications  # type: ignore[attr-defined]  # noqa: F401
+            from tickets.services import sms  # type: ignore[attr-defined,unused-ignore]
         except ImportError:
             status = SmsStatus.NO_SERVICE
-        else:  # pragma: no cover - wired when the notification service lands
-            status = SmsStatus.NO_SERVICE
-            log.info("notification service present: wire supervision_notify to it")
+        else:
+            for phone in phones:
+                sms.sms_enqueue(to=phone, body=supervision.text, ticket=supervision.ticket)
+            status = SmsStatus.SENT
     if record:
         Supervision.objects.filter(pk=supervision.pk).update(
             sms_status=status, notified_at=timezone.now() if status == SmsStatus.SENT else None
@@ -171,7 +173,7 @@ def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
 def supervisions_notify(supervision_ids: Iterable[int]) -> None:
     """Notify a batch; statuses are written with one update per outcome, not one per row."""
     outcomes: dict[str, list[int]] = {}
-    for supervision in Supervision.objects.filter(pk__in=list(supervision_ids)).order_by("id"):
+    for supervision in Supervision.objects.filter(pk__in=list(supervision_ids)).select_related("ticket").order_by("id"):
         try:
             status = supervision_notify(supervision, record=False)
         except Exception:  # one failed SMS must not stop the rest
