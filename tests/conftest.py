@@ -1,7 +1,9 @@
 """Shared fixtures: the demo city's organisation (no tickets), users per role, API clients."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -10,21 +12,71 @@ from tickets.demo import seed
 from tickets.models import Category, Unit, User
 from tickets.services import sla
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 @pytest.fixture(autouse=True)
-def _allowed_hosts(settings: object) -> None:
+def _test_settings(settings: object) -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # type: ignore[attr-defined]
+    # The production hasher's 1M PBKDF2 rounds per demo user would dominate the suite.
+    settings.PASSWORD_HASHERS = FAST_HASHERS  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _no_model_by_default(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests see no classifier model unless they ask for `demo_model`: routing stays predictable."""
+    settings.CLASSIFIER_MODEL_DIR = tmp_path_factory.mktemp("no-model")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def _demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from classifier.default_model import ensure_default_model
+
+    folder = tmp_path_factory.mktemp("demo-model")
+    ensure_default_model(folder)
+    return folder
 
 
 @pytest.fixture
-def city(db: None) -> dict[str, dict[str, object]]:
-    """Units, categories, routing rules, SLA profile and users of the demo city."""
+def demo_model(settings: object, _demo_model_dir: Path) -> Path:
+    """The shipped default model (trained from classifier/data/demo_train.csv) is active."""
+    settings.CLASSIFIER_MODEL_DIR = _demo_model_dir  # type: ignore[attr-defined]
+    return _demo_model_dir
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
+    """Seed the working-day calendar once per session; test transactions roll back on top of it."""
+    from django.test import override_settings
+
+    from tickets.services.calendar import calendar_seed_from_package
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # type: ignore[attr-defined]
+        calendar_seed_from_package()
+        _seed_city()
+
+
+def _seed_city() -> None:
     sla.profile_ensure_default()
     units = seed.seed_units()
     cats = seed.seed_categories()
     seed.seed_routing(units, cats)
     seed.seed_users(units)
-    return {"units": units, "cats": cats}  # type: ignore[dict-item]
+
+
+@pytest.fixture
+def city(db: None) -> dict[str, dict[str, object]]:
+    """Units, categories, routing rules, SLA profile and users of the demo city.
+
+    Seeded once per session (test transactions roll back on top of it); a transactional test
+    flushes the database, so the next one that asks for the city seeds it again.
+    """
+    if not Unit.objects.filter(code="centre").exists():
+        _seed_city()
+    return {
+        "units": {u.code: u for u in Unit.objects.select_related("parent")},
+        "cats": {c.code: c for c in Category.objects.select_related("parent")},
+    }  # type: ignore[dict-item]
 
 
 @pytest.fixture

@@ -22,12 +22,6 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: object) -> None:
-    """The demo users' passwords are hashed on every test; the real hasher costs ~0.5 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
-
-
 def local(y: int, m: int, d: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """A Beijing wall-clock time."""
     return datetime(y, m, d, hour, minute, second, tzinfo=SHANGHAI)

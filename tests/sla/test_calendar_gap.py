@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.sla.conftest import Dispatch, fresh, local, staff, ticket_of
-from tickets.models import AdminAlert, CalendarYear, TicketEvent, User
+from tickets.models import AdminAlert, CalendarDay, CalendarYear, TicketEvent, User
 from tickets.services import sla, workflow
 
 EXAMPLE_2027 = Path(__file__).parents[2] / "tickets/sla/data/cn-2027.example.toml"
@@ -102,6 +102,8 @@ def test_a_bad_year_file_is_refused_with_every_problem(calendar: None, tmp_path:
 
 
 def test_calendar_seed_command_fills_missing_years(city: object, capsys) -> None:
+    CalendarDay.objects.filter(date__year=2024).delete()
+    CalendarYear.objects.filter(year=2024).delete()
     call_command("calendar_seed", "2024")
     assert "seeded years: 2024" in capsys.readouterr().out
     call_command("calendar_seed", "2024")

@@ -89,6 +89,9 @@ class ActionView(APIView):
         super().__init_subclass__(**kwargs)
         if "perform" not in cls.__dict__:
             return
+        if "InputSerializer" in cls.__dict__:
+            # Distinct component names in the OpenAPI schema: TicketDispatchInput, AssignmentSignInput, …
+            cls.InputSerializer.__name__ = cls.__name__.removesuffix("Api") + "Input"
 
         def post(self: ActionView, request: Request, *args: Any, **kw: Any) -> Response:
             return self.handle_action(request, *args, **kw)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from tickets.models import Assignment, Category, Channel, Kind, Ticket, Unit, Urgency
 from tickets.states import TicketState
@@ -31,6 +33,7 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_unit(self, qs: QuerySet[Ticket], name: str, unit: Unit | None) -> QuerySet[Ticket]:
         if unit is None:
             return qs

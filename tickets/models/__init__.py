@@ -1,5 +1,6 @@
 """The ticket store. One module per area; everything is importable from `tickets.models`."""
 
+from tickets.models.live import LiveOutbox
 from tickets.models.org import (
     CENTRE_ROLES,
     FUNCTIONAL_KINDS,
@@ -63,6 +64,7 @@ __all__ = [
     "DayTypeChoice",
     "Kind",
     "LimitUnitChoice",
+    "LiveOutbox",
     "NoticeTemplate",
     "Outcome",
     "Role",
@@ -79,4 +81,44 @@ __all__ = [
     "UnitKind",
     "Urgency",
     "User",
+]
+
+# --- intake (统一接收: webhooks, calls, SMS, citizen logins, partners) and rating ---------------
+from tickets.models.intake import (
+    Call,
+    CallbackState,
+    CallbackTask,
+    CitizenSession,
+    IdempotencyRecord,
+    InboundChannel,
+    InboundMessage,
+    PartnerKey,
+    PhoneLine,
+    SmsMessage,
+    SmsOptOut,
+    SmsPurpose,
+    SmsState,
+    TicketAttachment,
+    VerificationCode,
+)
+from tickets.models.rating import Rating, Satisfaction
+
+__all__ += [
+    "Call",
+    "CallbackState",
+    "CallbackTask",
+    "CitizenSession",
+    "IdempotencyRecord",
+    "InboundChannel",
+    "InboundMessage",
+    "PartnerKey",
+    "PhoneLine",
+    "Rating",
+    "Satisfaction",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsPurpose",
+    "SmsState",
+    "TicketAttachment",
+    "VerificationCode",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from django.db import transaction
@@ -50,6 +51,12 @@ def calendar_store_year(
     return YearStored(year, filled.filled, filled.still_missing)
 
 
+@lru_cache(maxsize=64)
+def _package_year(year: int) -> tuple[tuple[date, DayType], ...]:
+    """The package's table for a year; computing it is slow and it never changes within a process."""
+    return tuple(days_from_chinesecalendar(year).items())
+
+
 def calendar_seed_from_package(*, years: Iterable[int] | None = None, only_missing: bool = True) -> list[int]:
     """Seed every year `chinesecalendar` knows (or the given ones); returns the years written."""
     have = set(CalendarYear.objects.values_list("year", flat=True)) if only_missing else set()
@@ -57,7 +64,7 @@ def calendar_seed_from_package(*, years: Iterable[int] | None = None, only_missi
     for year in sorted(years or known_years()):
         if year in have:
             continue
-        calendar_store_year(year=year, days=days_from_chinesecalendar(year), source="chinesecalendar")
+        calendar_store_year(year=year, days=dict(_package_year(year)), source="chinesecalendar")
         written.append(year)
     return written
 

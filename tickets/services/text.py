@@ -8,9 +8,11 @@ import phonenumbers
 
 from tickets.errors import InvalidInput
 
-# Full-width ASCII (Ａ-Ｚ, ０-９, ！-～) and the ideographic space become half-width; Chinese
-# punctuation such as ，。、 is left alone, it is how Chinese is written.
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+# Full-width letters and digits (Ａ-Ｚ, ａ-ｚ, ０-９) and the ideographic space become half-width.
+# Full-width punctuation such as ，！？（） stays: it is how Chinese is written.
+_FULLWIDTH = {
+    cp: cp - 0xFEE0 for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(lo, hi + 1)
+}
 _FULLWIDTH[0x3000] = 0x20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets everything up and starts the whole system with demo data on http://127.0.0.1:8000
+# (API, pages, admin and WebSockets on one ASGI server).
+#   embedded default: SQLite + in-memory channel layer + in-process Celery and scheduler;
+#   production: set DATABASE_URL (PostgreSQL) and REDIS_URL; a Celery worker and beat start too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh requirements.txt
+PORT="${PORT:-8000}"
+HOST="${HOST:-127.0.0.1}"
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+
+echo "==> database schema"
+.venv/bin/python manage.py migrate --noinput -v 0
+echo "==> static files"
+.venv/bin/python manage.py collectstatic --noinput -v 0
+echo "==> default classifier model"
+.venv/bin/python manage.py ensure_default_model
+echo "==> demo city"
+.venv/bin/python manage.py seed_demo
+
+echo
+echo "==> 12345 hotline on http://$HOST:$PORT/  (API docs /api/docs/, admin /admin/)"
+if [ -n "${REDIS_URL:-}" ]; then
+  # Production mode: web (2 workers), Celery worker and beat under one supervisor.
+  export HOST PORT
+  exec .venv/bin/honcho start -f Procfile
+else
+  export HOTLINE_EMBEDDED_SCHEDULER=1
+  exec .venv/bin/uvicorn hotline.asgi:application --host "$HOST" --port "$PORT" --log-level warning
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite (unit, API, PostgreSQL/Redis when DATABASE_URL and
+# REDIS_URL are set, and the browser tests in Debian's Chromium). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh requirements-dev.txt
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "==> installing Debian's chromium for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "chromium could not be installed: browser tests will be skipped" >&2
+fi
+
+echo "==> lint"
+.venv/bin/ruff check .
+echo "==> tests (database: ${DATABASE_URL:-embedded SQLite}; redis: ${REDIS_URL:-none})"
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" = 5 ]; then
+  echo "pytest collected no tests" >&2
+  exit 1
+fi
+exit "$status"
