@@ -200,3 +200,19 @@ def test_two_scanners_at_once_fire_once_in_total(dispatch: Dispatch) -> None:
     for a in made:
         assert sorted(levels(a)) == sorted([SupervisionLevel.SIGN_REMINDER, SupervisionLevel.SUPERVISION])
     assert TicketEvent.objects.filter(action="sla.overdue").count() == 80
+
+
+def test_scanner_events_wait_in_the_live_outbox_until_pushed(dispatch: Dispatch) -> None:
+    from tickets.models import LiveOutbox
+
+    a = dispatch(local(2025, 11, 3, 9, 0))
+    pushed: list[list[int]] = []
+    with time_machine.travel(local(2025, 11, 4, 10, 0), tick=False):
+        sla_scanner.deadlines_scan(fanout=lambda s, e: pushed.append(e))  # fan-out not run: Redis "down"
+    event = TicketEvent.objects.get(assignment=a, action="sla.overdue")
+    assert LiveOutbox.objects.filter(event=event).exists()  # outbox_flush will push it later
+    assert scan_at(local(2025, 11, 4, 10, 1)).total == 0
+    from channels_app.broadcast import event_announce
+
+    event_announce(event.pk)
+    assert not LiveOutbox.objects.filter(event=event).exists()

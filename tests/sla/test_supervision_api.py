@@ -51,7 +51,8 @@ def test_flag_and_unflag_with_a_reason(dispatch: Dispatch, api) -> None:
     assert client.post(url + "flag/", {"reason": "再次"}, format="json").status_code == 409
     notice = Supervision.objects.get(ticket_id=a.ticket_id, level=SupervisionLevel.FLAGGED)
     assert "挂牌督办" in notice.text and notice.unit_id == a.unit_id
-    assert TicketEvent.objects.filter(ticket_id=a.ticket_id, action="supervision.flagged").count() == 1
+    flagged = TicketEvent.objects.filter(ticket_id=a.ticket_id, action="supervision.issued", data__level="flagged")
+    assert flagged.count() == 1
     response = client.post(url + "unflag/", {"reason": "已办结"}, format="json")
     assert response.status_code == 200 and response.json()["is_flagged"] is False
     assert TicketEvent.objects.filter(ticket_id=a.ticket_id, action="supervision.unflagged").exists()

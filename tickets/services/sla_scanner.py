@@ -37,7 +37,16 @@ from django.db import connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from tickets.models import ActorKind, Assignment, SmsStatus, Supervision, SupervisionLevel, TicketEvent, Unit
+from tickets.models import (
+    ActorKind,
+    Assignment,
+    LiveOutbox,
+    SmsStatus,
+    Supervision,
+    SupervisionLevel,
+    TicketEvent,
+    Unit,
+)
 from tickets.services import notices, supervision
 from tickets.services.actors import Actor
 from tickets.states import AssignmentState
@@ -201,6 +210,21 @@ def _insert(model: type[Model], columns: tuple[str, ...], rows: list[tuple[Any, 
     return ids
 
 
+def _outbox(event_ids: list[int], written_at: datetime) -> None:
+    """The live feed's outbox rows, written with the events (as `event_record` does one by one):
+    a committed event is either pushed or still waiting there for `outbox_flush`."""
+    if not event_ids:
+        return
+    if connection.vendor != "postgresql":
+        LiveOutbox.objects.bulk_create([LiveOutbox(event_id=pk) for pk in event_ids])
+        return
+    with connection.cursor() as cursor:
+        table = LiveOutbox._meta.db_table
+        with cursor.cursor.copy(f"COPY {table} (event_id, created_at, attempts, last_error) FROM STDIN") as copy:
+            for pk in event_ids:
+                copy.write_row((pk, written_at, 0, ""))
+
+
 def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanReport, fanout: Fanout) -> int:
     """Claim, flip and act on up to `size` due rows of one level; returns how many were claimed.
 
@@ -256,6 +280,7 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
                 for (row, deadline, text), sid in zip(acted, supervision_ids, strict=True)
             ],
         )  # fmt: skip
+        _outbox(event_ids, written_at)
         report.fired[level.key] += len(acted)
         report.batches += 1
         if acted:

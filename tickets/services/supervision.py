@@ -260,14 +260,14 @@ def ticket_flag(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     targets = _targets(ticket)
     if not targets:
         supervision_issue(
-            ticket=ticket, level=SupervisionLevel.FLAGGED, actor=actor, action="supervision.flagged", note=reason
+            ticket=ticket, level=SupervisionLevel.FLAGGED, actor=actor, action="supervision.issued", note=reason
         )
     for target in targets:
         supervision_issue(
             ticket=ticket,
             level=SupervisionLevel.FLAGGED,
             actor=actor,
-            action="supervision.flagged",
+            action="supervision.issued",
             assignment=target,
             due_at=target.reply_due_at,
             clock="reply",
@@ -312,13 +312,13 @@ def ticket_check_problem(*, ticket: Ticket, actor: Actor) -> bool:
     ticket.is_problem = True
     reason = "；".join(reasons)
     system = Actor.system("supervision")
-    event_record(ticket=ticket, actor=system, action="escalated_problem", reason=reason, data={"trigger": actor.label})
     targets: list[Assignment | None] = [*_targets(ticket)] or [None]  # none open: the centre's own record
     for target in targets:
         supervision_issue(
             ticket=ticket,
             level=SupervisionLevel.ESCALATED,
             actor=system,
+            action="escalated_problem",
             assignment=target,
             due_at=target.reply_due_at if target else None,
             clock="reply" if target else "",
