@@ -86,7 +86,7 @@ def fill(rows: int) -> None:
     ticket_cols = (
         "id, number, channel, kind, urgency, title, text, citizen_name, citizen_phone, citizen_address, confidential,"
         " anonymous, state, outcome, outcome_reason, reopen_count, units_passed, is_problem, is_flagged, external_ref,"
-        " created_at, updated_at, lead_unit_id, due_at"
+        " created_at, updated_at, lead_unit_id, due_at, category_source"
     )
     asg_cols = (
         "ticket_id, unit_id, unit_path, role, state, state_before_request, round, dispatched_at, sign_due_at,"
@@ -105,7 +105,7 @@ def fill(rows: int) -> None:
                 copy.write_row(
                     (i, f"B{i:015d}", "phone", "help", "normal", "路灯不亮", "小区路灯不亮，请尽快维修", "", "", "",
                      False, False, "in_progress", "", "", 0, 1, False, False, "", dispatched, dispatched, unit_id,
-                     reply_due)
+                     reply_due, "")
                 )  # fmt: skip
         with cur.copy(f"COPY tickets_assignment ({asg_cols}) FROM STDIN") as copy:
             for i, unit_id, path, dispatched, reply_due in plan:
