@@ -316,3 +316,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}}
+
+# --- Rating feedback (评价反馈) ----------------------------------------------------------------
+# Hourly: a rating request unanswered for CityProfile.rating_expiry_days closes the ticket as 未评价.
+CELERY_BEAT_SCHEDULE["rating-expire-due"] = {"task": "tickets.tasks.rating_expire_due", "schedule": timedelta(hours=1)}
