@@ -94,10 +94,8 @@ def _upsert(rows: dict[tuple[int, date], Counter[str]]) -> None:
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
     placeholders = ", ".join(["%s"] * (2 + len(COUNTERS)))
     # Table and column names are model constants, never input; the values are bound parameters.
-    sql = (
-        f"INSERT INTO {table} (unit_id, day, {columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT (unit_id, day) DO UPDATE SET {updates}"  # noqa: S608
-    )
+    insert = f"INSERT INTO {table} (unit_id, day, {columns}) VALUES ({placeholders}) "  # noqa: S608
+    sql = insert + f"ON CONFLICT (unit_id, day) DO UPDATE SET {updates}"
     params = [[unit_id, day, *(counts.get(c, 0) for c in COUNTERS)] for (unit_id, day), counts in rows.items()]
     if params:
         with connection.cursor() as cursor:
