@@ -87,3 +87,12 @@ urlpatterns += [
     path("metrics/units/", m.UnitMetricsApi.as_view(), name="metrics-units"),
     path("metrics/ranking/", m.RankingApi.as_view(), name="metrics-ranking"),
 ]
+
+# --- Exports (tickets CSV/XLSX, scorecards CSV), role-limited and logged ------------------------
+from tickets.apis import exports as x  # noqa: E402
+
+urlpatterns += [
+    path("exports/tickets.csv", x.TicketCsvExportApi.as_view(), name="export-tickets-csv"),
+    path("exports/tickets.xlsx", x.TicketXlsxExportApi.as_view(), name="export-tickets-xlsx"),
+    path("exports/metrics.csv", x.MetricsCsvExportApi.as_view(), name="export-metrics-csv"),
+]
