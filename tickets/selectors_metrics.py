@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from tickets.errors import InvalidInput, NotPermitted
-from tickets.models import COUNTERS, UNIT_GROUPS, MetricsConfig, Unit, UnitDayStats, User
+from tickets.models import COUNTERS, UNIT_GROUPS, MetricsConfig, Unit, UnitDayStats, UnitMonthStats, User
 
 PERIODS = ("day", "week", "month", "year")
 GROUPS = tuple(sorted(set(UNIT_GROUPS.values())))
@@ -103,16 +103,19 @@ def _group_kinds(group: str | None) -> list[str] | None:
 def unit_scorecards(*, user: User, period: str, day: date, group: str | None = None) -> dict[str, Any]:
     """One row per unit (counts and rates) and the group's total, over the period containing `day`."""
     start, end = period_range(period, day)
-    units = Scope.of(user).units()
+    scope = Scope.of(user)
+    units = scope.units()
     kinds = _group_kinds(group)
     if kinds is not None:
         units = units.filter(kind__in=kinds)
     unit_rows = {u.id: u for u in units.only("id", "code", "name", "kind")}
-    sums = (
-        UnitDayStats.objects.filter(day__gte=start, day__lte=end, unit_id__in=list(unit_rows))
-        .values("unit_id")
-        .annotate(**{c: Sum(c) for c in COUNTERS})
-    )
+    if period in ("month", "year"):  # whole months: the month rows hold the same sums
+        stats = UnitMonthStats.objects.filter(month__gte=start, month__lte=end)
+    else:
+        stats = UnitDayStats.objects.filter(day__gte=start, day__lte=end)
+    if scope.path_prefix is not None or kinds is not None:  # all units: no id list to check row by row
+        stats = stats.filter(unit_id__in=list(unit_rows))
+    sums = stats.values("unit_id").annotate(**{c: Sum(c) for c in COUNTERS})
     config = metrics_config()
     totals = dict.fromkeys(COUNTERS, 0)
     rows = []

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tickets.errors import DomainError
-from tickets.models import Assignment, Category, RatingCallback, Ticket, UnitDayStats, User
+from tickets.models import Assignment, Category, RatingCallback, Ticket, UnitDayStats, UnitMonthStats, User
 from tickets.services import intake, metrics, rating, rating_callbacks, workflow
 from tickets.services.actors import Actor
 
@@ -20,8 +20,11 @@ OPS = ("new", "sign", "reply", "accept", "rate_sms", "callback", "return", "reop
 
 
 def _snapshot() -> list[tuple[Any, ...]]:
-    names = [f.attname for f in UnitDayStats._meta.fields if f.attname != "id"]
-    return sorted(UnitDayStats.objects.values_list(*names))
+    rows: list[tuple[Any, ...]] = []
+    for model in (UnitDayStats, UnitMonthStats):
+        names = [f.attname for f in model._meta.fields if f.attname != "id"]
+        rows += [(model.__name__, *row) for row in model.objects.values_list(*names)]
+    return sorted(rows)
 
 
 def _apply(op: str, pick: int, clock: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from tests.rating.test_sms_and_web import sms
-from tickets.models import Assignment, RatingCallback, Ticket, Unit, UnitDayStats
+from tickets.models import Assignment, RatingCallback, Ticket, Unit, UnitDayStats, UnitMonthStats
 from tickets.services import intake, metrics, workflow
 from tickets.services.actors import Actor
 
@@ -169,14 +169,26 @@ def test_the_first_day_and_week_hold_only_their_own_events(november: Any, api: A
     assert (day["dispatched"], day["signed_on_time"], day["replied_on_time"]) == (1, 1, 1)  # T1 only
     week = api("supervisor1").get("/api/metrics/units/?period=week&date=2026-11-04").json()
     assert (week["start"], week["end"]) == ("2026-11-02", "2026-11-08")
+    # Day rows summed over the month equal the month row the month scorecard reads.
+    days = api("supervisor1").get("/api/metrics/units/?period=week&date=2026-11-02").json()["units"]
+    later = [
+        api("supervisor1").get(f"/api/metrics/units/?period=week&date=2026-11-{d:02d}").json()["units"]
+        for d in (9, 16, 23, 30)
+    ]
+    total = _row(days, "rsj")["dispatched"] + sum(_row(w, "rsj")["dispatched"] for w in later)
+    month = _row(api("supervisor1").get("/api/metrics/units/?period=month&date=2026-11-02").json()["units"], "rsj")
+    assert total == month["dispatched"] == 5
 
 
 def test_the_rebuild_gives_the_same_rows(november: Any) -> None:
-    def snapshot() -> list[tuple[Any, ...]]:
-        return sorted(UnitDayStats.objects.values_list(*[f.attname for f in UnitDayStats._meta.fields][1:]))
+    def snapshot() -> list[list[tuple[Any, ...]]]:
+        return [
+            sorted(model.objects.values_list(*[f.attname for f in model._meta.fields][1:]))
+            for model in (UnitDayStats, UnitMonthStats)
+        ]
 
     before = snapshot()
-    assert before
+    assert before[0] and before[1]
     metrics.metrics_rebuild()
     assert snapshot() == before
 

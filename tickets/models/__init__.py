@@ -121,6 +121,6 @@ from tickets.models.rating import (  # noqa: E402
 __all__ += ["CallbackStatus", "Cause", "RatingCallback", "RatingRequest", "RatingRequestState", "Review"]
 
 # --- unit scorecards (三率 and the rest) ------------------------------------------------------
-from tickets.models.metrics import COUNTERS, MetricsConfig, UnitDayStats  # noqa: E402
+from tickets.models.metrics import COUNTERS, MetricsConfig, UnitDayStats, UnitMonthStats  # noqa: E402
 
-__all__ += ["COUNTERS", "MetricsConfig", "UnitDayStats"]
+__all__ += ["COUNTERS", "MetricsConfig", "UnitDayStats", "UnitMonthStats"]

@@ -25,11 +25,10 @@ COUNTERS: tuple[str, ...] = (
 )
 
 
-class UnitDayStats(models.Model):
-    """One row per unit per Asia/Shanghai day; each counter only ever grows (UPSERT x = x + n)."""
+class UnitCounters(models.Model):
+    """The §6 counters; each only ever grows (UPSERT x = x + n)."""
 
     unit = models.ForeignKey("tickets.Unit", on_delete=models.PROTECT, related_name="+")
-    day = models.DateField()
     dispatched = models.PositiveIntegerField("派单数", default=0)
     signed_on_time = models.PositiveIntegerField("按时签收数", default=0)
     due = models.PositiveIntegerField("应办结数", default=0)
@@ -49,11 +48,34 @@ class UnitDayStats(models.Model):
     dissatisfied = models.PositiveIntegerField("不满意数", default=0)
 
     class Meta:
+        abstract = True
+
+
+class UnitDayStats(UnitCounters):
+    """One row per unit per Asia/Shanghai day."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "day"], name="unit_day_stats_unique")]
         indexes = [models.Index(fields=["day", "unit"], name="unit_day_stats_day")]
 
     def __str__(self) -> str:
         return f"{self.unit_id}@{self.day}"
+
+
+class UnitMonthStats(UnitCounters):
+    """The same counters per unit per month (`month` = its first day), kept with the day rows:
+    a year's scorecard then sums 12 rows per unit instead of 365."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="unit_month_stats_unique")]
+        indexes = [models.Index(fields=["month", "unit"], name="unit_month_stats_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}@{self.month:%Y-%m}"
 
 
 class MetricsConfig(models.Model):

@@ -16,7 +16,7 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tickets.models import COUNTERS, AssignmentRole, TicketEvent, Unit, UnitDayStats
+from tickets.models import COUNTERS, AssignmentRole, TicketEvent, Unit, UnitDayStats, UnitMonthStats
 
 Fact = tuple[int, str, int]  # (unit id, counter, amount)
 
@@ -89,13 +89,21 @@ def event_facts(event: TicketEvent) -> list[Fact]:
 
 
 def _upsert(rows: dict[tuple[int, date], Counter[str]]) -> None:
-    table = UnitDayStats._meta.db_table
+    """Add to the day rows and to their month rows."""
+    months: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
+    for (unit_id, day), counts in rows.items():
+        months[(unit_id, day.replace(day=1))].update(counts)
+    _upsert_into(UnitDayStats._meta.db_table, "day", rows)
+    _upsert_into(UnitMonthStats._meta.db_table, "month", months)
+
+
+def _upsert_into(table: str, key: str, rows: dict[tuple[int, date], Counter[str]]) -> None:
     columns = ", ".join(COUNTERS)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
     placeholders = ", ".join(["%s"] * (2 + len(COUNTERS)))
     # Table and column names are model constants, never input; the values are bound parameters.
-    insert = f"INSERT INTO {table} (unit_id, day, {columns}) VALUES ({placeholders}) "  # noqa: S608
-    sql = insert + f"ON CONFLICT (unit_id, day) DO UPDATE SET {updates}"
+    insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES ({placeholders}) "  # noqa: S608
+    sql = insert + f"ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
     params = [[unit_id, day, *(counts.get(c, 0) for c in COUNTERS)] for (unit_id, day), counts in rows.items()]
     if params:
         with connection.cursor() as cursor:
@@ -118,6 +126,7 @@ def metrics_apply_event(event: TicketEvent) -> None:
 def metrics_rebuild(*, batch: int = 5000) -> int:
     """Recompute every unit-day row from the event history. Returns the number of rows written."""
     UnitDayStats.objects.all().delete()
+    UnitMonthStats.objects.all().delete()
     rows: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
     for event in TicketEvent.objects.select_related("assignment").order_by("id").iterator(chunk_size=batch):
         day = timezone.localdate(event.created_at)
