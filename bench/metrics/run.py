@@ -146,15 +146,36 @@ def export_run(rows: int) -> tuple[int, float, float, float]:
     return lines - 1, early, rss_mb(), time.perf_counter() - start
 
 
+def xlsx_run() -> tuple[int, float, float]:
+    from tickets.apis.exports import TicketXlsxExportApi
+
+    user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench", password="x")
+    request = RequestFactory().get("/api/exports/tickets.xlsx")
+    force_authenticate(request, user=user)
+    start = time.perf_counter()
+    response = TicketXlsxExportApi.as_view()(request)
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    return size, rss_mb(), time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--tickets", type=int, default=10_000_000)
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--xlsx-only", action="store_true", help="only stream the XLSX export of the COPYed tickets")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "run on PostgreSQL (DATABASE_URL)"
     call_command("migrate", verbosity=0)
+    if args.xlsx_only:
+        copy_tickets(args.export_rows)
+        before = rss_mb()
+        size, peak, seconds = xlsx_run()
+        print(
+            f"XLSX export: {size / 1e6:.0f} MB file in {seconds:.1f}s; peak RSS before {before:.0f} MB, end {peak:.0f} MB"
+        )
+        return
     unit_ids = ensure_units(args.units)
     t = time.perf_counter()
     copy_stats(unit_ids, args.tickets, 2026)
