@@ -173,7 +173,7 @@ def main() -> None:
         before = rss_mb()
         size, peak, seconds = xlsx_run()
         print(
-            f"XLSX export: {size / 1e6:.0f} MB file in {seconds:.1f}s; peak RSS before {before:.0f} MB, end {peak:.0f} MB"
+            f"XLSX export: {size / 1e6:.0f} MB in {seconds:.1f}s; peak RSS before {before:.0f} MB, end {peak:.0f} MB"
         )
         return
     unit_ids = ensure_units(args.units)
