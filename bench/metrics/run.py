@@ -172,9 +172,7 @@ def main() -> None:
         copy_tickets(args.export_rows)
         before = rss_mb()
         size, peak, seconds = xlsx_run()
-        print(
-            f"XLSX export: {size / 1e6:.0f} MB in {seconds:.1f}s; peak RSS before {before:.0f} MB, end {peak:.0f} MB"
-        )
+        print(f"XLSX export: {size / 1e6:.0f} MB in {seconds:.1f}s; peak RSS before {before:.0f} MB, end {peak:.0f} MB")
         return
     unit_ids = ensure_units(args.units)
     t = time.perf_counter()
