@@ -326,3 +326,7 @@ CELERY_BEAT_SCHEDULE["sla-scan-deadlines"] = {
     "schedule": timedelta(minutes=1),
     "options": {"expires": 55},
 }
+
+# --- Rating feedback (评价反馈) ----------------------------------------------------------------
+# Hourly: a rating request unanswered for CityProfile.rating_expiry_days closes the ticket as 未评价.
+CELERY_BEAT_SCHEDULE["rating-expire-due"] = {"task": "tickets.tasks.rating_expire_due", "schedule": timedelta(hours=1)}

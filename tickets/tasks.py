@@ -20,3 +20,11 @@ def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
 def sms_resend_stale() -> int:
     """Every minute: re-enqueue queued messages the broker lost (e.g. Redis was down at commit)."""
     return len(sms.sms_resend_stale())
+
+
+@shared_task  # type: ignore[misc]
+def rating_expire_due() -> int:
+    """Hourly: close tickets whose rating request went unanswered for N days (未评价办结)."""
+    from tickets.services import rating
+
+    return len(rating.rating_expire_due())

@@ -86,3 +86,30 @@ urlpatterns += [
     path("app/tickets/<str:number>/", app_api.AppTicketDetailApi.as_view(), name="app-ticket-detail"),
     path("app/tickets/<str:number>/rating/", app_api.AppRateApi.as_view(), name="app-ticket-rate"),
 ]
+
+# --- 评价反馈: 回访 queue and 不满意 review -------------------------------------------------------
+from tickets.apis import ratings as r  # noqa: E402
+
+urlpatterns += [
+    path("callbacks/rating/", r.CallbackQueueApi.as_view(), name="rating-callback-queue"),
+    path("callbacks/rating/<int:callback_id>/record/", r.CallbackRecordApi.as_view(), name="rating-callback-record"),
+    path("ratings/dissatisfied/", r.DissatisfiedQueueApi.as_view(), name="rating-dissatisfied"),
+    path("ratings/<int:rating_id>/decide/", r.RatingDecideApi.as_view(), name="rating-decide"),
+]
+
+# --- Unit scorecards (三率 and the rest) ---------------------------------------------------------
+from tickets.apis import metrics as m  # noqa: E402
+
+urlpatterns += [
+    path("metrics/units/", m.UnitMetricsApi.as_view(), name="metrics-units"),
+    path("metrics/ranking/", m.RankingApi.as_view(), name="metrics-ranking"),
+]
+
+# --- Exports (tickets CSV/XLSX, scorecards CSV), role-limited and logged ------------------------
+from tickets.apis import exports as x  # noqa: E402
+
+urlpatterns += [
+    path("exports/tickets.csv", x.TicketCsvExportApi.as_view(), name="export-tickets-csv"),
+    path("exports/tickets.xlsx", x.TicketXlsxExportApi.as_view(), name="export-tickets-xlsx"),
+    path("exports/metrics.csv", x.MetricsCsvExportApi.as_view(), name="export-metrics-csv"),
+]

@@ -57,6 +57,7 @@ def test_a_ticket_goes_from_intake_to_closed_through_the_api(api, units, cats) -
         "lead_replied",
         "review_accept",
         "request_rating",
+        "callback_scheduled",  # a phone ticket: 回访 the next day
         "close",
     ]
 

@@ -122,3 +122,20 @@ __all__ += [
     "TicketAttachment",
     "VerificationCode",
 ]
+
+# --- rating feedback (评价反馈: 回访, 不满意 review) ----------------------------------------------
+from tickets.models.rating import (  # noqa: E402
+    CallbackStatus,
+    Cause,
+    RatingCallback,
+    RatingRequest,
+    RatingRequestState,
+    Review,
+)
+
+__all__ += ["CallbackStatus", "Cause", "RatingCallback", "RatingRequest", "RatingRequestState", "Review"]
+
+# --- unit scorecards (三率 and the rest) ------------------------------------------------------
+from tickets.models.metrics import COUNTERS, MetricsConfig, UnitDayStats, UnitMonthStats  # noqa: E402
+
+__all__ += ["COUNTERS", "MetricsConfig", "UnitDayStats", "UnitMonthStats"]

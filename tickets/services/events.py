@@ -39,6 +39,9 @@ def event_record(
         reason=reason,
         data=payload,
     )
+    from tickets.services.metrics import metrics_apply_event
+
+    metrics_apply_event(event)  # unit scorecards, in this transaction
     from channels_app.broadcast import event_enqueue
 
     event_enqueue(event)  # outbox row now, push on commit (transaction.on_commit, robust)

@@ -475,6 +475,9 @@ def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: s
         from tickets.services import notifications
 
         notifications.rating_requested(ticket=ticket)
+        from tickets.services import rating
+
+        rating.rating_request_open(ticket=ticket)  # expiry clock and, for phone tickets, the 回访 task
         return ticket
     reason = _require_text(reason, "reason", "退回理由")
     if ticket.state != TicketState.REPLIED:

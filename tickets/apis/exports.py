@@ -1,0 +1,92 @@
+"""Export endpoints: tickets as CSV/XLSX (the ticket list's filters), scorecards as CSV."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from tickets import selectors, selectors_metrics
+from tickets.apis.base import STAFF_ROLES, HasRole
+from tickets.apis.filters import TicketFilter
+from tickets.errors import InvalidInput
+from tickets.models import COUNTERS
+from tickets.services import exports
+
+
+def _filtered(request: Request) -> tuple[object, dict[str, str]]:
+    filters = {k: v for k, v in request.query_params.items()}
+    found = TicketFilter(request.query_params, queryset=selectors.ticket_list(request.user))  # type: ignore[arg-type]
+    if not found.is_valid():
+        raise InvalidInput("筛选条件不正确：" + "；".join(found.errors), field="filter", rule="filter")
+    return found.qs, filters
+
+
+def _name(stem: str, ext: str) -> str:
+    return f"{stem}-{timezone.localtime().strftime('%Y%m%d-%H%M%S')}.{ext}"
+
+
+class TicketCsvExportApi(APIView):
+    permission_classes = [HasRole]
+    roles = STAFF_ROLES
+
+    @extend_schema(summary="导出工单（CSV）", responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        tickets, filters = _filtered(request)
+        limited = exports.export_prepare(user=request.user, tickets=tickets, what="tickets", fmt="csv", filters=filters)  # type: ignore[arg-type]
+        stream = exports.csv_stream(exports.TICKET_HEADER, exports.ticket_rows(limited, request.user))  # type: ignore[arg-type]
+        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{_name("tickets", "csv")}"'
+        return response
+
+
+class TicketXlsxExportApi(APIView):
+    permission_classes = [HasRole]
+    roles = STAFF_ROLES
+
+    @extend_schema(summary="导出工单（XLSX）", responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request) -> FileResponse:
+        tickets, filters = _filtered(request)
+        limited = exports.export_prepare(
+            user=request.user, tickets=tickets, what="tickets", fmt="xlsx", filters=filters
+        )  # type: ignore[arg-type]
+        handle = exports.xlsx_file(exports.TICKET_HEADER, exports.ticket_rows(limited, request.user), "工单")  # type: ignore[arg-type]
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=_name("tickets", "xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+
+class MetricsCsvExportApi(APIView):
+    """The scorecards of GET /api/metrics/units/ (same parameters) as CSV."""
+
+    permission_classes = [HasRole]
+    roles = STAFF_ROLES
+
+    @extend_schema(summary="导出考核指标（CSV）", responses={200: OpenApiTypes.BINARY})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        params = request.query_params
+        try:
+            day = datetime.strptime(params["date"], "%Y-%m-%d").date() if params.get("date") else timezone.localdate()
+        except ValueError:
+            raise InvalidInput("日期格式不正确", field="date", rule="date") from None
+        cards = selectors_metrics.unit_scorecards(
+            user=request.user,  # type: ignore[arg-type]
+            period=params.get("period", "month"),
+            day=day,
+            group=params.get("group") or None,
+        )
+        rate_names = [k for k in cards["total"] if k not in COUNTERS]
+        header = ["unit", "unit_name", *COUNTERS, *rate_names]
+        rows = [[r[k] if r[k] is not None else "" for k in header] for r in cards["units"]]
+        exports.export_log_metrics(user=request.user, filters=dict(params.items()), rows=len(rows))  # type: ignore[arg-type]
+        response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{_name("metrics", "csv")}"'
+        return response
