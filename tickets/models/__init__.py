@@ -1,5 +1,7 @@
 """The ticket store. One module per area; everything is importable from `tickets.models`."""
 
+from tickets.models.duplicates import DuplicateLink, DuplicateLinkKind, HotspotAlert, TicketBand, TicketFingerprint
+from tickets.models.kb import KbArticle, KbArticleVersion, KbProposal, ProposalState
 from tickets.models.org import (
     CENTRE_ROLES,
     FUNCTIONAL_KINDS,
@@ -50,15 +52,24 @@ __all__ = [
     "Channel",
     "CityProfile",
     "DayTypeChoice",
+    "DuplicateLink",
+    "DuplicateLinkKind",
+    "HotspotAlert",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbProposal",
     "Kind",
     "LimitUnitChoice",
     "Outcome",
+    "ProposalState",
     "Role",
     "RoutingRule",
     "SlaPolicy",
     "Ticket",
     "TicketAccessLog",
+    "TicketBand",
     "TicketEvent",
+    "TicketFingerprint",
     "TicketNumberSequence",
     "Unit",
     "UnitKind",
