@@ -37,7 +37,7 @@ class CandidateOutput(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField(source="ticket.created_at")
     jurisdiction = UnitRef(source="ticket.jurisdiction", allow_null=True)
     category = CategoryRef(source="ticket.category", allow_null=True)
-    merged_into = serializers.CharField(source="ticket.merged_into.number", allow_null=True, default=None)
+    merged_into = serializers.CharField(source="ticket.master_number", allow_null=True, default=None)
     score = serializers.FloatField()
     similarity = serializers.FloatField()
     same_caller = serializers.BooleanField()
@@ -126,12 +126,66 @@ def _period(request: Request, default_days: int) -> tuple[date, date]:
     return start, end
 
 
+class RepeatCallRateOutput(serializers.Serializer):  # type: ignore[type-arg]
+    start = serializers.DateField()
+    end = serializers.DateField()
+    repeats = serializers.IntegerField()
+    tickets = serializers.IntegerField()
+    rate = serializers.FloatField()
+
+
+class NamedCount(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class TicketSample(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class HotspotOutput(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.CharField()
+    label = serializers.CharField()
+    place = serializers.CharField()
+    keywords = serializers.ListField(child=serializers.CharField())
+    size = serializers.IntegerField()
+    previous = serializers.IntegerField()
+    trend = serializers.FloatField(allow_null=True)
+    categories = NamedCount(many=True)
+    places = NamedCount(many=True)
+    samples = TicketSample(many=True)
+
+
+class HotspotListOutput(serializers.Serializer):  # type: ignore[type-arg]
+    start = serializers.DateField()
+    end = serializers.DateField()
+    hotspots = HotspotOutput(many=True)
+
+
+class HotspotAlertOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    day = serializers.DateField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    baseline_per_day = serializers.FloatField()
+    growth = serializers.FloatField()
+    representative = TicketSample()
+    tickets = serializers.ListField(child=serializers.IntegerField())
+
+
 class RepeatCallRateApi(APIView):
     """GET ?start=&end= (local days, inclusive): 重复来电率."""
 
     permission_classes = [HasRole]
     roles = CENTRE_ROLES
 
+    @extend_schema(
+        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+        responses={200: RepeatCallRateOutput},
+    )
     def get(self, request: Request) -> Response:
         start, end = _period(request, 30)
         rate = selectors_kb.repeat_call_rate((start, end))
@@ -158,7 +212,8 @@ class HotspotListApi(APIView):
             OpenApiParameter("start", str, description="YYYY-MM-DD"),
             OpenApiParameter("end", str, description="YYYY-MM-DD（含）"),
             OpenApiParameter("top", int),
-        ]
+        ],
+        responses={200: HotspotListOutput},
     )
     def get(self, request: Request) -> Response:
         start, end = _period(request, 7)
@@ -195,6 +250,7 @@ class HotspotAlertListApi(APIView):
     permission_classes = [HasRole]
     roles = CENTRE_ROLES
 
+    @extend_schema(responses={200: HotspotAlertOutput(many=True)})
     def get(self, request: Request) -> Response:
         alerts = HotspotAlert.objects.select_related("representative").order_by("-id")[:50]
         return Response(

@@ -57,7 +57,10 @@ class KbSearchApi(APIView):
     permission_classes = [HasRole]
     roles = STAFF_ROLES
 
-    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("limit", int)])
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str), OpenApiParameter("limit", int)],
+        responses={200: SearchHitOutput(many=True)},
+    )
     def get(self, request: Request) -> Response:
         query = (request.query_params.get("q") or "").strip()[:200]
         if not query:
@@ -131,6 +134,13 @@ class VersionOutput(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField()
 
 
+class ArticleDetailOutput(ArticleOutput):
+    versions = VersionOutput(many=True)
+
+    class Meta(ArticleOutput.Meta):
+        fields = [*ArticleOutput.Meta.fields, "versions"]
+
+
 class KbArticleDetailApi(APIView):
     permission_classes = [HasRole]
     roles = STAFF_ROLES
@@ -141,10 +151,10 @@ class KbArticleDetailApi(APIView):
             raise NotFound("知识库条目不存在")
         return article
 
+    @extend_schema(responses={200: ArticleDetailOutput})
     def get(self, request: Request, article_id: int) -> Response:
         article = self._article(request, article_id)
-        versions = article.versions.select_related("edited_by").order_by("version")
-        return Response({**ArticleOutput(article).data, "versions": VersionOutput(versions, many=True).data})
+        return Response(ArticleDetailOutput(article).data)
 
     @extend_schema(request=ArticleChangeInput, responses={200: ArticleOutput})
     def patch(self, request: Request, article_id: int) -> Response:

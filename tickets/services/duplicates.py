@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tickets.errors import InvalidInput
@@ -69,6 +69,25 @@ def ticket_fingerprint_store(*, ticket: Ticket) -> TicketFingerprint:
             TicketBand(key=key, created_at=created, ticket=ticket) for key in textsearch.band_keys(sig)
         )
     return fingerprint
+
+
+# What a candidate shows (a whole Ticket row with its joins is several times slower to load).
+CANDIDATE_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "state",
+    "created_at",
+    "citizen_address",
+    "jurisdiction__id",
+    "jurisdiction__code",
+    "jurisdiction__name",
+    "jurisdiction__kind",
+    "jurisdiction__path",
+    "category__id",
+    "category__code",
+    "category__name",
+)
 
 
 # --- lookup --------------------------------------------------------------------------------
@@ -144,29 +163,33 @@ def duplicate_candidates(
     text_since = now - timedelta(days=window)
     sig, count = textsearch.minhash_signature(text)
 
-    caller_ids: list[int] = []
-    if phone:
-        qs = Ticket.objects.filter(citizen_phone=phone, created_at__gte=caller_since, created_at__lte=now)
-        caller_ids = list(qs.exclude(pk=exclude_id).order_by("-id").values_list("pk", flat=True)[:20])
-
-    band_ids: list[int] = []
-    if count:
-        hits = (
-            TicketBand.objects.filter(
-                key__in=textsearch.band_keys(sig), created_at__gte=text_since, created_at__lte=now
-            )
-            .exclude(ticket_id=exclude_id)
-            .values("ticket_id")
-            .annotate(n=Count("ticket_id"))
-            .order_by("-n")[:200]
-        )
-        band_ids = [h["ticket_id"] for h in hits]
-
-    ids = list(dict.fromkeys([*caller_ids, *band_ids]))
+    rows = _candidate_rows(
+        keys=textsearch.band_keys(sig) if count else [],
+        phone=phone,
+        caller_since=caller_since,
+        text_since=text_since,
+        now=now,
+        exclude_id=exclude_id or 0,
+    )
+    if not rows:
+        return []
+    signatures = {pk: raw for pk, raw, _ in rows}
+    caller_ids = [pk for pk, _, same in rows if same]
+    similar = {
+        pk
+        for pk, raw in signatures.items()
+        if raw is not None
+        and textsearch.signature_similarity(sig, textsearch.signature_from_bytes(raw)) >= min_similarity()
+    }
+    ids = [*caller_ids, *(similar - set(caller_ids))]
     if not ids:
         return []
-    signatures = dict(TicketFingerprint.objects.filter(ticket_id__in=ids).values_list("ticket_id", "signature"))
-    tickets = Ticket.objects.filter(pk__in=ids).select_related("jurisdiction", "category", "merged_into")
+    tickets = (
+        Ticket.objects.filter(pk__in=ids)
+        .select_related("jurisdiction", "category")
+        .only(*CANDIDATE_FIELDS)
+        .annotate(master_number=F("merged_into__number"))
+    )
     caller_set = set(caller_ids)
     out: list[Candidate] = []
     for ticket in tickets:
@@ -194,6 +217,41 @@ def duplicate_candidates(
         out.append(candidate)
     out.sort(key=lambda c: (-c.score, -c.ticket.pk))
     return out[:limit]
+
+
+def _candidate_rows(
+    *, keys: list[int], phone: str, caller_since: datetime, text_since: datetime, now: datetime, exclude_id: int
+) -> list[tuple[int, bytes | None, bool]]:
+    """One round trip: (ticket id, signature, same caller) for the caller's recent tickets and the
+    tickets sharing the most LSH bands in the window. Both halves are index range scans."""
+    parts, params = [], []
+    if keys:
+        marks = ", ".join(["%s"] * len(keys))
+        parts.append(
+            "SELECT ticket_id, 0 AS same_caller FROM ("  # noqa: S608 - placeholders only
+            f" SELECT ticket_id, count(*) AS n FROM tickets_ticketband WHERE key IN ({marks})"
+            " AND created_at >= %s AND created_at <= %s AND ticket_id <> %s"
+            " GROUP BY ticket_id ORDER BY n DESC, ticket_id DESC LIMIT 200) AS band"
+        )
+        params += [*keys, text_since, now, exclude_id]
+    if phone:
+        parts.append(
+            "SELECT id AS ticket_id, 1 AS same_caller FROM ("
+            " SELECT id FROM tickets_ticket WHERE citizen_phone = %s AND created_at >= %s AND created_at <= %s"
+            " AND id <> %s ORDER BY id DESC LIMIT 20) AS caller"
+        )
+        params += [phone, caller_since, now, exclude_id]
+    if not parts:
+        return []
+    sql = (
+        "SELECT c.ticket_id, f.signature, max(c.same_caller) FROM ("  # noqa: S608 - placeholders only
+        + " UNION ALL ".join(parts)
+        + ") AS c LEFT JOIN tickets_ticketfingerprint f ON f.ticket_id = c.ticket_id"
+        " GROUP BY c.ticket_id, f.signature"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [(pk, bytes(raw) if raw is not None else None, bool(same)) for pk, raw, same in cur.fetchall()]
 
 
 def ticket_duplicates(*, ticket: Ticket, limit: int = 10) -> list[Candidate]:
