@@ -138,7 +138,8 @@ def main() -> None:
     t0 = time.perf_counter()
     kb.kb_search(query="公积金", today=TODAY)
     built = "statistics" if connection.vendor == "postgresql" else "index"
-    print(f"{connection.vendor}: first search (loads jieba, builds the {built}): {(time.perf_counter() - t0) * 1000:.0f} ms")
+    first_ms = (time.perf_counter() - t0) * 1000
+    print(f"{connection.vendor}: first search (loads jieba, builds the {built}): {first_ms:.0f} ms")
     titles = [q for q, _ in real_rows()]
     rng = random.Random(3)
     queries = [q for q, _ in PARAPHRASES] + rng.sample(titles, 300)
