@@ -1,39 +1,187 @@
-"""The one broadcast helper: workflow services call `event_announce` after commit.
+"""The one broadcast helper. Services never talk to the channel layer directly.
 
-The centre group receives every event; each unit group on the path of an assigned unit
-receives events of tickets assigned to it. Per-recipient filtering (masking, confidential
-tickets) happens in the consumer, which knows who is listening.
+- `event_enqueue(event)`: called by `tickets.services.events.event_record` inside the
+  transaction; writes an outbox row and registers `event_announce` for after the commit, so
+  no event ever announces a change that was rolled back.
+- `event_announce(event_id)`: builds the envelope and sends it to the groups of its readers;
+  on success the outbox row goes, on failure (Redis down) it stays and the write that caused
+  it is unaffected.
+- `outbox_flush()`: the periodic retry (CELERY_BEAT_SCHEDULE) for rows left behind.
+- `broadcast_call_incoming(call_sid, phone, history)`: 来电弹屏 for the Twilio voice webhook.
+
+Delivery is at least once: a retried event can reach a client twice, so clients (and our
+consumer) drop a cursor they have already seen.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from channels_app.groups import CENTRE, ticket_group, unit_group
+from channels_app import payloads as p
+from channels_app.envelopes import envelopes_build, event_rows
+from channels_app.groups import role_group, ticket_group, unit_codes_on_paths, unit_group
+from tickets.models import LiveOutbox, Ticket, TicketEvent
 
 log = logging.getLogger("channels_app")
 
+MESSAGE_TYPE = "live.event"  # → LiveConsumer.live_event
+RETRY_AFTER = timedelta(seconds=10)  # leave fresh rows to their own on_commit sender
+GIVE_UP_AFTER = timedelta(days=1)  # clients catch up by cursor; a day-old push is noise
+FLUSH_BATCH = 500
 
-def event_announce(event_id: int) -> None:
-    from tickets.models import Assignment, TicketEvent
 
+def groups_for_envelope(envelope: p.Envelope) -> list[str]:
+    payload = envelope["payload"]
+    kind = payload["type"]
+    audience = p.AUDIENCE.get(kind, frozenset())
+    groups = [role_group(a) for a in (p.OPERATOR, p.DISPATCHER, p.SUPERVISOR) if a in audience]
+    if kind == p.CALL_INCOMING:
+        return groups
+    if p.UNIT in audience:
+        groups += [unit_group(code) for code in unit_codes_on_paths(envelope["unit_paths"])]
+    groups.append(ticket_group(cast(p.TicketEventPayload, payload)["ticket"]["id"]))
+    return groups
+
+
+async def _send_async(envelopes: Sequence[p.Envelope]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    event = TicketEvent.objects.filter(pk=event_id).values("id", "ticket_id", "action").first()
-    if event is None:
+    for envelope in envelopes:
+        message = {"type": MESSAGE_TYPE, "envelope": envelope}
+        for group in groups_for_envelope(envelope):
+            await layer.group_send(group, message)
+
+
+def _send(envelopes: Sequence[p.Envelope]) -> None:
+    """Hand envelopes to every group of their readers; raises if the layer is unreachable.
+
+    One async_to_sync call for all of them: from a sync thread each call runs a fresh event
+    loop, and channels-redis opens a connection per loop.
+    """
+    if envelopes:
+        async_to_sync(_send_async)(envelopes)
+
+
+# --- ticket events ------------------------------------------------------------------------
+
+
+def event_enqueue(event: TicketEvent) -> None:
+    """Inside the writing transaction: remember the event until it has been pushed."""
+    if p.type_of_action(event.action) is None:
         return
-    message = {
-        "type": "feed.event",
-        "event_id": event["id"],
-        "ticket_id": event["ticket_id"],
-        "action": event["action"],
-    }
-    paths = Assignment.objects.filter(ticket_id=event["ticket_id"]).values_list("unit_path", flat=True)
-    units = {code for path in paths for code in path.strip("/").split("/") if code}
-    send = async_to_sync(layer.group_send)
-    for group in [CENTRE, ticket_group(event["ticket_id"]), *(unit_group(code) for code in sorted(units))]:
-        send(group, message)
+    LiveOutbox.objects.create(event=event)
+    transaction.on_commit(lambda: event_announce(event.pk), robust=True)
+
+
+def _deliver(event_ids: Sequence[int]) -> tuple[list[int], Exception | None]:
+    """Send these events in cursor order; stops at the first layer failure.
+
+    Returns the ids handled (sent, or with nothing to send) and the failure, if any.
+    """
+    done: list[int] = []
+    events = event_rows().filter(pk__in=event_ids).order_by("id")
+    by_id = {e.pk: e for e in events}
+    for event_id in sorted(event_ids):
+        event = by_id.get(event_id)
+        envelopes = envelopes_build([event]) if event is not None else []
+        try:
+            _send(envelopes)
+        except Exception as exc:  # Redis down, timeout: keep the row, the write already stands
+            return done, exc
+        done.append(event_id)
+    return done, None
+
+
+def event_announce(event_id: int) -> None:
+    """After commit: push one event; on failure leave it in the outbox for `outbox_flush`."""
+    done, error = _deliver([event_id])
+    if done:
+        LiveOutbox.objects.filter(event_id__in=done).delete()
+    if error is not None:
+        log.warning("live push of event %s failed, kept for retry: %s", event_id, error)
+        LiveOutbox.objects.filter(event_id=event_id).update(
+            attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:255]
+        )
+
+
+def outbox_flush(*, retry_after: timedelta = RETRY_AFTER, batch: int = FLUSH_BATCH) -> int:
+    """Re-send events whose push failed (or whose process died before pushing).
+
+    Rows are claimed with SKIP LOCKED so two beat workers never send the same batch; a row
+    older than GIVE_UP_AFTER is dropped (clients have caught up through the cursor by then).
+    Returns the number of events delivered.
+    """
+    now = timezone.now()
+    stale = LiveOutbox.objects.filter(created_at__lt=now - GIVE_UP_AFTER)
+    dropped = stale.delete()[0]
+    if dropped:
+        log.warning("dropped %d live events older than %s from the outbox", dropped, GIVE_UP_AFTER)
+    with transaction.atomic():
+        claimed = list(
+            LiveOutbox.objects.select_for_update(skip_locked=True)
+            .filter(created_at__lt=now - retry_after)
+            .order_by("event_id")
+            .values_list("event_id", flat=True)[:batch]
+        )
+        if not claimed:
+            return 0
+        done, error = _deliver(claimed)
+        LiveOutbox.objects.filter(event_id__in=done).delete()
+        if error is not None:
+            failed = next(i for i in claimed if i not in set(done))
+            LiveOutbox.objects.filter(event_id=failed).update(
+                attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:255]
+            )
+            log.warning("live outbox flush stopped after %d events: %s", len(done), error)
+    return len(done)
+
+
+# --- calls --------------------------------------------------------------------------------
+
+
+def _caller_ticket(item: Ticket | Mapping[str, Any]) -> p.CallerTicket:
+    if isinstance(item, Ticket):
+        created = item.created_at.isoformat() if item.created_at else None
+        return p.CallerTicket(id=item.pk, number=item.number, title=item.title, state=item.state, created_at=created)
+    created_at = item.get("created_at")
+    return p.CallerTicket(
+        id=int(item["id"]),
+        number=str(item.get("number", "")),
+        title=str(item.get("title", "")),
+        state=str(item.get("state", "")),
+        created_at=created_at.isoformat() if isinstance(created_at, datetime) else created_at,
+    )
+
+
+def broadcast_call_incoming(call_sid: str, phone: str, history: Sequence[Ticket | Mapping[str, Any]]) -> bool:
+    """来电弹屏: tell the operators a call is ringing, with the caller's earlier tickets.
+
+    `history` is what `tickets.selectors.caller_history` returns (or dicts with id, number,
+    title, state, created_at). Only operators receive it. Not stored and not retried: a
+    ring is news only while it rings. Returns False when the layer could not be reached, so
+    the voice webhook can go on answering Twilio regardless.
+    """
+    payload = p.CallIncoming(
+        type="call.incoming",
+        cursor=None,
+        at=timezone.now().isoformat(),
+        call_sid=call_sid,
+        phone=phone,
+        history=[_caller_ticket(t) for t in history],
+    )
+    try:
+        _send([p.Envelope(payload=payload, unit_paths=[])])
+    except Exception as exc:
+        log.warning("call.incoming for %s not pushed: %s", call_sid, exc)
+        return False
+    return True

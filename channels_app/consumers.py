@@ -1,46 +1,165 @@
-"""The live feed consumer: authenticates on connect, joins the reader's groups, never writes."""
+"""The live feed consumer: authenticates on connect, joins its reader's groups, never writes.
+
+Client → server messages (JSON):
+  {"type": "subscribe", "ticket": <id>}    watch one ticket (only one the user may see)
+  {"type": "unsubscribe", "ticket": <id>}
+  {"type": "ping"}
+Server → client: {"type": "hello", "cursor": <latest>, ...} once, then typed payloads
+(channels_app.payloads), "subscribed"/"unsubscribed", "pong" and "error".
+"""
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict, deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from channels_app.groups import CENTRE, unit_group
+from channels_app.groups import ticket_group
+from channels_app.payloads import UNIT, Envelope
+from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
+from tickets.errors import NotFound
+from tickets.models import TicketEvent, User
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+MAX_WATCHED_TICKETS = 50
+RECENT_CURSORS = 512
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
-    groups_joined: list[str]
+def _hello(user: User) -> tuple[Reader | None, int]:
+    reader = reader_for(user)
+    latest = TicketEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return reader, latest
+
+
+def _may_watch(user: User, ticket_id: int) -> bool:
+    from tickets import selectors
+
+    try:
+        selectors.ticket_get(user, ticket_id)
+    except NotFound:
+        return False
+    return True
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    reader: Reader
+    live_groups: list[str]
+    watched: set[int]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.groups_joined = await database_sync_to_async(self._groups_for)(user)
-        for group in self.groups_joined:
+        reader, latest = await database_sync_to_async(_hello)(user)
+        if reader is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.reader = reader
+        self.watched = set()
+        # A retried push or a ticket watched by a reader who also gets it by role arrives
+        # twice; a short memory of cursors keeps the client from seeing it twice.
+        self._recent: deque[int] = deque(maxlen=RECENT_CURSORS)
+        self._recent_set: set[int] = set()
+        self.live_groups = groups_for_reader(reader)
+        for group in self.live_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
-
-    @staticmethod
-    def _groups_for(user: Any) -> list[str]:
-        if user.is_centre:
-            return [CENTRE]
-        if user.is_unit_staff and user.unit is not None:
-            return [unit_group(user.unit.code)]
-        return []
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def feed_event(self, message: dict[str, Any]) -> None:
+        await self.accept(subprotocol=self.scope.get("live_subprotocol"))
         await self.send_json(
             {
-                "type": "event",
-                "event_id": message["event_id"],
-                "ticket_id": message["ticket_id"],
-                "action": message["action"],
+                "type": "hello",
+                "cursor": latest,
+                "user": user.get_username(),
+                "audience": reader.audience,
+                "unit": reader.unit_code or None,
             }
         )
+
+    async def disconnect(self, code: int) -> None:
+        groups = [*getattr(self, "live_groups", []), *(ticket_group(t) for t in getattr(self, "watched", ()))]
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        if kind in ("subscribe", "unsubscribe"):
+            ticket_id = content.get("ticket")
+            if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+                await self._error("invalid", "ticket 必须是工单编号（整数）")
+                return
+            if kind == "subscribe":
+                await self._subscribe(ticket_id)
+            else:
+                await self._unsubscribe(ticket_id)
+            return
+        await self._error("unknown_type", "不支持的消息类型")
+
+    async def _subscribe(self, ticket_id: int) -> None:
+        if ticket_id not in self.watched:
+            if len(self.watched) >= MAX_WATCHED_TICKETS:
+                await self._error("too_many", f"同时关注的工单不能超过 {MAX_WATCHED_TICKETS} 件", ticket_id)
+                return
+            if not await database_sync_to_async(_may_watch)(self.reader.user, ticket_id):
+                await self._error("not_found", "工单不存在或无权查看", ticket_id)
+                return
+            self.watched.add(ticket_id)
+            await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
+        await self.send_json({"type": "subscribed", "ticket": ticket_id})
+
+    async def _unsubscribe(self, ticket_id: int) -> None:
+        if ticket_id in self.watched:
+            self.watched.discard(ticket_id)
+            await self.channel_layer.group_discard(ticket_group(ticket_id), self.channel_name)
+        await self.send_json({"type": "unsubscribed", "ticket": ticket_id})
+
+    async def _error(self, code: str, message: str, ticket: int | None = None) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, "ticket": ticket})
+
+    def _seen(self, cursor: int | None) -> bool:
+        if cursor is None:
+            return False
+        if cursor in self._recent_set:
+            return True
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(cursor)
+        self._recent_set.add(cursor)
+        return False
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        """From the channel layer (broadcast.MESSAGE_TYPE): filter for this reader, then send."""
+        envelope = message["envelope"]
+        payload = envelope["payload"]
+        ticket = payload.get("ticket")
+        watching = ticket is not None and ticket["id"] in self.watched
+        text = _rendered(envelope, self.reader, watching)
+        if text is not None and not self._seen(payload.get("cursor")):
+            await self.send(text_data=text)
+
+
+# One event reaches hundreds of sockets in a process, and every reader of the same kind gets
+# the same bytes: filter and serialise once per (event, kind of reader), not once per socket.
+_RENDERED: OrderedDict[tuple[Any, ...], str | None] = OrderedDict()
+_RENDERED_MAX = 256
+
+
+def _rendered(envelope: Envelope, reader: Reader, watching: bool) -> str | None:
+    payload = envelope["payload"]
+    identity = payload["cursor"] if payload["cursor"] is not None else ("call", payload.get("call_sid"), payload["at"])
+    reaches = reader.audience != UNIT or reaches_unit(reader, envelope["unit_paths"])
+    key = (identity, reader.audience, reader.user.is_centre, watching, reaches)
+    if key in _RENDERED:
+        return _RENDERED[key]
+    found = payload_for_reader(envelope, reader, watching=watching)
+    text = json.dumps(found, ensure_ascii=False) if found is not None else None
+    _RENDERED[key] = text
+    if len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.popitem(last=False)
+    return text

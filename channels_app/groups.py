@@ -1,8 +1,19 @@
-"""Group names of the live feed."""
+"""Group names of the live feed.
+
+One group per centre role, one per unit and one per watched ticket. A unit's group receives the
+events of every ticket assigned to it or to any of its descendants (a district sees what its
+streets handle), so the broadcast sends to each unit code on an assignment's path.
+"""
 
 from __future__ import annotations
 
-CENTRE = "centre"  # operators, dispatchers, supervisors
+from channels_app.payloads import DISPATCHER, OPERATOR, SUPERVISOR
+
+ROLE_GROUPS = {OPERATOR: "role.operator", DISPATCHER: "role.dispatcher", SUPERVISOR: "role.supervisor"}
+
+
+def role_group(audience: str) -> str:
+    return ROLE_GROUPS[audience]
 
 
 def unit_group(unit_code: str) -> str:
@@ -11,3 +22,8 @@ def unit_group(unit_code: str) -> str:
 
 def ticket_group(ticket_id: int) -> str:
     return f"ticket.{ticket_id}"
+
+
+def unit_codes_on_paths(paths: list[str]) -> list[str]:
+    """ "/donghu/donghu-xinhua/" → ["donghu", "donghu-xinhua"]: the unit and its ancestors."""
+    return sorted({code for path in paths for code in path.strip("/").split("/") if code})

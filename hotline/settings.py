@@ -113,7 +113,6 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
     }
 
@@ -248,6 +247,75 @@ LOGGING = {
         "classifier.alerts": {"level": "WARNING"},
     },
 }
+
+# --- Live workspaces (channels_app) -----------------------------------------------------
+# Redis layer timeouts:
+# - connect 2 s: when Redis is down a write must not hang in its on_commit push; the event
+#   stays in the live outbox and the flush task sends it later;
+# - read 15 s: redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's
+#   blocking BZPOPMIN, so every idle socket was torn down every ~5 s (channels_redis#422).
+#   It must stay above that 5 s, and finite so a half-dead Redis is still noticed.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
+                "capacity": int(os.environ.get("LIVE_CHANNEL_CAPACITY", "200")),
+                "expiry": 30,
+            },
+        }
+    }
+CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
+    "task": "channels_app.tasks.live_outbox_flush",
+    "schedule": timedelta(seconds=15),
+}
+
+# --- Classifier retraining (按责转办) -----------------------------------------------------
+# Nightly: train on human-confirmed closed tickets, promote only if not worse on the newest ones.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["classifier-retrain"] = {"task": "classifier.retrain", "schedule": crontab(hour=3, minute=15)}
+
+# --- Intake: Twilio webhooks, outbound SMS, citizen channels, Open311 (统一接收) ----------------
+# Webhook signatures are checked against TWILIO_AUTH_TOKEN. Twilio signs the public URL it called;
+# behind a reverse proxy set TWILIO_WEBHOOK_BASE_URL (e.g. https://12345.example.gov.cn) or, if the
+# proxy is trusted to set them, HOTLINE_TRUST_PROXY=1 to rebuild it from X-Forwarded-Proto/Host.
+TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "").rstrip("/")
+HOTLINE_TRUST_PROXY = env_bool("HOTLINE_TRUST_PROXY", False)
+# Without TWILIO_AUTH_TOKEN every webhook is refused (403) unless this dev switch allows unsigned
+# local testing (curl against runserver). Never set it in production.
+TWILIO_ALLOW_UNSIGNED = env_bool("HOTLINE_TWILIO_ALLOW_UNSIGNED", False)
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+# Base URL of the Twilio REST API; empty = the real one. Tests point it at a local fake server.
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/")
+TWILIO_HTTP_TIMEOUT = float(os.environ.get("TWILIO_HTTP_TIMEOUT", "10"))
+# Public address of the citizen pages, used in SMS links (status page, rating link).
+HOTLINE_PUBLIC_URL = os.environ.get("HOTLINE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+SMS_MAX_ATTEMPTS = 5
+SMS_RETRY_BASE_SECONDS = 30  # 30 s, 60 s, 120 s, … (exponential backoff with jitter)
+SMS_STALE_AFTER_SECONDS = 60  # a queued message older than this is re-sent by the periodic task
+CELERY_BEAT_SCHEDULE["sms-resend-stale"] = {"task": "tickets.tasks.sms_resend_stale", "schedule": 60.0}
+# Abuse limits, (count, seconds). Counted in Django's cache: Redis with REDIS_URL, process memory
+# in the embedded default (one process, so the counts are exact there too).
+INTAKE_LIMIT_PER_PHONE = (20, 3600)
+INTAKE_LIMIT_PER_IP = (60, 3600)
+VERIFY_CODE_LIMIT_PER_PHONE = (5, 3600)
+VERIFY_CODE_LIMIT_PER_IP = (20, 3600)
+VERIFY_CODE_RESEND_SECONDS = 60
+VERIFY_CODE_TTL_SECONDS = 600
+VERIFY_CODE_MAX_ATTEMPTS = 5
+STATUS_LOOKUP_LIMIT_PER_IP = (20, 900)
+STATUS_LOOKUP_LIMIT_PER_NUMBER = (5, 900)
+CITIZEN_TOKEN_TTL = timedelta(days=30)
+CITIZEN_PHOTO_MAX = 5
+CITIZEN_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+CITIZEN_PHOTO_MAX_PIXELS = 40_000_000
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "12345")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}}
 
 from celery.schedules import crontab  # noqa: E402
 

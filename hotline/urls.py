@@ -10,6 +10,9 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", include("channels_app.urls")),  # live feed catch-up: /api/events/
     path("api/", include("tickets.urls")),
+    path("webhooks/", include("tickets.webhooks.urls")),
+    path("open311/", include("tickets.open311.urls")),
     path("", include("tickets.pages.urls")),
 ]

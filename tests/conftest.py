@@ -1,7 +1,9 @@
 """Shared fixtures: the demo city's organisation (no tickets), users per role, API clients."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -9,7 +11,6 @@ from rest_framework.test import APIClient
 from tickets.demo import seed
 from tickets.models import Category, Unit, User
 from tickets.services import sla
-
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -21,12 +22,34 @@ def _test_settings(settings: object) -> None:
     settings.PASSWORD_HASHERS = FAST_HASHERS  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _no_model_by_default(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests see no classifier model unless they ask for `demo_model`: routing stays predictable."""
+    settings.CLASSIFIER_MODEL_DIR = tmp_path_factory.mktemp("no-model")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def _demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from classifier.default_model import ensure_default_model
+
+    folder = tmp_path_factory.mktemp("demo-model")
+    ensure_default_model(folder)
+    return folder
+
+
+@pytest.fixture
+def demo_model(settings: object, _demo_model_dir: Path) -> Path:
+    """The shipped default model (trained from classifier/data/demo_train.csv) is active."""
+    settings.CLASSIFIER_MODEL_DIR = _demo_model_dir  # type: ignore[attr-defined]
+    return _demo_model_dir
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
     """Seed the working-day calendar once per session; test transactions roll back on top of it."""
-    from tickets.services.calendar import calendar_seed_from_package
-
     from django.test import override_settings
+
+    from tickets.services.calendar import calendar_seed_from_package
 
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # type: ignore[attr-defined]
         calendar_seed_from_package()

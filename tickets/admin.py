@@ -106,3 +106,66 @@ class TicketAccessLogAdmin(ReadOnlyAdmin):
     list_display = ["id", "ticket", "user", "action", "created_at"]
     list_filter = ["action"]
     show_full_result_count = False
+
+
+# --- intake (统一接收) ---------------------------------------------------------------------------
+
+
+@admin.register(m.InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "channel", "sid", "phone", "ticket", "note", "received_at"]
+    list_filter = ["channel"]
+    search_fields = ["sid", "phone"]
+    show_full_result_count = False
+
+
+@admin.register(m.SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    """发件箱: with no Twilio credentials every message stays here (state 本地发件箱)."""
+
+    list_display = ["id", "to_phone", "purpose", "state", "attempts", "ticket", "body", "created_at"]
+    list_filter = ["state", "purpose"]
+    search_fields = ["to_phone", "twilio_sid"]
+    show_full_result_count = False
+
+
+@admin.register(m.Call)
+class CallAdmin(ReadOnlyAdmin):
+    list_display = ["call_sid", "phone", "status", "duration_seconds", "after_hours", "ticket", "started_at"]
+    list_filter = ["status", "after_hours"]
+    search_fields = ["call_sid", "phone"]
+
+
+@admin.register(m.CallbackTask)
+class CallbackTaskAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "phone", "reason", "state", "created_at", "done_by"]
+    list_filter = ["state"]
+    readonly_fields = ["call", "phone", "reason", "created_at"]
+
+
+@admin.register(m.PhoneLine)
+class PhoneLineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["profile", "opens_at", "closes_at", "seats"]
+
+
+@admin.register(m.SmsOptOut)
+class SmsOptOutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["phone", "source", "created_at"]
+    search_fields = ["phone"]
+
+
+@admin.register(m.PartnerKey)
+class PartnerKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Keys are created with `manage.py partner_key_create NAME` (shown once); here: disable them."""
+
+    list_display = ["name", "key_prefix", "is_active", "created_at", "last_used_at"]
+    readonly_fields = ["key_prefix", "key_hash", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(m.Rating)
+class RatingAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "round", "satisfaction", "solved", "contacted", "channel", "created_at"]
+    list_filter = ["satisfaction", "channel"]

@@ -41,3 +41,10 @@ class NotPermitted(DomainError):
 class NotFound(DomainError):
     status_code = 404
     default_rule = "not_found"
+
+
+class RateLimited(DomainError):
+    """Too many requests from one number or address (abuse protection at intake)."""
+
+    status_code = 429
+    default_rule = "rate_limited"

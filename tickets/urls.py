@@ -55,6 +55,21 @@ urlpatterns = [
     path("routing-rules/", c.RoutingRuleListApi.as_view(), name="routing-rule-list"),
 ]
 
+# --- intake: the operators' call console and the citizen app (统一接收) ----------------------------
+from tickets.apis import app as app_api  # noqa: E402
+from tickets.apis import calls as calls_api  # noqa: E402
+
+urlpatterns += [
+    path("calls/<str:call_sid>/caller-history/", calls_api.CallerHistoryApi.as_view(), name="call-caller-history"),
+    path("callbacks/", calls_api.CallbackListApi.as_view(), name="callback-list"),
+    path("callbacks/<int:task_id>/done/", calls_api.CallbackDoneApi.as_view(), name="callback-done"),
+    path("app/auth/code/", app_api.AppCodeApi.as_view(), name="app-auth-code"),
+    path("app/auth/login/", app_api.AppLoginApi.as_view(), name="app-auth-login"),
+    path("app/tickets/", app_api.AppTicketListCreateApi.as_view(), name="app-ticket-list"),
+    path("app/tickets/<str:number>/", app_api.AppTicketDetailApi.as_view(), name="app-ticket-detail"),
+    path("app/tickets/<str:number>/rating/", app_api.AppRateApi.as_view(), name="app-ticket-rate"),
+]
+
 # 并单, 热点, 重复来电率 and 知识库 (tickets/apis/kb.py)
 from tickets.apis import duplicates as dup_api  # noqa: E402
 from tickets.apis import kb as kb_api  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from tests.tickets.helpers import lead_of, staff
-from tickets.models import DuplicateLink, TicketBand, TicketEvent, User
+from tickets.models import DuplicateLink, SmsMessage, TicketBand, TicketEvent, User
 from tickets.selectors_kb import repeat_call_rate
 from tickets.services import duplicates, textsearch, workflow
 from tickets.services.actors import Actor
@@ -132,6 +132,9 @@ def test_children_follow_the_master_and_every_citizen_is_told(  # type: ignore[n
         assert event.data["master"] == master.number
         assert event.data["rating_invited"] is True
     assert sorted(told) == sorted(c.number for c in children)
+    for child in children:  # each citizen gets an SMS about their own ticket
+        message = SmsMessage.objects.get(ticket=child, body__contains=master.number)
+        assert message.to_phone == child.citizen_phone and "已办结" in message.body
 
 
 def test_merge_refuses_a_finished_master_and_unmerge_stops_when_the_master_closes(  # type: ignore[no-untyped-def]

@@ -71,6 +71,7 @@ class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     citizen_name = serializers.SerializerMethodField()
     citizen_phone = serializers.SerializerMethodField()
     phone_masked = serializers.SerializerMethodField()
+    suggestions = serializers.SerializerMethodField(help_text="分类器建议（前 3 项），供派单员参考")
 
     class Meta:
         model = Ticket
@@ -95,6 +96,7 @@ class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "citizen_name",
             "citizen_phone",
             "phone_masked",
+            "suggestions",
             "created_at",
         ]
 
@@ -103,6 +105,9 @@ class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         if ticket.pk not in cache:
             cache[ticket.pk] = citizen_view(ticket, self.context["request"].user)
         return cache[ticket.pk]  # type: ignore[no-any-return]
+
+    def get_suggestions(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return list((ticket.classification or {}).get("suggestions", []))[:3]
 
     def get_state_label(self, ticket: Ticket) -> str:
         return str(TicketState(ticket.state).label)

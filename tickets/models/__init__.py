@@ -2,6 +2,7 @@
 
 from tickets.models.duplicates import DuplicateLink, DuplicateLinkKind, HotspotAlert, TicketBand, TicketFingerprint
 from tickets.models.kb import KbArticle, KbArticleVersion, KbProposal, ProposalState
+from tickets.models.live import LiveOutbox
 from tickets.models.org import (
     CENTRE_ROLES,
     FUNCTIONAL_KINDS,
@@ -60,6 +61,7 @@ __all__ = [
     "KbProposal",
     "Kind",
     "LimitUnitChoice",
+    "LiveOutbox",
     "Outcome",
     "ProposalState",
     "Role",
@@ -75,4 +77,44 @@ __all__ = [
     "UnitKind",
     "Urgency",
     "User",
+]
+
+# --- intake (统一接收: webhooks, calls, SMS, citizen logins, partners) and rating ---------------
+from tickets.models.intake import (
+    Call,
+    CallbackState,
+    CallbackTask,
+    CitizenSession,
+    IdempotencyRecord,
+    InboundChannel,
+    InboundMessage,
+    PartnerKey,
+    PhoneLine,
+    SmsMessage,
+    SmsOptOut,
+    SmsPurpose,
+    SmsState,
+    TicketAttachment,
+    VerificationCode,
+)
+from tickets.models.rating import Rating, Satisfaction
+
+__all__ += [
+    "Call",
+    "CallbackState",
+    "CallbackTask",
+    "CitizenSession",
+    "IdempotencyRecord",
+    "InboundChannel",
+    "InboundMessage",
+    "PartnerKey",
+    "PhoneLine",
+    "Rating",
+    "Satisfaction",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsPurpose",
+    "SmsState",
+    "TicketAttachment",
+    "VerificationCode",
 ]

@@ -80,6 +80,9 @@ class Category(models.Model):
     path = models.CharField(max_length=255, db_index=True, editable=False)
     # Work that belongs to a functional department must never be pushed down to a street.
     is_functional = models.BooleanField("职能部门事项", default=False)
+    auto_dispatch_threshold = models.FloatField(
+        "自动派单置信度阈值", null=True, blank=True, help_text="为空时使用城市配置的默认阈值"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -106,6 +106,9 @@ class Ticket(models.Model):
     is_problem = models.BooleanField("问题工单", default=False)
     is_flagged = models.BooleanField("挂牌督办", default=False)
     classification = models.JSONField(null=True, blank=True, help_text="分类器建议（前 k 项、概率、模型版本）")
+    category_source = models.CharField(
+        max_length=12, blank=True, choices=[("human", "人工"), ("classifier", "分类器")], help_text="分类由谁确定"
+    )
     external_ref = models.CharField(max_length=64, blank=True, help_text="CallSid / MessageSid / 外部编号")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -9,7 +9,6 @@ Why MinHash/LSH rather than TF-IDF: bench/duplicates/detect_quality.py.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from tickets.errors import InvalidInput
 from tickets.models import (
     DuplicateLink,
     DuplicateLinkKind,
+    SmsPurpose,
     Ticket,
     TicketBand,
     TicketFingerprint,
@@ -31,8 +31,6 @@ from tickets.models import (
 from tickets.services import textsearch
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
-
-log = logging.getLogger("tickets.duplicates")
 
 
 def same_caller_days() -> int:
@@ -342,20 +340,18 @@ def merged_children_master_closed(*, master: Ticket, actor: Actor, reason: str, 
 
 
 def merged_child_notify(*, child: Ticket, master: Ticket) -> bool:
-    """并单结果告知 hook: tell a merged child's citizen the master's outcome and invite a rating.
+    """并单结果告知: SMS the merged child's citizen that the master closed (sent after commit).
 
-    The SMS notifications service is built in another branch; when `notifications.merged_master_closed`
-    exists it is called here (inside the closing transaction, so the message is sent after commit).
+    A number that opted out (TD/退订) gets a suppressed row, as every notification does.
     """
     if not child.citizen_phone:
         return False
-    try:
-        from tickets.services import notifications  # type: ignore[attr-defined]
-    except ImportError:
-        notifications = None
-    notify = getattr(notifications, "merged_master_closed", None)
-    if notify is not None:
-        notify(ticket=child, master=master)
-    else:
-        log.info("merged child %s: master %s closed; no notifications service to tell the citizen", child, master)
+    from tickets.services import notifications, sms
+
+    body = (
+        f"{notifications.SIGNATURE}您反映的诉求（工单号{child.number}）与工单{master.number}为同一事项，"
+        f"已合并办理，现已办结。办理结果可访问 {notifications.status_url()} 查询，"
+        f"如有意见请致电12345。{notifications.OPT_OUT_HINT}"
+    )
+    sms.sms_enqueue(to=child.citizen_phone, body=body, purpose=SmsPurpose.OTHER, ticket=child)
     return True

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from tickets.models import Assignment, Ticket, TicketEvent
 from tickets.services.actors import Actor
 
@@ -24,7 +22,8 @@ def event_record(
     """Append a TicketEvent and push it live once the transaction commits.
 
     on_commit keeps a rolled-back change from ever being announced; robust=True keeps a
-    broken live layer (Redis down) from failing a write that has already committed.
+    broken live layer (Redis down) from failing a write that has already committed, and the
+    outbox row written with the event lets a periodic task push it once Redis is back.
     """
     payload = dict(data or {})
     if actor.label and not actor.is_user:
@@ -40,7 +39,7 @@ def event_record(
         reason=reason,
         data=payload,
     )
-    from channels_app.broadcast import event_announce
+    from channels_app.broadcast import event_enqueue
 
-    transaction.on_commit(lambda: event_announce(event.pk), robust=True)
+    event_enqueue(event)  # outbox row now, push on commit (transaction.on_commit, robust)
     return event

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from tickets.models import Category, Kind, Ticket, Unit, Urgency
-from tickets.services import routing, workflow
+from tickets.services import classification, gazetteer, notifications, ratelimit, routing, workflow
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
 from tickets.services.numbering import ticket_number_next
@@ -35,9 +36,19 @@ def ticket_create(
     external_ref: str = "",
     raw: dict[str, Any] | None = None,
     auto_route: bool = True,
+    client_ip: str = "",
+    notify: bool = True,
 ) -> Ticket:
-    """受理: store the ticket, record the raw inbound message, then route it."""
+    """受理: store the ticket, record the raw inbound message, then route it.
+
+    Citizen channels (anyone but signed-in staff) are rate-limited per number and per address;
+    the citizen is told the ticket number by SMS after commit (the SMS channel answers in its
+    own reply instead).
+    """
     text = normalise_text(text)
+    phone = normalise_phone(citizen_phone)
+    if not actor.is_user:
+        _abuse_check(phone=phone, client_ip=client_ip)
     title = normalise_text(title) or text[:30]
     ticket = Ticket.objects.create(
         number=ticket_number_next(),
@@ -47,7 +58,7 @@ def ticket_create(
         title=title,
         text=text,
         citizen_name=normalise_text(citizen_name),
-        citizen_phone=normalise_phone(citizen_phone),
+        citizen_phone=phone,
         citizen_address=normalise_text(citizen_address),
         confidential=confidential,
         anonymous=anonymous,
@@ -64,6 +75,8 @@ def ticket_create(
         to_state=ticket.state,
         data={"channel": channel, **({"raw": raw} if raw else {})},
     )
+    if notify:
+        notifications.ticket_received(ticket=ticket)
     if auto_route and not draft:
         ticket = ticket_route(ticket=ticket)
     from tickets.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
@@ -72,19 +85,89 @@ def ticket_create(
     return ticket
 
 
+def _abuse_check(*, phone: str, client_ip: str) -> None:
+    """恶意/刷单 protection: too many tickets from one number or address within the window."""
+    message = "提交过于频繁，请稍后再试或拨打12345热线"
+    ratelimit.check("intake-phone", phone, settings.INTAKE_LIMIT_PER_PHONE, message)
+    ratelimit.check("intake-ip", client_ip, settings.INTAKE_LIMIT_PER_IP, message)
+
+
 def ticket_route(*, ticket: Ticket) -> Ticket:
-    """Dispatch automatically when the catalogue gives a unit; otherwise queue for a dispatcher."""
+    """按责转办: place, category, then the catalogue; dispatch automatically only when sure.
+
+    The jurisdiction comes from the address or text when the operator gave none; the category
+    from the classifier when the operator gave none, and only above the confidence threshold.
+    Everything else waits in the dispatcher queue with the top suggestions.
+    """
+    actor = Actor.system("routing")
+    if ticket.jurisdiction_id is None:
+        place = gazetteer.jurisdiction_find(text=ticket.text, address=ticket.citizen_address)
+        if place is not None:
+            Ticket.objects.filter(pk=ticket.pk).update(jurisdiction=place)
+            ticket.jurisdiction = place
+            event_record(
+                ticket=ticket, actor=actor, action="jurisdiction_found", data={"unit": place.code, "name": place.name}
+            )
+    if ticket.category_id is None:
+        prediction = classification.ticket_predict(ticket)
+        record = classification.classification_record(prediction)
+        robot = Actor.classifier(prediction.model_version or "")
+        category = classification.category_for_label(prediction.label)
+        threshold = classification.auto_dispatch_threshold(category) if category else 1.0
+        sure = category is not None and not prediction.unsure and prediction.confidence >= threshold
+        record["threshold"] = threshold
+        changes: dict[str, object] = {"classification": record}
+        if sure:
+            changes |= {"category": category, "category_source": "classifier"}
+        Ticket.objects.filter(pk=ticket.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(ticket, name, value)
+        event_record(ticket=ticket, actor=robot, action="classified", data=record)
+        if not sure:
+            why = (
+                f"分类置信度 {prediction.confidence:.2f} 低于阈值 {threshold:.2f}"
+                if prediction.top_k
+                else "分类器无法判断"
+            )
+            return workflow.ticket_await_dispatch(
+                ticket=ticket, actor=robot, reason=f"{why}，等待人工派单", data=record
+            )
+        actor = robot
     route = routing.route_for_ticket(ticket)
     if route is None or ticket.category is None:
         return workflow.ticket_await_dispatch(
-            ticket=ticket,
-            actor=Actor.system("routing"),
-            reason="未能自动确定承办单位，等待人工派单",
+            ticket=ticket, actor=actor, reason="派单目录中没有对应的承办单位，等待人工派单"
         )
     return workflow.ticket_dispatch(
-        ticket=ticket,
-        actor=Actor.system("routing"),
-        lead_unit=route.lead_unit,
-        assisting_units=route.assisting_units,
-        note=route.basis,
+        ticket=ticket, actor=actor, lead_unit=route.lead_unit, assisting_units=route.assisting_units, note=route.basis
     )
+
+
+@transaction.atomic
+def ticket_append_message(*, ticket: Ticket, text: str, actor: Actor, raw: dict[str, Any] | None = None) -> Ticket:
+    """A further part of the same matter (a split SMS, a second utterance) joins the open draft."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    addition = normalise_text(text)
+    if not addition:
+        return ticket
+    combined = f"{ticket.text}\n{addition}" if ticket.text else addition
+    ticket.text = truncate_text(combined)
+    Ticket.objects.filter(pk=ticket.pk).update(text=ticket.text)
+    event_record(
+        ticket=ticket,
+        actor=actor,
+        action="message_appended",
+        data={"length": len(addition), **({"raw": raw} if raw else {})},
+    )
+    return ticket
+
+
+TRUNCATED_MARK = "【内容过长已截断，原文见来信记录】"
+
+
+def truncate_text(text: str) -> str:
+    """Keep a ticket's text within TICKET_TEXT_MAX; the full original stays in the raw payload."""
+    limit = settings.TICKET_TEXT_MAX
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATED_MARK)] + TRUNCATED_MARK

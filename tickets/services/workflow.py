@@ -206,6 +206,25 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _record_override(ticket: Ticket, category: Category, actor: Actor) -> None:
+    """A human's category replaces the classifier's (or the operator's): training data for retraining."""
+    suggested = (ticket.classification or {}).get("label")
+    event_record(
+        ticket=ticket,
+        actor=actor,
+        action="category_changed",
+        data={
+            "from": ticket.category.name if ticket.category else None,
+            "to": category.name,
+            "classifier_label": suggested,
+            "model_version": (ticket.classification or {}).get("model_version"),
+            "overrides_classifier": bool(suggested) and suggested != category.lineage()[-1].name,
+        },
+    )
+    if actor.is_user:
+        ticket.category_source = "human"
+
+
 @transaction.atomic
 def ticket_dispatch(
     *,
@@ -220,7 +239,8 @@ def ticket_dispatch(
     """派单: send the ticket to a lead unit (主办) and optional assisting units (协办)."""
     actor.require_role(*DISPATCHERS)
     ticket = _locked_ticket(ticket.pk)
-    if category is not None:
+    if category is not None and category.pk != ticket.category_id:
+        _record_override(ticket, category, actor)
         ticket.category = category
     _check_lead_unit(ticket, lead_unit)
     assisting = [u for u in dict.fromkeys(assisting_units) if u.pk != lead_unit.pk]
@@ -233,6 +253,7 @@ def ticket_dispatch(
         data={"lead_unit": lead_unit.code, "assisting_units": [u.code for u in assisting], **(data or {})},
         lead_unit=lead_unit,
         category=ticket.category,
+        category_source=ticket.category_source,
         units_passed=ticket.units_passed + 1,
     )
     lead = _open_assignment(ticket, lead_unit, role=AssignmentRole.LEAD, actor=actor, now=now, note=note)
@@ -240,6 +261,9 @@ def ticket_dispatch(
         _open_assignment(ticket, unit, role=AssignmentRole.ASSIST, actor=actor, now=now, note=note)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=lead.reply_due_at)
     ticket.due_at = lead.reply_due_at
+    from tickets.services import notifications
+
+    notifications.ticket_dispatched(ticket=ticket, lead_unit=lead_unit)
     return ticket
 
 
@@ -445,6 +469,9 @@ def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: s
     if accept:
         _ticket_move(ticket, "review_accept", actor=actor, reason=reason)
         _ticket_move(ticket, "request_rating", actor=actor)
+        from tickets.services import notifications
+
+        notifications.rating_requested(ticket=ticket)
         return ticket
     reason = _require_text(reason, "reason", "退回理由")
     if ticket.state != TicketState.REPLIED:

@@ -1,0 +1,56 @@
+"""GET /api/events/?after=<cursor>&limit=&ticket=: what a live client missed."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels_app.readers import reader_for
+from channels_app.selectors import MAX_LIMIT, live_events_after
+from tickets.apis.base import STAFF_ROLES, HasRole
+from tickets.errors import NotPermitted
+
+
+class EventsQuery(serializers.Serializer):  # type: ignore[type-arg]
+    after = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=100)
+    ticket = serializers.IntegerField(min_value=1, required=False)
+
+
+class EventsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    events = serializers.ListField(child=serializers.DictField(), help_text="typed payloads, oldest first")
+    cursor = serializers.IntegerField(help_text="pass as `after` next time")
+    has_more = serializers.BooleanField()
+
+
+class LiveEventListApi(APIView):
+    """Catch up after a dropped socket: the same payloads, filtered for the reader like the socket."""
+
+    permission_classes = [HasRole]
+    roles = STAFF_ROLES
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="last cursor received"),
+            OpenApiParameter("limit", int, description=f"at most {MAX_LIMIT}"),
+            OpenApiParameter("ticket", int, description="one watched ticket: all its live events"),
+        ],
+        responses={200: EventsOutput},
+    )
+    def get(self, request: Request) -> Response:
+        query = EventsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        reader = reader_for(request.user)  # type: ignore[arg-type]
+        if reader is None:
+            raise NotPermitted("当前账号没有实时消息", rule="role")
+        found = live_events_after(
+            request.user,  # type: ignore[arg-type]
+            reader,
+            after=query.validated_data["after"],
+            limit=query.validated_data["limit"],
+            ticket_id=query.validated_data.get("ticket"),
+        )
+        return Response({"events": found.events, "cursor": found.cursor, "has_more": found.has_more})

@@ -1,0 +1,113 @@
+"""Who opened the socket: a DRF token for API clients, the session cookie for pages.
+
+A token may come as `?token=<key>`, as an `Authorization: Token <key>` header, or — for
+browsers, which cannot set headers on a WebSocket — as a `token.<key>` entry in
+`Sec-WebSocket-Protocol` (offer e.g. `["hotline.v1", "token.<key>"]`; the server selects
+`hotline.v1`). A token that is presented but wrong or expired makes the socket anonymous; we
+never fall back to a cookie then.
+
+A session cookie is trusted only with an Origin header from an allowed host: cookies are
+ambient, so without that check any web page could open a socket in the user's name
+(cross-site WebSocket hijacking). Tokens are not ambient and need no Origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin1"))
+    return ""
+
+
+def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(token key or None, the subprotocol to accept with or None)."""
+    offered: list[str] = list(scope.get("subprotocols") or [])
+    chosen = next((s for s in offered if not s.startswith(TOKEN_PROTOCOL_PREFIX)), None)
+    for proto in offered:
+        if proto.startswith(TOKEN_PROTOCOL_PREFIX):
+            return proto.removeprefix(TOKEN_PROTOCOL_PREFIX), chosen or proto
+    auth = _header(scope, b"authorization")
+    if auth:
+        scheme, _, key = auth.partition(" ")
+        if scheme.lower() in {"token", "bearer"} and key.strip():
+            return key.strip(), chosen
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    keys = query.get("token")
+    if keys and keys[0]:
+        return keys[0], chosen
+    return None, chosen
+
+
+@database_sync_to_async
+def user_for_token(key: str) -> Any:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user__unit").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    if token.created < timezone.now() - settings.API_TOKEN_TTL:
+        return AnonymousUser()
+    return token.user
+
+
+def _allowed_origins() -> Iterable[str]:
+    return [*settings.ALLOWED_HOSTS, *(urlparse(o).netloc or o for o in settings.CSRF_TRUSTED_ORIGINS)]
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool:
+    raw = _header(scope, b"origin")
+    if not raw:
+        return False
+    validator = OriginValidator(None, list(_allowed_origins()))
+    return bool(validator.valid_origin(urlparse(raw)))
+
+
+class LiveAuthMiddleware:
+    """Runs inside channels' AuthMiddlewareStack, which has resolved the session user."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        key, subprotocol = token_from_scope(scope)
+        scope["live_subprotocol"] = subprotocol
+        if key is not None:
+            scope["user"] = await user_for_token(key)
+            scope["auth_method"] = "token"
+        else:
+            user = scope.get("user")
+            if user is not None and user.is_authenticated and origin_allowed(scope):
+                scope["auth_method"] = "session"
+                scope["user"] = await _unit_loaded(user)
+            else:
+                scope["user"] = AnonymousUser()
+                scope["auth_method"] = None
+        return await self.inner(scope, receive, send)
+
+
+@database_sync_to_async
+def _unit_loaded(user: Any) -> Any:
+    """Resolve the lazy session user and its unit here, in a thread, not on the event loop."""
+    from tickets.models import User
+
+    return User.objects.select_related("unit").get(pk=user.pk)
+
+
+def LiveAuthStack(inner: Any) -> Any:  # noqa: N802  (named like channels' AuthMiddlewareStack)
+    return AuthMiddlewareStack(LiveAuthMiddleware(inner))

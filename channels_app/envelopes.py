@@ -1,0 +1,208 @@
+"""TicketEvent rows → envelopes (the full payload plus the ticket's unit paths). Reads only.
+
+The broadcast helper builds one envelope right after commit; the catch-up API builds a page of
+them from history. Both go through `envelopes_build`, so a missed event replayed from the
+cursor has exactly the shape the socket would have sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from channels_app import payloads as p
+from tickets.models import Assignment, Ticket, TicketEvent, Unit
+
+EXCERPT = 200
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def _unit_ref(unit: Unit | None) -> p.UnitRef | None:
+    return p.UnitRef(code=unit.code, name=unit.name) if unit is not None else None
+
+
+def assignment_ref(assignment: Assignment) -> p.AssignmentRef:
+    return p.AssignmentRef(
+        id=assignment.pk,
+        unit=p.UnitRef(code=assignment.unit.code, name=assignment.unit.name),
+        role=assignment.role,
+        state=assignment.state,
+        sign_due_at=_iso(assignment.sign_due_at),
+        reply_due_at=_iso(assignment.reply_due_at),
+    )
+
+
+def ticket_ref(ticket: Ticket) -> p.TicketRef:
+    """The full (centre) view; `readers.payload_for_reader` cuts the citizen fields down."""
+    return p.TicketRef(
+        id=ticket.pk,
+        number=ticket.number,
+        title=ticket.title,
+        kind=ticket.kind,
+        urgency=ticket.urgency,
+        state=ticket.state,
+        category=ticket.category.name if ticket.category else None,
+        lead_unit=_unit_ref(ticket.lead_unit),
+        due_at=_iso(ticket.due_at),
+        is_problem=ticket.is_problem,
+        is_flagged=ticket.is_flagged,
+        confidential=ticket.confidential,
+        anonymous=ticket.anonymous,
+        citizen_name=ticket.citizen_name,
+        citizen_phone=ticket.citizen_phone,
+        citizen_address=ticket.citizen_address,
+        phone_masked=False,
+    )
+
+
+def _actor(event: TicketEvent) -> str:
+    if event.actor_id and event.actor is not None:
+        return str(event.actor.get_username())
+    return str(event.data.get("actor_label") or event.actor_kind)
+
+
+def _suggestions(ticket: Ticket, data: Mapping[str, Any]) -> list[dict[str, object]]:
+    found = data.get("suggestions")
+    if found is None and isinstance(ticket.classification, dict):
+        found = ticket.classification.get("suggestions") or ticket.classification.get("top")
+    return [dict(s) for s in found if isinstance(s, Mapping)][:5] if isinstance(found, list) else []
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.LivePayload | None:
+    data: Mapping[str, Any] = event.data or {}
+    ticket = event.ticket
+    base: dict[str, Any] = {
+        "type": kind,
+        "cursor": event.pk,
+        "at": _iso(event.created_at),
+        "actor": _actor(event),
+        "ticket": ticket_ref(ticket),
+    }
+    asg = assignment_ref(event.assignment) if event.assignment is not None else None
+    if kind == p.TICKET_CREATED:
+        return cast(p.TicketCreated, {**base, "channel": str(data.get("channel") or ticket.channel)})
+    if kind == p.TICKET_DISPATCHED:
+        if event.action == "assignment_created":
+            if event.assignment is None or event.assignment.parent_id is None:
+                return None  # a top-level assignment: its `dispatch` event is the news
+            return cast(
+                p.TicketDispatched,
+                {
+                    **base,
+                    "how": "redispatch",
+                    "lead_unit": _unit_ref(ticket.lead_unit),
+                    "assisting_units": [],
+                    "assignment": asg,
+                    "note": event.reason,
+                },
+            )
+        lead = units.get(str(data.get("lead_unit", "")))
+        assisting = [units[c] for c in data.get("assisting_units", []) if c in units]
+        return cast(
+            p.TicketDispatched,
+            {
+                **base,
+                "how": "dispatch",
+                "lead_unit": _unit_ref(lead),
+                "assisting_units": [_unit_ref(u) for u in assisting],
+                "assignment": None,
+                "note": event.reason,
+            },
+        )
+    if kind == p.TICKET_NEEDS_DISPATCH:
+        return cast(p.TicketNeedsDispatch, {**base, "reason": event.reason, "suggestions": _suggestions(ticket, data)})
+    if kind in (p.ASSIGNMENT_SIGNED, p.ASSIGNMENT_REPLIED) and asg is None:
+        return None
+    if kind == p.ASSIGNMENT_SIGNED:
+        return cast(p.AssignmentSigned, {**base, "assignment": asg, "on_time": _bool(data.get("on_time"))})
+    if kind == p.ASSIGNMENT_REPLIED:
+        text = event.assignment.reply_text if event.assignment is not None else ""
+        return cast(
+            p.AssignmentReplied,
+            {**base, "assignment": asg, "on_time": _bool(data.get("on_time")), "text_excerpt": text[:EXCERPT]},
+        )
+    if kind == p.ASSIGNMENT_RETURN_REQUESTED:
+        return cast(
+            p.AssignmentReturnRequested,
+            {**base, "assignment": asg, "reason": event.reason, "legal_basis": str(data.get("legal_basis", ""))},
+        )
+    if kind == p.ASSIGNMENT_EXTENSION_REQUESTED:
+        until = data.get("until") or (_iso(event.assignment.extension_until) if event.assignment else None)
+        return cast(p.AssignmentExtensionRequested, {**base, "assignment": asg, "until": until, "reason": event.reason})
+    if kind in (p.SLA_WARNING, p.SLA_OVERDUE):
+        clock = str(data.get("clock") or ("reply" if asg else "ticket"))
+        due = data.get("due_at") or cast(dict[str, Any], asg or {}).get(f"{clock}_due_at") or _iso(ticket.due_at)
+        return cast(p.SlaNotice, {**base, "assignment": asg, "clock": clock, "due_at": due})
+    if kind == p.SUPERVISION_ISSUED:
+        level = str(data.get("level") or ("escalated" if event.action == "escalated_problem" else event.action))
+        return cast(p.SupervisionIssued, {**base, "assignment": asg, "level": level, "reason": event.reason})
+    if kind == p.RATING_RECEIVED:
+        return cast(
+            p.RatingReceived,
+            {
+                **base,
+                "satisfaction": str(data.get("satisfaction", "")),
+                "solved": _bool(data.get("solved")),
+                "contacted": _bool(data.get("contacted")),
+            },
+        )
+    return cast(
+        p.TicketChanged,
+        {
+            **base,
+            "action": event.action,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "reason": event.reason,
+        },
+    )
+
+
+def envelopes_build(events: Iterable[TicketEvent]) -> list[p.Envelope]:
+    """Envelopes for events (in the given order); silent or no-news events are left out.
+
+    A handful of queries per page however long: unit paths and unit names are fetched in bulk.
+    """
+    rows = list(events)
+    ticket_ids = {e.ticket_id for e in rows}
+    paths: dict[int, set[str]] = defaultdict(set)
+    for ticket_id, path in Assignment.objects.filter(ticket_id__in=ticket_ids).values_list("ticket_id", "unit_path"):
+        paths[ticket_id].add(path)
+    codes = {
+        str(c)
+        for e in rows
+        if e.action == "dispatch"
+        for c in [(e.data or {}).get("lead_unit"), *(e.data or {}).get("assisting_units", [])]
+        if c
+    }
+    units = {u.code: u for u in Unit.objects.filter(code__in=codes)} if codes else {}
+    out: list[p.Envelope] = []
+    for event in rows:
+        kind = p.type_of_action(event.action)
+        if kind is None:
+            continue
+        payload = _payload(event, kind, units)
+        if payload is not None:
+            out.append(p.Envelope(payload=payload, unit_paths=sorted(paths[event.ticket_id])))
+    return out
+
+
+def event_rows() -> Any:
+    """TicketEvent queryset with everything an envelope reads, joined in one query."""
+    return TicketEvent.objects.select_related(
+        "actor",
+        "ticket__category",
+        "ticket__lead_unit",
+        "assignment__unit",
+    )

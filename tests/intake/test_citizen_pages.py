@@ -1,0 +1,166 @@
+"""The citizen web pages, driven through the Django test client as a phone browser would."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from tickets.models import Rating, SmsMessage, Ticket, TicketAttachment
+from tickets.services import rating
+
+PHONE = "+8613600136000"
+
+
+def code_from_outbox(phone: str = PHONE) -> str:
+    body = SmsMessage.objects.filter(to_phone=phone, purpose="verification").latest("id").body
+    return re.search(r"验证码是(\d{6})", body).group(1)  # type: ignore[union-attr]
+
+
+def verify_phone(web: Any, phone: str = "136 0013 6000") -> None:
+    sent = web.post("/citizen/verify/", {"action": "send", "phone": phone})
+    assert sent.status_code == 200 and "验证码已发送至 136****6000" in sent.content.decode()
+    done = web.post("/citizen/verify/", {"action": "check", "code": code_from_outbox()})
+    assert done.status_code == 302 and done["Location"] == "/citizen/submit/"
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "手机厂商"  # Make
+    exif[0x8825] = {1: "N", 2: (30.0, 15.0, 10.0), 3: "E", 4: (120.0, 10.0, 5.0)}  # GPS position
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def photo(name: str = "a.jpg", content: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content if content is not None else jpeg_with_gps(), content_type="image/jpeg")
+
+
+FORM = {
+    "kind": "complaint",
+    "text": "园区社区门口的路灯坏了一个多月，晚上很黑，老人出行不安全。",
+    "address": "滨江区园区街道园区社区东门",
+    "name": "王女士",
+    "privacy": "confidential",
+}
+
+
+def test_the_form_needs_a_verified_phone_first(city: Any, web: Any) -> None:
+    assert web.get("/citizen/submit/")["Location"] == "/citizen/verify/"
+    page = web.get("/citizen/verify/").content.decode()
+    assert '<label for="id_phone">手机号码' in page and 'name="viewport"' in page
+
+
+def test_a_citizen_files_a_matter_with_photos_and_sees_the_ticket_number(city: Any, web: Any) -> None:
+    verify_phone(web)
+    form_page = web.get("/citizen/submit/").content.decode()
+    for label in ("诉求类型", "诉求内容", "事发地址", "信息保护", "照片"):
+        assert label in form_page
+    assert "<legend>信息保护" in form_page or "信息保护</legend>" in form_page
+
+    response = web.post("/citizen/submit/", {**FORM, "photos": [photo("a.jpg"), photo("b.jpg")]})
+
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.channel, ticket.kind, ticket.citizen_phone, ticket.confidential) == ("web", "complaint", PHONE, True)
+    assert ticket.citizen_address.startswith("滨江区")
+    done = web.get(response["Location"]).content.decode()
+    assert ticket.number in done
+    attachments = TicketAttachment.objects.filter(ticket=ticket)
+    assert attachments.count() == 2
+    for attachment in attachments:
+        with attachment.file.open("rb") as stored, Image.open(stored) as image:
+            assert not image.getexif() and "exif" not in image.info
+    assert SmsMessage.objects.filter(ticket=ticket, purpose="received").exists()
+
+
+def test_photos_are_checked_by_content_count_and_size(city: Any, web: Any, settings: Any) -> None:
+    verify_phone(web)
+    fake = web.post("/citizen/submit/", {**FORM, "photos": [photo("x.jpg", b"<?php echo 1; ?>" * 10)]})
+    assert fake.status_code == 400 and "仅支持" in fake.content.decode()
+
+    six = web.post("/citizen/submit/", {**FORM, "photos": [photo(f"{i}.jpg") for i in range(6)]})
+    assert six.status_code == 400 and "最多上传 5 张照片" in six.content.decode()
+
+    settings.CITIZEN_PHOTO_MAX_BYTES = 100
+    big = web.post("/citizen/submit/", {**FORM, "photos": [photo()]})
+    assert big.status_code == 400 and "不能超过" in big.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_a_wrong_code_does_not_verify_and_codes_die_after_five_tries(city: Any, web: Any) -> None:
+    web.post("/citizen/verify/", {"action": "send", "phone": "13600136000"})
+    real = code_from_outbox()
+    wrong = "000000" if real != "000000" else "111111"
+    for _ in range(5):
+        assert "验证码错误" in web.post("/citizen/verify/", {"action": "check", "code": wrong}).content.decode()
+    late = web.post("/citizen/verify/", {"action": "check", "code": real})
+    assert late.status_code == 200 and "次数过多" in late.content.decode()
+
+
+def test_codes_are_rate_limited_per_phone(city: Any, web: Any, settings: Any) -> None:
+    settings.VERIFY_CODE_RESEND_SECONDS = 0
+    for _ in range(5):
+        assert web.post("/citizen/verify/", {"action": "send", "phone": "13600136000"}).status_code == 200
+    blocked = web.post("/citizen/verify/", {"action": "send", "phone": "13600136000"})
+    assert blocked.status_code == 429 and "频繁" in blocked.content.decode()
+    assert SmsMessage.objects.filter(purpose="verification").count() == 5
+
+
+def test_the_status_page_needs_the_number_and_the_last_four_digits(city: Any, web: Any) -> None:
+    verify_phone(web)
+    web.post("/citizen/submit/", FORM)
+    ticket = Ticket.objects.get()
+    stranger = type(web)()
+
+    found = stranger.post("/citizen/status/", {"number": ticket.number, "last4": "6000"})
+    wrong = stranger.post("/citizen/status/", {"number": ticket.number, "last4": "1234"})
+    missing = stranger.post("/citizen/status/", {"number": "20990101000001", "last4": "6000"})
+
+    assert found.status_code == 200 and ticket.get_state_display() in found.content.decode()
+    assert "诉求已受理" in found.content.decode()
+    # Same answer whether the ticket does not exist or the digits are wrong: nothing to enumerate.
+    assert wrong.status_code == missing.status_code == 404
+    assert _error(wrong) == _error(missing) == "未找到匹配的工单，请核对工单号和手机号后四位"
+
+
+def test_status_lookups_are_rate_limited(city: Any, web: Any) -> None:
+    codes = [web.post("/citizen/status/", {"number": "20250101000001", "last4": "1234"}).status_code for _ in range(6)]
+    assert codes[:5] == [404] * 5 and codes[5] == 429
+
+
+def _error(response: Any) -> str:
+    return re.search(r'role="alert">(.*?)<', response.content.decode()).group(1)  # type: ignore[union-attr]
+
+
+def test_the_rating_page_from_the_sms_link_records_the_rating(city: Any, web: Any, ticket_in_rating: Any) -> None:
+    ticket = ticket_in_rating(PHONE)
+    link = rating.rating_link(ticket).removeprefix("https://12345.example.cn")
+
+    page = web.get(link)
+    assert page.status_code == 200 and "已督促企业于本周发放工资" in page.content.decode()
+    done = web.post(
+        link, {"satisfaction": "dissatisfied", "solved": "no", "contacted": "yes", "comment": "工资仍未到账"}
+    )
+
+    assert done.status_code == 200 and "感谢评价" in done.content.decode()
+    saved = Rating.objects.get(ticket=ticket)
+    assert (saved.satisfaction, saved.solved, saved.contacted, saved.channel) == ("dissatisfied", False, True, "web")
+    ticket.refresh_from_db()
+    assert ticket.state == "closed"
+    assert "已评价" in web.get(link).content.decode()
+
+
+def test_a_forged_or_outdated_rating_link_is_refused(city: Any, web: Any, ticket_in_rating: Any) -> None:
+    ticket = ticket_in_rating(PHONE)
+    link = rating.rating_link(ticket).removeprefix("https://12345.example.cn")
+    forged = link[:-3] + ("A" if link[-3] != "A" else "B") + link[-2:]
+
+    assert web.get(forged).status_code == 404
+    Ticket.objects.filter(pk=ticket.pk).update(reopen_count=1)  # 重办 since: a new round needs a new link
+    assert web.get(link).status_code == 404

@@ -1,0 +1,109 @@
+"""GET /api/events/?after=<cursor>: what a client missed, exactly as the socket would have sent it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from rest_framework.test import APIClient
+
+from tests.live.conftest import drain, open_socket
+from tests.live.test_feed_filtering import _dispatch, _new_ticket
+from tickets.models import Ticket, User
+from tickets.services import workflow
+from tickets.services.actors import Actor
+
+
+def _events(api: APIClient, **params: Any) -> dict[str, Any]:
+    response = api.get("/api/events/", params)
+    assert response.status_code == 200, response.content
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _sign(ticket: Ticket, username: str) -> None:
+    workflow.assignment_sign(assignment=ticket.assignments.get(), actor=Actor.of(User.objects.get(username=username)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_catch_up_returns_what_the_socket_sent_in_the_same_shape(
+    token: Callable[[str], str], api: Callable[[str], APIClient]
+) -> None:
+    key = token("donghu_staff")
+
+    async def go() -> tuple[int, list[dict[str, Any]]]:
+        sock, connected, _ = await open_socket(query=f"token={key}")
+        assert connected
+        hello = await sock.receive_json_from(timeout=5)
+        ticket = await sync_to_async(_new_ticket)()
+        ticket = await sync_to_async(_dispatch)(ticket, "donghu-xinhua")
+        await sync_to_async(_sign)(ticket, "donghu_xinhua_staff")
+        got = await drain(sock)
+        await sock.disconnect()
+        return hello["cursor"], got
+
+    start, live = async_to_sync(go)()
+    assert [m["type"] for m in live] == ["ticket.dispatched", "assignment.signed"]
+    replay = _events(api("donghu_staff"), after=start)
+    assert replay["events"] == live
+    assert replay["has_more"] is False
+    # Nothing new after the last cursor.
+    assert _events(api("donghu_staff"), after=replay["cursor"])["events"] == []
+
+
+@pytest.mark.django_db
+def test_catch_up_is_filtered_for_the_reader(api: Callable[[str], APIClient]) -> None:
+    secret = _dispatch(_new_ticket(confidential=True), "donghu-xinhua")
+    plain = _dispatch(_new_ticket(), "donghu-xinhua")
+
+    unit = _events(api("donghu_xinhua_staff"))["events"]
+    assert [(e["type"], e["ticket"]["id"]) for e in unit] == [
+        ("ticket.dispatched", secret.pk),
+        ("ticket.dispatched", plain.pk),
+    ]
+    assert unit[0]["ticket"]["citizen_phone"] == "" and unit[0]["ticket"]["citizen_name"] == ""
+    assert unit[1]["ticket"]["citizen_phone"] == "138****1234"
+
+    assert _events(api("rsj_staff"))["events"] == []  # another unit's tickets: nothing
+    supervisor = _events(api("supervisor1"))["events"]
+    assert [e["type"] for e in supervisor] == ["ticket.created", "ticket.dispatched"] * 2
+    assert supervisor[-1]["ticket"]["citizen_phone"] == "+8613812341234"
+
+
+@pytest.mark.django_db
+def test_catch_up_pages_by_cursor(api: Callable[[str], APIClient]) -> None:
+    for _ in range(3):
+        _new_ticket()
+    client = api("operator1")
+    seen: list[int] = []
+    after, pages = 0, 0
+    while True:
+        page = _events(client, after=after, limit=2)
+        seen += [e["cursor"] for e in page["events"]]
+        after, pages = page["cursor"], pages + 1
+        if not page["has_more"]:
+            break
+    assert len(seen) == 6 and seen == sorted(seen)  # created + needs_dispatch per ticket
+    assert pages >= 3
+
+
+@pytest.mark.django_db
+def test_watching_one_ticket_replays_all_its_changes_but_only_a_ticket_one_may_see(
+    api: Callable[[str], APIClient],
+) -> None:
+    ticket = _dispatch(_new_ticket(), "donghu-xinhua")
+    _sign(ticket, "donghu_xinhua_staff")
+    events = _events(api("donghu_staff"), ticket=ticket.pk)["events"]
+    assert "ticket.dispatched" in [e["type"] for e in events]
+    assert "assignment.signed" in [e["type"] for e in events]
+    assert all(e["ticket"]["citizen_phone"] in ("", "138****1234") for e in events)
+    response = api("rsj_staff").get("/api/events/", {"ticket": ticket.pk})
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_catch_up_needs_a_signed_in_user_and_a_sane_query(api: Callable[[str | None], APIClient]) -> None:
+    assert api(None).get("/api/events/").status_code in (401, 403)
+    assert api("operator1").get("/api/events/", {"after": "-1"}).status_code == 400
+    assert api("operator1").get("/api/events/", {"limit": "100000"}).status_code == 400

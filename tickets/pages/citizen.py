@@ -1,0 +1,249 @@
+"""Citizen pages (no login): file a matter, follow it, rate it. Mounted under /citizen/.
+
+Filing needs a phone verified by SMS code (kept in the session for 30 minutes). The status page
+asks for the ticket number and the phone's last 4 digits; the rating page is reached from the
+signed link in the rating SMS.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from tickets.errors import DomainError, InvalidInput
+from tickets.models import Channel, Kind, Satisfaction, Ticket
+from tickets.privacy import mask_phone
+from tickets.public import public_history, public_reply
+from tickets.request_meta import client_ip
+from tickets.services import citizen_auth, intake, photos, rating
+from tickets.services.actors import Actor
+from tickets.states import TicketState
+
+T = "tickets/citizen/"
+VERIFIED_FOR_SECONDS = 30 * 60
+KIND_CHOICES = [(k, Kind(k).label) for k in (Kind.CONSULT, Kind.HELP, Kind.COMPLAINT, Kind.REPORT, Kind.SUGGESTION)]
+PRIVACY_CHOICES = [
+    ("public", "普通：承办单位可联系我"),
+    ("confidential", "保密：联系方式只由热线中心掌握"),
+    ("anonymous", "匿名：不向承办单位透露我的身份"),
+]
+
+
+def _verified_phone(request: HttpRequest) -> str:
+    phone = request.session.get("citizen_phone", "")
+    at = request.session.get("citizen_verified_at", 0)
+    return phone if phone and time.time() - at < VERIFIED_FOR_SECONDS else ""
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, T + "home.html", {"phone": mask_phone(_verified_phone(request))})
+
+
+# --- phone verification ------------------------------------------------------------------------
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(label="手机号码", max_length=32)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label="短信验证码", max_length=8, min_length=4)
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Step 1: send a code to the phone. Step 2: type the code; the session then holds the phone."""
+    pending = request.session.get("citizen_pending_phone", "")
+    phone_form, code_form, error = PhoneForm(), CodeForm(), ""
+    if request.method == "POST" and request.POST.get("action") == "send":
+        phone_form = PhoneForm(request.POST)
+        if phone_form.is_valid():
+            try:
+                pending = citizen_auth.code_send(phone=phone_form.cleaned_data["phone"], client_ip=client_ip(request))
+                request.session["citizen_pending_phone"] = pending
+            except DomainError as exc:
+                error = exc.message
+    elif request.method == "POST" and request.POST.get("action") == "check" and pending:
+        code_form = CodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                phone = citizen_auth.code_verify(phone=pending, code=code_form.cleaned_data["code"])
+            except DomainError as exc:
+                error = exc.message
+            else:
+                request.session.cycle_key()
+                request.session["citizen_phone"] = phone
+                request.session["citizen_verified_at"] = time.time()
+                request.session.pop("citizen_pending_phone", None)
+                return HttpResponseRedirect(reverse("citizen-submit"))
+    context = {"phone_form": phone_form, "code_form": code_form, "pending": mask_phone(pending), "error": error}
+    return render(request, T + "verify.html", context, status=429 if "频繁" in error else 200)
+
+
+# --- filing --------------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several photos in one control (Django's documented recipe); each is checked by the service."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return single(data, initial)
+
+
+class SubmitForm(forms.Form):
+    kind = forms.ChoiceField(label="诉求类型", choices=KIND_CHOICES, initial=Kind.HELP)
+    text = forms.CharField(
+        label="诉求内容", min_length=5, max_length=settings.TICKET_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    address = forms.CharField(label="事发地址", max_length=settings.TICKET_ADDRESS_MAX, required=False)
+    name = forms.CharField(label="称呼（选填）", max_length=settings.TICKET_NAME_MAX, required=False)
+    privacy = forms.ChoiceField(label="信息保护", choices=PRIVACY_CHOICES, initial="public", widget=forms.RadioSelect)
+    photos = MultipleFileField(
+        label=f"照片（选填，最多 {settings.CITIZEN_PHOTO_MAX} 张）",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    phone = _verified_phone(request)
+    if not phone:
+        return HttpResponseRedirect(reverse("citizen-verify"))
+    form = SubmitForm(request.POST or None, request.FILES or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        files = request.FILES.getlist("photos")
+        try:
+            if len(files) > settings.CITIZEN_PHOTO_MAX:
+                raise InvalidInput(f"最多上传 {settings.CITIZEN_PHOTO_MAX} 张照片", field="photos", rule="photo_count")
+            cleaned = [photos.photo_clean(f, size=f.size or 0) for f in files]
+            ticket = _file(request, phone, form.cleaned_data, cleaned)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            request.session["citizen_last_ticket"] = ticket.number
+            return HttpResponseRedirect(reverse("citizen-submitted"))
+    status = 429 if "频繁" in error else (400 if request.method == "POST" else 200)
+    return render(request, T + "submit.html", {"form": form, "phone": mask_phone(phone), "error": error}, status=status)
+
+
+@transaction.atomic
+def _file(request: HttpRequest, phone: str, data: dict[str, Any], cleaned: list[photos.CleanPhoto]) -> Ticket:
+    ticket = intake.ticket_create(
+        actor=Actor.citizen(phone),
+        channel=Channel.WEB,
+        kind=data["kind"],
+        text=data["text"],
+        citizen_name=data["name"],
+        citizen_phone=phone,
+        citizen_address=data["address"],
+        confidential=data["privacy"] == "confidential",
+        anonymous=data["privacy"] == "anonymous",
+        client_ip=client_ip(request),
+        raw={"web": {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}, "photos": len(cleaned)},
+    )
+    for photo in cleaned:
+        photos.photo_attach(ticket=ticket, photo=photo)
+    return ticket
+
+
+def submitted(request: HttpRequest) -> HttpResponse:
+    number = request.session.get("citizen_last_ticket", "")
+    if not number:
+        return HttpResponseRedirect(reverse("citizen-home"))
+    return render(request, T + "submitted.html", {"number": number})
+
+
+# --- status and rating ------------------------------------------------------------------------
+
+
+class StatusForm(forms.Form):
+    number = forms.CharField(label="工单号", max_length=20)
+    last4 = forms.CharField(label="手机号后四位", min_length=4, max_length=4)
+
+
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    form = StatusForm(request.POST or None)
+    context: dict[str, Any] = {"form": form}
+    code = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = citizen_auth.ticket_lookup(
+                number=form.cleaned_data["number"], last4=form.cleaned_data["last4"], client_ip=client_ip(request)
+            )
+        except DomainError as exc:
+            context["error"], code = exc.message, exc.status_code
+        else:
+            context.update(
+                ticket=ticket,
+                history=public_history(ticket),
+                reply=public_reply(ticket),
+                can_rate=ticket.state == TicketState.RATING,
+            )
+    return render(request, T + "status.html", context, status=code)
+
+
+class RateForm(forms.Form):
+    satisfaction = forms.ChoiceField(
+        label="您对办理结果是否满意", choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
+    solved = forms.TypedChoiceField(
+        label="问题是否已解决",
+        choices=[("yes", "已解决"), ("no", "未解决")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    contacted = forms.TypedChoiceField(
+        label="承办单位是否与您联系",
+        choices=[("yes", "已联系"), ("no", "未联系")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="意见建议（选填）",
+        required=False,
+        max_length=settings.REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket = rating.rating_token_read(token)
+    except DomainError as exc:
+        return render(request, T + "message.html", {"title": "无法评价", "message": exc.message}, status=404)
+    if ticket.state != TicketState.RATING:
+        return render(
+            request, T + "message.html", {"title": "已评价", "message": "该工单已评价或已办结，感谢您的反馈。"}
+        )
+    form = RateForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            rating.rating_record(
+                ticket=ticket, actor=Actor.citizen(ticket.citizen_phone), channel="web", **form.cleaned_data
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return render(request, T + "message.html", {"title": "感谢评价", "message": f"工单{ticket.number}已办结。"})
+    context = {"form": form, "ticket": ticket, "reply": public_reply(ticket), "error": error}
+    return render(request, T + "rate.html", context, status=400 if request.method == "POST" else 200)

@@ -1,0 +1,58 @@
+"""What the citizen is told by SMS, and when: received (受理), dispatched (转办), rating request (回访评价).
+
+Called from the services that make those changes, inside their transaction: the message row is
+written with the change and sent after commit (see `tickets.services.sms`). A number that sent
+TD / 退订 gets a `suppressed` row instead of a message.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from tickets.models import Channel, SmsMessage, SmsPurpose, Ticket, Unit
+from tickets.services import sms
+
+SIGNATURE = "【12345热线】"
+OPT_OUT_HINT = "回复TD退订"
+
+
+def status_url() -> str:
+    return f"{settings.HOTLINE_PUBLIC_URL}/citizen/status/"
+
+
+def received_text(ticket: Ticket) -> str:
+    if ticket.state == "draft":
+        lead = f"已收到您的诉求，工单号{ticket.number}，话务员将尽快处理。"
+    else:
+        lead = f"您的诉求已受理，工单号{ticket.number}。"
+    return f"{SIGNATURE}{lead}回复“查询 {ticket.number}”或访问 {status_url()} 查询办理进度。{OPT_OUT_HINT}"
+
+
+def ticket_received(*, ticket: Ticket) -> SmsMessage | None:
+    """受理告知. The SMS channel answers in its own TwiML reply, so it gets no second message."""
+    if not ticket.citizen_phone or ticket.channel == Channel.SMS:
+        return None
+    return sms.sms_enqueue(
+        to=ticket.citizen_phone, body=received_text(ticket), purpose=SmsPurpose.RECEIVED, ticket=ticket
+    )
+
+
+def ticket_dispatched(*, ticket: Ticket, lead_unit: Unit) -> SmsMessage | None:
+    """转办告知: which unit now handles the matter."""
+    if not ticket.citizen_phone:
+        return None
+    body = f"{SIGNATURE}您的工单{ticket.number}已转交{lead_unit.name}办理，请保持电话畅通。{OPT_OUT_HINT}"
+    return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.DISPATCHED, ticket=ticket)
+
+
+def rating_requested(*, ticket: Ticket) -> SmsMessage | None:
+    """回访评价邀请: the centre accepted the unit's reply; the citizen rates by reply or by link."""
+    if not ticket.citizen_phone:
+        return None
+    from tickets.services.rating import rating_link
+
+    body = (
+        f"{SIGNATURE}您的工单{ticket.number}已办理完毕，请评价：回复1满意，2基本满意，3不满意；"
+        f"或打开 {rating_link(ticket)} 评价。{OPT_OUT_HINT}"
+    )
+    return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.RATING_REQUEST, ticket=ticket)

@@ -1,0 +1,39 @@
+"""Fixed-window counters in Django's cache (Redis with REDIS_URL, process memory when embedded)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+
+from tickets.errors import RateLimited
+
+
+def _key(scope: str, who: str) -> str:
+    # Hash the identity: cache keys must be short and safe whatever a client sends.
+    digest = hashlib.sha256(who.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"rl:{scope}:{digest}"
+
+
+def hit(scope: str, who: str, limit: tuple[int, int]) -> bool:
+    """Count one attempt; False once more than `count` attempts fell in the window."""
+    if not who:
+        return True
+    count, seconds = limit
+    key = _key(scope, who)
+    cache.add(key, 0, timeout=seconds)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds)
+        used = 1
+    return used <= count
+
+
+def check(scope: str, who: str, limit: tuple[int, int], message: str = "操作过于频繁，请稍后再试") -> None:
+    if not hit(scope, who, limit):
+        raise RateLimited(message, rule=f"rate_limited:{scope}")
+
+
+def peek(scope: str, who: str) -> int:
+    return int(cache.get(_key(scope, who), 0) or 0)

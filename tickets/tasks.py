@@ -1,0 +1,22 @@
+"""Celery tasks: thin adapters that call services by id."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tickets.services import sms
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)  # type: ignore[misc]
+def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Send one stored SMS; a transient failure is retried with exponential backoff."""
+    result = sms.sms_send(message_id=message_id)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.state
+
+
+@shared_task  # type: ignore[misc]
+def sms_resend_stale() -> int:
+    """Every minute: re-enqueue queued messages the broker lost (e.g. Redis was down at commit)."""
+    return len(sms.sms_resend_stale())

@@ -1,0 +1,1 @@
+"""Twilio webhooks (voice and SMS): thin adapters around the intake services."""
