@@ -330,3 +330,20 @@ CELERY_BEAT_SCHEDULE["sla-scan-deadlines"] = {
 # --- Rating feedback (评价反馈) ----------------------------------------------------------------
 # Hourly: a rating request unanswered for CityProfile.rating_expiry_days closes the ticket as 未评价.
 CELERY_BEAT_SCHEDULE["rating-expire-due"] = {"task": "tickets.tasks.rating_expire_due", "schedule": timedelta(hours=1)}
+from celery.schedules import crontab  # noqa: E402
+
+# --- 并单, 热点 and 知识库 (tickets/services/{duplicates,hotspots,kb}.py) ---------------------
+DUPLICATE_SAME_CALLER_DAYS = 30  # domain.md §6: 重复来电率 counts the same caller within 30 days
+DUPLICATE_JURISDICTION_WINDOW_DAYS = int(os.environ.get("HOTLINE_DUPLICATE_WINDOW_DAYS", "14"))
+DUPLICATE_MIN_SIMILARITY = 0.2  # estimated shingle Jaccard; measured in bench/duplicates/detect_quality.py
+HOTSPOT_SIMILARITY = 0.35  # TF-IDF cosine that joins two tickets of one place into a hot spot
+HOTSPOT_MAX_TICKETS = 20000  # newest tickets clustered per period
+HOTSPOT_BASELINE_DAYS = 7
+HOTSPOT_SURGE_FACTOR = 3.0  # last 24 h ≥ 3 × the daily baseline …
+HOTSPOT_SURGE_MIN_SIZE = 5  # … and at least this many tickets
+CELERY_IMPORTS = (*globals().get("CELERY_IMPORTS", ()), "tickets.tasks_kb")
+CELERY_BEAT_SCHEDULE["hotspots-surge-scan"] = {"task": "tickets.hotspots_surge_scan", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["hotspots-daily-report"] = {
+    "task": "tickets.hotspots_daily_report",
+    "schedule": crontab(hour=7, minute=30),
+}

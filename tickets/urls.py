@@ -113,3 +113,25 @@ urlpatterns += [
     path("exports/tickets.xlsx", x.TicketXlsxExportApi.as_view(), name="export-tickets-xlsx"),
     path("exports/metrics.csv", x.MetricsCsvExportApi.as_view(), name="export-metrics-csv"),
 ]
+
+# 并单, 热点, 重复来电率 and 知识库 (tickets/apis/kb.py)
+from tickets.apis import duplicates as dup_api  # noqa: E402
+from tickets.apis import kb as kb_api  # noqa: E402
+
+urlpatterns += [
+    path("tickets/<int:ticket_id>/duplicates/", dup_api.TicketDuplicatesApi.as_view(), name="ticket-duplicates"),
+    path(
+        "tickets/<int:ticket_id>/duplicates/confirm/",
+        dup_api.TicketDuplicateConfirmApi.as_view(),
+        name="ticket-duplicate-confirm",
+    ),
+    path("duplicates/preview/", dup_api.DuplicatePreviewApi.as_view(), name="duplicate-preview"),
+    path("metrics/repeat-call-rate/", dup_api.RepeatCallRateApi.as_view(), name="repeat-call-rate"),
+    path("hotspots/", dup_api.HotspotListApi.as_view(), name="hotspot-list"),
+    path("hotspots/alerts/", dup_api.HotspotAlertListApi.as_view(), name="hotspot-alert-list"),
+    path("kb/search/", kb_api.KbSearchApi.as_view(), name="kb-search"),
+    path("kb/articles/", kb_api.KbArticleListCreateApi.as_view(), name="kb-article-list"),
+    path("kb/articles/<int:article_id>/", kb_api.KbArticleDetailApi.as_view(), name="kb-article-detail"),
+    path("kb/proposals/", kb_api.KbProposalListCreateApi.as_view(), name="kb-proposal-list"),
+    path("kb/proposals/<int:proposal_id>/decide/", kb_api.KbProposalDecideApi.as_view(), name="kb-proposal-decide"),
+]

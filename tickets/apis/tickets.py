@@ -235,6 +235,10 @@ class TicketAnswerDirectlyApi(TicketActionView):
         article_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
 
     def perform(self, request: Request, actor: Actor, data: dict[str, Any], ticket_id: int) -> Ticket:
+        if data.get("article_id"):  # 知识库答复: the article must be valid today, and its use is counted
+            from tickets.services import kb
+
+            return kb.ticket_answer_from_article(ticket=self.ticket(request, ticket_id), actor=actor, **data)
         return workflow.ticket_answer_directly(ticket=self.ticket(request, ticket_id), actor=actor, **data)
 
 

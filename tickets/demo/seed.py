@@ -326,4 +326,7 @@ def demo_seed() -> dict[str, object]:
     seed_routing(units, cats)
     users = seed_users(units)
     made = seed_tickets(units, cats)
+    from tickets.services.kb import kb_load_demo  # 知识库: the demo city's articles
+
+    kb_load_demo()
     return {"units": len(units), "categories": len(cats), "users": users, "tickets_created": made}

@@ -1,5 +1,7 @@
 """The ticket store. One module per area; everything is importable from `tickets.models`."""
 
+from tickets.models.duplicates import DuplicateLink, DuplicateLinkKind, HotspotAlert, TicketBand, TicketFingerprint
+from tickets.models.kb import KbArticle, KbArticleVersion, KbProposal, ProposalState
 from tickets.models.live import LiveOutbox
 from tickets.models.org import (
     CENTRE_ROLES,
@@ -62,11 +64,18 @@ __all__ = [
     "Channel",
     "CityProfile",
     "DayTypeChoice",
+    "DuplicateLink",
+    "DuplicateLinkKind",
+    "HotspotAlert",
+    "KbArticle",
+    "KbArticleVersion",
+    "KbProposal",
     "Kind",
     "LimitUnitChoice",
     "LiveOutbox",
     "NoticeTemplate",
     "Outcome",
+    "ProposalState",
     "Role",
     "RoutingRule",
     "SlaPolicy",
@@ -75,7 +84,9 @@ __all__ = [
     "SupervisionLevel",
     "Ticket",
     "TicketAccessLog",
+    "TicketBand",
     "TicketEvent",
+    "TicketFingerprint",
     "TicketNumberSequence",
     "Unit",
     "UnitKind",

@@ -79,6 +79,9 @@ def ticket_create(
         notifications.ticket_received(ticket=ticket)
     if auto_route and not draft:
         ticket = ticket_route(ticket=ticket)
+    from tickets.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
+
+    duplicates.ticket_fingerprint_store(ticket=ticket)
     return ticket
 
 

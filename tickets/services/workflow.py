@@ -495,14 +495,9 @@ def ticket_close(*, ticket: Ticket, actor: Actor, reason: str = "", outcome: str
     ticket = _locked_ticket(ticket.pk)
     now = timezone.now()
     _ticket_move(ticket, "close", actor=actor, reason=reason, outcome=outcome, closed_at=now)
-    for child in ticket.merged_children.all():
-        event_record(
-            ticket=child,
-            actor=actor,
-            action="master_closed",
-            reason=reason,
-            data={"master": ticket.number, "outcome": outcome},
-        )
+    from tickets.services import duplicates
+
+    duplicates.merged_children_master_closed(master=ticket, actor=actor, reason=reason, outcome=outcome)
     return ticket
 
 
@@ -566,6 +561,9 @@ def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -
         outcome=Outcome.MERGED,
     )
     event_record(ticket=master, actor=actor, action="child_merged", reason=reason, data={"child": ticket.number})
+    from tickets.services import duplicates
+
+    duplicates.merge_link_record(ticket=ticket, master=master, actor=actor)
     return ticket
 
 
@@ -588,6 +586,9 @@ def ticket_unmerge(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     )
     if master is not None:
         event_record(ticket=master, actor=actor, action="child_unmerged", reason=reason, data={"child": ticket.number})
+    from tickets.services import duplicates
+
+    duplicates.merge_link_revoke(ticket=ticket, master=master)
     return ticket
 
 

@@ -1,0 +1,95 @@
+"""热点: a planted surge of synthetic tickets is found, ranked, trended and announced once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+
+from tickets.models import HotspotAlert, TicketEvent
+from tickets.services import hotspots
+
+NOW = datetime.fromisoformat("2026-03-10T16:00:00+08:00")
+WATER = [
+    "光明小区{n}栋停水了，从{t}开始没有自来水，请水务部门尽快抢修",
+    "新华街道光明小区{n}栋自来水停了，{t}到现在一直停水，什么时候恢复供水",
+    "光明小区停水{t}了，{n}栋住户没有水做饭，请尽快恢复供水",
+]
+NOISE = "青云街道夜市烧烤摊{t}营业到凌晨，{n}号楼居民反映噪音扰民严重"
+OTHERS = [
+    "公交12路{n}号站台的遮雨棚坏了，下雨天乘客淋雨",
+    "南门街道{n}号楼下的垃圾桶好几天没有清运，气味很大",
+    "咨询孩子入学报名需要准备哪些材料，我家在{n}号",
+    "北关街道{n}号楼电梯经常故障，困人好几次",
+    "江滨区码头路{n}号路段路灯不亮，晚上很黑",
+]
+
+
+@pytest.fixture
+def planted(make_ticket, units, cats):  # type: ignore[no-untyped-def]
+    """A week of baseline, then a surge of 停水 calls in 新华街道 within the last 24 hours."""
+    xinhua, qingyun = units["donghu-xinhua"], units["xishan-qingyun"]
+    made = {"water_today": [], "noise_today": []}
+    for day in range(7, 0, -1):  # baseline: one 停水 a day, three 噪音 a day, a few unrelated
+        at = NOW - timedelta(days=day, hours=3)
+        with time_machine.travel(at, tick=False):
+            make_ticket(WATER[day % 3].format(n=day, t="早上"), jurisdiction=xinhua, category=cats["sdq"])
+            for k in range(3):
+                make_ticket(NOISE.format(n=k + day, t="每天"), jurisdiction=qingyun, category=cats["zswr"])
+            make_ticket(OTHERS[day % 5].format(n=day))
+    for i in range(8):  # the surge
+        with time_machine.travel(NOW - timedelta(hours=20 - 2 * i), tick=False):
+            ticket = make_ticket(WATER[i % 3].format(n=i + 1, t="昨晚"), jurisdiction=xinhua, category=cats["sdq"])
+            made["water_today"].append(ticket)
+    for k in range(5):  # steady: as many as usual, no surge
+        with time_machine.travel(NOW - timedelta(hours=10 - k), tick=False):
+            made["noise_today"].append(
+                make_ticket(NOISE.format(n=k, t="昨晚"), jurisdiction=qingyun, category=cats["zswr"])
+            )
+    for k in range(5):
+        with time_machine.travel(NOW - timedelta(hours=6 - k), tick=False):
+            make_ticket(OTHERS[k].format(n=k + 20))
+    return made
+
+
+def test_the_planted_surge_is_the_top_hot_spot_with_its_trend(planted) -> None:  # type: ignore[no-untyped-def]
+    spots = hotspots.hotspots_for_period(start=NOW - timedelta(hours=24), end=NOW, top=5)
+    top = spots[0]
+    assert {t.pk for t in top.samples} <= {t.pk for t in planted["water_today"]}
+    assert top.size == 8
+    assert top.previous == 1  # the previous 24 hours held one 停水 ticket
+    assert top.trend == 7.0
+    assert top.place_name == "东湖区"
+    assert top.categories[0][0] == "供水供电供气"
+    assert "停水" in top.keywords or "供水" in top.keywords
+    noise = next(s for s in spots if s.place_name == "西山区")
+    assert noise.size == 5 and noise.previous == 3
+
+
+def test_a_surge_alerts_supervisors_once_and_a_steady_cluster_does_not(planted) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=False):
+        alerts = hotspots.hotspot_surge_scan()
+        again = hotspots.hotspot_surge_scan()
+    assert len(alerts) == 1 and again == []
+    alert = alerts[0]
+    assert alert.current_count == 8 and alert.baseline_per_day == pytest.approx(1.0)
+    assert set(alert.ticket_ids) == {t.pk for t in planted["water_today"]}
+    event = TicketEvent.objects.get(action="hotspot.surge")
+    assert event.ticket_id == alert.representative_id
+    assert event.data["count"] == 8
+    assert "热点激增" in event.reason
+    assert HotspotAlert.objects.count() == 1
+
+
+def test_hotspot_api_for_any_period(planted, api) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=False):
+        body = api("supervisor1").get("/api/hotspots/", {"start": "2026-03-10", "end": "2026-03-10", "top": 3}).json()
+        week = api("supervisor1").get("/api/hotspots/", {"start": "2026-03-03", "end": "2026-03-10"}).json()
+        assert api("rsj_staff").get("/api/hotspots/").status_code == 403
+        assert api("supervisor1").get("/api/hotspots/", {"start": "2026-03-10", "end": "2026-03-01"}).status_code == 400
+    assert len(body["hotspots"]) <= 3
+    first = body["hotspots"][0]
+    assert first["place"] == "东湖区" and first["size"] >= 6 and first["samples"]
+    assert first["categories"][0]["name"] == "供水供电供气"
+    assert max(s["size"] for s in week["hotspots"]) >= 15  # a week of 噪音 in 西山区 is the week's biggest

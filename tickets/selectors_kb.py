@@ -1,0 +1,81 @@
+"""Reads for 并单 metrics and the knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from tickets.models import DuplicateLink, KbArticle, KbProposal, Ticket, User
+
+REPEAT_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float:
+        return self.numerator / self.denominator if self.denominator else 0.0
+
+
+def local_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, end+1 00:00) in Asia/Shanghai, as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def repeat_call_rate(period: tuple[date, date]) -> Rate:
+    """重复来电率 = tickets linked to an earlier one from the same caller on the same matter within
+    30 days / all tickets, both counted over tickets received in the period (local days, inclusive)."""
+    since, until = local_day_bounds(*period)
+    total = Ticket.objects.filter(created_at__gte=since, created_at__lt=until).count()
+    repeats = (
+        DuplicateLink.objects.filter(
+            ticket_created_at__gte=since,
+            ticket_created_at__lt=until,
+            same_caller=True,
+            revoked_at__isnull=True,
+            days_apart__lte=REPEAT_WINDOW_DAYS,
+        )
+        .values("ticket_id")
+        .distinct()
+        .count()
+    )
+    return Rate(repeats, total)
+
+
+def kb_articles_valid(on: date | None = None) -> QuerySet[KbArticle]:
+    """Articles operators may answer from today: active, started, not expired."""
+    on = on or timezone.localdate()
+    return KbArticle.objects.filter(is_active=True, valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+    )
+
+
+def kb_articles_for(user: User) -> QuerySet[KbArticle]:
+    """Centre roles see every article (also expired ones, to edit them); units see valid ones."""
+    qs = KbArticle.objects.select_related("category", "owning_unit")
+    if user.is_centre or user.is_superuser:
+        return qs
+    return qs.filter(pk__in=kb_articles_valid().values("pk"))
+
+
+def kb_proposals_for(user: User) -> QuerySet[KbProposal]:
+    qs = KbProposal.objects.select_related("ticket", "article", "unit", "proposed_by", "decided_by")
+    if user.is_centre or user.is_superuser:
+        return qs
+    if user.is_unit_staff and user.unit is not None:
+        return qs.filter(unit=user.unit)
+    return qs.none()
+
+
+def kb_usage_top(limit: int = 20) -> QuerySet[KbArticle]:
+    return KbArticle.objects.filter(usage_count__gt=0).order_by(F("usage_count").desc(), "id")[:limit]
