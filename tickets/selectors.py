@@ -146,3 +146,8 @@ def board_tickets(user: User, now: timezone.datetime | None = None) -> dict[str,
         "due_soon": list(open_qs.filter(due_at__gte=now, due_at__lt=end_tomorrow).order_by("due_at")[:100]),
         "problem": list(open_qs.filter(Q(is_problem=True) | Q(is_flagged=True)).order_by("-id")[:100]),
     }
+
+
+def review_queue(user: User) -> QuerySet[Ticket]:
+    """审核办复: tickets whose lead unit replied, waiting for the centre, oldest first."""
+    return ticket_list(user).filter(state=TicketState.REPLIED).order_by("id")

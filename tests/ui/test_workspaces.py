@@ -103,6 +103,16 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     screenshot(supervisor, "board")
     supervisor.set_viewport_size(PHONE)
     screenshot(supervisor, "board")
+    supervisor.set_viewport_size(DESKTOP)
+
+    # 审核办复 on the console: accepted, the citizen is asked for a rating.
+    supervisor.goto("/console/")
+    review = supervisor.locator(f"#review-{ticket.pk}")
+    expect(review).to_contain_text("已责成企业")
+    review.get_by_role("button", name="通过").click()
+    expect(supervisor.get_by_role("status")).to_contain_text("办复已通过")
+    ticket.refresh_from_db()
+    assert ticket.state == "rating"
 
 
 def test_unit_cannot_open_another_units_ticket(city: Any, new_page: Any) -> None:

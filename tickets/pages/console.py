@@ -55,6 +55,10 @@ PANELS = {
     "drafts": ("tickets/console/_drafts.html", lambda r: {"drafts": list(selectors.draft_queue(r.user)[:50])}),
     "requests": ("tickets/console/_requests.html", _requests_context),
     "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": selectors.callbacks_open()}),
+    "review": (
+        "tickets/console/_review.html",
+        lambda r: {"reviews": list(selectors.review_queue(r.user).prefetch_related("assignments")[:50])},
+    ),
     "live": ("tickets/console/_live.html", lambda r: {"recent": selectors.recent_tickets(r.user)}),
 }
 
@@ -176,4 +180,23 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             ),
             "已同意延期" if approve else "已驳回延期申请",
         )
+    return redirect("console")
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """审核办复: accept (the citizen is asked for a rating) or send back to the lead unit with a reason."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    accept = request.POST.get("decision") == "accept"
+    run_service(
+        request,
+        lambda: workflow.ticket_review_reply(
+            ticket=ticket,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            accept=accept,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"工单 {ticket.number} " + ("办复已通过，已请市民评价" if accept else "已退回承办单位重办"),
+    )
     return redirect("console")

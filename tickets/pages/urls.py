@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/tickets/", console.console_create, name="console-create"),
     path("console/tickets/<int:ticket_id>/dispatch/", console.console_dispatch, name="console-dispatch"),
     path("console/assignments/<int:assignment_id>/<str:what>/", console.console_decide, name="console-decide"),
+    path("console/tickets/<int:ticket_id>/review/", console.console_review, name="console-review"),
     path("unit/", unit.inbox, name="unit-inbox"),
     path("unit/inbox/", unit.inbox_fragment, name="unit-inbox-fragment"),
     path("unit/tickets/<int:ticket_id>/", unit.ticket_detail, name="unit-ticket"),
