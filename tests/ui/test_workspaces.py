@@ -91,7 +91,7 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     unit.get_by_label("办理结果（办复）").fill("已责成企业于本周内足额支付拖欠工资。")
     unit.get_by_role("button", name="提交办复").click()
     expect(unit.get_by_role("status")).to_contain_text("已办复")
-    expect(unit.get_by_test_id("history")).to_contain_text("reply")
+    expect(unit.get_by_test_id("history")).to_contain_text("办复 → 已办复")
     screenshot(unit, "unit-ticket")
     ticket.refresh_from_db()
     assert ticket.state == "replied"

@@ -74,3 +74,27 @@ def with_due(rows: Iterable[Any], attr: str) -> list[Any]:
         row.due_css = due_class(getattr(row, attr), now)
         out.append(row)
     return out
+
+
+# History rows in Chinese: transition labels from tickets.states, the rest named here.
+OTHER_ACTIONS = {
+    "created": "受理",
+    "jurisdiction_found": "识别属地",
+    "classified": "智能分类",
+    "category_changed": "人工修改分类",
+    "assignment_created": "派单至单位",
+    "phone_revealed": "查看完整号码",
+}
+
+
+def history_rows(events: Iterable[Any]) -> list[Any]:
+    from tickets.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
+
+    labels = {name: t.label for name, t in {**ASSIGNMENT_TRANSITIONS, **TICKET_TRANSITIONS}.items()}
+    states = {**dict(AssignmentState.choices), **dict(TicketState.choices)}
+    rows = []
+    for event in events:
+        event.action_label = labels.get(event.action) or OTHER_ACTIONS.get(event.action, event.action)
+        event.state_label = states.get(event.to_state, event.to_state)
+        rows.append(event)
+    return rows

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tickets import privacy, selectors
 from tickets.errors import InvalidInput
 from tickets.models import AccessAction, Assignment, TicketAccessLog, Unit
-from tickets.pages.common import UNIT_PAGE_ROLES, role_required, run_service, with_due
+from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, role_required, run_service, with_due
 from tickets.services import workflow
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
@@ -80,7 +80,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "citizen": privacy.citizen_view(ticket, request.user),  # type: ignore[arg-type]
             "assignment": assignment,
             "assignments": selectors.ticket_assignments(ticket),
-            "history": selectors.ticket_history(ticket),
+            "history": history_rows(selectors.ticket_history(ticket)),
             "children": children,
         },
     )
