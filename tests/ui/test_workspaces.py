@@ -163,3 +163,33 @@ def test_login_and_citizen_pages_at_both_widths(city: Any, new_page: Any) -> Non
         expect(page.get_by_role("alert")).to_contain_text("用户名或密码不正确")
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
         screenshot(page, "login")
+
+
+def test_operator_completes_a_draft_and_sees_chinese_errors(city: Any, new_page: Any) -> None:
+    from tickets.models import User
+    from tickets.services import intake
+    from tickets.services.actors import Actor
+
+    draft = intake.ticket_create(
+        actor=Actor.of(User.objects.get(username="operator1")),
+        channel="sms",
+        text="路灯",
+        citizen_phone="13700001111",
+        draft=True,
+    )
+    page = new_page()
+    login(page, "operator1")
+    box = page.locator(f"#draft-{draft.pk}")
+    box.locator("summary").click()
+    box.get_by_label("诉求内容").fill("")
+    box.get_by_label("诉求内容").evaluate("el => el.removeAttribute('required')")
+    box.get_by_role("button", name="补全并受理").click()
+    expect(page.get_by_role("status")).to_contain_text("请填写诉求内容")  # the service's refusal, in Chinese
+    box = page.locator(f"#draft-{draft.pk}")
+    box.locator("summary").click()
+    box.get_by_label("诉求内容").fill("东湖区幸福路路灯坏了一个月，晚上很黑")
+    box.get_by_role("button", name="补全并受理").click()
+    expect(page.get_by_role("status")).to_contain_text("已补全受理")
+    expect(page.locator(f"#draft-{draft.pk}")).to_have_count(0)
+    draft.refresh_from_db()
+    assert draft.state != "draft" and "路灯坏了" in draft.text

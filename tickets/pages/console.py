@@ -20,6 +20,7 @@ from tickets.models import Category, Channel, Kind, Ticket, Urgency
 from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
 from tickets.services import classification, intake, routing, workflow
 from tickets.services.actors import Actor
+from tickets.services.text import normalise_text
 from tickets.states import AssignmentState
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
@@ -52,7 +53,14 @@ def _requests_context(request: HttpRequest) -> dict[str, Any]:
 
 PANELS = {
     "queue": ("tickets/console/_queue.html", _queue_context),
-    "drafts": ("tickets/console/_drafts.html", lambda r: {"drafts": list(selectors.draft_queue(r.user)[:50])}),
+    "drafts": (
+        "tickets/console/_drafts.html",
+        lambda r: {
+            "drafts": list(selectors.draft_queue(r.user)[:50]),
+            "kinds": Kind.choices,
+            "urgencies": Urgency.choices,
+        },
+    ),
     "requests": ("tickets/console/_requests.html", _requests_context),
     "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": selectors.callbacks_open()}),
     "review": (
@@ -199,4 +207,31 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         ),
         f"工单 {ticket.number} " + ("办复已通过，已请市民评价" if accept else "已退回承办单位重办"),
     )
+    return redirect("console")
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """补全 a phone/SMS draft, then route it like any new ticket (the same path as the API)."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    data = request.POST
+
+    def complete() -> None:
+        text = normalise_text(data.get("text", ""))
+        if len(text) < 2:
+            raise InvalidInput("请填写诉求内容", field="text")
+        if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
+            raise InvalidInput("请选择诉求类型和紧急程度", field="kind")
+        changes = {
+            "text": text,
+            "kind": data["kind"],
+            "urgency": data["urgency"],
+            "citizen_name": normalise_text(data.get("citizen_name", "")),
+            "citizen_address": normalise_text(data.get("citizen_address", "")),
+        }
+        done = workflow.ticket_complete_draft(ticket=ticket, actor=Actor.of(request.user), changes=changes)  # type: ignore[arg-type]
+        intake.ticket_route(ticket=done)
+
+    run_service(request, complete, f"草稿 {ticket.number} 已补全受理")
     return redirect("console")

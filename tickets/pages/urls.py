@@ -22,6 +22,7 @@ urlpatterns = [
     path("console/tickets/<int:ticket_id>/dispatch/", console.console_dispatch, name="console-dispatch"),
     path("console/assignments/<int:assignment_id>/<str:what>/", console.console_decide, name="console-decide"),
     path("console/tickets/<int:ticket_id>/review/", console.console_review, name="console-review"),
+    path("console/tickets/<int:ticket_id>/complete/", console.console_complete_draft, name="console-complete"),
     path("unit/", unit.inbox, name="unit-inbox"),
     path("unit/inbox/", unit.inbox_fragment, name="unit-inbox-fragment"),
     path("unit/tickets/<int:ticket_id>/", unit.ticket_detail, name="unit-ticket"),
