@@ -193,3 +193,58 @@ def test_operator_completes_a_draft_and_sees_chinese_errors(city: Any, new_page:
     expect(page.locator(f"#draft-{draft.pk}")).to_have_count(0)
     draft.refresh_from_db()
     assert draft.state != "draft" and "路灯坏了" in draft.text
+
+
+def _dispatched_to_rsj(text: str) -> Ticket:
+    from tickets.models import Unit, User
+    from tickets.services import intake, workflow
+    from tickets.services.actors import Actor
+
+    operator = Actor.of(User.objects.get(username="operator1"))
+    ticket = intake.ticket_create(
+        actor=operator, channel="phone", text=text, citizen_phone="13912345678", auto_route=False
+    )
+    return workflow.ticket_dispatch(ticket=ticket, actor=operator, lead_unit=Unit.objects.get(code="rsj"))
+
+
+def test_return_request_goes_to_the_console_and_back_to_the_queue(city: Any, new_page: Any) -> None:
+    ticket = _dispatched_to_rsj("小区门口的下水道堵了好几天")
+    unit = new_page(PHONE)
+    login(unit, "rsj_staff")
+    unit.goto(f"/unit/tickets/{ticket.pk}/")
+    unit.get_by_text("申请退回", exact=True).first.click()  # opens the <details>
+    unit.get_by_label("退回理由").fill("排水设施不属于人社部门职责")
+    unit.get_by_label("法律法规或职责依据").fill("《城镇排水与污水处理条例》第五条")
+    unit.get_by_role("button", name="申请退回").click()
+    expect(unit.get_by_role("status")).to_contain_text("已申请退回")
+
+    dispatcher = new_page()
+    login(dispatcher, "dispatcher1")
+    box = dispatcher.locator("#panel-requests")
+    expect(box).to_contain_text("排水设施不属于人社部门职责")
+    expect(box).to_contain_text("第五条")
+    box.get_by_role("button", name="驳回").click()  # a rejection needs a reason: the service says so
+    expect(dispatcher.get_by_role("status")).to_contain_text("驳回理由")
+    dispatcher.locator("#panel-requests").get_by_role("button", name="同意退回").click()
+    expect(dispatcher.get_by_role("status")).to_contain_text("已同意退回")
+    expect(dispatcher.locator(f"#queue-{ticket.pk}")).to_be_visible()
+
+
+def test_extension_beyond_the_cap_is_refused_in_chinese(city: Any, new_page: Any) -> None:
+    ticket = _dispatched_to_rsj("申请失业保险金一直没有到账")
+    unit = new_page()
+    login(unit, "rsj_staff")
+    unit.goto(f"/unit/tickets/{ticket.pk}/")
+    unit.get_by_role("button", name="签收").click()
+    expect(unit.get_by_role("status")).to_contain_text("已签收")
+    unit.get_by_text("申请延期", exact=True).first.click()
+    far = (timezone.localtime() + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M")
+    unit.get_by_label("延期至").fill(far)
+    unit.get_by_label("延期理由").fill("需要跨部门核查")
+    unit.get_by_role("button", name="申请延期").click()
+    message = unit.get_by_role("status")
+    expect(message).to_have_class(re.compile("messages"))
+    expect(message.locator(".msg-error")).to_be_visible()
+    assert re.search(r"[\u4e00-\u9fff]", message.inner_text())
+    ticket.refresh_from_db()
+    assert Assignment.objects.get(ticket=ticket).state == "signed"
