@@ -40,9 +40,16 @@ def _queue_context(request: HttpRequest) -> dict[str, Any]:
     return {"queue": queue, "categories": list(categories)}
 
 
+def _can_review(request: HttpRequest) -> bool:
+    """Only 派单员/审核员 and supervisors decide reviews, returns and extensions (workflow.REVIEWERS)."""
+    user = request.user
+    return bool(user.is_superuser or getattr(user, "role", None) in workflow.REVIEWERS)
+
+
 def _requests_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
+        "can_review": _can_review(request),
         "returns": with_due(selectors.assignment_requests(user, AssignmentState.RETURN_REQUESTED), "reply_due_at"),  # type: ignore[arg-type]
         "extensions": with_due(
             selectors.assignment_requests(user, AssignmentState.EXTENSION_REQUESTED),  # type: ignore[arg-type]
@@ -65,7 +72,10 @@ PANELS = {
     "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": selectors.callbacks_open()}),
     "review": (
         "tickets/console/_review.html",
-        lambda r: {"reviews": list(selectors.review_queue(r.user).prefetch_related("assignments")[:50])},
+        lambda r: {
+            "reviews": list(selectors.review_queue(r.user).prefetch_related("assignments")[:50]),
+            "can_review": _can_review(r),
+        },
     ),
     "live": ("tickets/console/_live.html", lambda r: {"recent": selectors.recent_tickets(r.user)}),
 }
