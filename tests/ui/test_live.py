@@ -55,6 +55,7 @@ def asgi_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HOTLINE_VAR_DIR=str(var),
         CLASSIFIER_MODEL_DIR=str(var / "no-model"),
         HOTLINE_EMBEDDED_SCHEDULER="0",
+        HOTLINE_TWILIO_ALLOW_UNSIGNED="1",
         DJANGO_SETTINGS_MODULE="hotline.settings",
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
@@ -99,6 +100,7 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
 
     typist = _operator_console(browser, asgi_url)
     typist.get_by_label("诉求内容").fill("楼下餐馆油烟很大，晚上十点后还在营业扰民")
+    typist.get_by_label("来电号码").fill("13812341234")
     typist.get_by_role("button", name="受理（Enter）").click()
     number = re.search(r"工单号 (\d+)", typist.get_by_role("status").inner_text())
     assert number is not None
@@ -107,5 +109,17 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
     expect(watcher.get_by_test_id("live-list")).to_contain_text(number.group(1))
     expect(watcher.locator("#panel-queue")).to_contain_text(number.group(1))
     assert number.group(1) not in before
+
+    # 来电弹屏: the same citizen calls again; the console shows the number and the earlier ticket.
+    ring = typist.request.post(
+        f"{asgi_url}/webhooks/twilio/voice/",
+        form={"CallSid": "CA-live-1", "From": "+8613812341234", "To": "+8612345", "CallStatus": "ringing"},
+    )
+    assert ring.ok
+    banner = watcher.locator("#incoming-call")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("13812341234")
+    expect(watcher.get_by_test_id("caller-history")).to_contain_text(number.group(1))
+    expect(watcher.get_by_label("来电号码")).to_have_value("13812341234")
     watcher.context.close()
     typist.context.close()
