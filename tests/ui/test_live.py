@@ -25,6 +25,7 @@ from tests.ui.conftest import DESKTOP, PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+QUIET = ("--log-level", "warning")
 SETUP = f"""
 PASSWORD = "{PASSWORD}"
 from django.contrib.auth.hashers import make_password
@@ -47,8 +48,45 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class AsgiServer:
+    """uvicorn serving hotline.asgi on a free port; can be stopped and started again on the same data."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "hotline.asgi:application", "--port", str(self.port), *QUIET],
+            cwd=ROOT,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("uvicorn did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+        return done.stdout.decode()
+
+
 @pytest.fixture(scope="module")
-def asgi_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def asgi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiServer]:
     var = tmp_path_factory.mktemp("asgi-var")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
@@ -58,27 +96,19 @@ def asgi_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HOTLINE_TWILIO_ALLOW_UNSIGNED="1",
         DJANGO_SETTINGS_MODULE="hotline.settings",
     )
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([*manage, "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hotline.asgi:application", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
+    server = AsgiServer(env)
+    server.manage("migrate", "-v0")
+    server.manage("shell", "-c", SETUP)
+    server.start()
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture
+def asgi_url(asgi: AsgiServer) -> str:
+    return asgi.url
 
 
 def _operator_console(browser: Any, url: str) -> Any:
@@ -123,3 +153,28 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
     expect(watcher.get_by_label("来电号码")).to_have_value("13812341234")
     watcher.context.close()
     typist.context.close()
+
+
+CREATE_OFFLINE = """
+from tickets.models import User
+from tickets.services import intake
+from tickets.services.actors import Actor
+ticket = intake.ticket_create(
+    actor=Actor.of(User.objects.get(username="operator1")), channel="phone", text="公交站台的雨棚被风刮坏了"
+)
+print(ticket.number)
+"""
+
+
+def test_console_catches_up_after_the_socket_drops(browser: Any, asgi: AsgiServer) -> None:
+    watcher = _operator_console(browser, asgi.url)
+    body = watcher.locator("body")
+    expect(body).to_have_attribute("data-live", "on")
+    asgi.stop()  # the socket drops; live.js keeps retrying with back-off
+    expect(body).to_have_attribute("data-live", "off")
+    number = asgi.manage("shell", "-c", CREATE_OFFLINE).split()[-1]  # an event the watcher never receives
+    asgi.start()
+    expect(body).to_have_attribute("data-live", "on", timeout=40_000)
+    # Only the catch-up (GET /api/events/?after=<cursor>) can bring it: the panel has no timer.
+    expect(watcher.get_by_test_id("live-list")).to_contain_text(number, timeout=10_000)
+    watcher.context.close()
