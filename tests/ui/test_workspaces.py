@@ -248,3 +248,17 @@ def test_extension_beyond_the_cap_is_refused_in_chinese(city: Any, new_page: Any
     assert re.search(r"[\u4e00-\u9fff]", message.inner_text())
     ticket.refresh_from_db()
     assert Assignment.objects.get(ticket=ticket).state == "signed"
+
+
+def test_deadline_turns_amber_then_red_as_the_browser_clock_runs(city: Any, new_page: Any) -> None:
+    ticket = _dispatched_to_rsj("医保报销材料被退回三次")
+    soon = timezone.now() + timedelta(hours=3)
+    Assignment.objects.filter(ticket=ticket).update(reply_due_at=soon)
+    page = new_page()
+    page.clock.install(time=timezone.now())  # the page's timers and Date follow this clock
+    login(page, "rsj_staff")
+    page.goto(f"/unit/tickets/{ticket.pk}/")  # the ticket page is not re-fetched; only the minute timer runs
+    due = page.get_by_test_id("due")
+    expect(due).to_have_class(re.compile(r"\bdue-amber\b"))  # computed by the server: due within 24 h
+    page.clock.run_for(4 * 3600 * 1000)  # four hours later, the minute timer has recoloured it
+    expect(due).to_have_class(re.compile(r"\bdue-red\b"))
