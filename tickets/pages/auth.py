@@ -13,7 +13,7 @@ login_view = auth_views.LoginView.as_view(
 )
 logout_view = auth_views.LogoutView.as_view(next_page="/login/")
 
-HOME_BY_ROLE = {
+HOME_BY_ROLE: dict[str, str] = {
     Role.OPERATOR: "/console/",
     Role.DISPATCHER: "/console/",
     Role.UNIT_STAFF: "/unit/",
@@ -26,5 +26,5 @@ def home_redirect(request: HttpRequest) -> HttpResponse | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    target = HOME_BY_ROLE.get(getattr(user, "role", ""))
+    target = HOME_BY_ROLE.get(str(getattr(user, "role", "")))
     return redirect(target) if target else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,7 +35,7 @@ def _queue_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     queue = list(selectors.dispatch_queue(user)[:50])  # type: ignore[arg-type]
     for ticket in queue:
-        ticket.top_suggestions = _suggestions_of(ticket)
+        ticket.top_suggestions = _suggestions_of(ticket)  # type: ignore[attr-defined]
     categories = Category.objects.filter(is_active=True, parent__isnull=True).order_by("name")
     return {"queue": queue, "categories": list(categories)}
 
@@ -178,6 +178,8 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @role_required(*CENTRE_PAGE_ROLES)
 def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpResponse:
     """审核 a 申请退回 (what=return) or 申请延期 (what=extension): approve or reject with a reason."""
+    if what not in ("return", "extension"):
+        raise Http404("未知的审核类型")
     assignment = selectors.assignment_get(request.user, assignment_id)  # type: ignore[arg-type]
     approve = request.POST.get("decision") == "approve"
     reason = request.POST.get("reason", "")

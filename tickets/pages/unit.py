@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -64,7 +65,7 @@ def _own_assignment(request: HttpRequest, ticket_id: int) -> Assignment | None:
 @role_required(*UNIT_PAGE_ROLES)
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
-    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.VIEW)
+    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.VIEW)  # type: ignore[misc]
     assignment = _own_assignment(request, ticket_id)
     if assignment is not None:
         with_due([assignment], "reply_due_at")
@@ -102,6 +103,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     assignment = _own_assignment(request, ticket_id)
     back = redirect("unit-ticket", ticket_id=ticket_id)
     if assignment is None:
+        messages.error(request, "本单位没有可办理的派单（已下派的工单由下级单位办理）")
         return back
     actor = Actor.of(request.user)  # type: ignore[arg-type]
     data = request.POST
@@ -159,7 +161,7 @@ def reveal_phone(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
     if ticket.confidential or ticket.anonymous:
         return HttpResponse('<span role="alert">保密或匿名工单的联系方式仅由热线中心掌握</span>', status=403)
-    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.REVEAL_PHONE)
+    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.REVEAL_PHONE)  # type: ignore[misc]
     event_record(ticket=ticket, actor=Actor.of(request.user), action="phone_revealed")  # type: ignore[arg-type]
     if request.headers.get("HX-Request"):
         return HttpResponse(f'<span data-testid="phone-full">{ticket.citizen_phone}</span>（已记录查看）')
