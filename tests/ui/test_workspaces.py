@@ -156,6 +156,11 @@ def test_login_and_citizen_pages_at_both_widths(city: Any, new_page: Any) -> Non
         expect(page).to_have_url(re.compile(r"/citizen/$"))
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
         screenshot(page, "citizen")
+        page.get_by_role("link", name="我要反映诉求").click()  # the phone-verification form comes first
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        for control in page.locator("input:not([type=hidden]), textarea, select").all():
+            assert control.evaluate("el => !!(el.labels && el.labels.length) || !!el.getAttribute('aria-label')")
+        screenshot(page, "citizen-form")
         page.goto("/login/")
         page.get_by_label("用户名").fill("operator1")
         page.get_by_label("密码").fill("wrong")
