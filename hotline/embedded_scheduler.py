@@ -31,6 +31,9 @@ def run_due(last_run: dict[str, datetime]) -> list[str]:
     """Run every entry whose schedule is due; returns the names that ran."""
     from hotline.celery import app
 
+    # A worker imports CELERY_IMPORTS and the apps' tasks modules at start; this process must too,
+    # or app.tasks would not know the scheduled tasks (idempotent, cheap after the first call).
+    app.loader.import_default_modules()
     ran = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         spec = _as_schedule(entry["schedule"])

@@ -316,3 +316,13 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}}
+
+# --- 限时办结 / 统一督办 (tickets.tasks_sla) ---------------------------------------------
+# The deadline scanner runs every minute; each assignment and level fires once (guarded updates),
+# so an overlapping tick or a second beat does no harm.
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.tasks_sla"]
+CELERY_BEAT_SCHEDULE["sla-scan-deadlines"] = {
+    "task": "tickets.sla.scan_deadlines",
+    "schedule": timedelta(minutes=1),
+    "options": {"expires": 55},
+}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import Template, TemplateSyntaxError
+from django.urls import path
 
 from tickets import models as m
 
@@ -61,11 +68,83 @@ class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "is_current",
     ]
     list_filter = ["profile", "kind", "urgency", "is_current"]
+    readonly_fields = ["is_current", "supersedes", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not obj.is_current:  # an old version is history: assignments point at it
+            return [f.name for f in obj._meta.fields]
+        if obj is not None:
+            return [*self.readonly_fields, "profile", "kind", "urgency"]
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """An edit makes a new version row (applies to assignments created from now on)."""
+        from tickets.services import sla
+
+        if not change:
+            current = m.SlaPolicy.objects.filter(
+                profile=obj.profile, kind=obj.kind, urgency=obj.urgency, is_current=True
+            ).first()
+            if current is None:
+                super().save_model(request, obj, form, change)
+                return
+            changes = {f: form.cleaned_data[f] for f in sla.POLICY_EDITABLE if f in form.cleaned_data}
+        else:
+            current = m.SlaPolicy.objects.get(pk=obj.pk)
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in sla.POLICY_EDITABLE}
+        revised = sla.policy_revise(policy=current, changes=changes)
+        obj.pk, obj.is_current, obj.supersedes_id = revised.pk, True, revised.supersedes_id
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # assignments keep the version they were created under
+
+
+class CalendarUploadForm(forms.Form):
+    file = forms.FileField(label="年度节假日安排文件（.toml 或 .json）")
 
 
 @admin.register(m.CalendarYear)
 class CalendarYearAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["year", "source", "imported_at"]
+    change_list_template = "admin/tickets/calendaryear/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="tickets_calendaryear_import")]
+        return extra + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """导入新年度: the State Council's notice typed into a small year file; fills flagged deadlines."""
+        from tickets.services.calendar import calendar_import_file
+        from tickets.sla.calendar_source import YearFileError
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = CalendarUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            suffix = Path(upload.name).suffix.lower()
+            with tempfile.TemporaryDirectory() as folder:
+                target = Path(folder) / f"upload{suffix}"
+                target.write_bytes(upload.read())
+                try:
+                    stored = calendar_import_file(path=target)
+                except YearFileError as exc:
+                    form.add_error("file", "；".join(exc.problems))
+                else:
+                    self.message_user(
+                        request,
+                        f"已导入{stored.year}年工作日历，补算{stored.filled}件派单时限"
+                        + (f"，另有{stored.still_missing}件仍需后续年份" if stored.still_missing else ""),
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:tickets_calendaryear_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": "导入工作日历",
+        }
+        return render(request, "admin/tickets/calendaryear/import.html", context)
 
 
 @admin.register(m.CalendarDay)
@@ -169,3 +248,63 @@ class PartnerKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class RatingAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "round", "satisfaction", "solved", "contacted", "channel", "created_at"]
     list_filter = ["satisfaction", "channel"]
+
+
+# --- 统一督办 ---------------------------------------------------------------------------------
+
+
+@admin.register(m.Supervision)
+class SupervisionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "ticket",
+        "level",
+        "unit",
+        "due_at",
+        "sms_status",
+        "issued_by",
+        "issued_by_label",
+        "created_at",
+    ]
+    list_filter = ["level", "sms_status"]
+    show_full_result_count = False
+
+
+class NoticeTemplateForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = m.NoticeTemplate
+        fields = ["level", "body"]
+        help_texts = {
+            "body": "Django 模板语法。可用变量：ticket_number, ticket_title, unit_name, level_label, clock_label, "
+            "due_at, overdue_days, note, round",
+        }
+
+    def clean_body(self) -> str:
+        body = str(self.cleaned_data["body"])
+        try:
+            Template(body)
+        except TemplateSyntaxError as exc:
+            raise forms.ValidationError(f"模板语法错误：{exc}") from exc
+        return body
+
+
+@admin.register(m.NoticeTemplate)
+class NoticeTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = NoticeTemplateForm
+    list_display = ["level", "body", "updated_at"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        from tickets.services.notices import notice_templates_ensure
+
+        notice_templates_ensure()  # the defaults are there to be edited
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(m.AdminAlert)
+class AdminAlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["title", "kind", "occurrences", "created_at", "last_seen_at", "resolved_at"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["kind", "key", "title", "message", "data", "occurrences", "created_at", "last_seen_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -4,6 +4,7 @@ from django.urls import path
 
 from tickets.apis import assignments as a
 from tickets.apis import catalogue as c
+from tickets.apis import supervision as sv
 from tickets.apis import tickets as t
 
 urlpatterns = [
@@ -53,6 +54,22 @@ urlpatterns = [
     path("units/", c.UnitListApi.as_view(), name="unit-list"),
     path("categories/", c.CategoryListApi.as_view(), name="category-list"),
     path("routing-rules/", c.RoutingRuleListApi.as_view(), name="routing-rule-list"),
+    # 统一督办 and clocks
+    path("supervision/board/", sv.SupervisionBoardApi.as_view(), name="supervision-board"),
+    path("supervision/requests/", sv.PendingRequestsApi.as_view(), name="supervision-requests"),
+    path("tickets/<int:ticket_id>/flag/", sv.TicketFlagApi.as_view(), name="ticket-flag"),
+    path("tickets/<int:ticket_id>/unflag/", sv.TicketUnflagApi.as_view(), name="ticket-unflag"),
+    path("tickets/<int:ticket_id>/supervise/", sv.TicketSuperviseApi.as_view(), name="ticket-supervise"),
+    path(
+        "assignments/<int:assignment_id>/pause-clock/",
+        sv.AssignmentPauseClockApi.as_view(),
+        name="assignment-pause-clock",
+    ),
+    path(
+        "assignments/<int:assignment_id>/resume-clock/",
+        sv.AssignmentResumeClockApi.as_view(),
+        name="assignment-resume-clock",
+    ),
 ]
 
 # --- intake: the operators' call console and the citizen app (统一接收) ----------------------------

@@ -157,6 +157,16 @@ class AssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "reply_on_time",
             "calendar_gap_year",
             "note",
+            # 统一督办 clocks
+            "warn_at",
+            "supervise_at",
+            "notice_at",
+            "sign_warned_at",
+            "warned_at",
+            "supervised_at",
+            "noticed_at",
+            "clock_paused_at",
+            "paused_seconds",
         ]
 
     def get_state_label(self, assignment: Assignment) -> str:
@@ -203,6 +213,8 @@ class TicketDetailOutput(TicketListOutput):
     merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
     assignments = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
+    supervisions = serializers.SerializerMethodField()
+    time_split = serializers.SerializerMethodField()
 
     class Meta(TicketListOutput.Meta):
         fields = [
@@ -218,6 +230,8 @@ class TicketDetailOutput(TicketListOutput):
             "closed_at",
             "assignments",
             "history",
+            "supervisions",
+            "time_split",
         ]
 
     def get_citizen_address(self, ticket: Ticket) -> str:
@@ -232,3 +246,15 @@ class TicketDetailOutput(TicketListOutput):
         from tickets.selectors import ticket_history
 
         return EventOutput(ticket_history(ticket), many=True, context=self.context).data  # type: ignore[return-value]
+
+    def get_supervisions(self, ticket: Ticket) -> list[dict[str, Any]]:
+        from tickets.apis.outputs_supervision import SupervisionOutput
+        from tickets.selectors_supervision import ticket_supervisions
+
+        return SupervisionOutput(ticket_supervisions(ticket), many=True, context=self.context).data  # type: ignore[return-value]
+
+    def get_time_split(self, ticket: Ticket) -> dict[str, int]:
+        """Centre time and unit time, measured apart (domain.md §2.3)."""
+        from tickets.services.sla_clock import ticket_time_split
+
+        return ticket_time_split(ticket)

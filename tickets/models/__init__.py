@@ -21,6 +21,14 @@ from tickets.models.sla import (
     LimitUnitChoice,
     SlaPolicy,
 )
+from tickets.models.supervision import (
+    AdminAlert,
+    AlertKind,
+    NoticeTemplate,
+    SmsStatus,
+    Supervision,
+    SupervisionLevel,
+)
 from tickets.models.tickets import (
     AccessAction,
     ActorKind,
@@ -43,6 +51,9 @@ __all__ = [
     "UNIT_GROUPS",
     "AccessAction",
     "ActorKind",
+    # 统一督办
+    "AdminAlert",
+    "AlertKind",
     "Assignment",
     "AssignmentRole",
     "CalendarDay",
@@ -54,10 +65,14 @@ __all__ = [
     "Kind",
     "LimitUnitChoice",
     "LiveOutbox",
+    "NoticeTemplate",
     "Outcome",
     "Role",
     "RoutingRule",
     "SlaPolicy",
+    "SmsStatus",
+    "Supervision",
+    "SupervisionLevel",
     "Ticket",
     "TicketAccessLog",
     "TicketEvent",

@@ -56,7 +56,11 @@ class SlaPolicy(models.Model):
     warn_fraction = models.FloatField("小时时限的催办提前比例", default=0.2)
     supervise_after_working_days = models.PositiveSmallIntegerField("逾期后几个工作日督办", default=1)
     notice_after_working_days = models.PositiveSmallIntegerField("督办后几个工作日通报", default=5)
+    pause_allowed = models.BooleanField("等待群众补充材料时可暂停计时", default=True)
     is_current = models.BooleanField(default=True)
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="被本版本取代的旧版本"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

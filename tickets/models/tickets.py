@@ -174,6 +174,19 @@ class Assignment(models.Model):
     )
     # 日历缺失: the deadline reaches into a year with no calendar data; filled in on import.
     calendar_gap_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # 统一督办 (tickets.services.sla_clock / sla_scanner): when each level is due, and when it fired.
+    # A level fires once: the scanner flips its marker with a guarded update (… AND <marker> IS NULL).
+    # When the reply deadline moves (延期, pause) the due moments are recomputed and the markers reset.
+    warn_at = models.DateTimeField("催办时间", null=True, blank=True)
+    supervise_at = models.DateTimeField("督办时间", null=True, blank=True)
+    notice_at = models.DateTimeField("通报时间", null=True, blank=True)
+    sign_warned_at = models.DateTimeField("已催签收", null=True, blank=True)
+    warned_at = models.DateTimeField("已催办", null=True, blank=True)
+    supervised_at = models.DateTimeField("已督办", null=True, blank=True)
+    noticed_at = models.DateTimeField("已通报", null=True, blank=True)
+    # 暂停计时: waiting for the citizen (补充材料); no level fires while paused.
+    clock_paused_at = models.DateTimeField("暂停计时于", null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField("累计暂停秒数", default=0)
 
     class Meta:
         ordering = ["-id"]
@@ -183,6 +196,32 @@ class Assignment(models.Model):
             models.Index(fields=["unit_path"], name="asg_unit_path_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["reply_due_at"], name="asg_reply_due_open", condition=models.Q(ended_at__isnull=True)),
             models.Index(fields=["sign_due_at"], name="asg_sign_due_pending", condition=models.Q(state="pending_sign")),
+            # The scanner's work queues: a row leaves its index once the level fired or the assignment ended.
+            models.Index(
+                fields=["sign_due_at"],
+                name="asg_sign_warn_todo",
+                condition=models.Q(state="pending_sign", sign_warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["warn_at"],
+                name="asg_warn_todo",
+                condition=models.Q(ended_at__isnull=True, warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["supervise_at"],
+                name="asg_supervise_todo",
+                condition=models.Q(ended_at__isnull=True, supervised_at__isnull=True),
+            ),
+            models.Index(
+                fields=["notice_at"],
+                name="asg_notice_todo",
+                condition=models.Q(ended_at__isnull=True, noticed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["calendar_gap_year"],
+                name="asg_calendar_gap",
+                condition=models.Q(calendar_gap_year__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

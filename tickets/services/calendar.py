@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -23,18 +24,31 @@ def _year_days(year: int, exceptions: dict[date, DayType], names: dict[date, str
     return rows
 
 
+@dataclass(frozen=True)
+class YearStored:
+    year: int
+    filled: int = 0  # flagged assignments whose deadlines this year filled in
+    still_missing: int = 0  # ...that now wait for a later year
+
+
 @transaction.atomic
 def calendar_store_year(
     *, year: int, days: dict[date, DayType], source: str, names: dict[date, str] | None = None
-) -> int:
-    """Replace one year's rows (each date's type) and mark the year known."""
+) -> YearStored:
+    """Replace one year's rows (each date's type) and mark the year known.
+
+    Deadlines of open or ended assignments are not recomputed (their verdicts are frozen);
+    only assignments flagged for want of this year get their deadlines now.
+    """
     CalendarDay.objects.filter(date__year=year).delete()
     CalendarDay.objects.bulk_create(_year_days(year, days, names), batch_size=400)
     CalendarYear.objects.update_or_create(year=year, defaults={"source": source})
-    from tickets.services import sla
+    from tickets.services import sla, sla_clock
 
     sla.calendar_invalidate()
-    return year
+    # Deadlines that waited for this year are filled in now (each with an event).
+    filled = sla_clock.calendar_gaps_fill(year=year)
+    return YearStored(year, filled.filled, filled.still_missing)
 
 
 @lru_cache(maxsize=64)
@@ -55,7 +69,7 @@ def calendar_seed_from_package(*, years: Iterable[int] | None = None, only_missi
     return written
 
 
-def calendar_import_file(*, path: str | Path) -> int:
+def calendar_import_file(*, path: str | Path) -> YearStored:
     """Import one year from a State Council notice file (see tickets/sla/data/*.example.toml)."""
     parsed = parse_year_file(path)
     names = {d: n for d, n in parsed.holidays.items()}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from classifier.prediction import Prediction, unsure_prediction
-from classifier.registry import get_registry
 from django.conf import settings
 
+from classifier.prediction import Prediction, unsure_prediction
+from classifier.registry import get_registry
 from tickets.models import Category, Ticket
 from tickets.services import sla
 

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db import transaction
@@ -14,10 +14,32 @@ from django.utils import timezone
 
 from tickets.errors import InvalidInput, TransitionNotAllowed
 from tickets.models import Assignment, CalendarDay, CalendarYear, CityProfile, Kind, SlaPolicy, Ticket, Urgency
-from tickets.sla.deadlines import CalendarGap, DayType, Limit, WorkCalendar, compute_deadline, working_days_between
+from tickets.sla.deadlines import (
+    SHANGHAI,
+    CalendarGap,
+    DayType,
+    Limit,
+    LimitUnit,
+    WorkCalendar,
+    WorkCalendarLike,
+    add_working_days,
+    compute_deadline,
+    public_notice_at,
+    reminder_at,
+    working_days_between,
+)
 
 log = logging.getLogger("tickets.sla")
 DEFAULT_SLA_FILE = Path(__file__).resolve().parent.parent / "data" / "default_sla.json"
+
+
+@dataclass(frozen=True)
+class Levels:
+    """When the scanner acts on a reply deadline: 催办 before it, 督办 after it, 通报 later."""
+
+    warn_at: datetime | None = None
+    supervise_at: datetime | None = None
+    notice_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,19 @@ class Clocks:
     reply_due_at: datetime | None
     policy: SlaPolicy | None
     calendar_gap: int | None = None  # the year without calendar data, if a deadline reaches it
+    levels: Levels = Levels()
+
+    def fields(self) -> dict[str, object]:
+        """The Assignment columns these clocks fill in."""
+        return {
+            "sign_due_at": self.sign_due_at,
+            "reply_due_at": self.reply_due_at,
+            "sla_policy": self.policy,
+            "calendar_gap_year": self.calendar_gap,
+            "warn_at": self.levels.warn_at,
+            "supervise_at": self.levels.supervise_at,
+            "notice_at": self.levels.notice_at,
+        }
 
 
 # --- the calendar, cached per process -----------------------------------------------------
@@ -107,23 +142,73 @@ def policy_for(*, kind: str, urgency: str) -> SlaPolicy | None:
     return SlaPolicy.objects.filter(profile=profile, kind=kind, urgency=urgency, is_current=True).first()
 
 
-def assignment_clocks(*, ticket: Ticket, start: datetime) -> Clocks:
-    """签收 and 办结 deadlines of a new assignment. A gap in the calendar is flagged, never guessed."""
-    policy = policy_for(kind=ticket.kind, urgency=ticket.urgency)
+def _supervise_at(deadline: datetime, working_days: int, calendar: WorkCalendarLike) -> datetime:
+    """督办: 00:00 local of the N-th working day after the deadline's date (N=0: at the deadline)."""
+    if working_days <= 0:
+        return deadline
+    day = add_working_days(deadline, working_days, calendar).astimezone(SHANGHAI).date()
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def reply_levels(*, start: datetime, reply_due_at: datetime, policy: SlaPolicy, calendar: WorkCalendarLike) -> Levels:
+    """催办/督办/通报 moments for a reply deadline, from the policy's offsets. May raise CalendarGap."""
+    limit = Limit(policy.reply_amount, LimitUnit(policy.reply_unit))
+    warn: datetime | None = None
+    if policy.warn_working_days_before > 0 and 0 < policy.warn_fraction < 1:
+        warn = reminder_at(
+            start,
+            reply_due_at,
+            limit,
+            calendar,
+            working_days_before=policy.warn_working_days_before,
+            fraction_for_hours=policy.warn_fraction,
+        )
+    supervise = _supervise_at(reply_due_at, policy.supervise_after_working_days, calendar)
+    notice = public_notice_at(supervise, calendar, max(policy.notice_after_working_days, 1))
+    return Levels(warn, supervise, notice)
+
+
+def clocks_compute(
+    *,
+    policy: SlaPolicy | None,
+    start: datetime,
+    reply_due_at: datetime | None = None,
+    sign_due_at: datetime | None = None,
+) -> Clocks:
+    """Deadlines and level moments from a policy. Given deadlines (an extension, a pause) are kept.
+
+    A calendar gap anywhere (the deadline itself, or a 督办/通报 moment after it) leaves the
+    affected values empty and names the missing year: flagged, never guessed.
+    """
     if policy is None:
-        return Clocks(None, None, None)
+        return Clocks(sign_due_at, reply_due_at, None)
     calendar = work_calendar()
     gap: int | None = None
-    due: list[datetime | None] = []
-    for amount, unit in ((policy.sign_amount, policy.sign_unit), (policy.reply_amount, policy.reply_unit)):
+    try:
+        sign = sign_due_at or compute_deadline(start, Limit(policy.sign_amount, LimitUnit(policy.sign_unit)), calendar)
+    except CalendarGap as missing:
+        sign, gap = None, missing.year
+    try:
+        reply = reply_due_at or compute_deadline(
+            start, Limit(policy.reply_amount, LimitUnit(policy.reply_unit)), calendar
+        )
+    except CalendarGap as missing:
+        reply, gap = None, gap or missing.year
+    levels = Levels()
+    if reply is not None:
         try:
-            due.append(compute_deadline(start, Limit(amount, unit), calendar))
+            levels = reply_levels(start=start, reply_due_at=reply, policy=policy, calendar=calendar)
         except CalendarGap as missing:
-            gap = missing.year
-            due.append(None)
-    if gap is not None:
-        log.warning("calendar gap: year %s has no working-day data (ticket %s)", gap, ticket.number)
-    return Clocks(due[0], due[1], policy, gap)
+            gap = gap or missing.year
+    return Clocks(sign, reply, policy, gap, levels)
+
+
+def assignment_clocks(*, ticket: Ticket, start: datetime) -> Clocks:
+    """签收 and 办结 deadlines of a new assignment. A gap in the calendar is flagged, never guessed."""
+    clocks = clocks_compute(policy=policy_for(kind=ticket.kind, urgency=ticket.urgency), start=start)
+    if clocks.calendar_gap is not None:
+        log.warning("calendar gap: year %s has no working-day data (ticket %s)", clocks.calendar_gap, ticket.number)
+    return clocks
 
 
 def _working_days(start: datetime, end: datetime) -> int:
@@ -163,3 +248,56 @@ def check_extension_request(*, assignment: Assignment, until: datetime, now: dat
         ) from None
     if extra > cap:
         raise InvalidInput(f"延期不得超过{cap}个工作日", field="until", rule="extension_cap")
+
+
+# --- policy versions ---------------------------------------------------------------------------
+
+POLICY_EDITABLE = frozenset(
+    {
+        "sign_amount",
+        "sign_unit",
+        "reply_amount",
+        "reply_unit",
+        "return_window_days",
+        "extension_cap_days",
+        "max_extensions",
+        "warn_working_days_before",
+        "warn_fraction",
+        "supervise_after_working_days",
+        "notice_after_working_days",
+        "pause_allowed",
+    }
+)
+
+
+def _policy_check(values: dict[str, object]) -> None:
+    for amount in ("sign_amount", "reply_amount"):
+        if not isinstance(values[amount], int) or int(values[amount]) <= 0:  # type: ignore[call-overload]
+            raise InvalidInput("时限必须是正整数", field=amount, rule="positive")
+    for unit in ("sign_unit", "reply_unit"):
+        if values[unit] not in LimitUnit.__members__.values():
+            raise InvalidInput("时限单位无效", field=unit, rule="enum")
+    fraction = float(values["warn_fraction"])  # type: ignore[arg-type]
+    if not 0 < fraction < 1:
+        raise InvalidInput("小时时限的催办提前比例须在 0 与 1 之间", field="warn_fraction", rule="range")
+
+
+@transaction.atomic
+def policy_revise(*, policy: SlaPolicy, changes: dict[str, object]) -> SlaPolicy:
+    """改时限: an edit is a new version row; the old row stays as it was for the assignments
+    created under it (each assignment keeps its sla_policy), and applies to new ones only."""
+    unknown = set(changes) - POLICY_EDITABLE
+    if unknown:
+        raise InvalidInput(f"不能修改字段 {sorted(unknown)[0]}", field=sorted(unknown)[0], rule="unknown_field")
+    old = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    if not old.is_current:
+        raise TransitionNotAllowed("只能修改当前生效的时限版本", rule="policy_not_current")
+    values: dict[str, object] = {name: getattr(old, name) for name in POLICY_EDITABLE}
+    values.update(changes)
+    _policy_check(values)
+    if all(getattr(old, name) == value for name, value in values.items()):
+        return old
+    SlaPolicy.objects.filter(pk=old.pk).update(is_current=False)
+    return SlaPolicy.objects.create(
+        profile=old.profile, kind=old.kind, urgency=old.urgency, is_current=True, supersedes=old, **values
+    )

@@ -1,13 +1,295 @@
-"""统一督办: problem tickets (问题工单) and escalation. The deadline scanner lives in `sla_scanner`."""
+"""统一督办: notices to units, 挂牌督办, manual 督办, problem tickets (问题工单) and escalation.
+
+The deadline scanner (automatic 催办/督办/通报) lives in `sla_scanner`; it writes the same
+Supervision rows through `supervision_build`. Every act is a Supervision row (the notice as
+sent, to whom) plus a TicketEvent, which is what supervisors see live.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
-from tickets.models import Ticket
-from tickets.services import sla
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.errors import InvalidInput, TransitionNotAllowed
+from tickets.models import (
+    Assignment,
+    AssignmentRole,
+    Role,
+    SmsStatus,
+    Supervision,
+    SupervisionLevel,
+    Ticket,
+    Unit,
+    User,
+)
+from tickets.services import notices, sla
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
+from tickets.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES
+
+log = logging.getLogger("tickets.supervision")
+
+SUPERVISORS = (Role.SUPERVISOR,)
+
+
+# --- building and sending notices ---------------------------------------------------------
+
+
+def unit_recipients(unit: Unit | None) -> list[dict[str, str]]:
+    """Who hears of a notice: the unit's liaison (联络人); failing a phone, its staff accounts."""
+    if unit is None:
+        return []
+    if unit.liaison_phone:
+        return [{"kind": "liaison", "name": unit.liaison_name, "phone": unit.liaison_phone}]
+    staff = User.objects.filter(unit=unit, role=Role.UNIT_STAFF, is_active=True).order_by("id")[:5]
+    return [{"kind": "unit_staff", "username": u.get_username()} for u in staff]
+
+
+def supervision_build(
+    *,
+    ticket: Ticket,
+    level: str,
+    body: str,
+    actor: Actor,
+    assignment: Assignment | None = None,
+    unit: Unit | None = None,
+    due_at: datetime | None = None,
+    clock: str = "",
+    note: str = "",
+    now: datetime | None = None,
+    recipients: list[dict[str, str]] | None = None,
+) -> Supervision:
+    """An unsaved Supervision with its notice text rendered from the level's template."""
+    unit = unit or (assignment.unit if assignment else None)
+    text = notices.notice_render(
+        body=body,
+        level=level,
+        ticket_number=ticket.number,
+        ticket_title=ticket.title,
+        unit_name=unit.name if unit else "",
+        due_at=due_at,
+        now=now or timezone.now(),
+        note=note,
+        clock=clock,
+        round_no=assignment.round if assignment else None,
+    )
+    return Supervision(
+        ticket=ticket,
+        assignment=assignment,
+        unit=unit,
+        level=level,
+        clock=clock,
+        due_at=due_at,
+        text=text,
+        note=note,
+        recipients=unit_recipients(unit) if recipients is None else recipients,
+        issued_by=actor.user,
+        issued_by_label="" if actor.user else actor.label,
+    )
+
+
+def supervision_issue(
+    *,
+    ticket: Ticket,
+    level: str,
+    actor: Actor,
+    action: str = "supervision.issued",
+    assignment: Assignment | None = None,
+    unit: Unit | None = None,
+    due_at: datetime | None = None,
+    clock: str = "",
+    note: str = "",
+) -> Supervision:
+    """One notice: the Supervision row, its event (pushed live on commit) and the SMS after commit."""
+    supervision = supervision_build(
+        ticket=ticket,
+        level=level,
+        body=notices.notice_templates()[level],
+        actor=actor,
+        assignment=assignment,
+        unit=unit,
+        due_at=due_at,
+        clock=clock,
+        note=note,
+    )
+    supervision.save()
+    event_record(
+        ticket=ticket,
+        actor=actor,
+        action=action,
+        assignment=assignment,
+        reason=supervision.text,
+        data={**supervision_event_data(supervision), **({"note": note} if note else {})},
+    )
+    transaction.on_commit(lambda: supervisions_notify([supervision.pk]), robust=True)
+    return supervision
+
+
+def supervision_event_data(supervision: Supervision, *, unit_code: str | None = None) -> dict[str, Any]:
+    """The event's data; the notice text itself is the event's reason."""
+    if unit_code is None and supervision.unit_id:
+        unit_code = supervision.unit.code if supervision.unit else None
+    return {
+        "supervision": supervision.pk,
+        "level": supervision.level,
+        "level_label": SupervisionLevel(supervision.level).label,
+        "clock": supervision.clock,
+        "unit": unit_code,
+        "due_at": supervision.due_at.isoformat() if supervision.due_at else None,
+    }
+
+
+def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
+    """Send the notice to its recipients by SMS. THE place the notification service is wired.
+
+    Each liaison number gets an SmsMessage through `tickets.services.sms.sms_enqueue` (stored,
+    sent after commit, retried, delivery tracked there). Where that service is not installed the
+    recipients stay recorded on the row and the status says the SMS service is not connected.
+    """
+    phones = [r["phone"] for r in supervision.recipients if r.get("phone")]
+    if not phones:
+        status = SmsStatus.NO_RECIPIENT
+    else:
+        try:
+            from tickets.services import sms  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            status = SmsStatus.NO_SERVICE
+        else:
+            for phone in phones:
+                sms.sms_enqueue(to=phone, body=supervision.text, ticket=supervision.ticket)
+            status = SmsStatus.SENT
+    if record:
+        Supervision.objects.filter(pk=supervision.pk).update(
+            sms_status=status, notified_at=timezone.now() if status == SmsStatus.SENT else None
+        )
+    return status
+
+
+def supervisions_notify(supervision_ids: Iterable[int]) -> None:
+    """Notify a batch; statuses are written with one update per outcome, not one per row."""
+    outcomes: dict[str, list[int]] = {}
+    for supervision in Supervision.objects.filter(pk__in=list(supervision_ids)).select_related("ticket").order_by("id"):
+        try:
+            status = supervision_notify(supervision, record=False)
+        except Exception:  # one failed SMS must not stop the rest
+            log.exception("supervision %s: notify failed", supervision.pk)
+            status = SmsStatus.FAILED
+        outcomes.setdefault(status, []).append(supervision.pk)
+    now = timezone.now()
+    for status, ids in outcomes.items():
+        Supervision.objects.filter(pk__in=ids).update(
+            sms_status=status, notified_at=now if status == SmsStatus.SENT else None
+        )
+
+
+def supervisions_fanout(supervision_ids: list[int], event_ids: list[int]) -> None:
+    """After a scanner batch commits: push its events live and send its SMS (a worker's job)."""
+    from channels_app.broadcast import event_announce
+
+    for event_id in event_ids:
+        try:
+            event_announce(event_id)
+        except Exception:  # the live layer being down must not lose the SMS
+            log.exception("event %s: live push failed", event_id)
+    supervisions_notify(supervision_ids)
+
+
+# --- the supervisor's acts ------------------------------------------------------------------
+
+
+def _open_ticket(ticket_id: int) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if ticket.state not in OPEN_TICKET_STATES:
+        raise TransitionNotAllowed("工单已结束，不能督办", rule="supervise_ended")
+    return ticket
+
+
+def _targets(ticket: Ticket) -> list[Assignment]:
+    """Whom a 督办 goes to: the open lead assignments, else any open assignment."""
+    open_ = list(
+        ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).select_related("unit", "ticket").order_by("id")
+    )
+    leads = [a for a in open_ if a.role == AssignmentRole.LEAD]
+    return leads or open_
+
+
+def _required(value: str, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"请填写{what}", field=field, rule="required")
+    return value
+
+
+@transaction.atomic
+def ticket_supervise(*, ticket: Ticket, actor: Actor, note: str) -> list[Supervision]:
+    """人工督办: a supervisor's notice with a note to every unit handling the ticket."""
+    actor.require_role(*SUPERVISORS)
+    note = _required(note, "note", "督办意见")
+    ticket = _open_ticket(ticket.pk)
+    targets = _targets(ticket)
+    if not targets:
+        raise TransitionNotAllowed("该工单当前没有在办的承办单位，无法督办", rule="supervise_no_unit")
+    return [
+        supervision_issue(
+            ticket=ticket,
+            level=SupervisionLevel.MANUAL,
+            actor=actor,
+            assignment=target,
+            due_at=target.reply_due_at,
+            clock="reply",
+            note=note,
+        )
+        for target in targets
+    ]
+
+
+@transaction.atomic
+def ticket_flag(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
+    """挂牌督办: the top level of supervision, set by a supervisor; the lead unit is told."""
+    actor.require_role(*SUPERVISORS)
+    reason = _required(reason, "reason", "挂牌督办理由")
+    ticket = _open_ticket(ticket.pk)
+    if not Ticket.objects.filter(pk=ticket.pk, is_flagged=False).update(is_flagged=True, updated_at=timezone.now()):
+        raise TransitionNotAllowed("该工单已挂牌督办", rule="flag_twice")
+    ticket.is_flagged = True
+    targets = _targets(ticket)
+    if not targets:
+        supervision_issue(
+            ticket=ticket, level=SupervisionLevel.FLAGGED, actor=actor, action="supervision.issued", note=reason
+        )
+    for target in targets:
+        supervision_issue(
+            ticket=ticket,
+            level=SupervisionLevel.FLAGGED,
+            actor=actor,
+            action="supervision.issued",
+            assignment=target,
+            due_at=target.reply_due_at,
+            clock="reply",
+            note=reason,
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_unflag(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
+    """撤销挂牌督办."""
+    actor.require_role(*SUPERVISORS)
+    reason = _required(reason, "reason", "撤销挂牌理由")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not Ticket.objects.filter(pk=ticket.pk, is_flagged=True).update(is_flagged=False, updated_at=timezone.now()):
+        raise TransitionNotAllowed("该工单未挂牌督办", rule="unflag_not_flagged")
+    ticket.is_flagged = False
+    event_record(ticket=ticket, actor=actor, action="supervision.unflagged", reason=reason)
+    return ticket
+
+
+# --- problem tickets ------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -28,11 +310,18 @@ def ticket_check_problem(*, ticket: Ticket, actor: Actor) -> bool:
     if not Ticket.objects.filter(pk=ticket.pk, is_problem=False).update(is_problem=True):
         return False
     ticket.is_problem = True
-    event_record(
-        ticket=ticket,
-        actor=Actor.system("supervision"),
-        action="escalated_problem",
-        reason="；".join(reasons),
-        data={"trigger": actor.label},
-    )
+    reason = "；".join(reasons)
+    system = Actor.system("supervision")
+    targets: list[Assignment | None] = [*_targets(ticket)] or [None]  # none open: the centre's own record
+    for target in targets:
+        supervision_issue(
+            ticket=ticket,
+            level=SupervisionLevel.ESCALATED,
+            actor=system,
+            action="escalated_problem",
+            assignment=target,
+            due_at=target.reply_due_at if target else None,
+            clock="reply" if target else "",
+            note=reason,
+        )
     return True

@@ -27,7 +27,7 @@ from tickets.models import (
     UnitKind,
 )
 from tickets.models.tickets import OUT_OF_SCOPE_OUTCOMES
-from tickets.services import sla
+from tickets.services import sla, sla_clock
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
 from tickets.states import (
@@ -176,11 +176,8 @@ def _open_assignment(
         round=round_no,
         dispatched_at=now,
         dispatched_by=actor.user,
-        sign_due_at=clocks.sign_due_at,
-        reply_due_at=clocks.reply_due_at,
         note=note,
-        sla_policy=clocks.policy,
-        calendar_gap_year=clocks.calendar_gap,
+        **clocks.fields(),  # type: ignore[arg-type]
     )
     event_record(
         ticket=ticket,
@@ -199,6 +196,8 @@ def _open_assignment(
             **({"calendar_gap": clocks.calendar_gap} if clocks.calendar_gap else {}),
         },
     )
+    if clocks.calendar_gap:
+        sla_clock.calendar_gap_flag(assignment=assignment)
     return assignment
 
 
@@ -296,7 +295,10 @@ def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assi
     actor.require_unit_of(assignment)
     text = _require_text(text, "text", "办理结果")
     now = timezone.now()
-    on_time = assignment.reply_due_at is None or now <= assignment.reply_due_at
+    sla_clock.resume_if_paused(assignment=assignment, actor=actor, now=now)
+    on_time: bool | None = assignment.reply_due_at is None or now <= assignment.reply_due_at
+    if assignment.reply_due_at is None and assignment.calendar_gap_year:
+        on_time = None  # no deadline for want of calendar data: decided once the year is imported
     _assignment_move(
         assignment,
         "reply",
@@ -440,8 +442,9 @@ def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve
         actor=actor,
         reason=reason,
         data={"from": _iso(assignment.reply_due_at), "to": _iso(new_due)},
-        reply_due_at=new_due,
         extension_count=assignment.extension_count + 1,
+        # The deadline moves: 催办/督办/通报 are rescheduled, a pending 催办 is cancelled.
+        **sla_clock.reply_deadline_fields(assignment=assignment, reply_due_at=new_due),
     )
     if assignment.role == AssignmentRole.LEAD and assignment.parent_id is None:
         Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=new_due)
