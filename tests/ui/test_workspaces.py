@@ -105,6 +105,15 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     screenshot(supervisor, "board")
     supervisor.set_viewport_size(DESKTOP)
 
+    # 挂牌督办 from the board: the ticket is flagged and shows up among the problem tickets.
+    form = supervisor.get_by_test_id("board-overdue").get_by_test_id(f"supervise-{ticket.number}")
+    form.get_by_label(re.compile("督办意见")).fill("超期未办结，挂牌督办")
+    form.get_by_role("button", name="挂牌督办").click()
+    expect(supervisor.get_by_role("status")).to_contain_text("已挂牌督办")
+    expect(supervisor.get_by_test_id("board-problem")).to_contain_text(ticket.number)
+    ticket.refresh_from_db()
+    assert ticket.is_flagged
+
     # 审核办复 on the console: accepted, the citizen is asked for a rating.
     supervisor.goto("/console/")
     review = supervisor.locator(f"#review-{ticket.pk}")

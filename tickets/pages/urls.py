@@ -30,4 +30,5 @@ urlpatterns = [
     path("unit/tickets/<int:ticket_id>/<str:action>/", unit.ticket_action, name="unit-action"),
     path("board/", board.board, name="board"),
     path("board/fragment/", board.board_fragment, name="board-fragment"),
+    path("board/tickets/<int:ticket_id>/<str:action>/", board.board_action, name="board-action"),
 ]
