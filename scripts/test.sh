@@ -8,7 +8,7 @@ scripts/setup.sh requirements-dev.txt
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "==> installing Debian's chromium for the browser tests"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
     || echo "chromium could not be installed: browser tests will be skipped" >&2
 fi
 

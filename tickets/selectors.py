@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -112,3 +113,41 @@ def classifier_training_rows() -> Iterator[tuple[str, str]]:
             continue
         top = category.lineage()[-1]
         yield ticket.text, top.name
+
+
+# --- pages: the four workspaces (console, unit, board) ----------------------------------------
+
+
+def assignment_requests(user: User, state: str) -> QuerySet[Assignment]:
+    """Pending 申请退回 / 申请延期 for the centre to decide, oldest first."""
+    return assignment_queryset_for(user).filter(state=state).order_by("id")
+
+
+def recent_tickets(user: User, *, limit: int = 15) -> list[Ticket]:
+    return list(ticket_list(user).order_by("-id")[:limit])
+
+
+def callbacks_open(*, limit: int = 50) -> list[Any]:
+    from tickets.models import CallbackState, CallbackTask
+
+    return list(CallbackTask.objects.filter(state=CallbackState.OPEN).select_related("call").order_by("id")[:limit])
+
+
+def board_tickets(user: User, now: timezone.datetime | None = None) -> dict[str, list[Ticket]]:
+    """督办看板: overdue, due by the end of tomorrow (Asia/Shanghai), problem and flagged tickets."""
+    from datetime import datetime, time, timedelta
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    end_tomorrow = timezone.make_aware(datetime.combine(today + timedelta(days=2), time.min))
+    open_qs = ticket_list(user).filter(closed_at__isnull=True).exclude(state=TicketState.DRAFT)
+    return {
+        "overdue": list(open_qs.filter(overdue_filter(now)).order_by("due_at")[:100]),
+        "due_soon": list(open_qs.filter(due_at__gte=now, due_at__lt=end_tomorrow).order_by("due_at")[:100]),
+        "problem": list(open_qs.filter(Q(is_problem=True) | Q(is_flagged=True)).order_by("-id")[:100]),
+    }
+
+
+def review_queue(user: User) -> QuerySet[Ticket]:
+    """审核办复: tickets whose lead unit replied, waiting for the centre, oldest first."""
+    return ticket_list(user).filter(state=TicketState.REPLIED).order_by("id")

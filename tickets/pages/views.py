@@ -10,6 +10,10 @@ from tickets.states import TicketState
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    from tickets.pages.auth import home_redirect
+
+    if (target := home_redirect(request)) is not None:
+        return target
     counts = {}
     if request.user.is_authenticated and getattr(request.user, "is_centre", False):
         counts = {str(TicketState(s).label): Ticket.objects.filter(state=s).count() for s in TicketState.values}

@@ -1,0 +1,67 @@
+/* Live updates for the staff workspaces (no build step).
+ *
+ * Any element with data-live-refresh="<event types, comma-separated or *>" and hx-get is
+ * re-fetched through htmx when a matching event arrives on /ws/live/ (session cookie auth).
+ * After a reconnect the page asks /api/events/?after=<last cursor> for what it missed.
+ * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
+ */
+(function () {
+  "use strict";
+  var cursor = 0, backoff = 1000, socket = null;
+
+  function refresh(type) {
+    document.querySelectorAll("[data-live-refresh]").forEach(function (el) {
+      var wanted = el.getAttribute("data-live-refresh").split(",");
+      if ((wanted.indexOf("*") >= 0 || wanted.indexOf(type) >= 0) && window.htmx) {
+        window.htmx.trigger(el, "live");
+      }
+    });
+  }
+
+  function handle(payload) {
+    if (payload.cursor && payload.cursor > cursor) cursor = payload.cursor;
+    refresh(payload.type);
+    document.dispatchEvent(new CustomEvent("hotline:live", { detail: payload }));
+  }
+
+  function catchUp() {
+    if (!cursor) return;
+    fetch("/api/events/?after=" + cursor, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { events: [] }; })
+      .then(function (body) { (body.events || []).forEach(handle); if (body.cursor) cursor = Math.max(cursor, body.cursor); })
+      .catch(function () {});
+  }
+
+  function connect() {
+    if (!document.querySelector("[data-live-refresh]")) return;
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(proto + location.host + "/ws/live/");
+    socket.onopen = function () { backoff = 1000; catchUp(); document.body.dataset.live = "on"; };
+    socket.onmessage = function (msg) {
+      try { var data = JSON.parse(msg.data); } catch (e) { return; }
+      if (data.type === "hello" || data.type === "pong" || /subscribed$/.test(data.type || "")) {
+        if (data.cursor && !cursor) cursor = data.cursor;
+        return;
+      }
+      if (data.type) handle(data);
+    };
+    socket.onclose = function () {
+      document.body.dataset.live = "off";
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 30000);
+    };
+  }
+
+  function recolour() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) return;
+      var left = due - now;
+      el.classList.remove("due-ok", "due-amber", "due-red");
+      el.classList.add(left < 0 ? "due-red" : left < 24 * 3600 * 1000 ? "due-amber" : "due-ok");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { connect(); setInterval(recolour, 60000); });
+})();

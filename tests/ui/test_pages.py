@@ -1,0 +1,72 @@
+"""The staff pages without a browser: role routing, scoping, review rights, CSRF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tickets.models import Unit, User
+from tickets.services import intake, workflow
+from tickets.services.actors import Actor
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(username: str, **kwargs: Any) -> Client:
+    client = Client(**kwargs)
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("username", "home"),
+    [("operator1", "/console/"), ("dispatcher1", "/console/"), ("rsj_staff", "/unit/"), ("supervisor1", "/board/")],
+)
+def test_home_sends_each_role_to_its_workspace(city: Any, username: str, home: str) -> None:
+    client = _client(username)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == home
+    assert client.get(home).status_code == 200
+
+
+def test_workspaces_are_closed_to_other_roles_and_anonymous_users(city: Any) -> None:
+    assert _client("rsj_staff").get("/console/").status_code == 404
+    assert _client("operator1").get("/unit/").status_code == 404
+    response = Client().get("/board/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def _replied_ticket() -> Any:
+    operator = Actor.of(User.objects.get(username="operator1"))
+    ticket = intake.ticket_create(actor=operator, channel="phone", text="养老保险转移手续办不了", auto_route=False)
+    workflow.ticket_dispatch(ticket=ticket, actor=operator, lead_unit=Unit.objects.get(code="rsj"))
+    staff = Actor.of(User.objects.get(username="rsj_staff"))
+    assignment = ticket.assignments.get()
+    workflow.assignment_sign(assignment=assignment, actor=staff)
+    workflow.assignment_reply(assignment=assignment, actor=staff, text="已联系市民并办理转移")
+    return ticket
+
+
+def test_only_reviewers_get_the_review_buttons(city: Any) -> None:
+    ticket = _replied_ticket()
+    operator_page = _client("operator1").get("/console/panels/review/").content.decode()
+    dispatcher_page = _client("dispatcher1").get("/console/panels/review/").content.decode()
+    assert ticket.number in operator_page and "由派单员/审核员或督办员审核" in operator_page
+    assert f"/console/tickets/{ticket.pk}/review/" not in operator_page
+    assert f"/console/tickets/{ticket.pk}/review/" in dispatcher_page
+
+
+def test_another_units_ticket_is_404_for_reads_and_writes(city: Any) -> None:
+    ticket = _replied_ticket()
+    other = _client("donghu_staff")
+    assert other.get(f"/unit/tickets/{ticket.pk}/").status_code == 404
+    assert other.post(f"/unit/tickets/{ticket.pk}/reveal-phone/").status_code == 404
+    assert other.post(f"/unit/tickets/{ticket.pk}/sign/").status_code == 404
+
+
+def test_forms_need_the_csrf_token(city: Any) -> None:
+    client = _client("operator1", enforce_csrf_checks=True)
+    response = client.post("/console/tickets/", {"kind": "help", "urgency": "normal", "text": "噪音扰民"})
+    assert response.status_code == 403

@@ -1,0 +1,63 @@
+"""督办看板: overdue, due today/tomorrow and problem/flagged tickets, refreshed from the live feed.
+
+Supervisors issue 督办, 挂牌督办 and 摘牌 from the board through tickets.services.supervision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import selectors
+from tickets.models import Role
+from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.services import supervision
+from tickets.services.actors import Actor
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    groups = selectors.board_tickets(request.user)  # type: ignore[arg-type]
+    user = request.user
+    return {
+        "can_supervise": bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR),
+        "sections": [
+            ("overdue", "已超期", with_due(groups["overdue"], "due_at")),
+            ("due_soon", "今明两天到期", with_due(groups["due_soon"], "due_at")),
+            ("problem", "问题工单与挂牌督办", with_due(groups["problem"], "due_at")),
+        ],
+    }
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def board(request: HttpRequest) -> HttpResponse:
+    return render(request, "tickets/board/board.html", _context(request))
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def board_fragment(request: HttpRequest) -> HttpResponse:
+    return render(request, "tickets/board/_board.html", _context(request))
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
+    """督办 (supervise), 挂牌督办 (flag) or 摘牌 (unflag) through tickets.services.supervision."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    actor = Actor.of(request.user)  # type: ignore[arg-type]
+    text = request.POST.get("reason", "")
+    actions: dict[str, tuple[Callable[[], Any], str]] = {
+        "supervise": (lambda: supervision.ticket_supervise(ticket=ticket, actor=actor, note=text), "已发出督办"),
+        "flag": (lambda: supervision.ticket_flag(ticket=ticket, actor=actor, reason=text), "已挂牌督办"),
+        "unflag": (lambda: supervision.ticket_unflag(ticket=ticket, actor=actor, reason=text), "已摘牌"),
+    }
+    if action not in actions:
+        raise Http404("未知的督办操作")
+    call, success = actions[action]
+    run_service(request, call, f"工单 {ticket.number} {success}")
+    return redirect("board")

@@ -1,0 +1,100 @@
+"""Shared plumbing for the staff pages: role checks and service errors as Chinese messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from tickets.errors import DomainError, NotFound
+from tickets.models import Role
+
+View = Callable[..., HttpResponse]
+
+
+def role_required(*roles: str) -> Callable[[View], View]:
+    """Login first; then the role (superusers pass). Wrong role → 404, so pages do not reveal themselves."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not (user.is_superuser or getattr(user, "role", None) in roles):
+                raise Http404("无权访问此页面")
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(str(exc)) from exc
+
+        return wrapped
+
+    return decorate
+
+
+CENTRE_PAGE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+UNIT_PAGE_ROLES = (Role.UNIT_STAFF,)
+
+
+def run_service(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    """Call a service; its domain errors (already in Chinese) become a message on the next page."""
+    try:
+        action()
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
+def due_class(due: datetime | None, now: datetime | None = None) -> str:
+    """Deadline colour: red when overdue, amber within 24 h (the JS repeats this every minute)."""
+    if due is None:
+        return "due-none"
+    left = due - (now or timezone.now())
+    if left < timedelta(0):
+        return "due-red"
+    if left < timedelta(hours=24):
+        return "due-amber"
+    return "due-ok"
+
+
+def with_due(rows: Iterable[Any], attr: str) -> list[Any]:
+    now = timezone.now()
+    out = []
+    for row in rows:
+        row.due_css = due_class(getattr(row, attr), now)
+        out.append(row)
+    return out
+
+
+# History rows in Chinese: transition labels from tickets.states, the rest named here.
+OTHER_ACTIONS = {
+    "created": "受理",
+    "jurisdiction_found": "识别属地",
+    "classified": "智能分类",
+    "category_changed": "人工修改分类",
+    "assignment_created": "派单至单位",
+    "phone_revealed": "查看完整号码",
+}
+
+
+def history_rows(events: Iterable[Any]) -> list[Any]:
+    from tickets.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
+
+    labels = {name: t.label for name, t in {**ASSIGNMENT_TRANSITIONS, **TICKET_TRANSITIONS}.items()}
+    states = {**dict(AssignmentState.choices), **dict(TicketState.choices)}
+    rows = []
+    for event in events:
+        event.action_label = labels.get(event.action) or OTHER_ACTIONS.get(event.action, event.action)
+        event.state_label = states.get(event.to_state, event.to_state)
+        rows.append(event)
+    return rows

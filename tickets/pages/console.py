@@ -1,0 +1,249 @@
+"""话务台 / 派单台: the operator's and dispatcher's workspace.
+
+New ticket with live classifier suggestions, the dispatch queue (one-click 派单 from a
+suggestion through the routing catalogue), drafts to complete, return and extension decisions,
+missed-call callbacks and a live list of new tickets. Reads via selectors, writes via services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import selectors
+from tickets.errors import InvalidInput
+from tickets.models import Category, Channel, Kind, Ticket, Urgency
+from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.services import classification, intake, routing, workflow
+from tickets.services.actors import Actor
+from tickets.services.text import normalise_text
+from tickets.states import AssignmentState
+
+FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
+
+
+def _suggestions_of(ticket: Ticket) -> list[dict[str, Any]]:
+    record = ticket.classification or {}
+    return list(record.get("suggestions") or [])[:3]
+
+
+def _queue_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    queue = list(selectors.dispatch_queue(user)[:50])  # type: ignore[arg-type]
+    for ticket in queue:
+        ticket.top_suggestions = _suggestions_of(ticket)  # type: ignore[attr-defined]
+    categories = Category.objects.filter(is_active=True, parent__isnull=True).order_by("name")
+    return {"queue": queue, "categories": list(categories)}
+
+
+def _can_review(request: HttpRequest) -> bool:
+    """Only 派单员/审核员 and supervisors decide reviews, returns and extensions (workflow.REVIEWERS)."""
+    user = request.user
+    return bool(user.is_superuser or getattr(user, "role", None) in workflow.REVIEWERS)
+
+
+def _requests_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    return {
+        "can_review": _can_review(request),
+        "returns": with_due(selectors.assignment_requests(user, AssignmentState.RETURN_REQUESTED), "reply_due_at"),  # type: ignore[arg-type]
+        "extensions": with_due(
+            selectors.assignment_requests(user, AssignmentState.EXTENSION_REQUESTED),  # type: ignore[arg-type]
+            "reply_due_at",
+        ),
+    }
+
+
+PANELS = {
+    "queue": ("tickets/console/_queue.html", _queue_context),
+    "drafts": (
+        "tickets/console/_drafts.html",
+        lambda r: {
+            "drafts": list(selectors.draft_queue(r.user)[:50]),
+            "kinds": Kind.choices,
+            "urgencies": Urgency.choices,
+        },
+    ),
+    "requests": ("tickets/console/_requests.html", _requests_context),
+    "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": selectors.callbacks_open()}),
+    "review": (
+        "tickets/console/_review.html",
+        lambda r: {
+            "reviews": list(selectors.review_queue(r.user).prefetch_related("assignments")[:50]),
+            "can_review": _can_review(r),
+        },
+    ),
+    "live": ("tickets/console/_live.html", lambda r: {"recent": selectors.recent_tickets(r.user)}),
+}
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def console(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": {}}
+    for _, build in PANELS.values():
+        context.update(build(request))
+    return render(request, "tickets/console/console.html", context)
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def console_panel(request: HttpRequest, panel: str) -> HttpResponse:
+    """One panel as an htmx fragment (re-fetched when the live feed says something changed)."""
+    template, build = PANELS.get(panel, (None, None))
+    if template is None or build is None:
+        return HttpResponse(status=404)
+    return render(request, template, build(request))
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_suggest(request: HttpRequest) -> HttpResponse:
+    """Classifier suggestions for text being typed; nothing is saved."""
+    text = request.POST.get("text", "").strip()
+    rows: list[dict[str, Any]] = []
+    if len(text) >= 4:
+        prediction = classification.ticket_predict(Ticket(text=text))
+        rows = classification.suggestions(prediction)
+        for row in rows:
+            row["percent"] = round(row["probability"] * 100)
+    return render(request, "tickets/console/_suggestions.html", {"suggestions": rows, "text": text})
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_create(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    created: list[Ticket] = []
+
+    def create() -> None:
+        created.append(
+            intake.ticket_create(
+                actor=Actor.of(request.user),  # type: ignore[arg-type]
+                channel=Channel.PHONE,
+                kind=data.get("kind", Kind.HELP),
+                urgency=data.get("urgency", Urgency.NORMAL),
+                text=data.get("text", ""),
+                citizen_phone=data.get("citizen_phone", ""),
+                citizen_name=data.get("citizen_name", ""),
+                citizen_address=data.get("citizen_address", ""),
+                confidential=bool(data.get("confidential")),
+                anonymous=bool(data.get("anonymous")),
+            )
+        )
+
+    if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
+        messages.error(request, "请选择诉求类型和紧急程度")
+    elif run_service(request, create, "已受理"):
+        ticket = created[0]
+        messages.info(request, f"工单号 {ticket.number}，当前状态：{ticket.get_state_display()}")
+        return redirect("console")
+    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
+    for _, build in PANELS.values():
+        context.update(build(request))
+    return render(request, "tickets/console/console.html", context, status=400)
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """One-click 派单: the chosen category → routing catalogue → lead unit → workflow.ticket_dispatch."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+
+    def dispatch() -> None:
+        category = Category.objects.filter(pk=request.POST.get("category") or 0, is_active=True).first()
+        if category is None:
+            raise InvalidInput("请选择分类", field="category")
+        route = routing.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
+        if route is None:
+            raise InvalidInput(f"派单目录中没有“{category.name}”的承办单位，请人工选择", field="category")
+        workflow.ticket_dispatch(
+            ticket=ticket,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            lead_unit=route.lead_unit,
+            assisting_units=route.assisting_units,
+            category=category,
+            note=route.basis,
+        )
+
+    run_service(request, dispatch, f"工单 {ticket.number} 已派单")
+    return redirect("console")
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpResponse:
+    """审核 a 申请退回 (what=return) or 申请延期 (what=extension): approve or reject with a reason."""
+    if what not in ("return", "extension"):
+        raise Http404("未知的审核类型")
+    assignment = selectors.assignment_get(request.user, assignment_id)  # type: ignore[arg-type]
+    approve = request.POST.get("decision") == "approve"
+    reason = request.POST.get("reason", "")
+    actor = Actor.of(request.user)  # type: ignore[arg-type]
+    if what == "return":
+        run_service(
+            request,
+            lambda: workflow.assignment_decide_return(
+                assignment=assignment, actor=actor, approve=approve, reason=reason
+            ),
+            "已同意退回，工单回到待派单" if approve else "已驳回退回申请",
+        )
+    else:
+        run_service(
+            request,
+            lambda: workflow.assignment_decide_extension(
+                assignment=assignment, actor=actor, approve=approve, reason=reason
+            ),
+            "已同意延期" if approve else "已驳回延期申请",
+        )
+    return redirect("console")
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """审核办复: accept (the citizen is asked for a rating) or send back to the lead unit with a reason."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    accept = request.POST.get("decision") == "accept"
+    run_service(
+        request,
+        lambda: workflow.ticket_review_reply(
+            ticket=ticket,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            accept=accept,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"工单 {ticket.number} " + ("办复已通过，已请市民评价" if accept else "已退回承办单位重办"),
+    )
+    return redirect("console")
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """补全 a phone/SMS draft, then route it like any new ticket (the same path as the API)."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    data = request.POST
+
+    def complete() -> None:
+        text = normalise_text(data.get("text", ""))
+        if len(text) < 2:
+            raise InvalidInput("请填写诉求内容", field="text")
+        if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
+            raise InvalidInput("请选择诉求类型和紧急程度", field="kind")
+        changes = {
+            "text": text,
+            "kind": data["kind"],
+            "urgency": data["urgency"],
+            "citizen_name": normalise_text(data.get("citizen_name", "")),
+            "citizen_address": normalise_text(data.get("citizen_address", "")),
+        }
+        done = workflow.ticket_complete_draft(ticket=ticket, actor=Actor.of(request.user), changes=changes)  # type: ignore[arg-type]
+        intake.ticket_route(ticket=done)
+
+    run_service(request, complete, f"草稿 {ticket.number} 已补全受理")
+    return redirect("console")

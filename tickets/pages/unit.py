@@ -1,0 +1,168 @@
+"""承办工作台: a unit's inbox with deadline countdowns and the ticket page with its actions.
+
+Everything goes through tickets.services.workflow; unit staff opening another unit's ticket get 404
+(the selectors scope every read to the user's unit subtree).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import privacy, selectors
+from tickets.errors import InvalidInput
+from tickets.models import AccessAction, Assignment, TicketAccessLog, Unit
+from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, role_required, run_service, with_due
+from tickets.services import workflow
+from tickets.services.actors import Actor
+from tickets.services.events import event_record
+from tickets.states import AssignmentState
+
+STATE_ORDER = [
+    AssignmentState.PENDING_SIGN,
+    AssignmentState.SIGNED,
+    AssignmentState.RETURN_REQUESTED,
+    AssignmentState.EXTENSION_REQUESTED,
+]
+
+
+def _inbox_context(request: HttpRequest) -> dict[str, Any]:
+    rows = with_due(selectors.assignment_inbox(request.user), "reply_due_at")  # type: ignore[arg-type]
+    groups = [(AssignmentState(s).label, [a for a in rows if a.state == s]) for s in STATE_ORDER]
+    return {"groups": groups, "now": timezone.now()}
+
+
+@require_GET
+@role_required(*UNIT_PAGE_ROLES)
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "tickets/unit/inbox.html", _inbox_context(request))
+
+
+@require_GET
+@role_required(*UNIT_PAGE_ROLES)
+def inbox_fragment(request: HttpRequest) -> HttpResponse:
+    return render(request, "tickets/unit/_inbox.html", _inbox_context(request))
+
+
+def _own_assignment(request: HttpRequest, ticket_id: int) -> Assignment | None:
+    """This unit's newest assignment on the ticket (None when only a descendant holds it)."""
+    unit = request.user.unit  # type: ignore[union-attr]
+    return (
+        selectors.assignment_queryset_for(request.user)  # type: ignore[arg-type]
+        .filter(ticket_id=ticket_id, unit=unit)
+        .order_by("-id")
+        .first()
+    )
+
+
+@require_GET
+@role_required(*UNIT_PAGE_ROLES)
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.VIEW)  # type: ignore[misc]
+    assignment = _own_assignment(request, ticket_id)
+    if assignment is not None:
+        with_due([assignment], "reply_due_at")
+    unit: Unit = request.user.unit  # type: ignore[union-attr,assignment]
+    children = list(
+        Unit.objects.filter(path__startswith=unit.path, is_active=True).exclude(pk=unit.pk).order_by("path")
+    )
+    return render(
+        request,
+        "tickets/unit/ticket.html",
+        {
+            "ticket": ticket,
+            "citizen": privacy.citizen_view(ticket, request.user),  # type: ignore[arg-type]
+            "assignment": assignment,
+            "assignments": selectors.ticket_assignments(ticket),
+            "history": history_rows(selectors.ticket_history(ticket)),
+            "children": children,
+        },
+    )
+
+
+def _parse_local(value: str) -> datetime:
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput("请填写正确的延期日期和时间", field="until") from exc
+    return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
+
+
+@require_POST
+@role_required(*UNIT_PAGE_ROLES)
+def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
+    """签收 / 办复 / 申请退回 / 申请延期 / 下派 on this unit's assignment."""
+    selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]  # 404 for another unit's ticket
+    assignment = _own_assignment(request, ticket_id)
+    back = redirect("unit-ticket", ticket_id=ticket_id)
+    if assignment is None:
+        messages.error(request, "本单位没有可办理的派单（已下派的工单由下级单位办理）")
+        return back
+    actor = Actor.of(request.user)  # type: ignore[arg-type]
+    data = request.POST
+    actions: dict[str, tuple[Any, str]] = {
+        "sign": (lambda: workflow.assignment_sign(assignment=assignment, actor=actor), "已签收"),
+        "reply": (
+            lambda: workflow.assignment_reply(assignment=assignment, actor=actor, text=data.get("text", "")),
+            "已办复，等待热线中心审核",
+        ),
+        "return": (
+            lambda: workflow.assignment_request_return(
+                assignment=assignment,
+                actor=actor,
+                reason=data.get("reason", ""),
+                legal_basis=data.get("legal_basis", ""),
+            ),
+            "已申请退回，等待热线中心审核",
+        ),
+        "extension": (
+            lambda: workflow.assignment_request_extension(
+                assignment=assignment,
+                actor=actor,
+                until=_parse_local(data.get("until", "")),
+                reason=data.get("reason", ""),
+            ),
+            "已申请延期，等待热线中心审核",
+        ),
+        "redispatch": (
+            lambda: workflow.assignment_redispatch(
+                assignment=assignment,
+                actor=actor,
+                child_unit=_child_unit(request, data.get("child_unit", "")),
+                note=data.get("note", ""),
+            ),
+            "已下派给下级单位",
+        ),
+    }
+    if action in actions:
+        call, success = actions[action]
+        run_service(request, call, success)
+    return back
+
+
+def _child_unit(request: HttpRequest, unit_id: str) -> Unit:
+    unit = Unit.objects.filter(pk=unit_id or 0, is_active=True).first() if unit_id.isdigit() else None
+    if unit is None:
+        raise InvalidInput("请选择下级单位", field="child_unit")
+    return unit
+
+
+@require_POST
+@role_required(*UNIT_PAGE_ROLES)
+def reveal_phone(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """查看完整号码: shown once, recorded in TicketAccessLog and the history. Never for 保密/匿名."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    if ticket.confidential or ticket.anonymous:
+        return HttpResponse('<span role="alert">保密或匿名工单的联系方式仅由热线中心掌握</span>', status=403)
+    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.REVEAL_PHONE)  # type: ignore[misc]
+    event_record(ticket=ticket, actor=Actor.of(request.user), action="phone_revealed")  # type: ignore[arg-type]
+    if request.headers.get("HX-Request"):
+        return HttpResponse(f'<span data-testid="phone-full">{ticket.citizen_phone}</span>（已记录查看）')
+    return JsonResponse({"citizen_phone": ticket.citizen_phone, "recorded": True})
