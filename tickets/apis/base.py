@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -83,6 +83,8 @@ class ActionView(APIView):
     roles: tuple[str, ...] = STAFF_ROLES
     InputSerializer: type[serializers.Serializer] = StrictSerializer  # type: ignore[type-arg]
     output: type[serializers.Serializer]  # type: ignore[type-arg]
+    # Each operation defines perform(request, actor, data, <url kwargs>) -> the object to answer with.
+    perform: Callable[..., Any]
     summary = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -108,6 +110,3 @@ class ActionView(APIView):
         serializer.is_valid(raise_exception=True)
         result = self.perform(request, Actor.of(request.user), serializer.validated_data, **kwargs)  # type: ignore[arg-type]
         return Response(self.output(result, context={"request": request}).data)
-
-    def perform(self, request: Request, actor: Actor, data: dict[str, Any], **kwargs: Any) -> Any:
-        raise NotImplementedError
