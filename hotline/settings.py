@@ -105,7 +105,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "hotline.sqlite3",
+            "NAME": str(VAR_DIR / "hotline.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE makes a writer take the lock at BEGIN, so concurrent writers queue
                 # instead of failing with "database is locked" half-way through a transaction.
@@ -341,7 +341,7 @@ HOTSPOT_MAX_TICKETS = 20000  # newest tickets clustered per period
 HOTSPOT_BASELINE_DAYS = 7
 HOTSPOT_SURGE_FACTOR = 3.0  # last 24 h ≥ 3 × the daily baseline …
 HOTSPOT_SURGE_MIN_SIZE = 5  # … and at least this many tickets
-CELERY_IMPORTS = (*globals().get("CELERY_IMPORTS", ()), "tickets.tasks_kb")
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.tasks_kb"]
 CELERY_BEAT_SCHEDULE["hotspots-surge-scan"] = {"task": "tickets.hotspots_surge_scan", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["hotspots-daily-report"] = {
     "task": "tickets.hotspots_daily_report",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -95,7 +96,7 @@ def caller_history(user: User, phone: str, *, limit: int = 20) -> list[Ticket]:
     return sorted(qs, key=lambda t: (t.state not in OPEN_TICKET_STATES, -t.pk))
 
 
-def overdue_filter(now: timezone.datetime | None = None) -> Q:
+def overdue_filter(now: datetime | None = None) -> Q:
     return Q(due_at__lt=now or timezone.now(), closed_at__isnull=True)
 
 
@@ -133,10 +134,8 @@ def callbacks_open(*, limit: int = 50) -> list[Any]:
     return list(CallbackTask.objects.filter(state=CallbackState.OPEN).select_related("call").order_by("id")[:limit])
 
 
-def board_tickets(user: User, now: timezone.datetime | None = None) -> dict[str, list[Ticket]]:
+def board_tickets(user: User, now: datetime | None = None) -> dict[str, list[Ticket]]:
     """督办看板: overdue, due by the end of tomorrow (Asia/Shanghai), problem and flagged tickets."""
-    from datetime import datetime, time, timedelta
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     end_tomorrow = timezone.make_aware(datetime.combine(today + timedelta(days=2), time.min))

@@ -109,6 +109,7 @@ def unit_scorecards(*, user: User, period: str, day: date, group: str | None = N
     if kinds is not None:
         units = units.filter(kind__in=kinds)
     unit_rows = {u.id: u for u in units.only("id", "code", "name", "kind")}
+    stats: QuerySet[UnitMonthStats] | QuerySet[UnitDayStats]
     if period in ("month", "year"):  # whole months: the month rows hold the same sums
         stats = UnitMonthStats.objects.filter(month__gte=start, month__lte=end)
     else:
@@ -125,7 +126,7 @@ def unit_scorecards(*, user: User, period: str, day: date, group: str | None = N
         for c in COUNTERS:
             totals[c] += counts[c]
         rows.append({"unit": unit.code, "unit_name": unit.name, "kind": unit.kind, **counts, **rates(counts, config)})
-    rows.sort(key=lambda r: r["unit"])
+    rows.sort(key=lambda r: str(r["unit"]))
     return {
         "period": period,
         "start": start.isoformat(),

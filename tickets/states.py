@@ -6,6 +6,7 @@ these tables, and it refuses anything they do not list (domain.md §4).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -46,7 +47,7 @@ class Transition:
     label: str  # the Chinese name shown in history and error messages
 
 
-def _t(sources: set[str], target: str, label: str) -> Transition:
+def _t(sources: Iterable[str], target: str, label: str) -> Transition:
     return Transition(frozenset(sources), target, label)
 
 

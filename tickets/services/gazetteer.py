@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tickets.models import TERRITORIAL_KINDS, Unit, UnitKind
 
-_DEPTH = {UnitKind.DISTRICT: 1, UnitKind.STREET: 2, UnitKind.COMMUNITY: 3}
+_DEPTH: dict[str, int] = {UnitKind.DISTRICT: 1, UnitKind.STREET: 2, UnitKind.COMMUNITY: 3}
 _CACHE_SECONDS = 60.0
 _ROAD_SUFFIXES = frozenset("路街巷弄桥里道村苑园府城")
 

@@ -50,7 +50,7 @@ def _earlier(event: TicketEvent, *actions: str) -> bool:
 def event_facts(event: TicketEvent) -> list[Fact]:
     """What one event adds to the scorecards."""
     action, data = event.action, event.data or {}
-    unit_id = event.assignment.unit_id if event.assignment_id else None
+    unit_id = event.assignment.unit_id if event.assignment else None
     if action == "assignment_created" and unit_id:
         return [(unit_id, "dispatched", 1)]
     if action == "sign" and unit_id:
@@ -104,7 +104,9 @@ def _upsert_into(table: str, key: str, rows: dict[tuple[int, date], Counter[str]
     # Table and column names are model constants, never input; the values are bound parameters.
     insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES ({placeholders}) "  # noqa: S608
     sql = insert + f"ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
-    params = [[unit_id, day, *(counts.get(c, 0) for c in COUNTERS)] for (unit_id, day), counts in rows.items()]
+    params: list[list[int | date]] = [
+        [unit_id, day, *(counts.get(c, 0) for c in COUNTERS)] for (unit_id, day), counts in rows.items()
+    ]
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)

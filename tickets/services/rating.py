@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -159,7 +159,7 @@ def rating_request_open(*, ticket: Ticket) -> RatingRequest:
     return request
 
 
-def rating_expire_due(*, now: timezone.datetime | None = None) -> list[int]:
+def rating_expire_due(*, now: datetime | None = None) -> list[int]:
     """未评价办结: close tickets whose rating request went unanswered past its expiry. Returns request ids."""
     now = now or timezone.now()
     closed: list[int] = []
@@ -172,7 +172,7 @@ def rating_expire_due(*, now: timezone.datetime | None = None) -> list[int]:
 
 
 @transaction.atomic
-def _expire_one(request_id: int, now: timezone.datetime) -> bool:
+def _expire_one(request_id: int, now: datetime) -> bool:
     request = RatingRequest.objects.select_for_update().select_related("ticket").get(pk=request_id)
     if request.state != RatingRequestState.OPEN or request.expires_at > now:
         return False
