@@ -22,7 +22,7 @@ from tickets import models as m
 class HotlineUserAdmin(UserAdmin):  # type: ignore[type-arg]
     list_display = ["username", "first_name", "role", "unit", "is_active"]
     list_filter = ["role", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("12345", {"fields": ("role", "unit")}))  # type: ignore[operator]
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("12345", {"fields": ("role", "unit")}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("12345", {"fields": ("role", "unit")}))
 
 

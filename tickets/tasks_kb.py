@@ -26,7 +26,9 @@ def hotspots_daily_report(top: int = 10) -> list[dict[str, object]]:
     yesterday = timezone.localdate() - timedelta(days=1)
     start, end = local_day_bounds(yesterday, yesterday)
     spots = hotspots.hotspots_for_period(start=start, end=end, top=top)
-    summary = [{"label": s.label, "size": s.size, "previous": s.previous, "trend": s.trend} for s in spots]
+    summary: list[dict[str, object]] = [
+        {"label": s.label, "size": s.size, "previous": s.previous, "trend": s.trend} for s in spots
+    ]
     for row in summary:
         log.info("hot spot %s: %s tickets (previous day %s)", row["label"], row["size"], row["previous"])
     return summary

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets.models import Role
+from tickets.models import Role, User
 from tickets.services.actors import Actor
 from tickets.services.text import has_control_chars
 
@@ -61,6 +61,13 @@ class HasRole(permissions.BasePermission):
             return False
         roles: tuple[str, ...] = getattr(view, "roles", ())
         return bool(user.is_superuser or not roles or user.role in roles)  # type: ignore[union-attr]
+
+
+def staff_user(request: Request) -> User:
+    """request.user in a view behind HasRole: a signed-in staff User (the stubs also allow AnonymousUser)."""
+    user = request.user
+    assert isinstance(user, User), "staff_user() is only for views protected by HasRole"
+    return user
 
 
 CENTRE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)

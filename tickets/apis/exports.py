@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -12,16 +13,16 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from tickets import selectors, selectors_metrics
-from tickets.apis.base import STAFF_ROLES, HasRole
+from tickets.apis.base import STAFF_ROLES, HasRole, staff_user
 from tickets.apis.filters import TicketFilter
 from tickets.errors import InvalidInput
-from tickets.models import COUNTERS
+from tickets.models import COUNTERS, Ticket
 from tickets.services import exports
 
 
-def _filtered(request: Request) -> tuple[object, dict[str, str]]:
-    filters = {k: v for k, v in request.query_params.items()}
-    found = TicketFilter(request.query_params, queryset=selectors.ticket_list(request.user))  # type: ignore[arg-type]
+def _filtered(request: Request) -> tuple[QuerySet[Ticket], dict[str, str]]:
+    filters = {k: str(v) for k, v in request.query_params.items()}
+    found = TicketFilter(request.query_params, queryset=selectors.ticket_list(staff_user(request)))
     if not found.is_valid():
         raise InvalidInput("筛选条件不正确：" + "；".join(found.errors), field="filter", rule="filter")
     return found.qs, filters
@@ -37,9 +38,10 @@ class TicketCsvExportApi(APIView):
 
     @extend_schema(summary="导出工单（CSV）", responses={200: OpenApiTypes.BINARY})
     def get(self, request: Request) -> StreamingHttpResponse:
+        user = staff_user(request)
         tickets, filters = _filtered(request)
-        limited = exports.export_prepare(user=request.user, tickets=tickets, what="tickets", fmt="csv", filters=filters)  # type: ignore[arg-type]
-        stream = exports.csv_stream(exports.TICKET_HEADER, exports.ticket_rows(limited, request.user))  # type: ignore[arg-type]
+        limited = exports.export_prepare(user=user, tickets=tickets, what="tickets", fmt="csv", filters=filters)
+        stream = exports.csv_stream(exports.TICKET_HEADER, exports.ticket_rows(limited, user))
         response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_name("tickets", "csv")}"'
         return response
@@ -51,11 +53,10 @@ class TicketXlsxExportApi(APIView):
 
     @extend_schema(summary="导出工单（XLSX）", responses={200: OpenApiTypes.BINARY})
     def get(self, request: Request) -> FileResponse:
+        user = staff_user(request)
         tickets, filters = _filtered(request)
-        limited = exports.export_prepare(
-            user=request.user, tickets=tickets, what="tickets", fmt="xlsx", filters=filters
-        )  # type: ignore[arg-type]
-        handle = exports.xlsx_file(exports.TICKET_HEADER, exports.ticket_rows(limited, request.user), "工单")  # type: ignore[arg-type]
+        limited = exports.export_prepare(user=user, tickets=tickets, what="tickets", fmt="xlsx", filters=filters)
+        handle = exports.xlsx_file(exports.TICKET_HEADER, exports.ticket_rows(limited, user), "工单")
         return FileResponse(
             handle,
             as_attachment=True,
@@ -78,7 +79,7 @@ class MetricsCsvExportApi(APIView):
         except ValueError:
             raise InvalidInput("日期格式不正确", field="date", rule="date") from None
         cards = selectors_metrics.unit_scorecards(
-            user=request.user,  # type: ignore[arg-type]
+            user=staff_user(request),
             period=params.get("period", "month"),
             day=day,
             group=params.get("group") or None,
@@ -86,7 +87,7 @@ class MetricsCsvExportApi(APIView):
         rate_names = [k for k in cards["total"] if k not in COUNTERS]
         header = ["unit", "unit_name", *COUNTERS, *rate_names]
         rows = [[r[k] if r[k] is not None else "" for k in header] for r in cards["units"]]
-        exports.export_log_metrics(user=request.user, filters=dict(params.items()), rows=len(rows))  # type: ignore[arg-type]
+        exports.export_log_metrics(user=staff_user(request), filters=dict(params.items()), rows=len(rows))
         response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_name("metrics", "csv")}"'
         return response

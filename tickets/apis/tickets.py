@@ -22,6 +22,7 @@ from tickets.apis.base import (
     StrictSerializer,
     TextField,
     reason_field,
+    staff_user,
 )
 from tickets.apis.filters import TicketFilter
 from tickets.apis.outputs import EventOutput, TicketDetailOutput, TicketListOutput
@@ -80,11 +81,12 @@ class TicketListCreateApi(generics.ListAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=TicketCreateInput, responses={201: TicketDetailOutput})
     def post(self, request: Request) -> Response:
-        if not (request.user.is_superuser or request.user.role in INTAKE_ROLES):  # type: ignore[union-attr]
+        user = staff_user(request)
+        if not (user.is_superuser or user.role in INTAKE_ROLES):
             return Response({"detail": "当前角色不能受理工单", "rule": "role", "field": None, "errors": {}}, status=403)
         data = TicketCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = intake.ticket_create(actor=Actor.of(request.user), **data.validated_data)  # type: ignore[arg-type]
+        ticket = intake.ticket_create(actor=Actor.of(user), **data.validated_data)
         return Response(TicketDetailOutput(ticket, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -96,8 +98,9 @@ class TicketDetailApi(APIView):
 
     @extend_schema(responses={200: TicketDetailOutput})
     def get(self, request: Request, ticket_id: int) -> Response:
-        ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
-        TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.VIEW)
+        user = staff_user(request)
+        ticket = selectors.ticket_get(user, ticket_id)
+        TicketAccessLog.objects.create(ticket=ticket, user=user, action=AccessAction.VIEW)
         return Response(TicketDetailOutput(ticket, context={"request": request}).data)
 
 
@@ -124,9 +127,9 @@ class TicketRevealPhoneApi(APIView):
 
     @extend_schema(request=None, responses={200: RevealPhoneOutput})
     def post(self, request: Request, ticket_id: int) -> Response:
-        user = request.user
-        ticket = selectors.ticket_get(user, ticket_id)  # type: ignore[arg-type]
-        if not user.is_centre and (ticket.confidential or ticket.anonymous):  # type: ignore[union-attr]
+        user = staff_user(request)
+        ticket = selectors.ticket_get(user, ticket_id)
+        if not user.is_centre and (ticket.confidential or ticket.anonymous):
             return Response(
                 {
                     "detail": "保密或匿名工单的联系方式仅由热线中心掌握",
@@ -137,7 +140,7 @@ class TicketRevealPhoneApi(APIView):
                 status=403,
             )
         TicketAccessLog.objects.create(ticket=ticket, user=user, action=AccessAction.REVEAL_PHONE)
-        event_record(ticket=ticket, actor=Actor.of(user), action="phone_revealed")  # type: ignore[arg-type]
+        event_record(ticket=ticket, actor=Actor.of(user), action="phone_revealed")
         return Response({"citizen_phone": ticket.citizen_phone, "recorded": True})
 
 

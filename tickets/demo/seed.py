@@ -217,6 +217,7 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
     def extension_requested(t: Ticket) -> None:
         sign(t)
         lead = _lead(t)
+        assert lead.reply_due_at is not None  # set when the assignment was signed
         workflow.assignment_request_extension(
             assignment=lead,
             actor=_staff_of(lead.unit),

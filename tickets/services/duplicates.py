@@ -222,7 +222,8 @@ def _candidate_rows(
 ) -> list[tuple[int, bytes | None, bool]]:
     """One round trip: (ticket id, signature, same caller) for the caller's recent tickets and the
     tickets sharing the most LSH bands in the window. Both halves are index range scans."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[int | str | datetime] = []
     if keys:
         marks = ", ".join(["%s"] * len(keys))
         parts.append(

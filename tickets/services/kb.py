@@ -212,7 +212,7 @@ def kb_proposal_decide(*, proposal: KbProposal, actor: Actor, approve: bool, rea
     proposal.refresh_from_db()
     if approve:
         note = f"采纳工单{proposal.ticket.number}的建议"
-        fields = {
+        fields: dict[str, Any] = {
             "question": proposal.question,
             "answer": proposal.answer,
             "keywords": proposal.keywords,
@@ -222,7 +222,16 @@ def kb_proposal_decide(*, proposal: KbProposal, actor: Actor, approve: bool, rea
         if proposal.article is not None:
             article = kb_article_update(article=proposal.article, actor=actor, changes=fields, note=note)
         else:
-            article = kb_article_create(actor=actor, owning_unit=proposal.unit, note=note, **fields)
+            article = kb_article_create(
+                actor=actor,
+                owning_unit=proposal.unit,
+                note=note,
+                question=proposal.question,
+                answer=proposal.answer,
+                keywords=proposal.keywords,
+                category=proposal.category,
+                valid_until=proposal.valid_until,
+            )
             KbProposal.objects.filter(pk=proposal.pk).update(article=article)
         version = article.versions.get(version=article.version)
         KbProposal.objects.filter(pk=proposal.pk).update(resulting_version=version)

@@ -68,7 +68,7 @@ def _move(
     states = TicketState if isinstance(obj, Ticket) else AssignmentState
     current = obj.state
     if current not in rule.sources:
-        raise _refuse(rule.label, states(current).label, action)
+        raise _refuse(rule.label, str(states(current).label), action)
     target = rule.target
     if target == PREVIOUS:
         target = getattr(obj, "state_before_request", "") or AssignmentState.SIGNED
