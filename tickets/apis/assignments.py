@@ -51,7 +51,7 @@ class AssignmentListApi(generics.ListAPIView):  # type: ignore[type-arg]
 
 class AssignmentActionView(ActionView):
     output = AssignmentOutput
-    roles = UNIT_ROLES
+    roles: tuple[str, ...] = UNIT_ROLES
 
     def assignment(self, request: Request, assignment_id: int) -> Assignment:
         return selectors.assignment_get(request.user, assignment_id)  # type: ignore[arg-type]

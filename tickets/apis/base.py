@@ -77,7 +77,7 @@ STAFF_ROLES = (*CENTRE_ROLES, Role.UNIT_STAFF)
 class IdCursorPagination(CursorPagination):
     """Keyset pagination on the primary key: a page costs the same at 10M rows as at 1,000."""
 
-    ordering = "-id"
+    ordering: str | list[str] | tuple[str, ...] = "-id"
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -148,7 +148,7 @@ class TicketSample(serializers.Serializer):  # type: ignore[type-arg]
 
 class HotspotOutput(serializers.Serializer):  # type: ignore[type-arg]
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # declared field; stubs see Field.label
     place = serializers.CharField()
     keywords = serializers.ListField(child=serializers.CharField())
     size = serializers.IntegerField()
@@ -168,7 +168,7 @@ class HotspotListOutput(serializers.Serializer):  # type: ignore[type-arg]
 class HotspotAlertOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     day = serializers.DateField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # declared field; stubs see Field.label
     count = serializers.IntegerField()
     baseline_per_day = serializers.FloatField()
     growth = serializers.FloatField()

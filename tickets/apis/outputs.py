@@ -25,7 +25,8 @@ class CategoryRef(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
+    parent: serializers.PrimaryKeyRelatedField[Unit] = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = Unit
@@ -44,7 +45,8 @@ class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
+    parent: serializers.PrimaryKeyRelatedField[Category] = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = Category
@@ -210,7 +212,9 @@ class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class TicketDetailOutput(TicketListOutput):
     citizen_address = serializers.SerializerMethodField()
-    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    merged_into: serializers.SlugRelatedField[Ticket] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
     assignments = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
     supervisions = serializers.SerializerMethodField()
