@@ -14,6 +14,8 @@ fi
 
 echo "==> lint"
 .venv/bin/ruff check .
+echo "==> types"
+.venv/bin/mypy hotline tickets classifier channels_app
 echo "==> tests (database: ${DATABASE_URL:-embedded SQLite}; redis: ${REDIS_URL:-none})"
 set +e
 .venv/bin/python -m pytest "$@"
