@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import jieba
@@ -41,18 +42,30 @@ def _cache_dir() -> str:
     return str(folder)
 
 
+def new_tokenizer(
+    *, userdict: Path | None = None, words: Iterable[str] = (), word_freq: int = 20000
+) -> jieba.Tokenizer:
+    """Build a private jieba tokenizer (about a second): our cache folder, then an optional
+    user-dictionary file and extra words. Every private tokenizer of the project is made here,
+    so each keeps its own dictionary and none leaks into another's segmentation."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = _cache_dir()
+    tokenizer.initialize()
+    if userdict is not None:
+        tokenizer.load_userdict(str(userdict))
+    for word in words:
+        tokenizer.add_word(word, freq=word_freq)
+    return tokenizer
+
+
 def get_tokenizer() -> jieba.Tokenizer:
-    """Return the process's tokenizer, building it (and loading the user dictionary) once."""
+    """Return the classifier's tokenizer, building it (and loading the user dictionary) once."""
     global _tokenizer
     if _tokenizer is not None:
         return _tokenizer
     with _lock:
         if _tokenizer is None:
-            tokenizer = jieba.Tokenizer()
-            tokenizer.tmp_dir = _cache_dir()
-            tokenizer.initialize()
-            tokenizer.load_userdict(str(USERDICT_PATH))
-            _tokenizer = tokenizer
+            _tokenizer = new_tokenizer(userdict=USERDICT_PATH)
     return _tokenizer
 
 

@@ -27,7 +27,7 @@ DEFAULT_NOTICES: dict[str, str] = {
     ),
     SupervisionLevel.PUBLIC_NOTICE: (
         "【12345通报】{{ unit_name }}：工单{{ ticket_number }}（{{ ticket_title }}）办结时限为{{ due_at }}，"
-        "经督办后逾期{{ overdue_days }}天仍未办结，予以通报。"
+        "经督办后{% if overdue_days %}逾期{{ overdue_days }}天{% else %}当日{% endif %}仍未办结，予以通报。"
     ),
     SupervisionLevel.MANUAL: (
         "【12345督办】{{ unit_name }}：请重视并加快办理工单{{ ticket_number }}（{{ ticket_title }}）。"

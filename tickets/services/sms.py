@@ -189,7 +189,7 @@ def sms_send(*, message_id: int) -> SendResult:
         return SendResult(SmsState.SUPPRESSED)
     if not twilio_configured():
         _finish(message, SmsState.OUTBOX, sent_at=now)
-        log.info("sms %s to outbox (no Twilio credentials): %s", message.pk, message.body)
+        log.debug("sms %s to outbox (no Twilio credentials): %s", message.pk, message.body)
         return SendResult(SmsState.OUTBOX)
     try:
         sent = _twilio_create(message)

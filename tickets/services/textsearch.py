@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import threading
 import unicodedata
@@ -18,8 +17,11 @@ import zlib
 from collections.abc import Iterable
 from functools import lru_cache
 
+import jieba
 import numpy as np
 from datasketch import MinHash
+
+from classifier.segment import new_tokenizer
 
 NUM_PERM = 64
 BANDS = 32  # × 2 rows: measured on real re-posts, see bench/duplicates/detect_quality.py
@@ -45,23 +47,17 @@ _DOMAIN_WORDS = _DOMAIN_TEXT.split()
 
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 _lock = threading.Lock()
-_tokenizer = None
+_tokenizer: jieba.Tokenizer | None = None
 
 
-def _jieba():  # type: ignore[no-untyped-def]
-    """A private tokenizer, loaded once per process (about a second) with our domain words."""
+def _jieba() -> jieba.Tokenizer:
+    """The search tokenizer, built once per process with our domain words (not the classifier's
+    dictionary: each keeps its own segmentation)."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                import jieba
-
-                logging.getLogger("jieba").setLevel(logging.WARNING)
-                tok = jieba.Tokenizer()
-                tok.initialize()
-                for word in _DOMAIN_WORDS:
-                    tok.add_word(word, freq=20000)
-                _tokenizer = tok
+                _tokenizer = new_tokenizer(words=_DOMAIN_WORDS)
     return _tokenizer
 
 
