@@ -178,9 +178,7 @@ def test_exports_show_progress_and_refusals(city: Any, new_page: Any) -> None:
     screenshot(page, "board-export")
 
 
-def test_jobs_page_imports_a_calendar_and_retrains_with_progress(
-    city: Any, new_page: Any, eager_celery: None
-) -> None:
+def test_jobs_page_imports_a_calendar_and_retrains_with_progress(city: Any, new_page: Any, eager_celery: None) -> None:
     CalendarYear.objects.filter(year=2027).delete()
     page = new_page()
     login(page, "supervisor1")
