@@ -186,14 +186,14 @@ def test_jobs_page_imports_a_calendar_and_retrains_with_progress(city: Any, new_
 
     page.get_by_label("年度节假日安排文件").set_input_files(str(ROOT / "README.md"))  # wrong type: refused
     page.get_by_role("button", name="开始导入").click()
-    expect(page.get_by_role("status").first).to_contain_text("请上传 .toml 或 .json")
+    expect(page.get_by_role("status")).to_contain_text("请上传 .toml 或 .json")
     assert not BackgroundJob.objects.exists()
 
     page.get_by_label("年度节假日安排文件").set_input_files(
         str(ROOT / "tickets" / "sla" / "data" / "cn-2027.example.toml")
     )
     page.get_by_role("button", name="开始导入").click()
-    expect(page.get_by_role("status").first).to_contain_text("已提交“导入工作日历”")
+    expect(page.get_by_role("status")).to_contain_text("已提交“导入工作日历”")
     job = BackgroundJob.objects.get(kind="calendar_import")
     row = page.locator(f"#job-{job.pk}")
     expect(row.locator("[data-job-message]")).to_contain_text("2027 年工作日历已导入")

@@ -115,20 +115,30 @@ def console_panel(request: HttpRequest, panel: str) -> HttpResponse:
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def console_suggest(request: HttpRequest) -> HttpResponse:
-    """While the operator types: classifier suggestions, possible duplicates, knowledge-base answers.
-
-    Nothing is saved. Duplicates compare text, caller and address with recent tickets (with the
-    reasons); the knowledge-base answers are valid articles, best first, each with its score.
-    """
+    """Classifier suggestions for text being typed; nothing is saved."""
     text = request.POST.get("text", "").strip()
     rows: list[dict[str, Any]] = []
-    found: list[duplicates.Candidate] = []
-    hits: list[Any] = []
     if len(text) >= 4:
         prediction = classification.ticket_predict(Ticket(text=text))
         rows = classification.suggestions(prediction)
         for row in rows:
             row["percent"] = round(row["probability"] * 100)
+    return render(request, "tickets/console/_suggestions.html", {"suggestions": rows, "text": text})
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_assist(request: HttpRequest) -> HttpResponse:
+    """While the operator types: possible duplicates and knowledge-base answers; nothing is saved.
+
+    Duplicates compare text, caller and address with recent tickets (with the reasons and a score);
+    the knowledge-base answers are valid articles, best first, each with its score. A separate
+    request from the classifier's, so that neither waits for the other.
+    """
+    text = request.POST.get("text", "").strip()
+    found: list[duplicates.Candidate] = []
+    hits: list[Any] = []
+    if len(text) >= 4:
         try:
             phone = normalise_phone(request.POST.get("citizen_phone", ""))
         except InvalidInput:
@@ -137,8 +147,7 @@ def console_suggest(request: HttpRequest) -> HttpResponse:
             text=text, phone=phone, address=request.POST.get("citizen_address", ""), limit=5
         )
         hits = kb_search(query=text[:200], limit=3)
-    context = {"suggestions": rows, "text": text, "duplicates": found, "kb_hits": hits}
-    return render(request, "tickets/console/_assist.html", context)
+    return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found, "kb_hits": hits})
 
 
 @require_POST
