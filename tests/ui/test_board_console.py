@@ -145,6 +145,8 @@ def test_supervisor_reviews_a_dissatisfied_rating_and_reopens(city: Any, new_pag
     box.get_by_role("button", name="重办").click()
     expect(page.get_by_role("status")).to_contain_text(f"工单 {ticket.number} 已决定重办")
     expect(page.locator(".panel", has_text=ticket.number)).to_have_count(0)
+    page.set_viewport_size(PHONE)
+    screenshot(page, "board-ratings")
     assert Rating.objects.get(ticket=ticket).review == "reopened"
     ticket.refresh_from_db()
     assert ticket.state == "in_progress"
@@ -158,8 +160,15 @@ def test_exports_show_progress_and_refusals(city: Any, new_page: Any) -> None:
     page = new_page()
     login(page, "supervisor1")
     csv_box = page.locator(".export", has_text="导出未办结工单（CSV）")
+    # Keyboard only: Tab reaches the button, the focus ring is visible, Enter starts the export.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "导出未办结工单（CSV）":
+            break
+    assert page.evaluate("document.activeElement.textContent") == "导出未办结工单（CSV）"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     with page.expect_download() as download:
-        csv_box.get_by_role("button").click()
+        page.keyboard.press("Enter")
     expect(csv_box.get_by_test_id("export-msg")).to_contain_text("导出完成：3 行")
     expect(csv_box.locator("progress")).to_have_attribute("value", "100")
     assert "路灯" in Path(download.value.path()).read_text(encoding="utf-8-sig")
