@@ -1,5 +1,6 @@
 /* 考核与红黑榜: charts (Apache ECharts, vendored) and tables from the metrics APIs.
- *   三率 trend        GET /api/metrics/units/?period=month&date=<month>-01&group=<g>  (one call per month, totals)
+ *   三率 trend        GET /api/metrics/trends/?metric=<rate>&months=6&end=<YYYY-MM>&group=<g> (per rate), or where
+ *                     the server lacks it, GET /api/metrics/units/?period=month&date=<month>-01 (per month)
  *   on-time by unit   the same call for the chosen month, one bar pair per unit; click → the unit's tickets
  *   红榜 / 黑榜       GET /api/metrics/ranking/?month=<YYYY-MM>&group=<g>
  * Every chart has the same numbers in a table next to it (screen readers, keyboard, printing). */
@@ -133,14 +134,30 @@
     fill(root.querySelector("[data-testid=black-list]"), ranking.bottom || [], "本月尚无评价数据，暂不排名");
   }
 
+  /* The group's 三率 by month: GET /api/metrics/trends/ (one call per rate) where the server has it,
+   * else one /api/metrics/units/ call per month. Resolves to one {response_rate, …} per month. */
+  var TREND_KEYS = ["response_rate", "solved_rate", "satisfaction_rate"];
+  function loadTrend(month, months, q) {
+    var base = "/api/metrics/trends/?months=" + months.length + "&end=" + month + q + "&metric=";
+    return Promise.all(TREND_KEYS.map(function (key) { return getJson(base + key); })).then(function (series) {
+      return months.map(function (m, i) {
+        var row = {};
+        TREND_KEYS.forEach(function (key, k) { row[key] = (series[k].group_values || [])[i]; });
+        return row;
+      });
+    }, function () {
+      return Promise.all(months.map(function (m) {
+        return getJson("/api/metrics/units/?period=month&date=" + m + "-01" + q).then(function (b) { return b.total || {}; });
+      }));
+    });
+  }
+
   function load(root) {
     var month = root.getAttribute("data-month"), group = root.getAttribute("data-group");
     var status = root.querySelector("[data-testid=scorecards-status]");
     var months = monthsBack(month, TREND_MONTHS);
     var q = "&group=" + encodeURIComponent(group);
-    var trend = Promise.all(months.map(function (m) {
-      return getJson("/api/metrics/units/?period=month&date=" + m + "-01" + q).then(function (b) { return b.total || {}; });
-    }));
+    var trend = loadTrend(month, months, q);
     var current = getJson("/api/metrics/units/?period=month&date=" + month + "-01" + q);
     var ranking = getJson("/api/metrics/ranking/?month=" + month + q);
     Promise.all([trend, current, ranking]).then(function (all) {
