@@ -74,3 +74,26 @@ def test_a_broken_calendar_file_ends_the_job_as_failed_with_a_chinese_message(
 def test_operators_cannot_start_jobs(city: Any) -> None:
     assert _client("operator1").post("/board/jobs/start/retrain/").status_code == 404
     assert not BackgroundJob.objects.exists()
+
+
+def demo_rows() -> list[tuple[str, str]]:
+    """Training rows for the retrain job: the shipped demo set (CLASSIFIER_TRAINING_ROWS points here)."""
+    from pathlib import Path
+
+    from classifier.training import read_csv_rows
+
+    return read_csv_rows(str(Path(__file__).resolve().parents[2] / "classifier" / "data" / "demo_train.csv"))
+
+
+def test_retraining_reports_each_step_and_promotes_a_model(
+    city: Any, settings: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CLASSIFIER_TRAINING_ROWS = "tests.ui.test_jobs_and_review_pages.demo_rows"
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.job_start(actor=Actor.of(User.objects.get(username="supervisor1")), kind="retrain")
+    job = BackgroundJob.objects.get()
+    texts = [step["text"] for step in job.steps]
+    assert job.state == JobState.DONE and job.progress == 100
+    assert any(t.startswith("正在留出检验集并训练") for t in texts)
+    assert any(t.startswith("正在与现用模型比较") for t in texts)
+    assert job.message.startswith("新模型 store-") and job.result["status"] in ("promoted", "kept")
