@@ -60,7 +60,7 @@ def test_a_broken_calendar_file_ends_the_job_as_failed_with_a_chinese_message(
     city: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     client = _client("supervisor1")
-    bad = SimpleUploadedFile("cn-2031.toml", "year = 2031\n[[holidays]]\nname = 1\n".encode())
+    bad = SimpleUploadedFile("cn-2031.toml", b"year = 2031\n[[holidays]]\nname = 1\n")
     with django_capture_on_commit_callbacks(execute=True):  # the task is queued after commit
         response = client.post("/board/jobs/start/calendar_import/", {"file": bad}, follow=True)
     assert "已提交“导入工作日历”" in response.content.decode()
