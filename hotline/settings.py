@@ -342,6 +342,7 @@ HOTSPOT_BASELINE_DAYS = 7
 HOTSPOT_SURGE_FACTOR = 3.0  # last 24 h ≥ 3 × the daily baseline …
 HOTSPOT_SURGE_MIN_SIZE = 5  # … and at least this many tickets
 CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.tasks_kb"]
+CELERY_IMPORTS = [*CELERY_IMPORTS, "tickets.tasks_jobs"]  # long operations started from the jobs page
 CELERY_BEAT_SCHEDULE["hotspots-surge-scan"] = {"task": "tickets.hotspots_surge_scan", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["hotspots-daily-report"] = {
     "task": "tickets.hotspots_daily_report",

@@ -21,3 +21,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
   touch "$stamp"
 fi
+
+# Translations: locale/<lang>/LC_MESSAGES/django.po → django.mo with gettext's msgfmt (Debian: gettext).
+if ! command -v msgfmt >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "==> installing gettext (msgfmt) for the translation catalogue"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null) || true
+fi
+if command -v msgfmt >/dev/null; then
+  .venv/bin/python manage.py compilemessages -l zh_Hans --ignore '.venv/*' -v0
+else
+  echo "msgfmt is missing (apt-get install gettext): pages show the source strings (simplified Chinese)" >&2
+fi

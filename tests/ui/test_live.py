@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import DESKTOP, PASSWORD
+from tests.ui.conftest import DESKTOP, PASSWORD, PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,7 +38,7 @@ calendar_seed_from_package()
 sla.profile_ensure_default()
 with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
     units = seed.seed_units(); cats = seed.seed_categories(); seed.seed_routing(units, cats); seed.seed_users(units)
-User.objects.filter(username="operator1").update(password=make_password(PASSWORD))
+User.objects.update(password=make_password(PASSWORD))  # the server's own hasher
 """
 
 
@@ -111,16 +111,20 @@ def asgi_url(asgi: AsgiServer) -> str:
     return asgi.url
 
 
-def _operator_console(browser: Any, url: str) -> Any:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=url)
+def _signed_in(browser: Any, url: str, username: str, home: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto("/login/")
-    page.get_by_label("用户名").fill("operator1")
+    page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
+    expect(page).to_have_url(re.compile(home + "$"))
     return page
+
+
+def _operator_console(browser: Any, url: str) -> Any:
+    return _signed_in(browser, url, "operator1", "/console/")
 
 
 def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str) -> None:
@@ -178,3 +182,96 @@ def test_console_catches_up_after_the_socket_drops(browser: Any, asgi: AsgiServe
     # Only the catch-up (GET /api/events/?after=<cursor>) can bring it: the panel has no timer.
     expect(watcher.get_by_test_id("live-list")).to_contain_text(number, timeout=10_000)
     watcher.context.close()
+
+
+def _from_outbox(staff_page: Any, pattern: str) -> str:
+    """The newest SMS matching `pattern` on the staff SMS outbox (where the offline demo keeps them)."""
+    outbox = staff_page.context.new_page()
+    outbox.goto("/sms-outbox/")
+    found = re.search(pattern, outbox.locator("tbody").inner_text())
+    outbox.close()
+    assert found is not None, pattern
+    return found.group(1)
+
+
+def test_whole_loop_citizen_to_scorecard(browser: Any, asgi_url: str) -> None:
+    """Citizen submits on the web → console shows it live → dispatched → unit signs and replies →
+    reviewed → the supervisor sees it on time → the citizen rates on a phone → the scorecard changes."""
+    console = _operator_console(browser, asgi_url)
+    expect(console.locator("body")).to_have_attribute("data-live", "on")
+    supervisor = _signed_in(browser, asgi_url, "supervisor1", "/board/")
+    supervisor.get_by_role("link", name="考核与红黑榜").click()
+    scorecards = supervisor.locator("#scorecards")
+    expect(scorecards).to_have_attribute("data-loaded", "1")
+    expect(supervisor.get_by_test_id("satisfaction-rsj")).to_have_text("—")  # no rating yet this month
+
+    # 1. The citizen, on a phone: verify the number by SMS code, then submit.
+    citizen_ctx = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=asgi_url, is_mobile=True)
+    citizen_ctx.set_default_timeout(15_000)
+    citizen = citizen_ctx.new_page()
+    citizen.goto("/citizen/")
+    citizen.get_by_role("link", name="我要反映诉求").click()
+    citizen.get_by_label("手机号码").fill("13566668888")
+    citizen.get_by_role("button", name="获取验证码").click()
+    citizen.get_by_label("短信验证码").fill(_from_outbox(console, r"验证码是(\d+)"))
+    citizen.get_by_role("button", name="验证并继续").click()
+    citizen.get_by_label("诉求内容").fill("公司拖欠我两个月工资一直不发，希望劳动部门帮忙追讨")
+    citizen.get_by_label("事发地址").fill("东湖区新华街道幸福路8号")
+    citizen.get_by_role("button", name="提交诉求").click()
+    number = citizen.locator(".number").inner_text().strip()
+    assert re.fullmatch(r"\d{14}", number)
+    screenshot(citizen, "citizen-submitted")
+
+    # 2. The operator's console shows it without a reload (WebSocket → htmx re-fetch).
+    expect(console.get_by_test_id("live-list")).to_contain_text(number)
+    row = console.locator("#panel-queue tr", has_text=number)
+    expect(row).to_be_visible()
+
+    # 3. Dispatch by category (no classifier model here): 劳动和社会保障 → 市人社局 by the catalogue.
+    row.get_by_label("其他分类").select_option(label="劳动和社会保障")
+    row.get_by_role("button", name="派单", exact=True).click()
+    expect(console.get_by_role("status")).to_contain_text(f"工单 {number} 已派单")
+
+    # 4. The unit signs and replies.
+    unit = _signed_in(browser, asgi_url, "rsj_staff", "/unit/")
+    unit.get_by_role("link", name=number).click()
+    unit.get_by_role("button", name="签收").click()
+    expect(unit.get_by_role("status")).to_contain_text("已签收")
+    unit.get_by_label("办理结果（办复）").fill("已约谈企业负责人，拖欠工资已于今日全额发放。")
+    unit.get_by_role("button", name="提交办复").click()
+    expect(unit.get_by_role("status")).to_contain_text("已办复")
+
+    # 5. The reply is reviewed on the console; the citizen is asked to rate.
+    reviewer = _signed_in(browser, asgi_url, "dispatcher1", "/console/")
+    review = reviewer.locator("#panel-review .panel", has_text=number)
+    expect(review).to_contain_text("全额发放")
+    review.get_by_role("button", name="通过").click()
+    expect(reviewer.get_by_role("status")).to_contain_text("办复已通过")
+
+    # 6. The supervisor drills down from the unit's scorecard row: the ticket was replied on time.
+    supervisor.reload()
+    expect(scorecards).to_have_attribute("data-loaded", "1")
+    supervisor.get_by_test_id("units-table").get_by_role("link", name="市人社局").click()
+    expect(supervisor.get_by_test_id(f"ontime-{number}")).to_have_text("按时办复")
+    expect(supervisor.get_by_test_id(f"ontime-{number}")).to_have_class(re.compile(r"\bdue-ok\b"))
+
+    # 7. The citizen rates from the link in the rating SMS, on the phone.
+    token = _from_outbox(console, r"/citizen/rate/([^/\s]+)/")
+    citizen.goto(f"/citizen/rate/{token}/")
+    expect(citizen.get_by_text(number)).to_be_visible()
+    citizen.get_by_role("radio", name="满意", exact=True).check()
+    citizen.get_by_role("radio", name="已解决").check()
+    citizen.get_by_role("radio", name="已联系").check()
+    screenshot(citizen, "citizen-rate")
+    citizen.get_by_role("button", name="提交评价").click()
+    expect(citizen.get_by_role("status")).to_contain_text(f"工单{number}已办结")
+    assert citizen.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # 8. The scorecard changes: the unit's satisfaction and composite now count this rating.
+    supervisor.goto("/board/scorecards/")
+    expect(scorecards).to_have_attribute("data-loaded", "1")
+    expect(supervisor.get_by_test_id("satisfaction-rsj")).to_have_text("100.0%")
+    expect(supervisor.get_by_test_id("red-list")).to_contain_text("市人社局")
+    screenshot(supervisor, "board-scorecards")
+    for page in (console, supervisor, unit, reviewer, citizen):
+        page.context.close()

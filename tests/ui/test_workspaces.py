@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.ui.conftest import DESKTOP, PHONE, login, screenshot
-from tickets.models import Assignment, CityProfile, Ticket
+from tickets.models import UNIT_GROUPS, Assignment, CityProfile, MetricsConfig, Ticket
+from tickets.services.rating import rating_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -122,6 +124,34 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     expect(supervisor.get_by_role("status")).to_contain_text("办复已通过")
     ticket.refresh_from_db()
     assert ticket.state == "rating"
+
+    # The scorecard before the rating; the drill-down shows the reply came after the deadline.
+    unit_code, group = ticket.lead_unit.code, UNIT_GROUPS[ticket.lead_unit.kind]
+    supervisor.goto(f"/board/scorecards/?group={group}")
+    expect(supervisor.locator("#scorecards")).to_have_attribute("data-loaded", "1")
+    expect(supervisor.get_by_test_id(f"satisfaction-{unit_code}")).to_have_text("—")
+    supervisor.get_by_test_id("units-table").get_by_role("link", name=ticket.lead_unit.name).click()
+    late = supervisor.get_by_test_id(f"ontime-{ticket.number}")
+    expect(late).to_have_text("超期办复")
+    expect(late).to_have_class(re.compile(r"\bdue-red\b"))
+
+    # The citizen rates from the SMS link on a phone; the ticket closes.
+    citizen = new_page(PHONE)
+    citizen.goto(urlparse(rating_link(ticket)).path)
+    citizen.get_by_role("radio", name="基本满意").check()
+    citizen.get_by_role("radio", name="已解决").check()
+    citizen.get_by_role("radio", name="已联系").check()
+    citizen.get_by_role("button", name="提交评价").click()
+    expect(citizen.get_by_role("status")).to_contain_text("已办结")
+    ticket.refresh_from_db()
+    assert ticket.state == "closed"
+
+    # The scorecard changed: the unit's satisfaction now counts a 基本满意 at its configured weight.
+    weight = MetricsConfig.objects.order_by("-id").first() or MetricsConfig()
+    supervisor.goto(f"/board/scorecards/?group={group}")
+    expect(supervisor.locator("#scorecards")).to_have_attribute("data-loaded", "1")
+    expect(supervisor.get_by_test_id(f"satisfaction-{unit_code}")).to_have_text(f"{weight.basic_weight * 100:.1f}%")
+    expect(supervisor.get_by_test_id("red-list")).to_contain_text(ticket.lead_unit.name)
 
 
 def test_unit_cannot_open_another_units_ticket(city: Any, new_page: Any) -> None:

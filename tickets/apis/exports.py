@@ -19,6 +19,9 @@ from tickets.errors import InvalidInput
 from tickets.models import COUNTERS, Ticket
 from tickets.services import exports
 
+#: Row count of an export, sent before the body so that a page can show progress while it streams.
+ROWS_HEADER = "X-Export-Rows"
+
 
 def _filtered(request: Request) -> tuple[QuerySet[Ticket], dict[str, str]]:
     filters = {k: str(v) for k, v in request.query_params.items()}
@@ -44,6 +47,7 @@ class TicketCsvExportApi(APIView):
         stream = exports.csv_stream(exports.TICKET_HEADER, exports.ticket_rows(limited, user))
         response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_name("tickets", "csv")}"'
+        response[ROWS_HEADER] = str(limited.count())  # the page's progress bar counts lines against this
         return response
 
 
@@ -57,12 +61,14 @@ class TicketXlsxExportApi(APIView):
         tickets, filters = _filtered(request)
         limited = exports.export_prepare(user=user, tickets=tickets, what="tickets", fmt="xlsx", filters=filters)
         handle = exports.xlsx_file(exports.TICKET_HEADER, exports.ticket_rows(limited, user), "工单")
-        return FileResponse(
+        response = FileResponse(
             handle,
             as_attachment=True,
             filename=_name("tickets", "xlsx"),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+        response[ROWS_HEADER] = str(limited.count())
+        return response
 
 
 class MetricsCsvExportApi(APIView):
@@ -90,4 +96,5 @@ class MetricsCsvExportApi(APIView):
         exports.export_log_metrics(user=staff_user(request), filters=dict(params.items()), rows=len(rows))
         response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_name("metrics", "csv")}"'
+        response[ROWS_HEADER] = str(len(rows))
         return response

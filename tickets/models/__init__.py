@@ -150,3 +150,8 @@ __all__ += ["CallbackStatus", "Cause", "RatingCallback", "RatingRequest", "Ratin
 from tickets.models.metrics import COUNTERS, MetricsConfig, UnitDayStats, UnitMonthStats  # noqa: E402
 
 __all__ += ["COUNTERS", "MetricsConfig", "UnitDayStats", "UnitMonthStats"]
+
+# --- long operations started from a page, with progress ----------------------------------------
+from tickets.models.jobs import BackgroundJob, JobKind, JobState  # noqa: E402
+
+__all__ += ["BackgroundJob", "JobKind", "JobState"]

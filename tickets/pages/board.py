@@ -23,6 +23,7 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     groups = selectors.board_tickets(request.user)  # type: ignore[arg-type]
     user = request.user
     return {
+        "tab": "board",
         "can_supervise": bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR),
         "sections": [
             ("overdue", "已超期", with_due(groups["overdue"], "due_at")),

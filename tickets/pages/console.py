@@ -1,8 +1,10 @@
 """话务台 / 派单台: the operator's and dispatcher's workspace.
 
-New ticket with live classifier suggestions, the dispatch queue (one-click 派单 from a
+New ticket with live classifier suggestions, possible duplicates and knowledge-base answers (the
+direct-answer path closes the ticket with the article linked), the dispatch queue (one-click 派单 from a
 suggestion through the routing catalogue), drafts to complete, return and extension decisions,
-missed-call callbacks and a live list of new tickets. Reads via selectors, writes via services.
+missed-call callbacks, 回访 tasks with their record form and a live list of new tickets.
+Reads via selectors, writes via services.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import selectors
 from tickets.errors import InvalidInput
-from tickets.models import Category, Channel, Kind, Ticket, Urgency
+from tickets.models import Category, Cause, Channel, Kind, Role, Satisfaction, Ticket, Urgency
 from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
-from tickets.services import classification, intake, routing, workflow
+from tickets.services import classification, duplicates, intake, kb, rating_callbacks, routing, workflow
 from tickets.services.actors import Actor
-from tickets.services.text import normalise_text
+from tickets.services.kb_search import kb_search
+from tickets.services.text import normalise_phone, normalise_text
 from tickets.states import AssignmentState
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
@@ -77,6 +81,14 @@ PANELS = {
             "can_review": _can_review(r),
         },
     ),
+    "rating_callbacks": (
+        "tickets/console/_rating_callbacks.html",
+        lambda r: {
+            "tasks": list(rating_callbacks.callback_queue(r.user)[:30]),
+            "satisfactions": Satisfaction.choices,
+            "causes": Cause.choices,
+        },
+    ),
     "live": ("tickets/console/_live.html", lambda r: {"recent": selectors.recent_tickets(r.user)}),
 }
 
@@ -112,6 +124,101 @@ def console_suggest(request: HttpRequest) -> HttpResponse:
         for row in rows:
             row["percent"] = round(row["probability"] * 100)
     return render(request, "tickets/console/_suggestions.html", {"suggestions": rows, "text": text})
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_assist(request: HttpRequest) -> HttpResponse:
+    """While the operator types: possible duplicates and knowledge-base answers; nothing is saved.
+
+    Duplicates compare text, caller and address with recent tickets (with the reasons and a score);
+    the knowledge-base answers are valid articles, best first, each with its score. A separate
+    request from the classifier's, so that neither waits for the other.
+    """
+    text = request.POST.get("text", "").strip()
+    found: list[duplicates.Candidate] = []
+    hits: list[Any] = []
+    if len(text) >= 4:
+        try:
+            phone = normalise_phone(request.POST.get("citizen_phone", ""))
+        except InvalidInput:
+            phone = ""
+        found = duplicates.duplicate_candidates(
+            text=text, phone=phone, address=request.POST.get("citizen_address", ""), limit=5
+        )
+        hits = kb_search(query=text[:200], limit=3)
+    return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found, "kb_hits": hits})
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_answer(request: HttpRequest) -> HttpResponse:
+    """知识库直接答复: the new ticket is stored and closed at once with the article linked and counted."""
+    data = request.POST
+    done: list[Ticket] = []
+
+    @transaction.atomic
+    def answer() -> None:
+        try:
+            article_id = int(data.get("article_id", ""))
+        except ValueError:
+            raise InvalidInput("请选择知识库答复", field="article_id") from None
+        if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
+            raise InvalidInput("请选择诉求类型和紧急程度", field="kind")
+        actor = Actor.of(request.user)  # type: ignore[arg-type]
+        ticket = intake.ticket_create(
+            actor=actor,
+            channel=Channel.PHONE,
+            kind=data["kind"],
+            urgency=data["urgency"],
+            text=data.get("text", ""),
+            citizen_phone=data.get("citizen_phone", ""),
+            citizen_name=data.get("citizen_name", ""),
+            citizen_address=data.get("citizen_address", ""),
+            confidential=bool(data.get("confidential")),
+            anonymous=bool(data.get("anonymous")),
+            auto_route=False,
+        )
+        done.append(kb.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
+
+    if run_service(request, answer, "已按知识库直接答复并办结"):
+        messages.info(request, f"工单号 {done[0].number}，当前状态：{done[0].get_state_display()}")
+        return redirect("console")
+    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
+    for _, build in PANELS.values():
+        context.update(build(request))
+    return render(request, "tickets/console/console.html", context, status=400)
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+@require_POST
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+def console_callback_record(request: HttpRequest, callback_id: int) -> HttpResponse:
+    """回访 record: reached? then the citizen's answers; a reached call records the rating."""
+    callback = rating_callbacks.callback_get(request.user, callback_id)  # type: ignore[arg-type]
+    data = request.POST
+
+    def record() -> None:
+        reached = _yes_no(data.get("reached"))
+        if reached is None:
+            raise InvalidInput("请选择是否接通", field="reached")
+        rating_callbacks.callback_record(
+            callback=callback,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            reached=reached,
+            contacted=_yes_no(data.get("contacted")),
+            solved=_yes_no(data.get("solved")),
+            satisfaction=data.get("satisfaction", ""),
+            cause=data.get("cause", ""),
+            comment=data.get("comment", ""),
+        )
+
+    reached_text = "已记录回访结果，评价已入账" if data.get("reached") == "yes" else "已记录：未接通"
+    run_service(request, record, f"工单 {callback.ticket.number} {reached_text}")
+    return redirect("console")
 
 
 @require_POST

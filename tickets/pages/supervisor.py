@@ -1,0 +1,130 @@
+"""督办看板, second half: scorecards with charts, drill-down to a unit's tickets, 不满意 review.
+
+The charts are drawn in the browser (static/js/scorecards.js, Apache ECharts) from the metrics
+APIs; this module serves the pages, the drill-down list and the review form.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import selectors
+from tickets.models import Rating, Role, Unit
+from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.selectors_metrics import period_range
+from tickets.services import rating_review
+from tickets.services.actors import Actor
+
+GROUP_CHOICES = [
+    ("departments", "职能部门"),
+    ("districts", "区（县）"),
+    ("streets", "街道（乡镇）"),
+    ("utilities", "公共服务企业"),
+]
+REVIEW_PAGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _month(request: HttpRequest) -> date:
+    """?month=YYYY-MM, else this month; a bad value falls back to this month with a message."""
+    raw = request.GET.get("month", "")
+    if raw:
+        try:
+            return datetime.strptime(raw, "%Y-%m").date()
+        except ValueError:
+            pass
+    return timezone.localdate().replace(day=1)
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def scorecards(request: HttpRequest) -> HttpResponse:
+    group = request.GET.get("group", "departments")
+    if group not in dict(GROUP_CHOICES):
+        group = "departments"
+    month = _month(request)
+    return render(
+        request,
+        "tickets/board/scorecards.html",
+        {"groups": GROUP_CHOICES, "group": group, "month": month.strftime("%Y-%m"), "tab": "scorecards"},
+    )
+
+
+def _on_time_label(assignment: Any, now: datetime) -> tuple[str, str]:
+    """What the supervisor reads in the 按时 column, and its colour class."""
+    if assignment is None:
+        return "未派单", "due-none"
+    if assignment.reply_on_time is True:
+        return "按时办复", "due-ok"
+    if assignment.reply_on_time is False:
+        return "超期办复", "due-red"
+    if assignment.reply_due_at and assignment.reply_due_at < now:
+        return "已超期未办复", "due-red"
+    return "办理中", "due-amber"
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def unit_tickets(request: HttpRequest, code: str) -> HttpResponse:
+    """Drill-down from a scorecard row: the unit's tickets of the month with their on-time status."""
+    unit = Unit.objects.filter(code=code).first()
+    if unit is None:
+        raise Http404("单位不存在")
+    month = _month(request)
+    start, end = period_range("month", month)
+    tickets = list(
+        selectors.ticket_list(request.user)  # type: ignore[arg-type]
+        .filter(lead_unit=unit, created_at__date__gte=start, created_at__date__lte=end)
+        .select_related("lead_unit")
+        .prefetch_related("assignments")
+        .order_by("-id")[:200]
+    )
+    now = timezone.now()
+    for ticket in tickets:
+        leads = [a for a in ticket.assignments.all() if a.unit_id == unit.pk and a.role == "lead"]
+        lead = max(leads, key=lambda a: (a.round, a.pk)) if leads else None
+        ticket.on_time_label, ticket.on_time_css = _on_time_label(lead, now)  # type: ignore[attr-defined]
+        ticket.reply_due_at = lead.reply_due_at if lead else None  # type: ignore[attr-defined]
+    context = {
+        "unit": unit,
+        "month": month.strftime("%Y-%m"),
+        "tickets": with_due(tickets, "due_at"),
+        "tab": "scorecards",
+    }
+    return render(request, "tickets/board/unit_tickets.html", context)
+
+
+@require_GET
+@role_required(*REVIEW_PAGE_ROLES)
+def ratings(request: HttpRequest) -> HttpResponse:
+    """不满意审核: ratings the citizen gave 不满意 for the unit's own reasons, oldest first."""
+    queue = list(rating_review.dissatisfied_queue()[:100])
+    user = request.user
+    can_decide = bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR)
+    return render(request, "tickets/board/ratings.html", {"ratings": queue, "can_decide": can_decide, "tab": "ratings"})
+
+
+@require_POST
+@role_required(*REVIEW_PAGE_ROLES)
+def rating_decide(request: HttpRequest, rating_id: int) -> HttpResponse:
+    rating = Rating.objects.select_related("ticket").filter(pk=rating_id).first()
+    if rating is None:
+        raise Http404("评价不存在")
+    decision = request.POST.get("decision", "")
+    done = "已决定重办" if decision == "reopen" else "已说明办结"
+    run_service(
+        request,
+        lambda: rating_review.rating_decide(
+            rating=rating,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            decision=decision,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"工单 {rating.ticket.number} {done}",
+    )
+    return redirect("board-ratings")
