@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -169,13 +170,19 @@ class Processes:
         wait_until(up, timeout=90, what=f"{name} listening", every=0.2)
         return base
 
-    def worker(self, name: str, env: dict[str, str], *, concurrency: int = 1) -> subprocess.Popen[bytes]:
-        proc = self.start(
-            name,
-            [sys.executable, "-m", "celery", "-A", "hotline", "worker", "--loglevel", "info", "--concurrency",
-             str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"],
-            env,
-        )  # fmt: skip
+    def worker(
+        self, name: str, env: dict[str, str], *, concurrency: int = 1, restart: bool = False
+    ) -> subprocess.Popen[bytes]:
+        """A Celery worker; `restart` runs it as systemd's Restart=always does (deploy/systemd)."""
+        argv = [
+            *[sys.executable, "-m", "celery", "-A", "hotline", "worker", "--loglevel", "info"],
+            *["--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            *["-n", f"{name}@%h"],
+        ]
+        if restart:
+            command = " ".join(shlex.quote(a) for a in argv)
+            argv = ["sh", "-c", f"while true; do {command}; echo 'worker exited, restarting'; sleep 1; done"]
+        proc = self.start(name, argv, env)
         wait_until(lambda: "ready" in self.log(name) or proc.poll() is not None, timeout=60, what=f"{name} ready")
         assert proc.poll() is None, self.log(name)[-3000:]
         return proc
