@@ -18,6 +18,8 @@ from tickets import tasks
 from tickets.models import SmsMessage, SmsState
 from tickets.services import sms
 
+pytestmark = pytest.mark.drill
+
 BODY = "【12345热线】您的诉求已受理，工单号20261128000042。"
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import time_machine
 from django.test import TestCase
 
 from tests.sla.conftest import Dispatch, local
 from tickets.models import SmsMessage, SmsStatus, Supervision
 from tickets.services import sla_scanner, supervision
+
+pytestmark = pytest.mark.drill
 
 
 def _scan_losing_the_fanout(moment: object) -> list[int]:

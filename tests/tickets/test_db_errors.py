@@ -14,6 +14,8 @@ from tests.drills.conftest import free_port
 from tickets.db_errors import database_unavailable
 from tickets.models import User
 
+pytestmark = pytest.mark.drill
+
 
 def _drop_ticket_table() -> None:
     """A stale schema: the code expects a table the database does not have (rolled back after the test)."""
