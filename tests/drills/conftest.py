@@ -171,7 +171,7 @@ class Processes:
         return base
 
     def worker(
-        self, name: str, env: dict[str, str], *, concurrency: int = 1, restart: bool = False
+        self, name: str, env: dict[str, str], *, concurrency: int = 1, restart: bool = False, wait: bool = True
     ) -> subprocess.Popen[bytes]:
         """A Celery worker; `restart` runs it as systemd's Restart=always does (deploy/systemd)."""
         argv = [
@@ -183,9 +183,14 @@ class Processes:
             command = " ".join(shlex.quote(a) for a in argv)
             argv = ["sh", "-c", f"while true; do {command}; echo 'worker exited, restarting'; sleep 1; done"]
         proc = self.start(name, argv, env)
-        wait_until(lambda: "ready" in self.log(name) or proc.poll() is not None, timeout=60, what=f"{name} ready")
-        assert proc.poll() is None, self.log(name)[-3000:]
+        if wait:
+            self.wait_ready(name)
         return proc
+
+    def wait_ready(self, name: str) -> None:
+        proc = self.procs[name]
+        wait_until(lambda: "ready" in self.log(name) or proc.poll() is not None, timeout=90, what=f"{name} ready")
+        assert proc.poll() is None, self.log(name)[-3000:]
 
     def beat(self, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         return self.start(

@@ -104,11 +104,12 @@ def test_with_redis_down_tickets_are_taken_and_events_and_sms_go_out_once_it_is_
     supervisor = Token.objects.get_or_create(user=User.objects.get(username="supervisor1"))[0].key
     with FakeTwilio() as twilio:
         env = processes.env(redis_url=private_redis.url, **twilio.env())
-        base = processes.uvicorn("web", env)
         # A worker whose broker connection drops during an ack can exit ("Unrecoverable error",
         # kombu's Redis transport): production runs it under systemd's Restart=always, so does this.
-        processes.worker("worker", env, concurrency=2, restart=True)
+        processes.worker("worker", env, concurrency=2, restart=True, wait=False)
         processes.beat("beat", env)
+        base = processes.uvicorn("web", env)  # the three start side by side
+        processes.wait_ready("worker")
         client = LiveClient(base, supervisor)
         try:
             wait_until(lambda: client.connections == 1, timeout=20, what="the supervisor's socket")
