@@ -75,7 +75,7 @@ class LeaderScheduler(PersistentScheduler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.lock = LeaderLock(settings.BEAT_LEADER_LOCK_KEY) if leader_election_needed() else None
-        self._was_leader = False
+        self._was_leader: bool | None = None  # unknown until the first check: log either state
         super().__init__(*args, **kwargs)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
