@@ -348,3 +348,41 @@ CELERY_BEAT_SCHEDULE["hotspots-daily-report"] = {
     "task": "tickets.hotspots_daily_report",
     "schedule": crontab(hour=7, minute=30),
 }
+
+# --- Faults and scale-out (docs/operations.md) ----------------------------------------------
+# Broker: fail fast when Redis is down. Every task that matters has a durable row in PostgreSQL
+# (SmsMessage queued, Supervision pending, LiveOutbox) that a periodic task re-sends, so a
+# publish that fails is not lost; retrying it inside a request would only hold the request up.
+# visibility_timeout: a task taken by a worker that died (SIGKILL, node lost) goes back to the
+# queue after this many seconds (acks_late). It must exceed the longest countdown we use with
+# Redis (SMS backoff ≤ 1 h), or an ETA task would be delivered twice (harmless: guarded claims).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("HOTLINE_CELERY_VISIBILITY_TIMEOUT", "3900")),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 15,
+}
+# An SMS claimed by a worker that died mid-send is re-examined after this lease: first asked of
+# Twilio (was it sent?), then re-sent only if Twilio has no record of it.
+SMS_SENDING_LEASE_SECONDS = int(os.environ.get("HOTLINE_SMS_SENDING_LEASE_SECONDS", "120"))
+# A supervision notice still `pending` this long after it was written lost its fan-out task
+# (broker down at commit, worker lost): the periodic re-scan sends it, once (guarded claim).
+SUPERVISION_PENDING_AFTER_SECONDS = 120
+CELERY_BEAT_SCHEDULE["supervisions-notify-pending"] = {
+    "task": "tickets.sla.supervisions_notify_pending",
+    "schedule": timedelta(minutes=1),
+    "options": {"expires": 55},
+}
+# One beat for the whole deployment: every node may run `celery beat`; the one holding a
+# PostgreSQL advisory lock schedules, the others stand by and take over when it dies.
+CELERY_BEAT_SCHEDULER = "hotline.beat:LeaderScheduler"
+BEAT_LEADER_LOCK_KEY = 12345_0001
+BEAT_STANDBY_SECONDS = float(os.environ.get("HOTLINE_BEAT_STANDBY_SECONDS", "5"))
+# Read replica: metrics/scorecard reads and exports go to it (tickets/db_router.py); writes never.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_URL and DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=0, conn_health_checks=True)
+DATABASE_ROUTERS = ["tickets.db_router.ReplicaRouter"]
+if REDIS_URL:  # the rate-limit counters: a dead Redis must not hold a citizen's request up
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}  # type: ignore[assignment]

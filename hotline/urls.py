@@ -16,3 +16,5 @@ urlpatterns = [
     path("open311/", include("tickets.open311.urls")),
     path("", include("tickets.pages.urls")),
 ]
+
+handler500 = "hotline.error_views.server_error"  # 503 for a database outage, JSON under /api/

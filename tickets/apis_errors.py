@@ -8,13 +8,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from tickets.db_errors import database_unavailable
 from tickets.errors import DomainError
+
+UNAVAILABLE_BODY: dict[str, Any] = {
+    "detail": "数据库暂时不可用，请稍后重试",
+    "rule": "database_unavailable",
+    "field": None,
+    "errors": {},
+}
+SERVER_ERROR_BODY: dict[str, Any] = {
+    "detail": "服务器内部错误，已记录，请联系管理员",
+    "rule": "server_error",
+    "field": None,
+    "errors": {},
+}
 
 
 def _first_message(errors: Any) -> tuple[str | None, str]:
@@ -54,12 +68,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "请求体不是有效的 JSON", "rule": "malformed_json", "field": None, "errors": {}},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError:
-        return Response(
-            {"detail": "数据库暂时不可用，请稍后重试", "rule": "database_unavailable", "field": None, "errors": {}},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
+    if isinstance(exc, DatabaseError) and database_unavailable(exc):
+        # A connection lost or refused, a restart, a lock timeout: worth retrying. Other database
+        # errors (a missing table, bad SQL) fall through to Django's 500 and are logged as errors.
+        return Response(UNAVAILABLE_BODY, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     if isinstance(exc, Http404):
         return Response({"detail": "未找到", "rule": "not_found", "field": None, "errors": {}}, status=404)
     if isinstance(exc, PermissionDenied):

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
+from tickets.db_router import on_replica
 from tickets.errors import InvalidInput, NotPermitted
 from tickets.models import COUNTERS, UNIT_GROUPS, MetricsConfig, Unit, UnitDayStats, UnitMonthStats, User
 
@@ -100,6 +101,7 @@ def _group_kinds(group: str | None) -> list[str] | None:
     return [kind for kind, name in UNIT_GROUPS.items() if name == group]
 
 
+@on_replica
 def unit_scorecards(*, user: User, period: str, day: date, group: str | None = None) -> dict[str, Any]:
     """One row per unit (counts and rates) and the group's total, over the period containing `day`."""
     start, end = period_range(period, day)
@@ -137,6 +139,7 @@ def unit_scorecards(*, user: User, period: str, day: date, group: str | None = N
     }
 
 
+@on_replica
 def ranking(*, user: User, month: date, group: str) -> dict[str, Any]:
     """红榜/黑榜: the group's units of the month by composite (三率), top N and bottom N, with last month."""
     if not group:

@@ -24,3 +24,9 @@ def scan_deadlines_task() -> dict[str, Any]:
     """Every minute (CELERY_BEAT_SCHEDULE): 催办/督办/通报 of the assignments now due."""
     report = sla_scanner.deadlines_scan(fanout=_queue_fanout)
     return {"fired": report.fired, "skipped": report.skipped, "seconds": round(report.seconds, 3)}
+
+
+@shared_task(name="tickets.sla.supervisions_notify_pending", ignore_result=True)
+def supervisions_notify_pending_task() -> int:
+    """Every minute: notices whose fan-out task was lost (broker down at commit) are sent, once."""
+    return len(supervision.supervisions_notify_pending())

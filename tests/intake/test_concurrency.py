@@ -14,7 +14,7 @@ from tests.intake.conftest import payload, twilio_post
 from tickets.models import IdempotencyRecord, InboundMessage, Ticket
 from tickets.services import citizen_auth
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.drill, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

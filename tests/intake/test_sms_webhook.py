@@ -44,6 +44,7 @@ def test_an_sms_makes_a_draft_ticket_and_a_chinese_reply_with_its_number(city: A
     assert ticket.events.get(action="created").data["raw"]["MessageSid"] == ticket.external_ref
 
 
+@pytest.mark.drill
 def test_a_retried_delivery_returns_the_same_answer_and_creates_nothing(city: Any, web: Any) -> None:
     first = twilio_post(web, URL, payload("sms_incoming"))
     second = twilio_post(web, URL, payload("sms_incoming"))

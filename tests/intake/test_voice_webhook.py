@@ -71,6 +71,7 @@ def test_a_long_first_utterance_is_the_matter_itself(city: Any, web: Any) -> Non
     assert ticket.kind == "complaint" and ticket.text.startswith("我要投诉")
 
 
+@pytest.mark.drill
 def test_a_retried_gather_creates_nothing_new(city: Any, web: Any) -> None:
     twilio_post(web, VOICE, payload("voice_incoming"))
     first = twilio_post(web, GATHER + "?step=matter&kind=help", payload("voice_gather_speech"))
@@ -82,6 +83,7 @@ def test_a_retried_gather_creates_nothing_new(city: Any, web: Any) -> None:
     assert Ticket.objects.count() == 1 and Call.objects.count() == 1
 
 
+@pytest.mark.drill
 def test_a_voicemail_makes_one_draft_however_often_twilio_reports_it(city: Any, web: Any) -> None:
     twilio_post(
         web, VOICE, payload("voice_incoming", CallSid="CA22222222222222222222222222222222", From="+8613912345678")

@@ -173,6 +173,7 @@ def test_the_beat_schedule_runs_the_scanner_every_minute(dispatch: Dispatch, set
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.drill
 def test_two_scanners_at_once_fire_once_in_total(dispatch: Dispatch) -> None:
     made = [dispatch(local(2025, 11, 3, 9, i % 60)) for i in range(40)]
     moment = local(2025, 11, 12, 9, 0)  # every sign reminder and 督办 is due; 催办s are overtaken

@@ -156,6 +156,8 @@ class SmsMessage(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="sms_queued_due", condition=models.Q(state="queued")),
             models.Index(fields=["to_phone", "-id"], name="sms_phone_id"),
+            # claims abandoned by a worker that died mid-send (sms_resend_stale)
+            models.Index(fields=["updated_at"], name="sms_sending_lease", condition=models.Q(state="sending")),
         ]
 
     def __str__(self) -> str:

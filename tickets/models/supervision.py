@@ -52,6 +52,8 @@ class Supervision(models.Model):
             models.Index(fields=["ticket", "id"], name="supervision_ticket_id"),
             models.Index(fields=["unit", "created_at"], name="supervision_unit_created"),
             models.Index(fields=["level", "created_at"], name="supervision_level_created"),
+            # the re-scan of notices whose fan-out task was lost (supervisions_notify_pending)
+            models.Index(fields=["created_at"], name="supervision_pending", condition=models.Q(sms_status="pending")),
         ]
 
     def __str__(self) -> str:

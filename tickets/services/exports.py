@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tickets.db_router import read_alias
 from tickets.models import AccessAction, Ticket, TicketAccessLog, User
 from tickets.privacy import citizen_view
 
@@ -61,8 +62,12 @@ def export_limit() -> int:
 
 
 def export_prepare(*, user: User, tickets: QuerySet[Ticket], what: str, fmt: str, filters: dict[str, Any]) -> QuerySet:
-    """Cap the rows and record the export; returns the queryset to stream (newest first)."""
-    limited = tickets.order_by("-id")[: export_limit()]
+    """Cap the rows and record the export; returns the queryset to stream (newest first).
+
+    The rows are read from the read replica when one is configured (they are streamed after
+    the view returned, so the alias is pinned on the queryset); the access log is a write.
+    """
+    limited = tickets.using(read_alias()).order_by("-id")[: export_limit()]
     rows = limited.count()
     TicketAccessLog.objects.create(
         user=user, action=AccessAction.EXPORT, detail={"what": what, "format": fmt, "filter": filters, "rows": rows}

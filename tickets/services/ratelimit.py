@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.core.cache import cache
 
 from tickets.errors import RateLimited
+
+log = logging.getLogger("tickets.ratelimit")
 
 
 def _key(scope: str, who: str) -> str:
@@ -21,12 +24,16 @@ def hit(scope: str, who: str, limit: tuple[int, int]) -> bool:
         return True
     count, seconds = limit
     key = _key(scope, who)
-    cache.add(key, 0, timeout=seconds)
     try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds)
-        used = 1
+        cache.add(key, 0, timeout=seconds)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=seconds)
+            used = 1
+    except Exception as exc:  # the cache (Redis) is down: a citizen's request must still be taken
+        log.warning("rate limit %s not counted, cache unreachable: %s", scope, exc)
+        return True
     return used <= count
 
 

@@ -108,15 +108,24 @@ def _enqueue(message_id: int) -> None:
 
 
 def sms_resend_stale(*, now: datetime | None = None) -> list[int]:
-    """Queued messages whose send time passed more than a minute ago: the queue lost them."""
+    """Messages the queue lost: queued and due for more than a minute, or claimed by a worker
+    that died mid-send (still `sending` after the lease; `sms_send` asks Twilio before re-sending).
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SMS_STALE_AFTER_SECONDS)
-    ids = list(
+    lease_cutoff = now - timedelta(seconds=settings.SMS_SENDING_LEASE_SECONDS)
+    queued = (
         SmsMessage.objects.filter(state=SmsState.QUEUED)
         .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff))
         .order_by("id")
         .values_list("id", flat=True)[:500]
     )
+    abandoned = (
+        SmsMessage.objects.filter(state=SmsState.SENDING, updated_at__lt=lease_cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+    ids = sorted({*queued, *abandoned})
     for message_id in ids:
         _enqueue(message_id)
     return ids
@@ -176,14 +185,39 @@ class SendResult:
 
 
 def sms_send(*, message_id: int) -> SendResult:
-    """Send one queued message. Claimed with a guarded update, so two workers never both send it."""
+    """Send one queued message. Claimed with a guarded update, so two workers never both send it.
+
+    A claim is a lease: a message still `sending` SMS_SENDING_LEASE_SECONDS after its claim
+    belongs to a worker that died mid-send (SIGKILL, lost node; the task comes back through
+    acks_late). It is claimed again, and Twilio is asked first whether it already has the
+    message, so a send that did reach Twilio before the crash is recorded, not repeated.
+    """
     now = timezone.now()
     claimed = SmsMessage.objects.filter(pk=message_id, state=SmsState.QUEUED).update(
         state=SmsState.SENDING, attempts=F("attempts") + 1, updated_at=now
     )
+    reclaimed = False
+    if not claimed:
+        lease_cutoff = now - timedelta(seconds=settings.SMS_SENDING_LEASE_SECONDS)
+        claimed = SmsMessage.objects.filter(pk=message_id, state=SmsState.SENDING, updated_at__lt=lease_cutoff).update(
+            updated_at=now
+        )
+        reclaimed = bool(claimed)
     if not claimed:
         return SendResult("skipped")
     message = SmsMessage.objects.get(pk=message_id)
+    if reclaimed and twilio_configured():
+        try:
+            already = _twilio_find(message)
+        except Exception as exc:  # cannot tell: do not risk a second SMS now, try again after the lease
+            log.warning("sms %s: abandoned send, Twilio could not be asked: %s", message.pk, exc)
+            return SendResult("skipped")
+        if already is not None:
+            SmsMessage.objects.filter(pk=message.pk, state=SmsState.SENDING).update(
+                state=SmsState.SENT, twilio_sid=already.sid, sent_at=now, last_error=""
+            )
+            log.warning("sms %s: abandoned send had reached Twilio as %s; not sent again", message.pk, already.sid)
+            return SendResult(SmsState.SENT)
     if opted_out(message.to_phone):  # 退订 arrived after the message was queued
         _finish(message, SmsState.SUPPRESSED, error="号码已退订")
         return SendResult(SmsState.SUPPRESSED)
@@ -214,6 +248,15 @@ def _twilio_create(message: SmsMessage) -> Any:
     return twilio_client().messages.create(
         to=message.to_phone, body=message.body, status_callback=status_callback_url(), **sender
     )
+
+
+def _twilio_find(message: SmsMessage) -> Any | None:
+    """The message Twilio already holds for this row (same number and text, created after it), if any."""
+    for sent in twilio_client().messages.list(to=message.to_phone, limit=50):
+        created = sent.date_created
+        if sent.body == message.body and (created is None or created >= message.created_at - timedelta(minutes=5)):
+            return sent
+    return None
 
 
 def _failed_attempt(message: SmsMessage, exc: Exception) -> SendResult:

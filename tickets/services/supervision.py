@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -170,21 +171,52 @@ def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
     return status
 
 
-def supervisions_notify(supervision_ids: Iterable[int]) -> None:
-    """Notify a batch; statuses are written with one update per outcome, not one per row."""
-    outcomes: dict[str, list[int]] = {}
-    for supervision in Supervision.objects.filter(pk__in=list(supervision_ids)).select_related("ticket").order_by("id"):
-        try:
-            status = supervision_notify(supervision, record=False)
-        except Exception:  # one failed SMS must not stop the rest
-            log.exception("supervision %s: notify failed", supervision.pk)
-            status = SmsStatus.FAILED
-        outcomes.setdefault(status, []).append(supervision.pk)
-    now = timezone.now()
-    for status, ids in outcomes.items():
-        Supervision.objects.filter(pk__in=ids).update(
-            sms_status=status, notified_at=now if status == SmsStatus.SENT else None
+def supervisions_notify(supervision_ids: Iterable[int]) -> list[int]:
+    """Notify a batch, once. Returns the ids this call notified.
+
+    The rows still `pending` are claimed (FOR UPDATE SKIP LOCKED) in the transaction that writes
+    their SMS rows and statuses: a task run twice (redelivered after its worker died, or queued
+    again by `supervisions_notify_pending`) sends nothing twice, and a run killed half-way rolls
+    back and leaves them pending for the next. Statuses are written with one update per outcome.
+    """
+    ids = list(supervision_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        claimed = list(
+            Supervision.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=ids, sms_status=SmsStatus.PENDING)
+            .select_related("ticket")
+            .order_by("id")
         )
+        outcomes: dict[str, list[int]] = {}
+        for supervision in claimed:
+            try:
+                with transaction.atomic():  # a savepoint: one failed notice must not stop the rest
+                    status = supervision_notify(supervision, record=False)
+            except Exception:
+                log.exception("supervision %s: notify failed", supervision.pk)
+                status = SmsStatus.FAILED
+            outcomes.setdefault(status, []).append(supervision.pk)
+        now = timezone.now()
+        for status, done in outcomes.items():
+            Supervision.objects.filter(pk__in=done).update(
+                sms_status=status, notified_at=now if status == SmsStatus.SENT else None
+            )
+    return [s.pk for s in claimed]
+
+
+def supervisions_notify_pending(*, now: datetime | None = None, batch: int = 500) -> list[int]:
+    """Notices still `pending` well after they were written: their fan-out task was lost (the
+    broker was down at commit, or the process died before enqueueing). Sent now, once."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SUPERVISION_PENDING_AFTER_SECONDS)
+    ids = list(
+        Supervision.objects.filter(sms_status=SmsStatus.PENDING, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    return supervisions_notify(ids)
 
 
 def supervisions_fanout(supervision_ids: list[int], event_ids: list[int]) -> None:
