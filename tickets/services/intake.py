@@ -81,7 +81,7 @@ def ticket_create(
         ticket = ticket_route(ticket=ticket)
     from tickets.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
 
-    duplicates.ticket_fingerprint_store(ticket=ticket)
+    duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
     return ticket
 
 
