@@ -4,8 +4,8 @@
     .venv/bin/python bench/intake/peer_compare.py --n 500 --levels 8,32
 
 What it does, every time from scratch:
-1. starts a private PostgreSQL 15 (initdb in a temp dir, port 5442, stock settings) and a private
-   Redis (port 6392): the CPU time of exactly these processes is counted, and the shared servers
+1. starts a private PostgreSQL 15 (initdb in a temp dir, port 5447, stock settings) and a private
+   Redis (port 6447): the CPU time of exactly these processes is counted, and the shared servers
    of the machine stay untouched;
 2. sets up the peer with ../shared/bench/peer-helpdesk/setup.sh (SKIP_PG=1: venv in
    /tmp/peer/helpdesk), migrates it into the private PostgreSQL and serves it as its README says
@@ -332,8 +332,8 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=180, help="cap per system and level")
     ap.add_argument("--warmup", type=int, default=60, help="untimed tickets per system before measuring")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--pg-port", type=int, default=5442)
-    ap.add_argument("--redis-port", type=int, default=6392)
+    ap.add_argument("--pg-port", type=int, default=5447)
+    ap.add_argument("--redis-port", type=int, default=6447)
     ap.add_argument("--peer-port", type=int, default=8801)
     ap.add_argument("--ours-port", type=int, default=8811)
     ap.add_argument("--out", type=Path, default=RESULTS)
