@@ -104,8 +104,9 @@ def event_enqueue(event: TicketEvent) -> None:
     if p.type_of_action(event.action) is None:
         return
     connection = transaction.get_connection()
-    if not connection.in_atomic_block:  # autocommit: the event is already committed
-        events_push([event.pk])
+    if not connection.in_atomic_block:  # autocommit: already committed, on_commit runs it now (robust)
+        event_id = event.pk
+        transaction.on_commit(lambda: events_push([event_id]), robust=True)
         return
     pending = getattr(connection, _PENDING_ATTR, None)
     if (

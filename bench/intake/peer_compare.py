@@ -134,7 +134,7 @@ def wait_http(url: str, headers: dict[str, str], timeout: float = 90) -> None:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
                 if r.status < 500:
                     return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             time.sleep(0.5)
     sys.exit(f"server at {url} did not come up")
 
@@ -173,8 +173,23 @@ class PrivateRedis:
 
     def start(self) -> int:
         run(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "yes", "--dir", str(self.dir), "--pidfile", str(self.dir / "redis.pid")]
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.dir),
+                "--pidfile",
+                str(self.dir / "redis.pid"),
+            ]
         )
         for _ in range(50):
             if (self.dir / "redis.pid").exists():
@@ -197,19 +212,42 @@ def peer_setup(pg: PrivatePostgres) -> tuple[dict[str, str], str, list[int]]:
     site = PEER_ROOT / "site"
     run([py, "manage.py", "migrate", "-v0"], cwd=site, env=env)
     creds_file = PEER_ROOT / "creds-bench.json"
-    run([py, str(PEER_DIR / "bootstrap.py"), "--reset-tickets", "--out", str(creds_file)], cwd=site, env=env,
-        stdout=subprocess.DEVNULL)
+    run(
+        [py, str(PEER_DIR / "bootstrap.py"), "--reset-tickets", "--out", str(creds_file)],
+        cwd=site,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     creds = json.loads(creds_file.read_text())
     return env, creds["token"], [int(q) for q in creds["queues"]]
 
 
 def peer_start(env: dict[str, str], port: int) -> subprocess.Popen:
     """gunicorn exactly as the peer's serve.sh runs it, but in the foreground so we own its pid."""
-    cmd = [str(PEER_ROOT / "venv" / "bin" / "gunicorn"), "peer.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", "2", "--worker-class", "sync", "--timeout", "120", "--backlog", "2048",
-           "--log-level", "warning"]
-    return subprocess.Popen(cmd, cwd=PEER_ROOT / "site", env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=open(PEER_ROOT / "gunicorn-bench.log", "w"))
+    cmd = [
+        str(PEER_ROOT / "venv" / "bin" / "gunicorn"),
+        "peer.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "120",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=PEER_ROOT / "site",
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=(PEER_ROOT / "gunicorn-bench.log").open("w"),
+    )
 
 
 def ours_setup(database_url: str, redis_url: str, var_dir: Path) -> tuple[dict[str, str], str]:
@@ -225,13 +263,26 @@ def ours_setup(database_url: str, redis_url: str, var_dir: Path) -> tuple[dict[s
     py = str(VENV_BIN / "python")
     for args in (["migrate", "--noinput", "-v0"], ["ensure_default_model"], ["seed_demo"]):
         run([py, "manage.py", *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
-    token = subprocess.run(
-        [py, "manage.py", "shell", "-c",
-         "from rest_framework.authtoken.models import Token; from tickets.models import User;"
-         "u = User.objects.filter(role='operator', is_active=True).order_by('id').first();"
-         "print(Token.objects.get_or_create(user=u)[0].key)"],
-        cwd=REPO, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [
+                py,
+                "manage.py",
+                "shell",
+                "-c",
+                "from rest_framework.authtoken.models import Token; from tickets.models import User;"
+                "u = User.objects.filter(role='operator', is_active=True).order_by('id').first();"
+                "print(Token.objects.get_or_create(user=u)[0].key)",
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return env, token
 
 
@@ -239,9 +290,14 @@ def ours_start(env: dict[str, str], port: int, var_dir: Path) -> subprocess.Pope
     """The production Procfile under honcho: web (uvicorn, 2 workers), Celery worker and beat."""
     (REPO / "var").mkdir(exist_ok=True)
     env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "PATH": f"{VENV_BIN}:{env.get('PATH', '')}"}
-    return subprocess.Popen([str(VENV_BIN / "honcho"), "start", "-f", "Procfile"], cwd=REPO, env=env,
-                            start_new_session=True, stdout=open(var_dir / "honcho.log", "w"),
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [str(VENV_BIN / "honcho"), "start", "-f", "Procfile"],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+        stdout=(var_dir / "honcho.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -255,8 +311,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # ------------------------------------------------------------------------------ load
-async def load(url: str, auth: str, payloads: list[dict], c: int, max_seconds: float,
-               cpu_pids: list[int]) -> dict[str, Any]:
+async def load(
+    url: str, auth: str, payloads: list[dict], c: int, max_seconds: float, cpu_pids: list[int]
+) -> dict[str, Any]:
     import aiohttp
 
     loadgen.ensure_loopback(url)
@@ -268,8 +325,10 @@ async def load(url: str, auth: str, payloads: list[dict], c: int, max_seconds: f
     statuses: dict[str, int] = {}
     next_i = 0
     deadline = time.monotonic() + max_seconds
-    async with aiohttp.ClientSession(connector=conn, headers=headers,
-                                     timeout=aiohttp.ClientTimeout(total=60)) as session:
+    async with aiohttp.ClientSession(
+        connector=conn, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
+    ) as session:
+
         async def worker() -> None:
             nonlocal next_i, errors
             while next_i < len(payloads) and time.monotonic() < deadline:
@@ -286,7 +345,7 @@ async def load(url: str, auth: str, payloads: list[dict], c: int, max_seconds: f
                             errors += 1
                             if len(samples) < 3:
                                 samples.append(f"HTTP {r.status}: {body[:200]!r}")
-                except Exception as exc:  # noqa: BLE001 - every failure counts
+                except Exception as exc:
                     errors += 1
                     statuses["exc"] = statuses.get("exc", 0) + 1
                     if len(samples) < 3:
@@ -363,19 +422,30 @@ def main() -> None:
             procs.append(proc)
             auth = f"Token {ptoken}"
             wait_http(f"http://127.0.0.1:{a.peer_port}/api/", {"Authorization": auth})
-            systems["peer"] = {"url": f"http://127.0.0.1:{a.peer_port}/api/tickets/", "auth": auth,
-                               "pids": [proc.pid, pg_pid], "queues": queues}
+            systems["peer"] = {
+                "url": f"http://127.0.0.1:{a.peer_port}/api/tickets/",
+                "auth": auth,
+                "pids": [proc.pid, pg_pid],
+                "queues": queues,
+            }
         if a.only != "peer":
             print("==> ours: migrate, demo model, demo city", flush=True)
             pg.sql("CREATE DATABASE hotline_bench ENCODING 'UTF8' TEMPLATE template0")
-            oenv, otoken = ours_setup(f"postgres://postgres@127.0.0.1:{a.pg_port}/hotline_bench",
-                                      f"redis://127.0.0.1:{a.redis_port}/0", var_dir)
+            oenv, otoken = ours_setup(
+                f"postgres://postgres@127.0.0.1:{a.pg_port}/hotline_bench",
+                f"redis://127.0.0.1:{a.redis_port}/0",
+                var_dir,
+            )
             proc = ours_start(oenv, a.ours_port, var_dir)
             procs.append(proc)
             auth = f"Token {otoken}"
             wait_http(f"http://127.0.0.1:{a.ours_port}/api/tickets/?limit=1", {"Authorization": auth})
-            systems["ours"] = {"url": f"http://127.0.0.1:{a.ours_port}/api/tickets/", "auth": auth,
-                               "pids": [proc.pid, pg_pid, redis_pid], "queues": []}
+            systems["ours"] = {
+                "url": f"http://127.0.0.1:{a.ours_port}/api/tickets/",
+                "auth": auth,
+                "pids": [proc.pid, pg_pid, redis_pid],
+                "queues": [],
+            }
 
         for name, s in systems.items():  # warm both workers of each server (model load, caches)
             warm = payloads_for(name, messages[::-1], a.warmup, a.seed + 7, s["queues"] or [1])
@@ -389,13 +459,19 @@ def main() -> None:
                 payloads = payloads_for(name, msgs, a.n, a.seed + c, s["queues"] or [1])
                 time.sleep(2)  # let the previous run's Celery work settle
                 r = asyncio.run(load(s["url"], s["auth"], payloads, c, a.max_seconds, s["pids"]))
-                r |= {"run": run_id, "system": name, "n": a.n,
-                      "cpu_of": "server tree, postgres" + (", redis" if name == "ours" else "")}
+                r |= {
+                    "run": run_id,
+                    "system": name,
+                    "n": a.n,
+                    "cpu_of": "server tree, postgres" + (", redis" if name == "ours" else ""),
+                }
                 results.append(r)
                 lat = r["lat_ms"]
-                print(f"    {name:4} C={c:<3} {r['tickets_per_s']:>7} t/s  p50 {lat['p50']:>7} p95 {lat['p95']:>7} "
-                      f"p99 {lat['p99']:>7} ms  errors {r['errors']}  cpu {r['server_cpu_ms_per_ticket']} ms/t",
-                      flush=True)
+                print(
+                    f"    {name:4} C={c:<3} {r['tickets_per_s']:>7} t/s  p50 {lat['p50']:>7} p95 {lat['p95']:>7} "
+                    f"p99 {lat['p99']:>7} ms  errors {r['errors']}  cpu {r['server_cpu_ms_per_ticket']} ms/t",
+                    flush=True,
+                )
                 with a.out.open("a") as f:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
             offset += a.n
@@ -422,8 +498,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
             if name == "ours" and peer and peer["tickets_per_s"]:
                 ratio = f"{r['tickets_per_s'] / peer['tickets_per_s']:.2f}×"
             lat = r["lat_ms"]
-            print(f"| {c} | {name} | {r['tickets_per_s']} | {lat['p50']} | {lat['p95']} | {lat['p99']} | "
-                  f"{r['errors']} | {r['server_cpu_ms_per_ticket']} | {ratio} |")
+            print(
+                f"| {c} | {name} | {r['tickets_per_s']} | {lat['p50']} | {lat['p95']} | {lat['p99']} | "
+                f"{r['errors']} | {r['server_cpu_ms_per_ticket']} | {ratio} |"
+            )
 
 
 if __name__ == "__main__":
