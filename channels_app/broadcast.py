@@ -1,11 +1,15 @@
 """The one broadcast helper. Services never talk to the channel layer directly.
 
 - `event_enqueue(event)`: called by `tickets.services.events.event_record` inside the
-  transaction; writes an outbox row and registers `event_announce` for after the commit, so
-  no event ever announces a change that was rolled back.
-- `event_announce(event_id)`: builds the envelope and sends it to the groups of its readers;
-  on success the outbox row goes, on failure (Redis down) it stays and the write that caused
-  it is unaffected.
+  transaction; collects the transaction's events and registers one push for after the commit,
+  so no event ever announces a change that was rolled back and one operation (e.g. an intake
+  with its 4 events) costs one envelope query and one channel-layer round trip.
+- After that commit the events are pushed together; only when the push fails (Redis down) are
+  they written to the outbox (`LiveOutbox`), and the write that caused them is unaffected. A
+  process killed between its commit and its push loses only that push: sockets that reconnect
+  catch up through the cursor (`/api/live/events/?after=`), and nothing stored is lost.
+- `event_announce(event_id)`: push one event whose outbox row was written with it (the SLA
+  scanner's batches); on success the row goes, on failure it stays.
 - `outbox_flush()`: the periodic retry (CELERY_BEAT_SCHEDULE) for rows left behind.
 - `broadcast_call_incoming(call_sid, phone, history)`: 来电弹屏 for the Twilio voice webhook.
 
@@ -75,31 +79,79 @@ def _send(envelopes: Sequence[p.Envelope]) -> None:
 # --- ticket events ------------------------------------------------------------------------
 
 
+class _PendingPush:
+    """The live events of one transaction, pushed together once it has committed."""
+
+    def __init__(self) -> None:
+        self.event_ids: list[int] = []
+        self.fired = False
+
+    def __call__(self) -> None:
+        self.fired = True
+        events_push(self.event_ids)
+
+
+_PENDING_ATTR = "_hotline_live_pending"
+
+
 def event_enqueue(event: TicketEvent) -> None:
-    """Inside the writing transaction: remember the event until it has been pushed."""
+    """Inside the writing transaction: add the event to the push that runs after the commit.
+
+    One push per transaction: the first event registers it with `on_commit` (robust, so a
+    broken live layer never fails a committed write), later ones join it. An id whose row was
+    rolled back with a savepoint is simply not found when the push reads the events.
+    """
     if p.type_of_action(event.action) is None:
         return
-    LiveOutbox.objects.create(event=event)
-    transaction.on_commit(lambda: event_announce(event.pk), robust=True)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:  # autocommit: already committed, on_commit runs it now (robust)
+        event_id = event.pk
+        transaction.on_commit(lambda: events_push([event_id]), robust=True)
+        return
+    pending = getattr(connection, _PENDING_ATTR, None)
+    if (
+        not isinstance(pending, _PendingPush)
+        or pending.fired
+        or not any(hook is pending for _sids, hook, _robust in connection.run_on_commit)
+    ):
+        pending = _PendingPush()
+        setattr(connection, _PENDING_ATTR, pending)
+        transaction.on_commit(pending, robust=True)
+    pending.event_ids.append(event.pk)
+
+
+def events_push(event_ids: Sequence[int]) -> None:
+    """After commit: push committed events; on failure keep them in the outbox for `outbox_flush`."""
+    done, error = _deliver(event_ids)
+    if error is None:
+        return
+    log.warning("live push of events %s failed, kept for retry: %s", list(event_ids), error)
+    handled = set(done)
+    LiveOutbox.objects.bulk_create(
+        [
+            LiveOutbox(event_id=event_id, attempts=1, last_error=f"{type(error).__name__}: {error}"[:255])
+            for event_id in sorted(event_ids)
+            if event_id not in handled
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _deliver(event_ids: Sequence[int]) -> tuple[list[int], Exception | None]:
-    """Send these events in cursor order; stops at the first layer failure.
+    """Send these events in cursor order, in one read and one channel-layer round trip.
 
-    Returns the ids handled (sent, or with nothing to send) and the failure, if any.
+    Returns the ids handled (sent, or with nothing to send) and the failure, if any; on a
+    failure none counts as sent (delivery is at least once: clients drop cursors seen before).
     """
-    done: list[int] = []
-    events = event_rows().filter(pk__in=event_ids).order_by("id")
-    by_id = {e.pk: e for e in events}
-    for event_id in sorted(event_ids):
-        event = by_id.get(event_id)
-        envelopes = envelopes_build([event]) if event is not None else []
-        try:
-            _send(envelopes)
-        except Exception as exc:  # Redis down, timeout: keep the row, the write already stands
-            return done, exc
-        done.append(event_id)
-    return done, None
+    if not event_ids:
+        return [], None
+    ordered = sorted(event_ids)
+    events = list(event_rows().filter(pk__in=ordered).order_by("id"))
+    try:
+        _send(envelopes_build(events))
+    except Exception as exc:  # Redis down, timeout: the write already stands
+        return [], exc
+    return ordered, None
 
 
 def event_announce(event_id: int) -> None:

@@ -101,6 +101,16 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("HOTLINE_DB_POOL", True):
+        # A psycopg pool per process (Django 5.1+): a request borrows an open connection instead
+        # of opening one (a PostgreSQL backend start per request cost more than the intake's SQL).
+        # Under ASGI persistent connections (CONN_MAX_AGE) are not safe; the pool is.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("HOTLINE_DB_POOL_MIN", "1")),
+            "max_size": int(os.environ.get("HOTLINE_DB_POOL_MAX", "8")),
+            "timeout": float(os.environ.get("HOTLINE_DB_POOL_TIMEOUT", "10")),
+        }
 else:
     DATABASES = {
         "default": {

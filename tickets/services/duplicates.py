@@ -53,15 +53,20 @@ def fingerprint_text(ticket: Ticket) -> str:
     return f"{title} {ticket.text}".strip()
 
 
-def ticket_fingerprint_store(*, ticket: Ticket) -> TicketFingerprint:
-    """Store the ticket's MinHash signature and its LSH band rows (called at the end of ticket_create)."""
+def ticket_fingerprint_store(*, ticket: Ticket, new: bool = False) -> TicketFingerprint:
+    """Store the ticket's MinHash signature and its LSH band rows (called at the end of ticket_create).
+
+    `new`: the ticket was created in this transaction, so it has no fingerprint or bands yet:
+    two plain INSERTs instead of a savepointed update_or_create and a DELETE.
+    """
     sig, count = textsearch.minhash_signature(fingerprint_text(ticket))
     created = ticket.created_at or timezone.now()
-    fingerprint, _ = TicketFingerprint.objects.update_or_create(
-        ticket=ticket,
-        defaults={"signature": textsearch.signature_bytes(sig), "shingle_count": count, "created_at": created},
-    )
-    TicketBand.objects.filter(ticket=ticket).delete()
+    values = {"signature": textsearch.signature_bytes(sig), "shingle_count": count, "created_at": created}
+    if new:
+        fingerprint = TicketFingerprint.objects.create(ticket=ticket, **values)
+    else:
+        fingerprint, _ = TicketFingerprint.objects.update_or_create(ticket=ticket, defaults=values)
+        TicketBand.objects.filter(ticket=ticket).delete()
     if count:
         TicketBand.objects.bulk_create(
             TicketBand(key=key, created_at=created, ticket=ticket) for key in textsearch.band_keys(sig)

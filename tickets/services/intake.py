@@ -10,13 +10,14 @@ from django.db import transaction
 from tickets.models import Category, Kind, Ticket, Unit, Urgency
 from tickets.services import classification, gazetteer, notifications, ratelimit, routing, workflow
 from tickets.services.actors import Actor
-from tickets.services.events import event_record
+from tickets.services.events import event_record, events_batched
 from tickets.services.numbering import ticket_number_next
 from tickets.services.text import normalise_phone, normalise_text
 from tickets.states import TicketState
 
 
 @transaction.atomic
+@events_batched()
 def ticket_create(
     *,
     actor: Actor,
@@ -81,7 +82,7 @@ def ticket_create(
         ticket = ticket_route(ticket=ticket)
     from tickets.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
 
-    duplicates.ticket_fingerprint_store(ticket=ticket)
+    duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
     return ticket
 
 

@@ -124,6 +124,17 @@ def metrics_apply_event(event: TicketEvent) -> None:
     _upsert(rows)
 
 
+def metrics_apply_events(events: list[TicketEvent]) -> None:
+    """Several events of one transaction in one upsert batch; the same sums as one call per event."""
+    rows: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
+    for event in events:
+        day = timezone.localdate(event.created_at)
+        for unit_id, counter, amount in event_facts(event):
+            rows[(unit_id, day)][counter] += amount
+    if rows:
+        _upsert(rows)
+
+
 @transaction.atomic
 def metrics_rebuild(*, batch: int = 5000) -> int:
     """Recompute every unit-day row from the event history. Returns the number of rows written."""

@@ -1,0 +1,508 @@
+"""Intake under load, ours against django-helpdesk, in one run (issue 10, "Benchmarks → Intake").
+
+    .venv/bin/python bench/intake/peer_compare.py            # N=2000 per level, C=1,8,32,128
+    .venv/bin/python bench/intake/peer_compare.py --n 500 --levels 8,32
+
+What it does, every time from scratch:
+1. starts a private PostgreSQL 15 (initdb in a temp dir, port 5447, stock settings) and a private
+   Redis (port 6447): the CPU time of exactly these processes is counted, and the shared servers
+   of the machine stay untouched;
+2. sets up the peer with ../shared/bench/peer-helpdesk/setup.sh (SKIP_PG=1: venv in
+   /tmp/peer/helpdesk), migrates it into the private PostgreSQL and serves it as its README says
+   (gunicorn, 2 sync workers, DEBUG off);
+3. migrates ours into the same PostgreSQL, trains/ensures the demo model, seeds the demo city and
+   serves it as in production: `honcho start -f Procfile` = uvicorn with 2 workers, a Celery
+   worker and beat, Redis as channel layer and broker; classification, routing, deadlines,
+   history, SMS notices and live push all on;
+4. for each concurrency level, sends the same N tickets to the peer and then to ours (keep-alive
+   connections, an untimed warm-up first): citizen messages of 100–300 characters read at run time
+   from ../shared/data (never stored in the repository);
+5. prints a table and appends one JSON line per (system, level) to bench/intake/results.jsonl.
+
+"server CPU ms/ticket" is user+sys time of the server's process tree (ours: uvicorn workers,
+Celery worker and beat; peer: gunicorn) plus the private PostgreSQL and Redis, divided by the
+tickets created. The measurement helpers (CPU from /proc, percentiles) are the peer's own
+loadgen.py, imported from the shared folder. Everything listens on 127.0.0.1 only; each level is
+bounded by --n and --max-seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import importlib.util
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("HOTLINE_SHARED", REPO.parent / "shared"))
+if not SHARED.exists():
+    SHARED = Path("/work/shared")
+PEER_DIR = SHARED / "bench" / "peer-helpdesk"
+DATA_DIR = SHARED / "data"
+PEER_ROOT = Path(os.environ.get("PEER_ROOT", "/tmp/peer/helpdesk"))
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+RESULTS = REPO / "bench" / "intake" / "results.jsonl"
+VENV_BIN = Path(sys.executable).parent
+
+sys.dont_write_bytecode = True  # the shared folder may be read-only
+_spec = importlib.util.spec_from_file_location("peer_loadgen", PEER_DIR / "loadgen.py")
+assert _spec and _spec.loader
+loadgen: Any = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(loadgen)
+
+
+# ------------------------------------------------------------------------------ data
+def citizen_messages(seed: int) -> list[tuple[str, str]]:
+    """(title, text) pairs of 100–300 characters from the shared citizen-message data sets."""
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+    for path in sorted(DATA_DIR.glob("*/*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                text = " ".join((row.get("text") or "").split())
+                if not 100 <= len(text) <= 300 or text in seen:
+                    continue
+                seen.add(text)
+                title = text.split("。", 1)[0][:60]
+                out.append((title, text))
+    if not out:
+        sys.exit(f"no citizen messages of 100-300 characters under {DATA_DIR}")
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def payloads_for(system: str, messages: list[tuple[str, str]], n: int, seed: int, queues: list[int]) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        title, text = messages[i % len(messages)]
+        if system == "peer":
+            out.append(
+                {
+                    "queue": rng.choice(queues),
+                    "title": title,
+                    "description": text,
+                    "submitter_email": f"user{rng.randint(1, 500)}@example.com",
+                    "priority": rng.randint(1, 5),
+                }
+            )
+        else:
+            out.append(
+                {
+                    "channel": "phone",
+                    "title": title,
+                    "text": text,
+                    "citizen_phone": f"139{rng.randint(10_000_000, 99_999_999)}",
+                }
+            )
+    return out
+
+
+# ------------------------------------------------------------------------------ processes
+def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def as_postgres(cmd: str) -> None:
+    run(["su", "postgres", "-c", cmd], stdout=subprocess.DEVNULL)
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def wait_http(url: str, headers: dict[str, str], timeout: float = 90) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
+                if r.status < 500:
+                    return
+        except Exception:
+            time.sleep(0.5)
+    sys.exit(f"server at {url} did not come up")
+
+
+class PrivatePostgres:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="intake-bench-pg-"))
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.data = self.dir / "data"
+
+    def start(self) -> int:
+        as_postgres(f"{PG_BIN}/initdb -D {self.data} -A trust -U postgres -E UTF8 --locale=C.UTF-8")
+        as_postgres(
+            f"{PG_BIN}/pg_ctl -D {self.data} -l {self.dir}/log -w "
+            f"-o '-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200' start"
+        )
+        return self.pid()
+
+    def pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def sql(self, statement: str) -> None:
+        run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qc", statement])
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            as_postgres(f"{PG_BIN}/pg_ctl -D {self.data} -m fast -w stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRedis:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="intake-bench-redis-"))
+
+    def start(self) -> int:
+        run(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.dir),
+                "--pidfile",
+                str(self.dir / "redis.pid"),
+            ]
+        )
+        for _ in range(50):
+            if (self.dir / "redis.pid").exists():
+                return int((self.dir / "redis.pid").read_text())
+            time.sleep(0.1)
+        sys.exit("private redis did not start")
+
+    def stop(self) -> None:
+        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def peer_setup(pg: PrivatePostgres) -> tuple[dict[str, str], str, list[int]]:
+    """The peer, set up by its own script, migrated into the private PostgreSQL."""
+    run(["bash", str(PEER_DIR / "setup.sh")], env={**os.environ, "SKIP_PG": "1"}, stdout=subprocess.DEVNULL)
+    pg.sql("CREATE ROLE helpdesk_peer LOGIN PASSWORD 'helpdesk_peer'")
+    pg.sql("CREATE DATABASE helpdesk_peer OWNER helpdesk_peer ENCODING 'UTF8' TEMPLATE template0")
+    env = {**os.environ, "PEER_DB": "postgres", "PEER_DATA": str(PEER_ROOT / "data"), "PEER_PG_PORT": str(pg.port)}
+    py = str(PEER_ROOT / "venv" / "bin" / "python")
+    site = PEER_ROOT / "site"
+    run([py, "manage.py", "migrate", "-v0"], cwd=site, env=env)
+    creds_file = PEER_ROOT / "creds-bench.json"
+    run(
+        [py, str(PEER_DIR / "bootstrap.py"), "--reset-tickets", "--out", str(creds_file)],
+        cwd=site,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    creds = json.loads(creds_file.read_text())
+    return env, creds["token"], [int(q) for q in creds["queues"]]
+
+
+def peer_start(env: dict[str, str], port: int) -> subprocess.Popen:
+    """gunicorn exactly as the peer's serve.sh runs it, but in the foreground so we own its pid."""
+    cmd = [
+        str(PEER_ROOT / "venv" / "bin" / "gunicorn"),
+        "peer.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "120",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=PEER_ROOT / "site",
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=(PEER_ROOT / "gunicorn-bench.log").open("w"),
+    )
+
+
+def ours_setup(database_url: str, redis_url: str, var_dir: Path) -> tuple[dict[str, str], str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "HOTLINE_VAR_DIR": str(var_dir),
+        "DJANGO_DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONPATH": str(REPO),
+    }
+    py = str(VENV_BIN / "python")
+    for args in (["migrate", "--noinput", "-v0"], ["ensure_default_model"], ["seed_demo"]):
+        run([py, "manage.py", *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+    token = (
+        subprocess.run(
+            [
+                py,
+                "manage.py",
+                "shell",
+                "-c",
+                "from rest_framework.authtoken.models import Token; from tickets.models import User;"
+                "u = User.objects.filter(role='operator', is_active=True).order_by('id').first();"
+                "print(Token.objects.get_or_create(user=u)[0].key)",
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    return env, token
+
+
+def ours_start(env: dict[str, str], port: int, var_dir: Path) -> subprocess.Popen:
+    """The production Procfile under honcho: web (uvicorn, 2 workers), Celery worker and beat."""
+    (REPO / "var").mkdir(exist_ok=True)
+    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "PATH": f"{VENV_BIN}:{env.get('PATH', '')}"}
+    return subprocess.Popen(
+        [str(VENV_BIN / "honcho"), "start", "-f", "Procfile"],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+        stdout=(var_dir / "honcho.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group we started ourselves
+            proc.wait(10)
+
+
+# ------------------------------------------------------------------------------ load
+async def load(
+    url: str, auth: str, payloads: list[dict], c: int, max_seconds: float, cpu_pids: list[int]
+) -> dict[str, Any]:
+    import aiohttp
+
+    loadgen.ensure_loopback(url)
+    conn = aiohttp.TCPConnector(limit=c)
+    headers = {"Accept": "application/json", "Authorization": auth}
+    lat: list[float] = []
+    errors = 0
+    samples: list[str] = []
+    statuses: dict[str, int] = {}
+    next_i = 0
+    deadline = time.monotonic() + max_seconds
+    async with aiohttp.ClientSession(
+        connector=conn, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
+    ) as session:
+
+        async def worker() -> None:
+            nonlocal next_i, errors
+            while next_i < len(payloads) and time.monotonic() < deadline:
+                i = next_i
+                next_i += 1
+                t0 = time.perf_counter()
+                try:
+                    async with session.post(url, json=payloads[i]) as r:
+                        body = await r.read()
+                        statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
+                        if r.status == 201:
+                            lat.append(time.perf_counter() - t0)
+                        else:
+                            errors += 1
+                            if len(samples) < 3:
+                                samples.append(f"HTTP {r.status}: {body[:200]!r}")
+                except Exception as exc:
+                    errors += 1
+                    statuses["exc"] = statuses.get("exc", 0) + 1
+                    if len(samples) < 3:
+                        samples.append(repr(exc)[:200])
+
+        cpu0 = [loadgen.cpu_seconds(p) for p in cpu_pids]
+        client0 = time.process_time()
+        load0 = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(c)))
+        wall = time.perf_counter() - t0
+        cpu = [loadgen.cpu_seconds(p) - before for p, before in zip(cpu_pids, cpu0, strict=True)]
+        client = time.process_time() - client0
+    lat.sort()
+    ok = len(lat)
+    return {
+        "concurrency": c,
+        "ok": ok,
+        "errors": errors,
+        "statuses": statuses,
+        "wall_s": round(wall, 3),
+        "tickets_per_s": round(ok / wall, 2) if wall else None,
+        "lat_ms": {
+            "mean": round(1000 * statistics.fmean(lat), 2) if lat else None,
+            "p50": round(1000 * loadgen.pct(lat, 50), 2),
+            "p95": round(1000 * loadgen.pct(lat, 95), 2),
+            "p99": round(1000 * loadgen.pct(lat, 99), 2),
+            "max": round(1000 * lat[-1], 2) if lat else None,
+        },
+        "server_cpu_s": [round(x, 2) for x in cpu],
+        "server_cpu_ms_per_ticket": round(1000 * sum(cpu) / ok, 2) if ok else None,
+        "client_cpu_s": round(client, 2),
+        "loadavg_1m_at_start": round(load0, 2),
+        "error_samples": samples,
+    }
+
+
+# ------------------------------------------------------------------------------ main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=2000, help="tickets per system and level")
+    ap.add_argument("--levels", default="1,8,32,128")
+    ap.add_argument("--max-seconds", type=float, default=180, help="cap per system and level")
+    ap.add_argument("--warmup", type=int, default=60, help="untimed tickets per system before measuring")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pg-port", type=int, default=5447)
+    ap.add_argument("--redis-port", type=int, default=6447)
+    ap.add_argument("--peer-port", type=int, default=8801)
+    ap.add_argument("--ours-port", type=int, default=8811)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--only", choices=["ours", "peer"], help="measure one side only (diagnosis)")
+    a = ap.parse_args()
+    levels = [int(x) for x in a.levels.split(",")]
+    if a.n < 1 or any(c < 1 for c in levels):
+        ap.error("--n and every level must be positive")
+    for port in (a.pg_port, a.redis_port, a.peer_port, a.ours_port):
+        if not port_free(port):
+            sys.exit(f"port {port} is in use")
+    messages = citizen_messages(a.seed)
+    print(f"{len(messages)} citizen messages of 100-300 characters from {DATA_DIR}", flush=True)
+
+    run_id = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pg, redis = PrivatePostgres(a.pg_port), PrivateRedis(a.redis_port)
+    var_dir = Path(tempfile.mkdtemp(prefix="intake-bench-var-"))
+    procs: list[subprocess.Popen] = []
+    results: list[dict[str, Any]] = []
+    try:
+        pg_pid, redis_pid = pg.start(), redis.start()
+        systems: dict[str, dict[str, Any]] = {}
+        if a.only != "ours":
+            print("==> peer: setup (django-helpdesk)", flush=True)
+            penv, ptoken, queues = peer_setup(pg)
+            proc = peer_start(penv, a.peer_port)
+            procs.append(proc)
+            auth = f"Token {ptoken}"
+            wait_http(f"http://127.0.0.1:{a.peer_port}/api/", {"Authorization": auth})
+            systems["peer"] = {
+                "url": f"http://127.0.0.1:{a.peer_port}/api/tickets/",
+                "auth": auth,
+                "pids": [proc.pid, pg_pid],
+                "queues": queues,
+            }
+        if a.only != "peer":
+            print("==> ours: migrate, demo model, demo city", flush=True)
+            pg.sql("CREATE DATABASE hotline_bench ENCODING 'UTF8' TEMPLATE template0")
+            oenv, otoken = ours_setup(
+                f"postgres://postgres@127.0.0.1:{a.pg_port}/hotline_bench",
+                f"redis://127.0.0.1:{a.redis_port}/0",
+                var_dir,
+            )
+            proc = ours_start(oenv, a.ours_port, var_dir)
+            procs.append(proc)
+            auth = f"Token {otoken}"
+            wait_http(f"http://127.0.0.1:{a.ours_port}/api/tickets/?limit=1", {"Authorization": auth})
+            systems["ours"] = {
+                "url": f"http://127.0.0.1:{a.ours_port}/api/tickets/",
+                "auth": auth,
+                "pids": [proc.pid, pg_pid, redis_pid],
+                "queues": [],
+            }
+
+        for name, s in systems.items():  # warm both workers of each server (model load, caches)
+            warm = payloads_for(name, messages[::-1], a.warmup, a.seed + 7, s["queues"] or [1])
+            r = asyncio.run(load(s["url"], s["auth"], warm, 4, 60, []))
+            print(f"    warm-up {name}: {r['ok']} ok, {r['errors']} errors {r['error_samples']}", flush=True)
+
+        offset = 0
+        for c in levels:
+            for name, s in systems.items():
+                msgs = messages[offset:] + messages[:offset]
+                payloads = payloads_for(name, msgs, a.n, a.seed + c, s["queues"] or [1])
+                time.sleep(2)  # let the previous run's Celery work settle
+                r = asyncio.run(load(s["url"], s["auth"], payloads, c, a.max_seconds, s["pids"]))
+                r |= {
+                    "run": run_id,
+                    "system": name,
+                    "n": a.n,
+                    "cpu_of": "server tree, postgres" + (", redis" if name == "ours" else ""),
+                }
+                results.append(r)
+                lat = r["lat_ms"]
+                print(
+                    f"    {name:4} C={c:<3} {r['tickets_per_s']:>7} t/s  p50 {lat['p50']:>7} p95 {lat['p95']:>7} "
+                    f"p99 {lat['p99']:>7} ms  errors {r['errors']}  cpu {r['server_cpu_ms_per_ticket']} ms/t",
+                    flush=True,
+                )
+                with a.out.open("a") as f:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            offset += a.n
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+        redis.stop()
+        pg.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+    print_table(results)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    by = {(r["system"], r["concurrency"]): r for r in results}
+    print("\n| C | system | tickets/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/ticket | ours ÷ peer |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for c in sorted({r["concurrency"] for r in results}):
+        for name in ("peer", "ours"):
+            r = by.get((name, c))
+            if r is None:
+                continue
+            peer = by.get(("peer", c))
+            ratio = ""
+            if name == "ours" and peer and peer["tickets_per_s"]:
+                ratio = f"{r['tickets_per_s'] / peer['tickets_per_s']:.2f}×"
+            lat = r["lat_ms"]
+            print(
+                f"| {c} | {name} | {r['tickets_per_s']} | {lat['p50']} | {lat['p95']} | {lat['p99']} | "
+                f"{r['errors']} | {r['server_cpu_ms_per_ticket']} | {ratio} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
