@@ -10,14 +10,21 @@ Server → client: {"type": "hello", "cursor": <latest>, ...} once, then typed p
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections import OrderedDict, deque
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
+from channels_app.broadcast import MESSAGE_TYPE
 from channels_app.groups import ticket_group
+from channels_app.hub import Hub, hub_for
 from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
 from tickets.errors import NotFound
@@ -27,6 +34,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 MAX_WATCHED_TICKETS = 50
 RECENT_CURSORS = 512
+INBOX = 200  # events waiting for one socket; past that it drops them (the client catches up by cursor)
+
+log = logging.getLogger("channels_app")
 
 
 def _hello(user: User) -> tuple[Reader | None, int]:
@@ -46,9 +56,43 @@ def _may_watch(user: User, ticket_id: int) -> bool:
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """One socket. It has no channel of its own: the process's hub (channels_app.hub) receives
+    group messages once and puts them in this socket's inbox."""
+
     reader: Reader
     live_groups: list[str]
     watched: set[int]
+    hub: Hub | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # channels.consumer.AsyncConsumer.__call__, with the per-consumer layer channel
+        # replaced by the inbox the hub fills.
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = ""
+        self.base_send = send
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=INBOX)
+        try:
+            await await_many_dispatch([receive, self.inbox.get], self._dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            await self._leave_all()  # also when connect failed half-way or the server cancels us
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        # Live events touch no database: skip the thread hop Channels makes before every
+        # handler to close old connections (one per socket per event, serialised).
+        if message.get("type") == MESSAGE_TYPE:
+            await self.live_event(message)
+        else:
+            await self.dispatch(message)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Called by the hub for each message to a group this socket is in."""
+        try:
+            self.inbox.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("live socket of %s is not reading; event dropped", self.scope.get("user"))
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -66,8 +110,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self._recent: deque[int] = deque(maxlen=RECENT_CURSORS)
         self._recent_set: set[int] = set()
         self.live_groups = groups_for_reader(reader)
-        for group in self.live_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if self.channel_layer is not None:
+            self.hub = hub_for(self.channel_layer)
+            for group in self.live_groups:
+                await self.hub.join(group, self)
         await self.accept(subprotocol=self.scope.get("live_subprotocol"))
         await self.send_json(
             {
@@ -80,9 +126,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         )
 
     async def disconnect(self, code: int) -> None:
+        await self._leave_all()
+
+    async def _leave_all(self) -> None:
+        hub, self.hub = self.hub, None
+        if hub is None:
+            return
         groups = [*getattr(self, "live_groups", []), *(ticket_group(t) for t in getattr(self, "watched", ()))]
         for group in groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.leave(group, self)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -110,13 +162,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self._error("not_found", "工单不存在或无权查看", ticket_id)
                 return
             self.watched.add(ticket_id)
-            await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
+            if self.hub is not None:
+                await self.hub.join(ticket_group(ticket_id), self)
         await self.send_json({"type": "subscribed", "ticket": ticket_id})
 
     async def _unsubscribe(self, ticket_id: int) -> None:
         if ticket_id in self.watched:
             self.watched.discard(ticket_id)
-            await self.channel_layer.group_discard(ticket_group(ticket_id), self.channel_name)
+            if self.hub is not None:
+                await self.hub.leave(ticket_group(ticket_id), self)
         await self.send_json({"type": "unsubscribed", "ticket": ticket_id})
 
     async def _error(self, code: str, message: str, ticket: int | None = None) -> None:
