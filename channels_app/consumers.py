@@ -22,9 +22,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
-from channels_app.broadcast import MESSAGE_TYPE
 from channels_app.groups import ticket_group
-from channels_app.hub import Hub, hub_for
+from channels_app.hub import Hub, cancel_until_done, hub_for
 from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
 from tickets.errors import NotFound
@@ -66,26 +65,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # channels.consumer.AsyncConsumer.__call__, with the per-consumer layer channel
-        # replaced by the inbox the hub fills.
+        # replaced by an inbox the hub fills and a pump task that sends from it.
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = ""
         self.base_send = send
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=INBOX)
+        pump = asyncio.ensure_future(self._pump())
         try:
-            await await_many_dispatch([receive, self.inbox.get], self._dispatch)
+            await await_many_dispatch([receive], self.dispatch)
         except StopConsumer:
             pass
         finally:
             await self._leave_all()  # also when connect failed half-way or the server cancels us
+            await cancel_until_done(pump)
 
-    async def _dispatch(self, message: dict[str, Any]) -> None:
-        # Live events touch no database: skip the thread hop Channels makes before every
-        # handler to close old connections (one per socket per event, serialised).
-        if message.get("type") == MESSAGE_TYPE:
-            await self.live_event(message)
-        else:
-            await self.dispatch(message)
+    async def _pump(self) -> None:
+        # Live events touch no database: no thread hop to close old connections (Channels'
+        # dispatch makes one before every handler: one per socket per event, serialised).
+        while True:
+            message = await self.inbox.get()
+            try:
+                await self.live_event(message)
+            except Exception:  # one bad message must not silence the socket for good
+                log.exception("live event not sent to %s", self.scope.get("user"))
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Called by the hub for each message to a group this socket is in."""
@@ -104,6 +107,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.reader = reader
+        # What decides the bytes this socket gets for an event, besides the event (_rendered).
+        self.render_kind = (reader.audience, bool(reader.user.is_centre))
         self.watched = set()
         # A retried push or a ticket watched by a reader who also gets it by role arrives
         # twice; a short memory of cursors keeps the client from seeing it twice.
@@ -193,7 +198,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         payload = envelope["payload"]
         ticket = payload.get("ticket")
         watching = ticket is not None and ticket["id"] in self.watched
-        text = _rendered(envelope, self.reader, watching)
+        text = _rendered(envelope, self.reader, self.render_kind, watching)
         if text is not None and not self._seen(payload.get("cursor")):
             await self.send(text_data=text)
 
@@ -204,11 +209,11 @@ _RENDERED: OrderedDict[tuple[Any, ...], str | None] = OrderedDict()
 _RENDERED_MAX = 256
 
 
-def _rendered(envelope: Envelope, reader: Reader, watching: bool) -> str | None:
+def _rendered(envelope: Envelope, reader: Reader, kind: tuple[str, bool], watching: bool) -> str | None:
     payload = envelope["payload"]
     identity = payload["cursor"] if payload["cursor"] is not None else ("call", payload.get("call_sid"), payload["at"])
     reaches = reader.audience != UNIT or reaches_unit(reader, envelope["unit_paths"])
-    key = (identity, reader.audience, reader.user.is_centre, watching, reaches)
+    key = (identity, *kind, watching, reaches)
     if key in _RENDERED:
         return _RENDERED[key]
     found = payload_for_reader(envelope, reader, watching=watching)
