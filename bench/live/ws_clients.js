@@ -3,7 +3,8 @@
 //   node ws_clients.js <url> <n> <token> [<token> ...]
 //
 // Opens n sockets (Authorization: Token <token>, tokens used round-robin), at most 50
-// handshakes at a time, and prints "ready <n>" once every socket has had its hello. Each
+// handshakes at a time, and prints "ready <connected> <refused> <first errors>" once every
+// socket has had its hello or been refused. Each
 // `ticket.dispatched` frame is stamped on arrival, before parsing, with the wall clock
 // (performance.timeOrigin + performance.now(): the same clock as Python's time.time()).
 // On "stop" (stdin) it closes the sockets and prints one JSON line {cursor: [ms, ...]}.
@@ -16,6 +17,7 @@ const n = Number(nText);
 const receipts = {};
 const sockets = [];
 let ready = 0;
+const failed = [];
 
 function open(i) {
   return new Promise((resolve, reject) => {
@@ -32,7 +34,11 @@ function open(i) {
       }
       if (msg.type === "ticket.dispatched") (receipts[msg.cursor] = receipts[msg.cursor] || []).push(at);
     });
-    ws.on("error", reject);
+    ws.on("error", (err) => {
+      if (hello) return;
+      failed.push(String(err.message || err));
+      resolve();
+    });
     sockets.push(ws);
   });
 }
@@ -43,7 +49,7 @@ async function main() {
     while (next < n) await open(next++);
   }
   await Promise.all(Array.from({ length: Math.min(50, n) }, worker));
-  process.stdout.write(`ready ${ready}\n`);
+  process.stdout.write(`ready ${ready} ${failed.length} ${JSON.stringify(failed.slice(0, 3))}\n`);
 }
 
 process.stdin.setEncoding("utf8");

@@ -220,6 +220,10 @@ class NodeClients:
         line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=180)
         if not line.startswith(b"ready"):
             raise RuntimeError(f"node clients failed: {line!r}")
+        _, connected, refused, errors = line.decode().split(" ", 3)
+        self.connected = int(connected)
+        if int(refused):
+            print(f"  WARNING: {refused} of {n} sockets refused: {errors.strip()}")
 
     def pids(self) -> list[int]:
         return [self.proc.pid]
@@ -313,7 +317,7 @@ async def measure(
     for spy in spies:
         spy.wait(timeout=120)
     receipts = await clients.stop()
-    lost = n * len(commits) - sum(len(receipts.at.get(c, [])) for c in commits)
+    lost = getattr(clients, "connected", n) * len(commits) - sum(len(receipts.at.get(c, [])) for c in commits)
     if lost:
         print(f"  WARNING: {lost} receipts missing")
     latencies = [(t - commits[c]) * 1000 for c in commits for t in receipts.at.get(c, [])]
@@ -335,7 +339,7 @@ async def main_async(args: argparse.Namespace) -> None:
     # --timeout-graceful-shutdown: a consumer stuck in channels-redis's cancelled receive
     # must not keep the server alive (bench/live/README.md).
     cmd = [sys.executable, "-X", "faulthandler", "-m", "uvicorn", "hotline.asgi:application"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", args.server_log_level]
     cmd += ["--timeout-graceful-shutdown", "5"]
     cmd += ["--ws-per-message-deflate", "true" if args.deflate else "false"]  # Procfile: false
     if args.workers > 1:
@@ -418,6 +422,7 @@ def main() -> None:
     parser.add_argument("--baseline-clients", type=int, default=5)
     parser.add_argument("--baseline-events", type=int, default=10)
     parser.add_argument("--server-log", default="/tmp/live_bench_server.log")
+    parser.add_argument("--server-log-level", default="warning")
     parser.add_argument("--profile", default="", help="folder: py-spy raw stacks of the fan-out phase")
     parser.add_argument("--budget", type=float, default=240, help="hard stop, seconds")
     args = parser.parse_args()
