@@ -71,6 +71,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.channel_name = ""
         self.base_send = send
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=INBOX)
+        self.greeted = asyncio.Event()  # events wait in the inbox until accept and hello are out
         pump = asyncio.ensure_future(self._pump())
         try:
             await await_many_dispatch([receive], self.dispatch)
@@ -83,6 +84,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def _pump(self) -> None:
         # Live events touch no database: no thread hop to close old connections (Channels'
         # dispatch makes one before every handler: one per socket per event, serialised).
+        await self.greeted.wait()
         while True:
             message = await self.inbox.get()
             try:
@@ -129,6 +131,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "unit": reader.unit_code or None,
             }
         )
+        self.greeted.set()
 
     async def disconnect(self, code: int) -> None:
         await self._leave_all()
