@@ -21,20 +21,37 @@ class EventsQuery(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class EventsOutput(serializers.Serializer):  # type: ignore[type-arg]
-    events = serializers.ListField(child=serializers.DictField(), help_text="typed payloads, oldest first")
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=(
+            "typed payloads, oldest first: those after `after`, and also those at or before it written "
+            "up to 60 s before it (a slower transaction can commit an earlier cursor later); "
+            "drop any cursor you have already handled"
+        ),
+    )
     cursor = serializers.IntegerField(help_text="pass as `after` next time")
     has_more = serializers.BooleanField()
 
 
 class LiveEventListApi(APIView):
-    """Catch up after a dropped socket: the same payloads, filtered for the reader like the socket."""
+    """Catch up after a dropped socket: the same payloads, filtered for the reader like the socket.
+
+    Cursors are event ids, drawn when an event is written but visible only once its transaction
+    commits, so ids can become visible out of order. The answer therefore repeats the reader's
+    events from the 60 s before the cursor's own event; a client keeps the cursors it has handled
+    and drops repeats (static/js/live.js does).
+    """
 
     permission_classes = [HasRole]
     roles = STAFF_ROLES
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("after", int, description="last cursor received"),
+            OpenApiParameter(
+                "after",
+                int,
+                description="last cursor received; the events of the 60 s before it come again (drop seen cursors)",
+            ),
             OpenApiParameter("limit", int, description=f"at most {MAX_LIMIT}"),
             OpenApiParameter("ticket", int, description="one watched ticket: all its live events"),
         ],

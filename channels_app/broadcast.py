@@ -61,9 +61,10 @@ async def _send_async(envelopes: Sequence[p.Envelope]) -> None:
     if layer is None:
         return
     for envelope in envelopes:
-        message = {"type": MESSAGE_TYPE, "envelope": envelope}
         for group in groups_for_envelope(envelope):
-            await layer.group_send(group, message)
+            # The group travels with the message: each process's hub (channels_app.hub)
+            # receives it once and hands it to its own sockets in that group.
+            await layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "envelope": envelope})
 
 
 def _send(envelopes: Sequence[p.Envelope]) -> None:

@@ -10,14 +10,20 @@ Server → client: {"type": "hello", "cursor": <latest>, ...} once, then typed p
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections import OrderedDict, deque
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from channels_app.groups import ticket_group
+from channels_app.hub import Hub, cancel_until_done, hub_for
 from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
 from tickets.errors import NotFound
@@ -27,6 +33,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 MAX_WATCHED_TICKETS = 50
 RECENT_CURSORS = 512
+INBOX = 200  # events waiting for one socket; past that it drops them (the client catches up by cursor)
+
+log = logging.getLogger("channels_app")
 
 
 def _hello(user: User) -> tuple[Reader | None, int]:
@@ -46,9 +55,49 @@ def _may_watch(user: User, ticket_id: int) -> bool:
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """One socket. It has no channel of its own: the process's hub (channels_app.hub) receives
+    group messages once and puts them in this socket's inbox."""
+
     reader: Reader
     live_groups: list[str]
     watched: set[int]
+    hub: Hub | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # channels.consumer.AsyncConsumer.__call__, with the per-consumer layer channel
+        # replaced by an inbox the hub fills and a pump task that sends from it.
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = ""
+        self.base_send = send
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=INBOX)
+        self.greeted = asyncio.Event()  # events wait in the inbox until accept and hello are out
+        pump = asyncio.ensure_future(self._pump())
+        try:
+            await await_many_dispatch([receive], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            await self._leave_all()  # also when connect failed half-way or the server cancels us
+            await cancel_until_done(pump)
+
+    async def _pump(self) -> None:
+        # Live events touch no database: no thread hop to close old connections (Channels'
+        # dispatch makes one before every handler: one per socket per event, serialised).
+        await self.greeted.wait()
+        while True:
+            message = await self.inbox.get()
+            try:
+                await self.live_event(message)
+            except Exception:  # one bad message must not silence the socket for good
+                log.exception("live event not sent to %s", self.scope.get("user"))
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Called by the hub for each message to a group this socket is in."""
+        try:
+            self.inbox.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("live socket of %s is not reading; event dropped", self.scope.get("user"))
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -60,14 +109,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.reader = reader
+        # What decides the bytes this socket gets for an event, besides the event (_rendered).
+        self.render_kind = (reader.audience, bool(reader.user.is_centre))
         self.watched = set()
         # A retried push or a ticket watched by a reader who also gets it by role arrives
         # twice; a short memory of cursors keeps the client from seeing it twice.
         self._recent: deque[int] = deque(maxlen=RECENT_CURSORS)
         self._recent_set: set[int] = set()
         self.live_groups = groups_for_reader(reader)
-        for group in self.live_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if self.channel_layer is not None:
+            self.hub = hub_for(self.channel_layer)
+            for group in self.live_groups:
+                await self.hub.join(group, self)
         await self.accept(subprotocol=self.scope.get("live_subprotocol"))
         await self.send_json(
             {
@@ -78,11 +131,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "unit": reader.unit_code or None,
             }
         )
+        self.greeted.set()
 
     async def disconnect(self, code: int) -> None:
+        await self._leave_all()
+
+    async def _leave_all(self) -> None:
+        hub, self.hub = self.hub, None
+        if hub is None:
+            return
         groups = [*getattr(self, "live_groups", []), *(ticket_group(t) for t in getattr(self, "watched", ()))]
         for group in groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.leave(group, self)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -110,13 +170,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self._error("not_found", "工单不存在或无权查看", ticket_id)
                 return
             self.watched.add(ticket_id)
-            await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
+            if self.hub is not None:
+                await self.hub.join(ticket_group(ticket_id), self)
         await self.send_json({"type": "subscribed", "ticket": ticket_id})
 
     async def _unsubscribe(self, ticket_id: int) -> None:
         if ticket_id in self.watched:
             self.watched.discard(ticket_id)
-            await self.channel_layer.group_discard(ticket_group(ticket_id), self.channel_name)
+            if self.hub is not None:
+                await self.hub.leave(ticket_group(ticket_id), self)
         await self.send_json({"type": "unsubscribed", "ticket": ticket_id})
 
     async def _error(self, code: str, message: str, ticket: int | None = None) -> None:
@@ -139,7 +201,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         payload = envelope["payload"]
         ticket = payload.get("ticket")
         watching = ticket is not None and ticket["id"] in self.watched
-        text = _rendered(envelope, self.reader, watching)
+        text = _rendered(envelope, self.reader, self.render_kind, watching)
         if text is not None and not self._seen(payload.get("cursor")):
             await self.send(text_data=text)
 
@@ -150,11 +212,11 @@ _RENDERED: OrderedDict[tuple[Any, ...], str | None] = OrderedDict()
 _RENDERED_MAX = 256
 
 
-def _rendered(envelope: Envelope, reader: Reader, watching: bool) -> str | None:
+def _rendered(envelope: Envelope, reader: Reader, kind: tuple[str, bool], watching: bool) -> str | None:
     payload = envelope["payload"]
     identity = payload["cursor"] if payload["cursor"] is not None else ("call", payload.get("call_sid"), payload["at"])
     reaches = reader.audience != UNIT or reaches_unit(reader, envelope["unit_paths"])
-    key = (identity, reader.audience, reader.user.is_centre, watching, reaches)
+    key = (identity, *kind, watching, reaches)
     if key in _RENDERED:
         return _RENDERED[key]
     found = payload_for_reader(envelope, reader, watching=watching)

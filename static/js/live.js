@@ -2,12 +2,24 @@
  *
  * Any element with data-live-refresh="<event types, comma-separated or *>" and hx-get is
  * re-fetched through htmx when a matching event arrives on /ws/live/ (session cookie auth).
- * After a reconnect the page asks /api/events/?after=<last cursor> for what it missed.
+ * After a reconnect the page asks /api/events/?after=<last cursor> for what it missed. That
+ * answer also repeats recent events at or before the cursor (an event id can commit after a
+ * later one), so the page remembers the cursors it has handled and drops repeats.
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
  */
 (function () {
   "use strict";
   var cursor = 0, backoff = 1000, socket = null;
+  var seen = {}, seenOrder = [], SEEN_MAX = 2000;
+
+  function firstTime(id) {
+    if (!id) return true;
+    if (seen[id]) return false;
+    seen[id] = true;
+    seenOrder.push(id);
+    if (seenOrder.length > SEEN_MAX) delete seen[seenOrder.shift()];
+    return true;
+  }
 
   function refresh(type) {
     document.querySelectorAll("[data-live-refresh]").forEach(function (el) {
@@ -19,6 +31,7 @@
   }
 
   function handle(payload) {
+    if (!firstTime(payload.cursor)) return;
     if (payload.cursor && payload.cursor > cursor) cursor = payload.cursor;
     refresh(payload.type);
     document.dispatchEvent(new CustomEvent("hotline:live", { detail: payload }));
@@ -28,7 +41,11 @@
     if (!cursor) return;
     fetch("/api/events/?after=" + cursor, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { events: [] }; })
-      .then(function (body) { (body.events || []).forEach(handle); if (body.cursor) cursor = Math.max(cursor, body.cursor); })
+      .then(function (body) {
+        (body.events || []).forEach(handle);
+        if (body.cursor) cursor = Math.max(cursor, body.cursor);
+        if (body.has_more) catchUp();
+      })
       .catch(function () {});
   }
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
 from tests.live.conftest import drain, open_socket
 from tests.live.test_feed_filtering import _dispatch, _new_ticket
-from tickets.models import Ticket, User
+from tickets.models import Ticket, TicketEvent, User
 from tickets.services import workflow
 from tickets.services.actors import Actor
 
@@ -48,8 +50,9 @@ def test_catch_up_returns_what_the_socket_sent_in_the_same_shape(
     replay = _events(api("donghu_staff"), after=start)
     assert replay["events"] == live
     assert replay["has_more"] is False
-    # Nothing new after the last cursor.
-    assert _events(api("donghu_staff"), after=replay["cursor"])["events"] == []
+    # Nothing new after the last cursor: only the recent look-back, all cursors already seen.
+    again = _events(api("donghu_staff"), after=replay["cursor"])["events"]
+    assert again == live
 
 
 @pytest.mark.django_db
@@ -80,7 +83,7 @@ def test_catch_up_pages_by_cursor(api: Callable[[str], APIClient]) -> None:
     after, pages = 0, 0
     while True:
         page = _events(client, after=after, limit=2)
-        seen += [e["cursor"] for e in page["events"]]
+        seen += [e["cursor"] for e in page["events"] if e["cursor"] not in seen]  # drop look-back repeats
         after, pages = page["cursor"], pages + 1
         if not page["has_more"]:
             break
@@ -107,3 +110,43 @@ def test_catch_up_needs_a_signed_in_user_and_a_sane_query(api: Callable[[str | N
     assert api(None).get("/api/events/").status_code in (401, 403)
     assert api("operator1").get("/api/events/", {"after": "-1"}).status_code == 400
     assert api("operator1").get("/api/events/", {"limit": "100000"}).status_code == 400
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs two concurrent transactions (set DATABASE_URL)")
+def test_an_event_that_commits_after_a_later_one_is_still_caught_up(api: Callable[[str], APIClient]) -> None:
+    """Ids are drawn at insert: a slow transaction's event can become visible after a later id was read."""
+    slow_ticket, quick_ticket = _new_ticket(), _new_ticket()
+    client = api("supervisor1")
+    initial = _events(client)
+    seen = {e["cursor"] for e in initial["events"]}  # a client drops cursors it has handled
+    written, release = threading.Event(), threading.Event()
+
+    def slow_dispatch() -> None:
+        try:
+            with transaction.atomic():
+                _dispatch(slow_ticket, "donghu-xinhua")
+                written.set()
+                release.wait(timeout=30)  # still open while the other write commits and is read
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=slow_dispatch)
+    writer.start()
+    try:
+        assert written.wait(timeout=30)
+        _dispatch(quick_ticket, "rsj")  # a later id, committed first
+        first = _events(client, after=initial["cursor"])
+    finally:
+        release.set()
+        writer.join(timeout=30)
+    fresh = [e for e in first["events"] if e["cursor"] not in seen]
+    assert [(e["type"], e["ticket"]["id"]) for e in fresh] == [("ticket.dispatched", quick_ticket.pk)]
+    seen |= {e["cursor"] for e in fresh}
+    slow_event = TicketEvent.objects.get(ticket=slow_ticket, action="dispatch")
+    assert slow_event.pk < first["cursor"]  # behind the cursor the client now holds
+
+    later = _events(client, after=first["cursor"])
+    new = [(e["type"], e["cursor"]) for e in later["events"] if e["cursor"] not in seen]
+    assert new == [("ticket.dispatched", slow_event.pk)]

@@ -1,0 +1,136 @@
+"""Per-process fan-out: one channel-layer receiver per process, not one per socket.
+
+Channels' default is one channel per consumer: a `group_send` to a group of 1,000 sockets
+writes 1,000 messages to Redis, and channels-redis pops them one by one (four round trips
+each) in the process's receive loop, then every consumer thread-hops to close old database
+connections before it sends. That was most of the live feed's latency at 1,000 sockets
+(bench/live/README.md).
+
+Here a process (one hub per event loop and layer) holds one channel name. It joins a layer
+group while at least one of its local sockets is in it, and leaves when the last one goes, so
+the layer's groups mean what they always meant (who hears `role.supervisor`, `unit.donghu`,
+`ticket.42`) but count processes instead of sockets. The broadcast names the group in each
+message; the hub hands it to the local members of that group, each through its own bounded
+in-process queue (a slow socket never holds up the others). Works the same on channels-redis
+(production) and the in-memory layer (embedded).
+
+Stopping a receiver is done with `cancel_until_done`: on Python 3.11, `asyncio.wait_for`
+(used by redis-py to send a command) swallows a cancellation that arrives just as the awaited
+write completes, so channels-redis's `receive()` goes on looping and a single `cancel()` never
+ends the task (the leaked "cancelling" consumers of issue 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections import defaultdict
+from typing import Any, Protocol
+
+log = logging.getLogger("channels_app")
+
+REFRESH_SECONDS = 3600.0  # re-add memberships well inside channels-redis's group_expiry (1 day)
+RETRY_SECONDS = 1.0  # after the layer failed (Redis down), try again this often
+
+
+class Listener(Protocol):
+    def deliver(self, message: dict[str, Any]) -> None: ...
+
+
+async def cancel_until_done(task: asyncio.Future[Any], *, every: float = 0.5) -> None:
+    """Cancel `task` and wait for it to end, cancelling again if a cancellation was swallowed."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=every)
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("live hub receiver ended with %r", task.exception())
+
+
+class Hub:
+    """The local sockets of one process, by group, behind one channel-layer channel."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.channel = ""
+        self.members: defaultdict[str, set[Listener]] = defaultdict(set)
+        self.joined: dict[str, float] = {}  # group → monotonic time of our last group_add
+        self.lock = asyncio.Lock()  # layer membership changes happen in order
+        self.receiver: asyncio.Task[None] | None = None
+
+    async def join(self, group: str, listener: Listener) -> None:
+        self.members[group].add(listener)
+        await self._sync(group)
+
+    async def leave(self, group: str, listener: Listener) -> None:
+        found = self.members.get(group)
+        if found is not None:
+            found.discard(listener)
+            if not found:
+                del self.members[group]
+        await self._sync(group)
+
+    async def _sync(self, group: str, *, from_receiver: bool = False) -> None:
+        """Make the layer's membership of `group` match whether anyone here is in it.
+
+        Starts the receiver with the first member and stops it after the last one left.
+        """
+        async with self.lock:
+            if not self.channel:
+                self.channel = await self.layer.new_channel()
+            want = group in self.members
+            now = time.monotonic()
+            if want and now - self.joined.get(group, -REFRESH_SECONDS) >= REFRESH_SECONDS:
+                await self.layer.group_add(group, self.channel)
+                self.joined[group] = now
+            elif not want and group in self.joined:
+                del self.joined[group]
+                await self.layer.group_discard(group, self.channel)
+            if from_receiver:
+                return
+            if self.members and self.receiver is None:
+                self.receiver = asyncio.ensure_future(self._receive())
+            elif not self.members and self.receiver is not None:
+                receiver, self.receiver = self.receiver, None
+                await cancel_until_done(receiver)
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis down: keep the sockets, retry; they catch up by cursor
+                log.warning("live hub receive failed, retrying: %s", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                self.joined = {g: -REFRESH_SECONDS for g in self.joined}  # Redis may have lost them
+                for group in list(self.joined):
+                    await self._rejoin(group)
+                continue
+            self.dispatch(message)
+            if self.joined and time.monotonic() - min(self.joined.values()) >= REFRESH_SECONDS:
+                for group in list(self.joined):
+                    await self._rejoin(group)
+
+    async def _rejoin(self, group: str) -> None:
+        try:
+            await self._sync(group, from_receiver=True)
+        except Exception as exc:
+            log.warning("live hub could not rejoin %s: %s", group, exc)
+
+    def dispatch(self, message: dict[str, Any]) -> None:
+        for listener in tuple(self.members.get(message.get("group", ""), ())):
+            listener.deliver(message)
+
+
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = weakref.WeakKeyDictionary()
+
+
+def hub_for(layer: Any) -> Hub:
+    """The hub of this event loop for this layer (a settings change brings a new layer)."""
+    hubs = _HUBS.setdefault(asyncio.get_running_loop(), {})
+    hub = hubs.get(id(layer))
+    if hub is None or hub.layer is not layer:
+        hub = hubs[id(layer)] = Hub(layer)
+    return hub
