@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0002_kb_search_vector'),
+        ('tickets', '0003_ui_background_job'),
     ]
 
     operations = [
