@@ -39,12 +39,23 @@ def _upsert_into(table: str, key: str, rows: dict[tuple[int, date], Counter[str]
     # Table and column names are model constants, never input; the values are bound parameters.
     insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES ({placeholders}) "  # noqa: S608
     sql = insert + f"ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
-    params: list[list[int | date]] = [
-        [unit_id, day, *(counts.get(c, 0) for c in COUNTERS)] for (unit_id, day), counts in rows.items()
-    ]
-    if params:
-        with connection.cursor() as cursor:
+    # A retraction (a negative amount) always meets the row holding the count it withdraws; it is a
+    # plain UPDATE, because SQLite checks the proposed row (-1 < 0) before it sees the conflict.
+    retract = f"UPDATE {table} SET {', '.join(f'{c} = {c} + %s' for c in COUNTERS)} "  # noqa: S608
+    retract += f"WHERE unit_id = %s AND {key} = %s"
+    params: list[list[int | date]] = []
+    retractions: list[list[int | date]] = []
+    for (unit_id, day), counts in rows.items():
+        values = [counts.get(c, 0) for c in COUNTERS]
+        if min(values) < 0:
+            retractions.append([*values, unit_id, day])
+        else:
+            params.append([unit_id, day, *values])
+    with connection.cursor() as cursor:
+        if params:
             cursor.executemany(sql, params)
+        if retractions:
+            cursor.executemany(retract, retractions)
 
 
 def _rows(facts: Iterable[Fact]) -> dict[tuple[int, date], Counter[str]]:
