@@ -143,10 +143,10 @@ def due_step(state: DueState, event: TicketEvent, unit_id: int) -> tuple[DueStat
     return state, []
 
 
-def _due_facts(event: TicketEvent, unit_id: int) -> list[Fact]:
+def _due_facts(event: TicketEvent, assignment_id: int, unit_id: int) -> list[Fact]:
     state: DueState = None
     history = TicketEvent.objects.filter(
-        assignment_id=event.assignment_id, id__lt=event.id, action__in=_DUE_ACTIONS
+        assignment_id=assignment_id, id__lt=event.id, action__in=_DUE_ACTIONS
     ).order_by("id")
     for earlier in history.only("id", "action", "data", "created_at"):
         state, _ = due_step(state, earlier, unit_id)
@@ -242,11 +242,12 @@ def event_facts(event: TicketEvent) -> list[Fact]:
     """What one event adds to the scorecards."""
     action, data = event.action, event.data or {}
     day = _day(event.created_at)
-    unit_id = event.assignment.unit_id if event.assignment_id and event.assignment else None
-    if unit_id is not None:
+    assignment = event.assignment if event.assignment_id else None
+    if assignment is not None:
+        unit_id = assignment.unit_id
         if action == "assignment_created":
             facts: list[Fact] = [(unit_id, "dispatched", 1, day)]
-            if event.assignment and event.assignment.role == AssignmentRole.LEAD and not event.assignment.parent_id:
+            if assignment.role == AssignmentRole.LEAD and not assignment.parent_id:
                 led_before = TicketEvent.objects.filter(
                     ticket_id=event.ticket_id,
                     action="assignment_created",
@@ -263,7 +264,7 @@ def event_facts(event: TicketEvent) -> list[Fact]:
         if action in _DUE_ACTIONS:
             if action == "sla.overdue" and not _is_reply_overdue(event):
                 return []  # 催办/sign-clock notices: no history read for them
-            return _due_facts(event, unit_id)
+            return _due_facts(event, assignment.pk, unit_id)
         if action == "approve_return":
             return [(unit_id, "returns_approved", 1, day)]
     if action in ("created", "complete_draft") and event.to_state == "registered":
