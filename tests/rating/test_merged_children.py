@@ -154,3 +154,24 @@ def test_an_unanswered_child_request_expires_without_touching_the_child(city: An
     child.refresh_from_db()
     assert child.state == "merged" and not rating.can_rate(child)
     assert Ticket.objects.get(pk=master.pk).outcome == "unrated"
+
+
+def test_a_child_unmerged_after_being_asked_is_asked_afresh_when_its_own_reply_is_accepted(
+    city: Any, units: Any, web: Any
+) -> None:
+    with time_machine.travel(datetime(2026, 11, 16, 10, tzinfo=SH), tick=False) as clock:
+        master = _file("+8613600139040")
+        child = _file("+8613600139041", "sms")
+        workflow.ticket_merge(ticket=child, master=master, actor=_dispatcher(), reason="同一小区停水")
+        _handle_and_accept(master, units["swjt"])
+        workflow.ticket_unmerge(ticket=child, actor=_dispatcher(), reason="并非同一栋楼")
+        child.refresh_from_db()
+        assert child.state == "registered" and not rating.can_rate(child)
+        assert "感谢您的评价" not in sms(web, "SMc5", "1", frm="+8613600139041").content.decode()
+        clock.shift(timedelta(days=9))  # the old request would have expired by now
+        rating.rating_expire_due()
+        child = _handle_and_accept(Ticket.objects.get(pk=child.pk), units["swjt"])
+        request = RatingRequest.objects.get(ticket=child)
+        assert request.state == "open" and request.expires_at > datetime(2026, 11, 25, 10, tzinfo=SH)
+        assert "感谢您的评价" in sms(web, "SMc6", "2", frm="+8613600139041").content.decode()
+    assert Ticket.objects.get(pk=child.pk).state == "closed"

@@ -137,11 +137,9 @@ class RatingDecideApi(ActionView):
     class InputSerializer(StrictSerializer):
         decision = serializers.ChoiceField(choices=[("reopen", "重办"), ("close", "说明办结")])
         reason = TextField(max_length=settings.REASON_MAX)
+        # The same choices as elsewhere (one enum in the schema); the service refuses `undetermined`.
         cause = serializers.ChoiceField(
-            choices=[(Cause.SUBJECTIVE, "承办单位主观原因"), (Cause.OBJECTIVE, "客观原因")],
-            required=False,
-            default="",
-            help_text="未判定的不满意必须在此判定",
+            choices=Cause.choices, required=False, default="", help_text="未判定的不满意必须在此判定为主观或客观"
         )
 
     def perform(self, request: Request, actor: Actor, data: dict[str, Any], rating_id: int) -> Rating:

@@ -58,7 +58,9 @@ class Rating(models.Model):
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["ticket", "round"], name="rating_one_per_round")]
         indexes = [
-            models.Index(fields=["review", "id"], name="rating_review_pending", condition=models.Q(review="pending"))
+            models.Index(fields=["review", "id"], name="rating_review_pending", condition=models.Q(review="pending")),
+            # The SMS follow-up looks up a number's latest SMS rating on every inbound message.
+            models.Index(fields=["phone", "created_at"], name="rating_sms_phone", condition=models.Q(channel="sms")),
         ]
 
     def __str__(self) -> str:

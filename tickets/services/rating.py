@@ -268,11 +268,15 @@ def rating_request_open(*, ticket: Ticket) -> RatingRequest:
 
     now = timezone.now()
     days = sla.active_profile().rating_expiry_days
-    request, _ = RatingRequest.objects.get_or_create(
+    request, created = RatingRequest.objects.get_or_create(
         ticket=ticket,
         round=ticket_round(ticket),
         defaults={"requested_at": now, "expires_at": now + timedelta(days=days)},
     )
+    if not created and request.state != RatingRequestState.ANSWERED:
+        # Asked before as a merged child, then unmerged and handled on its own: a fresh request.
+        request.requested_at, request.expires_at, request.state = now, now + timedelta(days=days), RatingRequestState.OPEN
+        request.save(update_fields=["requested_at", "expires_at", "state"])
     rating_callbacks.callback_schedule(ticket=ticket, now=now)
     return request
 
