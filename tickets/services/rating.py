@@ -275,7 +275,8 @@ def rating_request_open(*, ticket: Ticket) -> RatingRequest:
     )
     if not created and request.state != RatingRequestState.ANSWERED:
         # Asked before as a merged child, then unmerged and handled on its own: a fresh request.
-        request.requested_at, request.expires_at, request.state = now, now + timedelta(days=days), RatingRequestState.OPEN
+        request.requested_at, request.expires_at = now, now + timedelta(days=days)
+        request.state = RatingRequestState.OPEN
         request.save(update_fields=["requested_at", "expires_at", "state"])
     rating_callbacks.callback_schedule(ticket=ticket, now=now)
     return request
