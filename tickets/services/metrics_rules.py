@@ -145,10 +145,11 @@ def due_step(state: DueState, event: TicketEvent, unit_id: int) -> tuple[DueStat
 
 def _due_facts(event: TicketEvent, assignment_id: int, unit_id: int) -> list[Fact]:
     state: DueState = None
-    history = TicketEvent.objects.filter(
-        assignment_id=assignment_id, id__lt=event.id, action__in=_DUE_ACTIONS
-    ).order_by("id")
-    for earlier in history.only("id", "action", "data", "created_at"):
+    # The assignment's index alone, filtered and sorted here: "id < n ORDER BY id" tempts PostgreSQL
+    # into reading the whole primary-key index of the event table for every event.
+    history = TicketEvent.objects.filter(assignment_id=assignment_id, action__in=_DUE_ACTIONS)
+    rows = [e for e in history.only("id", "action", "data", "created_at") if e.id < event.id]
+    for earlier in sorted(rows, key=lambda e: e.id):
         state, _ = due_step(state, earlier, unit_id)
     return due_step(state, event, unit_id)[1]
 

@@ -114,12 +114,12 @@ def rating_record(
     if satisfaction != Satisfaction.DISSATISFIED:
         cause = ""
     elif not cause:
-        if channel in ("web", "app") and not comment:
-            raise InvalidInput("请写明不满意的原因", field="comment", rule="required")
         cause = Cause.UNDETERMINED
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not can_rate(ticket):
         raise TransitionNotAllowed("该工单当前不在待评价状态", rule="state:rate")
+    if cause == Cause.UNDETERMINED and channel in ("web", "app") and not comment:
+        raise InvalidInput("请写明不满意的原因", field="comment", rule="required")
     round_no = ticket_round(ticket)
     unit_id = _rated_unit_id(ticket)
     try:
