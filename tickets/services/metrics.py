@@ -18,7 +18,7 @@ from datetime import date
 from django.db import connection, transaction
 
 from tickets.models import COUNTERS, TicketEvent, UnitDayStats, UnitMonthStats
-from tickets.services.metrics_rules import Fact, event_facts
+from tickets.services.metrics_rules import Fact, due_history, event_facts, is_due_event
 
 __all__ = ["Fact", "event_facts", "metrics_apply_event", "metrics_apply_events", "metrics_rebuild"]
 
@@ -77,7 +77,10 @@ def metrics_apply_events(events: Iterable[TicketEvent]) -> None:
 
     The rules read earlier events, so the batch must already be in the database (same transaction).
     """
-    facts = [fact for event in sorted(events, key=lambda e: e.id) for fact in event_facts(event)]
+    batch = sorted(events, key=lambda e: e.id)
+    # One query for every due history the batch needs (a scanner tick: hundreds of 督办), not one each.
+    history = due_history({int(e.assignment_id) for e in batch if e.assignment_id and is_due_event(e)})
+    facts = [fact for event in batch for fact in event_facts(event, history=history)]
     if facts:
         _upsert(_rows(facts))
 

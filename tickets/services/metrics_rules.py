@@ -33,6 +33,7 @@ repeat_calls                     the centre (city-wide rate over accepted ticket
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -143,15 +144,38 @@ def due_step(state: DueState, event: TicketEvent, unit_id: int) -> tuple[DueStat
     return state, []
 
 
-def _due_facts(event: TicketEvent, assignment_id: int, unit_id: int) -> list[Fact]:
+DueHistory = dict[int, list[TicketEvent]]  # assignment id → its due-relevant events (any order)
+
+
+def due_history(assignment_ids: Iterable[int]) -> DueHistory:
+    """The due-relevant events of many assignments in one query (a batch's prefetch)."""
+    out: DueHistory = {pk: [] for pk in assignment_ids}
+    if out:
+        rows = TicketEvent.objects.filter(assignment_id__in=list(out), action__in=_DUE_ACTIONS)
+        for e in rows.only("id", "assignment_id", "action", "data", "created_at"):
+            out[int(e.assignment_id or 0)].append(e)
+    return out
+
+
+def _due_facts(event: TicketEvent, assignment_id: int, unit_id: int, history: DueHistory | None) -> list[Fact]:
     state: DueState = None
-    # The assignment's index alone, filtered and sorted here: "id < n ORDER BY id" tempts PostgreSQL
-    # into reading the whole primary-key index of the event table for every event.
-    history = TicketEvent.objects.filter(assignment_id=assignment_id, action__in=_DUE_ACTIONS)
-    rows = [e for e in history.only("id", "action", "data", "created_at") if e.id < event.id]
-    for earlier in sorted(rows, key=lambda e: e.id):
+    if history is not None and assignment_id in history:
+        rows = history[assignment_id]
+    else:
+        # The assignment's index alone, filtered and sorted here: "id < n ORDER BY id" tempts PostgreSQL
+        # into reading the whole primary-key index of the event table for every event.
+        query = TicketEvent.objects.filter(assignment_id=assignment_id, action__in=_DUE_ACTIONS)
+        rows = list(query.only("id", "action", "data", "created_at"))
+    for earlier in sorted((e for e in rows if e.id < event.id), key=lambda e: e.id):
         state, _ = due_step(state, earlier, unit_id)
     return due_step(state, event, unit_id)[1]
+
+
+def is_due_event(event: TicketEvent) -> bool:
+    """Whether the event's facts read its assignment's due history (for a batch's prefetch)."""
+    if event.action == "sla.overdue":
+        return _is_reply_overdue(event)
+    return event.action in _DUE_ACTIONS
 
 
 # --- 重复来电: a link between a ticket and an earlier one from the same caller ----------------
@@ -239,8 +263,8 @@ def rating_facts(unit_id: int, data: dict[str, Any], day: date, *, count_rating:
     return facts
 
 
-def event_facts(event: TicketEvent) -> list[Fact]:
-    """What one event adds to the scorecards."""
+def event_facts(event: TicketEvent, *, history: DueHistory | None = None) -> list[Fact]:
+    """What one event adds to the scorecards (`history`: a batch's prefetched due histories)."""
     action, data = event.action, event.data or {}
     day = _day(event.created_at)
     assignment = event.assignment if event.assignment_id else None
@@ -265,7 +289,7 @@ def event_facts(event: TicketEvent) -> list[Fact]:
         if action in _DUE_ACTIONS:
             if action == "sla.overdue" and not _is_reply_overdue(event):
                 return []  # 催办/sign-clock notices: no history read for them
-            return _due_facts(event, assignment.pk, unit_id)
+            return _due_facts(event, assignment.pk, unit_id, history)
         if action == "approve_return":
             return [(unit_id, "returns_approved", 1, day)]
     if action in ("created", "complete_draft") and event.to_state == "registered":
