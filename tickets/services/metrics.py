@@ -32,13 +32,14 @@ def _upsert(rows: dict[tuple[int, date], Counter[str]]) -> None:
     _upsert_into(UnitMonthStats._meta.db_table, "month", months)
 
 
+_CHUNK = 200  # rows per statement: 200 × 21 parameters stays far below SQLite's limit
+
+
 def _upsert_into(table: str, key: str, rows: dict[tuple[int, date], Counter[str]]) -> None:
     columns = ", ".join(COUNTERS)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
-    placeholders = ", ".join(["%s"] * (2 + len(COUNTERS)))
+    row_marks = "(" + ", ".join(["%s"] * (2 + len(COUNTERS))) + ")"
     # Table and column names are model constants, never input; the values are bound parameters.
-    insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES ({placeholders}) "  # noqa: S608
-    sql = insert + f"ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
     # A retraction (a negative amount) always meets the row holding the count it withdraws; it is a
     # plain UPDATE, because SQLite checks the proposed row (-1 < 0) before it sees the conflict.
     retract = f"UPDATE {table} SET {', '.join(f'{c} = {c} + %s' for c in COUNTERS)} "  # noqa: S608
@@ -52,8 +53,14 @@ def _upsert_into(table: str, key: str, rows: dict[tuple[int, date], Counter[str]
         else:
             params.append([unit_id, day, *values])
     with connection.cursor() as cursor:
-        if params:
-            cursor.executemany(sql, params)
+        # Multi-row statements: a scanner tick touches hundreds of unit-days; one round trip per chunk.
+        for start in range(0, len(params), _CHUNK):
+            chunk = params[start : start + _CHUNK]
+            insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES "  # noqa: S608
+            sql = (
+                insert + ", ".join([row_marks] * len(chunk)) + f" ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
         if retractions:
             cursor.executemany(retract, retractions)
 
