@@ -66,7 +66,8 @@ def rates(counts: dict[str, int], config: MetricsConfig) -> dict[str, float | No
         "reopen_rate": _ratio(counts["reopened"], counts["closed"]),
         "first_time_rate": _ratio(counts["closed_first_time"], counts["closed"]),
         "direct_answer_rate": _ratio(counts["answered_directly"], counts["accepted"]),
-        "repeat_call_rate": _ratio(counts["repeat_calls"], counts["accepted"]),
+        # The centre's base is the tickets it accepted, a unit's the tickets it led (the centre never leads).
+        "repeat_call_rate": _ratio(counts["repeat_calls"], counts["accepted"] + counts["led"]),
         "response_rate": response,
         "solved_rate": solved,
         "satisfaction_rate": satisfaction,
@@ -173,4 +174,78 @@ def ranking(*, user: User, month: date, group: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["PERIODS", "period_range", "ranking", "rates", "unit_scorecards"]
+RATE_KEYS = (
+    "sign_on_time_rate",
+    "reply_on_time_rate",
+    "return_rate",
+    "reopen_rate",
+    "first_time_rate",
+    "direct_answer_rate",
+    "repeat_call_rate",
+    "response_rate",
+    "solved_rate",
+    "satisfaction_rate",
+    "composite",
+)
+TREND_MAX_MONTHS = 36
+
+
+def _months_back(end: date, count: int) -> list[date]:
+    """The first days of the `count` months ending with the month of `end`, oldest first."""
+    year, month = end.year, end.month
+    out = []
+    for _ in range(count):
+        out.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+def trends(
+    *, user: User, end: date, months: int, group: str, metric: str = "composite", unit: str | None = None
+) -> dict[str, Any]:
+    """走势: one metric month by month over the last `months` months, per unit of a group and for the group.
+
+    Reads the month rows only (one query). A month without valid data gives null, never 0, so a
+    chart shows a gap instead of a false drop.
+    """
+    if not group:
+        raise InvalidInput("请选择单位分组", field="group", rule="required")
+    if metric not in RATE_KEYS:
+        raise InvalidInput(f"指标只能是 {'、'.join(RATE_KEYS)}", field="metric", rule="enum")
+    if not 1 <= months <= TREND_MAX_MONTHS:
+        raise InvalidInput(f"月数须在 1 到 {TREND_MAX_MONTHS} 之间", field="months", rule="range")
+    kinds = _group_kinds(group)
+    units = Scope.of(user).units().filter(kind__in=kinds or [])
+    if unit:
+        units = units.filter(code=unit)
+        if not units.exists():
+            raise InvalidInput("该分组中没有这个单位（或无权查看）", field="unit", rule="unit_scope")
+    unit_rows = {u.id: u for u in units.only("id", "code", "name", "kind")}
+    firsts = _months_back(end, months)
+    sums = (
+        UnitMonthStats.objects.filter(month__gte=firsts[0], month__lte=firsts[-1], unit_id__in=list(unit_rows))
+        .values("unit_id", "month")
+        .annotate(**{c: Sum(c) for c in COUNTERS})
+    )
+    found = {(row["unit_id"], row["month"]): row for row in sums}
+    config = metrics_config()
+    group_counts = {m: dict.fromkeys(COUNTERS, 0) for m in firsts}
+    series = []
+    for unit_id, u in sorted(unit_rows.items(), key=lambda item: item[1].code):
+        values: list[float | None] = []
+        for m in firsts:
+            counts = {c: int(found.get((unit_id, m), {}).get(c) or 0) for c in COUNTERS}
+            for c in COUNTERS:
+                group_counts[m][c] += counts[c]
+            values.append(rates(counts, config)[metric])
+        series.append({"unit": u.code, "unit_name": u.name, "values": values})
+    return {
+        "group": group,
+        "metric": metric,
+        "months": [m.strftime("%Y-%m") for m in firsts],
+        "group_values": [rates(group_counts[m], config)[metric] for m in firsts],
+        "units": series,
+    }
+
+
+__all__ = ["PERIODS", "RATE_KEYS", "period_range", "ranking", "rates", "trends", "unit_scorecards"]

@@ -103,6 +103,7 @@ from tickets.apis import metrics as m  # noqa: E402
 urlpatterns += [
     path("metrics/units/", m.UnitMetricsApi.as_view(), name="metrics-units"),
     path("metrics/ranking/", m.RankingApi.as_view(), name="metrics-ranking"),
+    path("metrics/trends/", m.MetricsTrendApi.as_view(), name="metrics-trends"),
 ]
 
 # --- Exports (tickets CSV/XLSX, scorecards CSV), role-limited and logged ------------------------

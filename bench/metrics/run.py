@@ -76,6 +76,7 @@ def copy_stats(unit_ids: list[int], tickets: int, year: int) -> None:
                 "closed_first_time": int(closed * 0.9), "answered_directly": 0, "accepted": d, "repeat_calls": 0,
                 "valid_callbacks": valid, "contacted": int(valid * 0.95), "solved": int(valid * 0.8),
                 "satisfied": sat, "basically_satisfied": basic, "dissatisfied": valid - sat - basic,
+                "led": d, "ratings": int(valid * 1.2),
             }  # fmt: skip
             buf.write("\t".join([str(unit_id), day.isoformat(), *(str(values[c]) for c in COUNTERS)]) + "\n")
     buf.seek(0)

@@ -31,6 +31,11 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=2_000)
     parser.add_argument("--ticks", type=int, default=5)
+    parser.add_argument(
+        "--metrics-ab",
+        action="store_true",
+        help="only time ticks, alternating with and without the scorecard facts (baseline: same run, same data)",
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/hotline_bench_sla")
     return parser.parse_args()
 
@@ -179,6 +184,26 @@ def explain() -> str:
     return plan
 
 
+def metrics_ab(rnd: random.Random) -> None:
+    """Ticks with the scorecard facts (督办 past the deadline → due and late) vs without, alternating."""
+    real = sla_scanner.metrics_apply_events
+    with_facts, without = [], []
+    sla_scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)  # nothing left armed from an earlier run
+    for i in range(ARGS.ticks * 2):
+        arm(ARGS.due, rnd)
+        on = i % 2 == 0
+        sla_scanner.metrics_apply_events = real if on else (lambda events: None)  # type: ignore[assignment]
+        t0 = time.perf_counter()
+        sla_scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)
+        (with_facts if on else without).append(time.perf_counter() - t0)
+    sla_scanner.metrics_apply_events = real
+    a, b = statistics.median(with_facts) * 1000, statistics.median(without) * 1000
+    print(f"tick with scorecard facts, median of {len(with_facts)}: {a:.0f} ms "
+          f"(all: {', '.join(f'{t * 1000:.0f}' for t in with_facts)})")  # fmt: skip
+    print(f"tick without (baseline, same run), median of {len(without)}: {b:.0f} ms "
+          f"(all: {', '.join(f'{t * 1000:.0f}' for t in without)}); ratio {a / b:.2f}x")  # fmt: skip
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     sla.profile_ensure_default()
@@ -188,6 +213,9 @@ def main() -> None:
     rnd = random.Random(2025)
     open_rows = Assignment.objects.filter(ended_at__isnull=True).count()
     print(f"open assignments: {open_rows:,}; armed due per tick: {ARGS.due:,} ({ARGS.due / open_rows:.2%})")
+    if ARGS.metrics_ab:
+        metrics_ab(rnd)
+        return
     ticks, fanouts, fired = [], [], []
     for _ in range(ARGS.ticks):
         arm(ARGS.due, rnd)

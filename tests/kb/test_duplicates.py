@@ -133,8 +133,8 @@ def test_children_follow_the_master_and_every_citizen_is_told(  # type: ignore[n
         assert event.data["rating_invited"] is True
     assert sorted(told) == sorted(c.number for c in children)
     for child in children:  # each citizen gets an SMS about their own ticket
-        message = SmsMessage.objects.get(ticket=child, body__contains=master.number)
-        assert message.to_phone == child.citizen_phone and "已办结" in message.body
+        message = SmsMessage.objects.get(ticket=child, body__contains="现已办结")
+        assert message.to_phone == child.citizen_phone and master.number in message.body
 
 
 def test_merge_refuses_a_finished_master_and_unmerge_stops_when_the_master_closes(  # type: ignore[no-untyped-def]
@@ -206,3 +206,30 @@ def test_a_link_older_than_30_days_is_not_a_repeat_call(make_ticket) -> None:  #
         duplicates.duplicate_confirm(ticket=again, other=first, actor=dispatcher())
     assert repeat_call_rate((date(2026, 2, 1), date(2026, 2, 28))).numerator == 0
     assert DuplicateLink.objects.get(ticket=again).days_apart > 30
+
+
+def test_a_completed_draft_is_found_as_a_duplicate_by_its_full_text(  # type: ignore[no-untyped-def]
+    make_ticket, places, api
+) -> None:
+    """A phone draft starts with a few words; the operator completes the text. The fingerprint follows,
+    so a later report of the same outage finds the draft, and the stale first words no longer match."""
+    draft = make_ticket("喂您好", citizen_phone="13900006666", jurisdiction=places["xinhua"], draft=True)
+    before = duplicates.duplicate_candidates(text=WATER_AGAIN, phone="+8613900007777", jurisdiction=places["xinhua"])
+    assert draft.pk not in [c.ticket.pk for c in before]
+    done = api("operator1").post(f"/api/tickets/{draft.pk}/complete/", {"text": WATER}, format="json")
+    assert done.status_code == 200, done.json()
+    after = duplicates.duplicate_candidates(text=WATER_AGAIN, phone="+8613900007777", jurisdiction=places["xinhua"])
+    assert [c.ticket.pk for c in after] == [draft.pk]
+    assert any(r.startswith("诉求内容相似度") for r in after[0].reasons)
+    assert duplicates.duplicate_candidates(text="喂您好", phone="+8613900007777", jurisdiction=places["xinhua"]) == []
+
+
+def test_an_sms_draft_grown_by_a_second_part_is_found_by_the_whole_text(  # type: ignore[no-untyped-def]
+    make_ticket, places
+) -> None:
+    from tickets.services import intake
+
+    draft = make_ticket("光明小区3栋", citizen_phone="13900008888", jurisdiction=places["xinhua"], draft=True)
+    intake.ticket_append_message(ticket=draft, text=WATER, actor=Actor.citizen("+8613900008888"))
+    found = duplicates.duplicate_candidates(text=WATER_AGAIN, phone="+8613900009999", jurisdiction=places["xinhua"])
+    assert [c.ticket.pk for c in found] == [draft.pk]

@@ -58,7 +58,8 @@ def november(city: Any, cats: Any, user: Any, api: Any, web: Any) -> dict[str, T
     """Four tickets handled by 人社局 (rsj) in November 2026:
 
     T1 signed and replied on time, 回访: contacted, solved, 满意 → closed first time.
-    T2 signed 25 h late, replied 10 days late, SMS "2" (基本满意, nothing said about contact or solution).
+    T2 signed 25 h late, replied 10 days late, SMS "2" (基本满意, nothing said about contact or solution:
+       a rating, but not a valid callback, so in none of the 三率).
     T3 returned by rsj (approved), dispatched to rsj again, signed and replied on time, 回访: contacted,
        not solved, 不满意 (主观) → closed (not first time: a return), then 重办 by the supervisor (round 2
        dispatched to rsj, still open).
@@ -123,6 +124,9 @@ def test_each_metric_matches_the_hand_count(november: Any, api: Any) -> None:
             "closed",
             "closed_first_time",
             "valid_callbacks",
+            "ratings",
+            "led",
+            "repeat_calls",
             "contacted",
             "solved",
             "satisfied",
@@ -140,11 +144,14 @@ def test_each_metric_matches_the_hand_count(november: Any, api: Any) -> None:
         "reopened": 1,
         "closed": 3,
         "closed_first_time": 2,
-        "valid_callbacks": 3,
+        "valid_callbacks": 2,  # T1 and T3: reached, all three questions answered; T2's lone digit is not
+        "ratings": 3,
+        "led": 3,  # T1, T2, T3 (T3's re-dispatch and round 2 went to rsj again)
+        "repeat_calls": 0,
         "contacted": 2,
         "solved": 1,
         "satisfied": 1,
-        "basically_satisfied": 1,
+        "basically_satisfied": 0,
         "dissatisfied": 1,
     }
     assert rsj["sign_on_time_rate"] == 0.4  # 2 / 5
@@ -152,10 +159,11 @@ def test_each_metric_matches_the_hand_count(november: Any, api: Any) -> None:
     assert rsj["return_rate"] == 0.2  # 1 / 5
     assert rsj["reopen_rate"] == 0.3333  # 1 / 3
     assert rsj["first_time_rate"] == 0.6667  # 2 / 3
-    assert rsj["response_rate"] == 0.6667  # contacted 2 / valid 3
-    assert rsj["solved_rate"] == 0.3333  # 1 / 3
-    assert rsj["satisfaction_rate"] == 0.6333  # (1 + 0.9 × 1) / 3
-    assert rsj["composite"] == 0.4867  # 0.1 × 2/3 + 0.5 × 1/3 + 0.4 × 1.9/3 = 0.48667
+    assert rsj["response_rate"] == 1.0  # contacted 2 / valid 2
+    assert rsj["solved_rate"] == 0.5  # 1 / 2
+    assert rsj["satisfaction_rate"] == 0.5  # (1 + 0.9 × 0) / 2
+    assert rsj["composite"] == 0.55  # 0.1 × 1 + 0.5 × 0.5 + 0.4 × 0.5
+    assert rsj["repeat_call_rate"] == 0.0  # 0 repeats / 3 tickets led
     assert body["start"] == "2026-11-01" and body["end"] == "2026-11-30"
 
     centre = _row(api("supervisor1").get("/api/metrics/units/?period=year&date=2026-05-05").json()["units"], "centre")

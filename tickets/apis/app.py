@@ -29,7 +29,6 @@ from tickets.public import public_history, public_reply
 from tickets.request_meta import client_ip
 from tickets.services import citizen_auth, idempotency, intake, rating
 from tickets.services.actors import Actor
-from tickets.states import TicketState
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ def ticket_detail(ticket: Ticket) -> dict[str, Any]:
         "lead_unit": ticket.lead_unit.name if ticket.lead_unit else None,
         "reply": public_reply(ticket),
         "history": [{"at": e["at"].isoformat(), "text": e["text"]} for e in public_history(ticket)],
-        "can_rate": ticket.state == TicketState.RATING,
+        "can_rate": rating.can_rate(ticket),
         "ratings": [
             {"round": r.round, "satisfaction": r.satisfaction, "label": r.get_satisfaction_display()}
             for r in Rating.objects.filter(ticket=ticket).order_by("round")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,20 @@ def _parse(value: str, fmt: str, field: str) -> date:
         return datetime.strptime(value, fmt).date()
     except ValueError:
         raise InvalidInput("日期格式不正确", field=field, rule="date") from None
+
+
+class TrendUnitOutput(serializers.Serializer):  # type: ignore[type-arg]
+    unit = serializers.CharField(help_text="unit code")
+    unit_name = serializers.CharField()
+    values = serializers.ListField(child=serializers.FloatField(allow_null=True))
+
+
+class TrendOutput(serializers.Serializer):  # type: ignore[type-arg]
+    group = serializers.CharField()
+    metric = serializers.CharField()
+    months = serializers.ListField(child=serializers.CharField(), help_text="YYYY-MM, oldest first")
+    group_values = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    units = TrendUnitOutput(many=True)
 
 
 class UnitMetricsApi(APIView):
@@ -70,4 +85,47 @@ class RankingApi(APIView):
         month = _parse(params["month"], "%Y-%m", "month") if params.get("month") else timezone.localdate()
         return Response(
             selectors_metrics.ranking(user=request.user, month=month, group=params.get("group", ""))  # type: ignore[arg-type]
+        )
+
+
+class MetricsTrendApi(APIView):
+    """GET ?group=streets&metric=composite&months=12&end=YYYY-MM[&unit=code] → 走势 per unit and for the group."""
+
+    permission_classes = [HasRole]
+    roles = STAFF_ROLES
+
+    @extend_schema(
+        summary="考核指标月度走势",
+        description=(
+            "One metric month by month (oldest first) for each unit of a group and for the group total. "
+            "`months[i]` labels `group_values[i]` and `units[*].values[i]`; null = no data that month. "
+            "Unit staff see only their own subtree."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "group", str, required=True, enum=["departments", "districts", "streets", "utilities", "centre"]
+            ),
+            OpenApiParameter("metric", str, enum=list(selectors_metrics.RATE_KEYS), default="composite"),
+            OpenApiParameter("months", int, description="1–36, default 12"),
+            OpenApiParameter("end", str, description="YYYY-MM, the last month shown (default: this month)"),
+            OpenApiParameter("unit", str, description="one unit's code (default: every unit of the group)"),
+        ],
+        responses={200: TrendOutput},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        end = _parse(params["end"], "%Y-%m", "end") if params.get("end") else timezone.localdate()
+        try:
+            months = int(params.get("months", "12"))
+        except ValueError:
+            raise InvalidInput("月数必须是整数", field="months", rule="integer") from None
+        return Response(
+            selectors_metrics.trends(
+                user=request.user,  # type: ignore[arg-type]
+                end=end,
+                months=months,
+                group=params.get("group", ""),
+                metric=params.get("metric", "composite"),
+                unit=params.get("unit") or None,
+            )
         )

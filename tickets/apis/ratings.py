@@ -22,6 +22,8 @@ class RatingOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
     lead_unit = serializers.CharField(source="ticket.lead_unit.name", default="", read_only=True)
     satisfaction_label = serializers.CharField(source="get_satisfaction_display", read_only=True)
+    cause_label = serializers.CharField(source="get_cause_display", read_only=True)
+    rated_unit = serializers.CharField(source="unit.name", default="", read_only=True)
 
     class Meta:
         model = Rating
@@ -37,6 +39,8 @@ class RatingOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "contacted",
             "comment",
             "cause",
+            "cause_label",
+            "rated_unit",
             "channel",
             "review",
             "review_reason",
@@ -114,7 +118,7 @@ class CallbackRecordApi(ActionView):
 
 
 class DissatisfiedQueueApi(generics.ListAPIView):  # type: ignore[type-arg]
-    """不满意审核队列: 不满意 ratings with a cause on the unit's side, oldest first."""
+    """不满意审核队列: 不满意 ratings with a cause on the unit's side or not judged yet (未判定), oldest first."""
 
     permission_classes = [HasRole]
     roles = REVIEW_ROLES
@@ -133,6 +137,10 @@ class RatingDecideApi(ActionView):
     class InputSerializer(StrictSerializer):
         decision = serializers.ChoiceField(choices=[("reopen", "重办"), ("close", "说明办结")])
         reason = TextField(max_length=settings.REASON_MAX)
+        # The same choices as elsewhere (one enum in the schema); the service refuses `undetermined`.
+        cause = serializers.ChoiceField(
+            choices=Cause.choices, required=False, default="", help_text="未判定的不满意必须在此判定为主观或客观"
+        )
 
     def perform(self, request: Request, actor: Actor, data: dict[str, Any], rating_id: int) -> Rating:
         rating = Rating.objects.filter(pk=rating_id).first()

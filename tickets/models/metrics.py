@@ -22,11 +22,14 @@ COUNTERS: tuple[str, ...] = (
     "satisfied",
     "basically_satisfied",
     "dissatisfied",
+    "led",
+    "ratings",
 )
 
 
 class UnitCounters(models.Model):
-    """The §6 counters; each only ever grows (UPSERT x = x + n)."""
+    """The §6 counters, added to by UPSERT (x = x + n). A rule may retract its own earlier +1 (a reply
+    sent back, an unmerge), on the row that holds it, so a counter never goes below zero."""
 
     unit = models.ForeignKey("tickets.Unit", on_delete=models.PROTECT, related_name="+")
     dispatched = models.PositiveIntegerField("派单数", default=0)
@@ -46,6 +49,8 @@ class UnitCounters(models.Model):
     satisfied = models.PositiveIntegerField("满意数", default=0)
     basically_satisfied = models.PositiveIntegerField("基本满意数", default=0)
     dissatisfied = models.PositiveIntegerField("不满意数", default=0)
+    led = models.PositiveIntegerField("主办工单数", default=0)  # 重复来电率's base for a unit
+    ratings = models.PositiveIntegerField("评价数", default=0)  # every rating; valid_callbacks are the complete ones
 
     class Meta:
         abstract = True

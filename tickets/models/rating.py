@@ -13,10 +13,15 @@ class Satisfaction(models.TextChoices):
 
 
 class Cause(models.TextChoices):
-    """Why a citizen is 不满意: the unit's own handling (主观) or beyond its reach (客观)."""
+    """Why a citizen is 不满意: the unit's own handling (主观) or beyond its reach (客观).
+
+    A citizen rating by SMS, web or app cannot judge that: their 不满意 arrives 未判定 and waits in
+    the supervisors' review queue, who classify it while ruling on it.
+    """
 
     SUBJECTIVE = "subjective", "承办单位主观原因"
     OBJECTIVE = "objective", "客观原因"
+    UNDETERMINED = "undetermined", "待判定"
 
 
 class Review(models.TextChoices):
@@ -40,6 +45,8 @@ class Rating(models.Model):
     phone = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     cause = models.CharField("不满意原因", max_length=12, choices=Cause.choices, blank=True)
+    # The unit whose handling is rated (the round's lead unit; for a merged child, the master's).
+    unit = models.ForeignKey("tickets.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     review = models.CharField("不满意审核", max_length=12, choices=Review.choices, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -51,7 +58,9 @@ class Rating(models.Model):
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["ticket", "round"], name="rating_one_per_round")]
         indexes = [
-            models.Index(fields=["review", "id"], name="rating_review_pending", condition=models.Q(review="pending"))
+            models.Index(fields=["review", "id"], name="rating_review_pending", condition=models.Q(review="pending")),
+            # The SMS follow-up looks up a number's latest SMS rating on every inbound message.
+            models.Index(fields=["phone", "created_at"], name="rating_sms_phone", condition=models.Q(channel="sms")),
         ]
 
     def __str__(self) -> str:

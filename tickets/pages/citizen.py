@@ -25,7 +25,6 @@ from tickets.public import public_history, public_reply
 from tickets.request_meta import client_ip
 from tickets.services import citizen_auth, intake, photos, rating
 from tickets.services.actors import Actor
-from tickets.states import TicketState
 
 T = "tickets/citizen/"
 VERIFIED_FOR_SECONDS = 30 * 60
@@ -195,7 +194,7 @@ def status(request: HttpRequest) -> HttpResponse:
                 ticket=ticket,
                 history=public_history(ticket),
                 reply=public_reply(ticket),
-                can_rate=ticket.state == TicketState.RATING,
+                can_rate=rating.can_rate(ticket),
             )
     return render(request, T + "status.html", context, status=code)
 
@@ -217,11 +216,17 @@ class RateForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="意见建议（选填）",
+        label="意见建议（不满意时请写明原因）",
         required=False,
         max_length=settings.REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("satisfaction") == Satisfaction.DISSATISFIED and not (data.get("comment") or "").strip():
+            self.add_error("comment", "请写明不满意的原因，我们将转交督办人员核查")
+        return data
 
 
 @require_http_methods(["GET", "POST"])
@@ -230,7 +235,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         ticket = rating.rating_token_read(token)
     except DomainError as exc:
         return render(request, T + "message.html", {"title": "无法评价", "message": exc.message}, status=404)
-    if ticket.state != TicketState.RATING:
+    if not rating.can_rate(ticket):
         return render(
             request, T + "message.html", {"title": "已评价", "message": "该工单已评价或已办结，感谢您的反馈。"}
         )
@@ -244,6 +249,8 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
-            return render(request, T + "message.html", {"title": "感谢评价", "message": f"工单{ticket.number}已办结。"})
+            done = "您的不满意意见已转交督办人员审核。" if form.cleaned_data["satisfaction"] == "dissatisfied" else ""
+            message = f"工单{ticket.number}的评价已记录。{done}"
+            return render(request, T + "message.html", {"title": "感谢评价", "message": message})
     context = {"form": form, "ticket": ticket, "reply": public_reply(ticket), "error": error}
     return render(request, T + "rate.html", context, status=400 if request.method == "POST" else 200)

@@ -160,6 +160,9 @@ def ticket_append_message(*, ticket: Ticket, text: str, actor: Actor, raw: dict[
         action="message_appended",
         data={"length": len(addition), **({"raw": raw} if raw else {})},
     )
+    from tickets.services import duplicates
+
+    duplicates.ticket_fingerprint_store(ticket=ticket)  # the text grew: keep the duplicate lookup current
     return ticket
 
 

@@ -5,87 +5,22 @@
 (unit, counter, +n), derived only from the event and the earlier events of the same ticket; the
 rebuild command replays the same function over the history, so both give the same numbers.
 Counters are added with one UPSERT per (unit, day) (`INSERT … ON CONFLICT DO UPDATE SET x = x + n`),
-which SQLite and PostgreSQL both understand.
+which SQLite and PostgreSQL both understand. The rules themselves (which counter, which unit,
+which day) live in `metrics_rules`.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from tickets.models import COUNTERS, AssignmentRole, TicketEvent, Unit, UnitDayStats, UnitMonthStats
+from tickets.models import COUNTERS, TicketEvent, UnitDayStats, UnitMonthStats
+from tickets.services.metrics_rules import Fact, due_history, event_facts, is_due_event
 
-Fact = tuple[int, str, int]  # (unit id, counter, amount)
-
-_SATISFACTION_COUNTER = {"satisfied": "satisfied", "basic": "basically_satisfied", "dissatisfied": "dissatisfied"}
-
-
-def _centre_id() -> int | None:
-    return Unit.objects.filter(kind="centre").order_by("id").values_list("id", flat=True).first()
-
-
-def _lead_unit_before(event: TicketEvent) -> int | None:
-    """The unit leading the ticket when the event happened: the newest top-level lead dispatch before it."""
-    return (
-        TicketEvent.objects.filter(
-            ticket_id=event.ticket_id,
-            action="assignment_created",
-            id__lt=event.id,
-            assignment__role=AssignmentRole.LEAD,
-            assignment__parent__isnull=True,
-        )
-        .order_by("-id")
-        .values_list("assignment__unit_id", flat=True)
-        .first()
-    )
-
-
-def _earlier(event: TicketEvent, *actions: str) -> bool:
-    return TicketEvent.objects.filter(ticket_id=event.ticket_id, id__lt=event.id, action__in=actions).exists()
-
-
-def event_facts(event: TicketEvent) -> list[Fact]:
-    """What one event adds to the scorecards."""
-    action, data = event.action, event.data or {}
-    unit_id = event.assignment.unit_id if event.assignment else None
-    if action == "assignment_created" and unit_id:
-        return [(unit_id, "dispatched", 1)]
-    if action == "sign" and unit_id:
-        return [(unit_id, "signed_on_time", 1)] if data.get("on_time") else []
-    if action == "reply" and unit_id:
-        return [(unit_id, "due", 1)] + ([(unit_id, "replied_on_time", 1)] if data.get("on_time") else [])
-    if action == "approve_return" and unit_id:
-        return [(unit_id, "returns_approved", 1)]
-    if action in ("created", "complete_draft") and event.to_state == "registered":
-        centre = _centre_id()
-        return [(centre, "accepted", 1)] if centre else []
-    if action == "answer_directly":
-        centre = _centre_id()
-        return [(centre, "answered_directly", 1)] if centre else []
-    if action not in ("close", "reopen", "rated"):
-        return []
-    lead = _lead_unit_before(event)
-    if lead is None:
-        return []
-    if action == "reopen":
-        return [(lead, "reopened", 1)]
-    if action == "close":
-        facts: list[Fact] = [(lead, "closed", 1)]
-        if not _earlier(event, "reopen", "approve_return"):
-            facts.append((lead, "closed_first_time", 1))
-        return facts
-    facts = [(lead, "valid_callbacks", 1)]  # rated: every recorded rating is a valid feedback
-    if data.get("contacted"):
-        facts.append((lead, "contacted", 1))
-    if data.get("solved"):
-        facts.append((lead, "solved", 1))
-    counter = _SATISFACTION_COUNTER.get(str(data.get("satisfaction")))
-    if counter:
-        facts.append((lead, counter, 1))
-    return facts
+__all__ = ["Fact", "event_facts", "metrics_apply_event", "metrics_apply_events", "metrics_rebuild"]
 
 
 def _upsert(rows: dict[tuple[int, date], Counter[str]]) -> None:
@@ -97,42 +32,64 @@ def _upsert(rows: dict[tuple[int, date], Counter[str]]) -> None:
     _upsert_into(UnitMonthStats._meta.db_table, "month", months)
 
 
+_CHUNK = 200  # rows per statement: 200 × 21 parameters stays far below SQLite's limit
+
+
 def _upsert_into(table: str, key: str, rows: dict[tuple[int, date], Counter[str]]) -> None:
     columns = ", ".join(COUNTERS)
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
-    placeholders = ", ".join(["%s"] * (2 + len(COUNTERS)))
+    row_marks = "(" + ", ".join(["%s"] * (2 + len(COUNTERS))) + ")"
     # Table and column names are model constants, never input; the values are bound parameters.
-    insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES ({placeholders}) "  # noqa: S608
-    sql = insert + f"ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
-    params: list[list[int | date]] = [
-        [unit_id, day, *(counts.get(c, 0) for c in COUNTERS)] for (unit_id, day), counts in rows.items()
-    ]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    # A retraction (a negative amount) always meets the row holding the count it withdraws; it is a
+    # plain UPDATE, because SQLite checks the proposed row (-1 < 0) before it sees the conflict.
+    retract = f"UPDATE {table} SET {', '.join(f'{c} = {c} + %s' for c in COUNTERS)} "  # noqa: S608
+    retract += f"WHERE unit_id = %s AND {key} = %s"
+    params: list[list[int | date]] = []
+    retractions: list[list[int | date]] = []
+    for (unit_id, day), counts in rows.items():
+        values = [counts.get(c, 0) for c in COUNTERS]
+        if min(values) < 0:
+            retractions.append([*values, unit_id, day])
+        else:
+            params.append([unit_id, day, *values])
+    with connection.cursor() as cursor:
+        # Multi-row statements: a scanner tick touches hundreds of unit-days; one round trip per chunk.
+        for start in range(0, len(params), _CHUNK):
+            chunk = params[start : start + _CHUNK]
+            insert = f"INSERT INTO {table} (unit_id, {key}, {columns}) VALUES "  # noqa: S608
+            sql = (
+                insert + ", ".join([row_marks] * len(chunk)) + f" ON CONFLICT (unit_id, {key}) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+        if retractions:
+            cursor.executemany(retract, retractions)
+
+
+def _rows(facts: Iterable[Fact]) -> dict[tuple[int, date], Counter[str]]:
+    rows: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
+    for unit_id, counter, amount, day in facts:
+        rows[(unit_id, day)][counter] += amount
+    return rows
 
 
 def metrics_apply_event(event: TicketEvent) -> None:
     """Add one event's facts to its unit-day rows (same transaction as the event)."""
     facts = event_facts(event)
-    if not facts:
-        return
-    day = timezone.localdate(event.created_at)
-    rows: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
-    for unit_id, counter, amount in facts:
-        rows[(unit_id, day)][counter] += amount
-    _upsert(rows)
+    if facts:
+        _upsert(_rows(facts))
 
 
-def metrics_apply_events(events: list[TicketEvent]) -> None:
-    """Several events of one transaction in one upsert batch; the same sums as one call per event."""
-    rows: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
-    for event in events:
-        day = timezone.localdate(event.created_at)
-        for unit_id, counter, amount in event_facts(event):
-            rows[(unit_id, day)][counter] += amount
-    if rows:
-        _upsert(rows)
+def metrics_apply_events(events: Iterable[TicketEvent]) -> None:
+    """The same for a batch of events written together (e.g. a scanner tick), in id order, one UPSERT.
+
+    The rules read earlier events, so the batch must already be in the database (same transaction).
+    """
+    batch = sorted(events, key=lambda e: e.id)
+    # One query for every due history the batch needs (a scanner tick: hundreds of 督办), not one each.
+    history = due_history({int(e.assignment_id) for e in batch if e.assignment_id and is_due_event(e)})
+    facts = [fact for event in batch for fact in event_facts(event, history=history)]
+    if facts:
+        _upsert(_rows(facts))
 
 
 @transaction.atomic
@@ -141,9 +98,9 @@ def metrics_rebuild(*, batch: int = 5000) -> int:
     UnitDayStats.objects.all().delete()
     UnitMonthStats.objects.all().delete()
     rows: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
-    for event in TicketEvent.objects.select_related("assignment").order_by("id").iterator(chunk_size=batch):
-        day = timezone.localdate(event.created_at)
-        for unit_id, counter, amount in event_facts(event):
+    events = TicketEvent.objects.select_related("assignment").order_by("id").iterator(chunk_size=batch)
+    for event in events:
+        for unit_id, counter, amount, day in event_facts(event):
             rows[(unit_id, day)][counter] += amount
     _upsert(rows)
     return len(rows)

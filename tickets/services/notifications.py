@@ -45,14 +45,18 @@ def ticket_dispatched(*, ticket: Ticket, lead_unit: Unit) -> SmsMessage | None:
     return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.DISPATCHED, ticket=ticket)
 
 
-def rating_requested(*, ticket: Ticket) -> SmsMessage | None:
-    """回访评价邀请: the centre accepted the unit's reply; the citizen rates by reply or by link."""
+def rating_requested(*, ticket: Ticket, master: Ticket | None = None) -> SmsMessage | None:
+    """回访评价邀请: the centre accepted the unit's reply; the citizen rates by reply or by link.
+
+    A merged child's citizen (并单) is asked about their own ticket, with the master named.
+    """
     if not ticket.citizen_phone:
         return None
     from tickets.services.rating import rating_link
 
+    merged = f"（与工单{master.number}合并办理）" if master is not None else ""
     body = (
-        f"{SIGNATURE}您的工单{ticket.number}已办理完毕，请评价：回复1满意，2基本满意，3不满意；"
-        f"或打开 {rating_link(ticket)} 评价。{OPT_OUT_HINT}"
+        f"{SIGNATURE}您的工单{ticket.number}{merged}已办理完毕，请评价：回复1满意，2基本满意，3不满意"
+        f"（不满意请在3后写明原因）；或打开 {rating_link(ticket)} 评价。{OPT_OUT_HINT}"
     )
     return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.RATING_REQUEST, ticket=ticket)

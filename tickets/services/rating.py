@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tickets.errors import InvalidInput, NotFound, TransitionNotAllowed
@@ -60,11 +61,28 @@ def rating_token_read(token: str) -> Ticket:
     return ticket
 
 
+def _awaits_rating(ticket: Ticket) -> bool:
+    """A merged child (并单) is rated in its own right once the master's reply is accepted."""
+    return (
+        ticket.state == TicketState.MERGED
+        and ticket.rating_requests.filter(round=ticket_round(ticket), state=RatingRequestState.OPEN).exists()
+    )
+
+
+def can_rate(ticket: Ticket) -> bool:
+    """The citizen may rate now: the ticket awaits its rating, or it is a merged child asked to rate."""
+    return ticket.state == TicketState.RATING or _awaits_rating(ticket)
+
+
 def open_rating_ticket(phone: str) -> Ticket | None:
-    """The newest ticket from this number that waits for the citizen's rating."""
+    """The newest ticket from this number that waits for the citizen's rating (merged children included)."""
     if not phone:
         return None
-    return Ticket.objects.filter(citizen_phone=phone, state=TicketState.RATING).order_by("-id").first()
+    waiting = Q(state=TicketState.RATING) | Q(state=TicketState.MERGED, rating_requests__state=RatingRequestState.OPEN)
+    return Ticket.objects.filter(waiting, citizen_phone=phone).order_by("-id").first()
+
+
+CITIZEN_CHANNELS = ("sms", "web", "app")
 
 
 @transaction.atomic
@@ -82,19 +100,28 @@ def rating_record(
 ) -> Rating:
     """Record 满意 / 基本满意 / 不满意 for the current round and close the ticket (办结).
 
-    A 不满意 whose cause lies with the unit (主观) waits in the supervisor's review queue, who
-    decides on 重办 or a closing explanation. Any other open 回访 of this round is no longer needed.
+    A 不满意 whose cause lies with the unit (主观), or whose cause nobody has judged yet (a citizen's
+    own rating: 未判定), waits in the supervisor's review queue, who decides on 重办 or a closing
+    explanation. On the web and in the app a 不满意 needs the citizen's reason; an SMS asks for it
+    in its reply. A merged child (并单) is rated for itself and stays merged; its rating counts for
+    the master's lead unit. Any other open 回访 of this round is no longer needed.
     """
     if satisfaction not in Satisfaction.values:
         raise InvalidInput("请选择满意、基本满意或不满意", field="satisfaction", rule="enum")
     if cause and cause not in Cause.values:
         raise InvalidInput("不满意原因只能是主观或客观", field="cause", rule="enum")
+    comment = comment.strip()[: settings.REASON_MAX]
     if satisfaction != Satisfaction.DISSATISFIED:
         cause = ""
+    elif not cause:
+        cause = Cause.UNDETERMINED
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if ticket.state != TicketState.RATING:
+    if not can_rate(ticket):
         raise TransitionNotAllowed("该工单当前不在待评价状态", rule="state:rate")
+    if cause == Cause.UNDETERMINED and channel in ("web", "app") and not comment:
+        raise InvalidInput("请写明不满意的原因", field="comment", rule="required")
     round_no = ticket_round(ticket)
+    unit_id = _rated_unit_id(ticket)
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
@@ -103,11 +130,12 @@ def rating_record(
                 satisfaction=satisfaction,
                 solved=solved,
                 contacted=contacted,
-                comment=comment.strip()[: settings.REASON_MAX],
+                comment=comment,
                 channel=channel,
                 phone=ticket.citizen_phone,
                 cause=cause,
-                review=Review.PENDING if cause == Cause.SUBJECTIVE else "",
+                unit_id=unit_id,
+                review=Review.PENDING if cause in REVIEWED_CAUSES else "",
             )
     except IntegrityError:
         raise TransitionNotAllowed("本轮办理已经评价过", rule="already_rated") from None
@@ -124,7 +152,7 @@ def rating_record(
             "round": round_no,
             "channel": channel,
             "cause": cause,
-            "unit": _rated_unit_id(ticket),
+            "unit": unit_id,
         },
     )
     RatingRequest.objects.filter(ticket=ticket, round=round_no, state=RatingRequestState.OPEN).update(
@@ -134,13 +162,103 @@ def rating_record(
     if callback is not None:
         others = others.exclude(pk=callback.pk)
     others.update(status=CallbackStatus.CANCELLED, note=f"市民已通过{channel}评价", done_at=timezone.now())
-    workflow.ticket_close(ticket=ticket, actor=actor, reason=f"市民评价：{label}")
+    if ticket.state == TicketState.RATING:
+        workflow.ticket_close(ticket=ticket, actor=actor, reason=f"市民评价：{label}")
     return rating
 
 
+REVIEWED_CAUSES = (Cause.SUBJECTIVE, Cause.UNDETERMINED)
+
+
 def _rated_unit_id(ticket: Ticket) -> int | None:
-    """The unit whose handling is rated: the lead unit of the round (kept on the event for metrics)."""
+    """The unit whose handling is rated: the round's lead unit; a merged child's is the master's."""
+    if ticket.state == TicketState.MERGED and ticket.merged_into_id:
+        return Ticket.objects.filter(pk=ticket.merged_into_id).values_list("lead_unit_id", flat=True).first()
     return ticket.lead_unit_id
+
+
+def sms_rating_awaiting(phone: str, *, now: datetime | None = None) -> Rating | None:
+    """The SMS rating of this number that still lacks the follow-up answers (contact, solved, reason)."""
+    if not phone:
+        return None
+    since = (now or timezone.now()) - timedelta(hours=SMS_FOLLOWUP_HOURS)
+    latest = Rating.objects.filter(phone=phone, channel="sms", created_at__gte=since).order_by("-id").first()
+    if latest is None:
+        return None
+    needs_reason = latest.satisfaction == Satisfaction.DISSATISFIED and not latest.comment
+    return latest if latest.contacted is None or needs_reason else None
+
+
+SMS_FOLLOWUP_HOURS = 24
+
+
+@transaction.atomic
+def rating_complete(
+    *, rating: Rating, actor: Actor, contacted: bool | None = None, solved: bool | None = None, comment: str = ""
+) -> Rating:
+    """补充评价: the citizen's answers to the SMS follow-up (contact, solved, the reason for 不满意).
+
+    With both answers the rating becomes a valid callback (有效回访) and counts in the 三率
+    (`rating_completed` event); a reason alone goes with the 不满意 to the review queue.
+    """
+    rating = Rating.objects.select_for_update().get(pk=rating.pk)
+    comment = comment.strip()[: settings.REASON_MAX]
+    answers = contacted is not None and solved is not None
+    if answers and rating.contacted is not None:
+        raise TransitionNotAllowed("本次评价已经补充过", rule="rating_completed")
+    if not answers and not comment:
+        raise InvalidInput("请回复两位数字或不满意的原因", field="body", rule="required")
+    fields: list[str] = []
+    if answers:
+        rating.contacted, rating.solved = contacted, solved
+        fields += ["contacted", "solved"]
+    if comment:
+        rating.comment = f"{rating.comment}\n{comment}".strip()[: settings.REASON_MAX]
+        fields.append("comment")
+    rating.save(update_fields=fields)
+    event_record(
+        ticket=rating.ticket,
+        actor=actor,
+        action="rating_completed" if answers else "rating_reason_added",
+        reason=comment,
+        data={
+            "rating": rating.pk,
+            "round": rating.round,
+            "satisfaction": rating.satisfaction,
+            "contacted": rating.contacted,
+            "solved": rating.solved,
+            "unit": rating.unit_id,
+        }
+        if answers
+        else {"rating": rating.pk, "round": rating.round},
+    )
+    return rating
+
+
+def merged_children_rating_open(*, master: Ticket) -> int:
+    """The master's reply is accepted: each merged child's citizen is asked to rate their own ticket."""
+    asked = 0
+    for child in master.merged_children.filter(state=TicketState.MERGED):
+        if merged_child_rating_open(child=child, master=master):
+            asked += 1
+    return asked
+
+
+def merged_child_rating_open(*, child: Ticket, master: Ticket) -> bool:
+    """One child: its own rating request (expiry, SMS with its own link; 回访 task for phone)."""
+    from tickets.services import notifications
+
+    if RatingRequest.objects.filter(ticket=child, round=ticket_round(child)).exists():
+        return False
+    rating_request_open(ticket=child)
+    notifications.rating_requested(ticket=child, master=master)
+    event_record(
+        ticket=child,
+        actor=Actor.system("rating"),
+        action="rating_requested",
+        data={"master": master.number, "round": ticket_round(child)},
+    )
+    return True
 
 
 @transaction.atomic
@@ -150,11 +268,16 @@ def rating_request_open(*, ticket: Ticket) -> RatingRequest:
 
     now = timezone.now()
     days = sla.active_profile().rating_expiry_days
-    request, _ = RatingRequest.objects.get_or_create(
+    request, created = RatingRequest.objects.get_or_create(
         ticket=ticket,
         round=ticket_round(ticket),
         defaults={"requested_at": now, "expires_at": now + timedelta(days=days)},
     )
+    if not created and request.state != RatingRequestState.ANSWERED:
+        # Asked before as a merged child, then unmerged and handled on its own: a fresh request.
+        request.requested_at, request.expires_at = now, now + timedelta(days=days)
+        request.state = RatingRequestState.OPEN
+        request.save(update_fields=["requested_at", "expires_at", "state"])
     rating_callbacks.callback_schedule(ticket=ticket, now=now)
     return request
 

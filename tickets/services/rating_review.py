@@ -1,4 +1,4 @@
-"""不满意审核: a supervisor rules on each 不满意 whose cause lies with the unit (主观).
+"""不满意审核: a supervisor rules on each 不满意 whose cause lies with the unit (主观) or is not judged yet.
 
 重办 sends the ticket back to the lead unit with the citizen's reason and a new deadline
 (`workflow.ticket_reopen`, which also escalates the third 重办 to a problem ticket); 办结 keeps it
@@ -13,10 +13,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tickets.errors import InvalidInput, TransitionNotAllowed
-from tickets.models import Rating, Review, Role
+from tickets.models import Cause, Rating, Review, Role
 from tickets.services import workflow
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
+from tickets.states import TicketState
 
 DECISIONS = ("reopen", "close")
 
@@ -26,20 +27,38 @@ def dissatisfied_queue() -> QuerySet[Rating]:
 
 
 @transaction.atomic
-def rating_decide(*, rating: Rating, actor: Actor, decision: str, reason: str) -> Rating:
-    """重办 or close with an explanation; a rating is ruled on once."""
+def rating_decide(*, rating: Rating, actor: Actor, decision: str, reason: str, cause: str = "") -> Rating:
+    """重办 or close with an explanation; a rating is ruled on once.
+
+    A citizen's own 不满意 arrives 未判定: the supervisor classifies it (主观/客观) with the ruling.
+    Only a cause on the unit's side (主观) can send the ticket back. A merged child's 不满意 sends
+    back the master, whose handling it rates.
+    """
     actor.require_role(Role.SUPERVISOR)
     if decision not in DECISIONS:
         raise InvalidInput("处理决定只能是重办或说明办结", field="decision", rule="enum")
+    if cause and cause not in (Cause.SUBJECTIVE, Cause.OBJECTIVE):
+        raise InvalidInput("不满意原因只能判定为主观或客观", field="cause", rule="enum")
     reason = (reason or "").strip()[: settings.REASON_MAX]
     if not reason:
         raise InvalidInput("请填写处理理由", field="reason", rule="required")
     rating = Rating.objects.select_for_update().select_related("ticket").get(pk=rating.pk)
     if rating.review != Review.PENDING:
         raise TransitionNotAllowed("该不满意评价已处理", rule="review_done")
+    cause = cause or rating.cause
+    if cause == Cause.UNDETERMINED:
+        raise InvalidInput("请先判定不满意原因：承办单位主观原因或客观原因", field="cause", rule="required")
+    if decision == "reopen" and cause != Cause.SUBJECTIVE:
+        raise TransitionNotAllowed("客观原因造成的不满意不能重办，请说明办结", rule="reopen_needs_subjective")
     if decision == "reopen":
         citizen = rating.comment or "市民不满意"
-        workflow.ticket_reopen(ticket=rating.ticket, actor=actor, reason=f"市民意见：{citizen}；审核意见：{reason}")
+        target = rating.ticket
+        if target.state == TicketState.MERGED and target.merged_into_id:
+            target = target.merged_into  # type: ignore[assignment]
+            citizen = f"并单工单{rating.ticket.number}的市民意见：{citizen}"
+        else:
+            citizen = f"市民意见：{citizen}"
+        workflow.ticket_reopen(ticket=target, actor=actor, reason=f"{citizen}；审核意见：{reason}")
         rating.review = Review.REOPENED
     else:
         event_record(
@@ -47,9 +66,10 @@ def rating_decide(*, rating: Rating, actor: Actor, decision: str, reason: str) -
             actor=actor,
             action="dissatisfaction_closed",
             reason=reason,
-            data={"rating": rating.pk, "round": rating.round},
+            data={"rating": rating.pk, "round": rating.round, "cause": cause},
         )
         rating.review = Review.CLOSED
+    rating.cause = cause
     rating.reviewed_by, rating.review_reason, rating.reviewed_at = actor.user, reason, timezone.now()
-    rating.save(update_fields=["review", "reviewed_by", "review_reason", "reviewed_at"])
+    rating.save(update_fields=["review", "reviewed_by", "review_reason", "reviewed_at", "cause"])
     return rating

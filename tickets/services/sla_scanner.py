@@ -49,6 +49,7 @@ from tickets.models import (
 )
 from tickets.services import notices, supervision
 from tickets.services.actors import Actor
+from tickets.services.metrics import metrics_apply_events
 from tickets.states import AssignmentState
 
 log = logging.getLogger("tickets.sla")
@@ -281,6 +282,9 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
             ],
         )  # fmt: skip
         _outbox(event_ids, written_at)
+        # The scorecards, as event_record does one by one: a 督办 past the reply deadline counts the
+        # assignment as due and late (tickets.services.metrics_rules.due_step).
+        metrics_apply_events(TicketEvent.objects.filter(pk__in=event_ids).select_related("assignment"))
         report.fired[level.key] += len(acted)
         report.batches += 1
         if acted:

@@ -1,7 +1,14 @@
 """短信受理: what a citizen's SMS does — file a matter, add to one, or run a command.
 
-Commands: `查询 <工单号>` / `CX <工单号>` (status), `1`/`2`/`3` (rating, when one is asked for),
-`TD` / `退订` (no more notifications), `KT` / `开通` (notifications again).
+Commands: `查询 <工单号>` / `CX <工单号>` (status), `1`/`2`/`3` (rating, when one is asked for;
+`3 <原因>` gives the reason at once), `TD` / `退订` (no more notifications), `KT` / `开通` (again).
+
+评价 by SMS is a short exchange, because the 三率 count only complete answers (有效回访): after the
+digit the reply asks for two more digits — did the unit contact you (1 yes / 2 no), is the matter
+solved (1 yes / 2 no) — e.g. `11`, and after a 不满意 for the reason too, e.g. `22 至今无人联系`.
+Within 24 hours of an SMS rating that still lacks them, such a reply completes the rating (and a
+plain-text reply after a 不满意 without a reason is taken as the reason) instead of filing a new
+matter. A 不满意 reaches the supervisors' review queue as 未判定 with the citizen's reason.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tickets.errors import DomainError, RateLimited
-from tickets.models import Channel, InboundChannel, InboundMessage, Ticket
+from tickets.models import Channel, InboundChannel, InboundMessage, Rating, Ticket
 from tickets.services import intake, notifications, rating, sla, sms
 from tickets.services.actors import Actor
 from tickets.services.text import normalise_text
@@ -26,6 +33,10 @@ SIG = notifications.SIGNATURE
 OPT_OUT_WORDS = {"TD", "退订", "STOP", "UNSUBSCRIBE"}
 OPT_IN_WORDS = {"KT", "开通", "START"}
 _QUERY = re.compile(r"^(?:查询|CX)\s*[:：]?\s*(\d{8,20})$", re.IGNORECASE)
+# A rating digit alone, or followed by a separator and the reason ("3 没人联系"); "1号楼漏水" is a new matter.
+_RATING = re.compile(r"^([123])(?:$|[\s,，.。、:：;；]+(.*)$)", re.DOTALL)
+# The follow-up: contacted (1/2) and solved (1/2), optionally followed by the reason.
+_FOLLOWUP = re.compile(r"^([12])\s*([12])(?:$|[\s,，.。、:：;；]+(.*)$)", re.DOTALL)
 HELP = f"{SIG}请直接发送您的诉求内容（事项、地点）。查询进度请回复“查询 工单号”，回复TD退订。"
 
 
@@ -72,8 +83,16 @@ def sms_receive(*, params: dict[str, Any], inbound: InboundMessage) -> SmsOutcom
     query = _QUERY.match(body)
     if query:
         return _status_reply(phone, query.group(1))
+    rated = _RATING.match(body)
+    if rated and rating.open_rating_ticket(phone) is not None:
+        return _rating_reply(phone, rated.group(1), (rated.group(2) or "").strip())
     if command in rating.SMS_DIGITS:
-        return _rating_reply(phone, command, inbound)
+        return SmsOutcome(HELP, note="无待评价工单")
+    awaiting = rating.sms_rating_awaiting(phone)
+    if awaiting is not None:
+        followup = _FOLLOWUP.match(body)
+        if followup or (awaiting.satisfaction == rating.Satisfaction.DISSATISFIED and not awaiting.comment):
+            return _rating_followup(phone, awaiting, followup, body)
     if len(body) < 2:
         return SmsOutcome(HELP, note="内容为空或过短")
     return _file(phone, body, params, inbound)
@@ -87,17 +106,53 @@ def _status_reply(phone: str, number: str) -> SmsOutcome:
     return SmsOutcome(f"{SIG}{public_status(ticket)}", ticket=ticket, note="查询")
 
 
-def _rating_reply(phone: str, digit: str, inbound: InboundMessage) -> SmsOutcome:
+FOLLOWUP_ASK = "请再回复两位数字：第一位 承办单位是否联系过您（1是 2否），第二位 问题是否已解决（1是 2否）"
+
+
+def _rating_reply(phone: str, digit: str, reason: str) -> SmsOutcome:
     ticket = rating.open_rating_ticket(phone)
     if ticket is None:
         return SmsOutcome(HELP, note="无待评价工单")
     satisfaction = rating.SMS_DIGITS[digit]
     try:
-        rating.rating_record(ticket=ticket, actor=Actor.citizen(phone), satisfaction=satisfaction, channel="sms")
+        rating.rating_record(
+            ticket=ticket, actor=Actor.citizen(phone), satisfaction=satisfaction, channel="sms", comment=reason
+        )
     except DomainError as exc:
         return SmsOutcome(f"{SIG}{exc.message}", ticket=ticket, note="评价未记录")
     label = dict(rating.Satisfaction.choices)[satisfaction]
-    return SmsOutcome(f"{SIG}感谢您的评价（{label}），工单{ticket.number}已办结。", ticket=ticket, note="评价")
+    if satisfaction == rating.Satisfaction.DISSATISFIED and not reason:
+        ask = f"{FOLLOWUP_ASK}，并写明不满意的原因，如“22 至今无人联系”。"
+    else:
+        ask = f"{FOLLOWUP_ASK}，如“11”。"
+    return SmsOutcome(f"{SIG}感谢您的评价（{label}），工单{ticket.number}已记录。{ask}", ticket=ticket, note="评价")
+
+
+def _rating_followup(phone: str, awaiting: Rating, followup: re.Match[str] | None, body: str) -> SmsOutcome:
+    """补充评价: two digits (contacted, solved) and/or the reason for a 不满意."""
+    if followup:
+        contacted, solved = followup.group(1) == "1", followup.group(2) == "1"
+        reason = (followup.group(3) or "").strip()
+    else:
+        contacted = solved = None
+        reason = body
+    if contacted is not None and awaiting.contacted is not None:
+        contacted = solved = None  # already answered: only the reason is new
+    ticket = awaiting.ticket
+    try:
+        rating.rating_complete(
+            rating=awaiting, actor=Actor.citizen(phone), contacted=contacted, solved=solved, comment=reason
+        )
+    except DomainError as exc:
+        return SmsOutcome(f"{SIG}{exc.message}", ticket=ticket, note="补充评价未记录")
+    awaiting.refresh_from_db()
+    more = ""
+    if awaiting.contacted is None:
+        more = f"{FOLLOWUP_ASK}，如“11”。"
+    elif awaiting.satisfaction == rating.Satisfaction.DISSATISFIED and not awaiting.comment:
+        more = "如方便，请回复不满意的原因。"
+    review = "您的不满意意见将由督办人员审核。" if awaiting.review == "pending" and not more else ""
+    return SmsOutcome(f"{SIG}已记录您对工单{ticket.number}的补充评价。{review}{more}", ticket=ticket, note="补充评价")
 
 
 def _file(phone: str, body: str, params: dict[str, Any], inbound: InboundMessage) -> SmsOutcome:

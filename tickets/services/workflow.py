@@ -478,6 +478,7 @@ def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: s
         from tickets.services import rating
 
         rating.rating_request_open(ticket=ticket)  # expiry clock and, for phone tickets, the 回访 task
+        rating.merged_children_rating_open(master=ticket)  # 并单: each child's citizen rates too
         return ticket
     reason = _require_text(reason, "reason", "退回理由")
     if ticket.state != TicketState.REPLIED:
@@ -564,6 +565,10 @@ def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -
     from tickets.services import duplicates
 
     duplicates.merge_link_record(ticket=ticket, master=master, actor=actor)
+    if master.state == TicketState.RATING:  # joined after the master's reply was accepted: asked at once
+        from tickets.services import rating
+
+        rating.merged_child_rating_open(child=ticket, master=master)
     return ticket
 
 
@@ -653,4 +658,9 @@ def ticket_complete_draft(*, ticket: Ticket, actor: Actor, changes: dict[str, An
     if unknown:
         raise InvalidInput(f"不能修改字段 {sorted(unknown)[0]}", field=sorted(unknown)[0], rule="unknown_field")
     _ticket_move(ticket, "complete_draft", actor=actor, data={"fields": sorted(changes)}, **changes)
+    if {"text", "title"} & set(changes):
+        from tickets.services import duplicates
+
+        # The draft's fingerprint was taken from its first words: later lookups must see the full text.
+        duplicates.ticket_fingerprint_store(ticket=ticket)
     return ticket
