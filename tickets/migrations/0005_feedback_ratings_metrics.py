@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0002_kb_search_vector'),
+        ('tickets', '0004_faults_pending_indexes'),
     ]
 
     operations = [
