@@ -122,7 +122,9 @@ def assignment_inbox(user: User, *, state: str | None = None) -> QuerySet[Assign
     """A unit's inbox: its own open assignments, the nearest deadline first."""
     qs = assignment_queryset_for(user)
     if user.is_unit_staff and user.unit is not None:
-        qs = qs.filter(unit=user.unit)
+        # Own unit only, which implies the path scope: without the redundant path prefix the
+        # planner reads asg_unit_open_due in deadline order instead of AND-ing two bitmaps.
+        qs = Assignment.objects.select_related("ticket", "unit").filter(unit=user.unit)
     qs = qs.filter(state=state) if state else qs.filter(state__in=OPEN_ASSIGNMENT_STATES)
     return qs.order_by("reply_due_at", "id")
 
