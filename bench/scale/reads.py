@@ -17,7 +17,8 @@ Measured, each over --requests requests after 10 warm-up requests:
 - ticket detail: GET /api/tickets/<id>/ (assignments and full history) for random tickets;
 - baseline: GET /api/me/ (same stack, one indexed row) — the ratio column divides by its p50.
 Wall time includes waiting for a CPU on a shared machine; "Python CPU" is the process time the
-request used (Django, DRF, serializers; the PostgreSQL backend's time is not in it).
+request used (Django, DRF, serializers; the PostgreSQL backend's time is not in it); "SQL ms" is
+the summed EXPLAIN ANALYZE execution time of the request's SELECTs (one request, after the runs).
 EXPLAIN (ANALYZE, BUFFERS) of every SELECT of one request of each kind goes to
 bench/scale/notes-<label>.md.
 """
@@ -86,11 +87,12 @@ def measure(client: Client, urls: Callable[[], str], n: int) -> dict[str, float]
     }
 
 
-def explain(client: Client, url: str) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of each SELECT one request of `url` runs."""
+def explain(client: Client, url: str) -> tuple[str, float]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each SELECT one request of `url` runs, and their summed execution time."""
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     lines = [f"### GET {url} → {response.status_code}, {len(ctx.captured_queries)} queries\n"]
+    total = 0.0
     with connection.cursor() as cur:
         for q in ctx.captured_queries:
             sql = q["sql"]
@@ -98,8 +100,9 @@ def explain(client: Client, url: str) -> str:
                 continue
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plan = "\n".join(row[0] for row in cur.fetchall())
+            total += float(plan.rsplit("Execution Time: ", 1)[1].split()[0])
             lines.append(f"```sql\n{sql[:1500]}\n```\n```\n{plan}\n```\n")
-    return "\n".join(lines)
+    return "\n".join(lines), total
 
 
 def main() -> None:
@@ -152,7 +155,9 @@ def main() -> None:
     for name, client, urls in cases:
         results[name] = measure(client, urls, args.requests)
         notes.append(f"## {name}\n")
-        notes.append(explain(client, urls()))
+        text, db_ms = explain(client, urls())
+        results[name]["db_ms"] = db_ms
+        notes.append(text)
         print(
             f"{name:<45} p50 {results[name]['p50']:7.1f} ms  p95 {results[name]['p95']:7.1f} ms  "
             f"p99 {results[name]['p99']:7.1f} ms",
@@ -164,11 +169,11 @@ def main() -> None:
     saved = json.loads(path.read_text()) if path.exists() else {}
     saved[args.label] = {"tickets": total, "date": str(date.today()), "results": results}
     path.write_text(json.dumps(saved, indent=1, ensure_ascii=False))
-    print("\n| query | p50 ms | p95 ms | p99 ms | Python CPU p50 ms | p50 / baseline |")
-    print("|---|---|---|---|---|---|")
+    print("\n| query | p50 ms | p95 ms | p99 ms | Python CPU p50 ms | SQL ms (EXPLAIN ANALYZE) | p50 / baseline |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(
-            f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['cpu_p50']:.1f} "
+            f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['cpu_p50']:.1f} | {r['db_ms']:.1f} "
             f"| {r['p50'] / base:.1f}× |"
         )
 
