@@ -87,3 +87,22 @@ def test_seed_bulk_refuses_a_count_that_copies_cannot_make(city: object) -> None
     with pytest.raises(CommandError, match="multiple of 3"):
         call_command("seed_bulk", tickets=1000, base=400)
     assert not Ticket.objects.filter(external_ref__startswith="bulk-").exists()
+
+
+def test_a_units_list_is_the_same_whether_probed_or_read_from_its_assignments(city: object) -> None:
+    from django.db.models import Exists, OuterRef
+
+    from tickets.selectors import ProbeExists, assigned_under
+
+    call_command("seed_bulk", tickets=400, units=45, seed=9, chunk=400)
+    for path in ("/donghu/", "/donghu/donghu-xinhua/", "/rsj/"):
+        scope = Assignment.objects.filter(ticket=OuterRef("pk"), unit_path__startswith=path)
+        probed = list(Ticket.objects.filter(ProbeExists(scope)).order_by("-id").values_list("id", flat=True))
+        joined = list(Ticket.objects.filter(Exists(scope)).order_by("-id").values_list("id", flat=True))
+        chosen = list(Ticket.objects.filter(assigned_under(path)).order_by("-id").values_list("id", flat=True))
+        assert probed == joined == chosen
+        assert probed, path
+        # A keyset page below a cursor holds the same tickets either way.
+        cursor = probed[len(probed) // 2]
+        page = Ticket.objects.filter(id__lt=cursor).order_by("-id")
+        assert list(page.filter(ProbeExists(scope))[:21]) == list(page.filter(Exists(scope))[:21])
