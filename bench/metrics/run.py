@@ -3,6 +3,9 @@
 Run:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/hotline_rating_bench \
       .venv/bin/python bench/metrics/run.py --units 1000 --tickets 10000000 --export-rows 1000000
 
+With --seeded, both parts run on a database filled by `manage.py seed_bulk` instead (real tickets
+with their history and the counters derived from it): see `seeded_run`.
+
 1. Scorecards. The per-unit-day counter rows of a 10M-ticket year are generated directly with COPY
    (units × 365 days, counters drawn so that `dispatched` sums to --tickets); the tickets themselves
    are not generated for this part. Times GET-equivalent `unit_scorecards` for month and year over
@@ -37,7 +40,7 @@ from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from rest_framework.test import force_authenticate  # noqa: E402
 
-from tickets.models import COUNTERS, Unit, UnitDayStats, UnitMonthStats, User  # noqa: E402
+from tickets.models import COUNTERS, Ticket, Unit, UnitDayStats, UnitMonthStats, User  # noqa: E402
 from tickets.selectors_metrics import unit_scorecards  # noqa: E402
 
 
@@ -159,6 +162,46 @@ def xlsx_run() -> tuple[int, float, float]:
     return size, rss_mb(), time.perf_counter() - start
 
 
+def seeded_run(export_rows: int, skip_export: bool) -> None:
+    """Measure on a database filled by `manage.py seed_bulk` (real tickets, events and the counters
+    seed_bulk derived from them): the scorecards through GET /api/metrics/units/ and the selector,
+    then the CSV export of the newest `export_rows` tickets."""
+    from django.conf import settings
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    tickets = Ticket.objects.count()
+    units = UnitDayStats.objects.values("unit_id").distinct().count()
+    print(f"seeded database: {tickets:,} tickets; {UnitDayStats.objects.count():,} day rows, "
+          f"{UnitMonthStats.objects.count():,} month rows, {units} units with counters")  # fmt: skip
+    admin = User.objects.filter(role="supervisor").order_by("id").first()
+    assert admin is not None, "run seed_demo and seed_bulk first"
+    client = Client()
+    client.force_login(admin)
+    today = date.today()
+    with connection.cursor() as cur:
+        baseline = timed(lambda: cur.execute("SELECT count(*) FROM tickets_unitdaystats") or cur.fetchone())
+    for period in ("month", "year"):
+        url = f"/api/metrics/units/?period={period}&date={today:%Y-%m-%d}"
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        samples = []
+        for _ in range(15):
+            t = time.perf_counter()
+            client.get(url)
+            samples.append((time.perf_counter() - t) * 1000)
+        selector = timed(lambda period=period: unit_scorecards(user=admin, period=period, day=today))
+        print(f"{period} scorecards, all units, GET {url}: median {statistics.median(samples):.1f} ms, "
+              f"max {max(samples):.1f} ms over 15; selector alone {selector:.1f} ms; "
+              f"baseline count(*) of day rows {baseline:.1f} ms")  # fmt: skip
+    if skip_export:
+        return
+    before = rss_mb()
+    rows, early, peak, seconds = export_run(export_rows)
+    print(f"CSV export of the newest tickets: {rows:,} rows in {seconds:.1f}s; peak RSS before {before:.0f} MB, "
+          f"after 10% {early:.0f} MB, at end {peak:.0f} MB")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=1000)
@@ -166,8 +209,14 @@ def main() -> None:
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--xlsx-only", action="store_true", help="only stream the XLSX export of the COPYed tickets")
+    parser.add_argument(
+        "--seeded", action="store_true", help="measure the database `manage.py seed_bulk` filled (no synthetic rows)"
+    )
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "run on PostgreSQL (DATABASE_URL)"
+    if args.seeded:
+        seeded_run(args.export_rows, args.skip_export)
+        return
     call_command("migrate", verbosity=0)
     if args.xlsx_only:
         copy_tickets(args.export_rows)

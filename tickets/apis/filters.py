@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from tickets.models import Assignment, Category, Channel, Kind, Ticket, Unit, Urgency
+from tickets.models import Category, Channel, Kind, Ticket, Unit, Urgency
+from tickets.selectors import assigned_under
 from tickets.states import TicketState
 
 
@@ -37,7 +38,7 @@ class TicketFilter(django_filters.FilterSet):
     def filter_unit(self, qs: QuerySet[Ticket], name: str, unit: Unit | None) -> QuerySet[Ticket]:
         if unit is None:
             return qs
-        return qs.filter(Exists(Assignment.objects.filter(ticket=OuterRef("pk"), unit_path__startswith=unit.path)))
+        return qs.filter(assigned_under(unit.path))
 
     def filter_category(self, qs: QuerySet[Ticket], name: str, category: Category | None) -> QuerySet[Ticket]:
         if category is None:

@@ -127,6 +127,12 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["due_at"], name="ticket_due_open", condition=models.Q(closed_at__isnull=True)),
             models.Index(fields=["external_ref"], name="ticket_external_ref", condition=~models.Q(external_ref="")),
+            # Supervisor lists "overdue in category X": the open tickets of a category by deadline.
+            models.Index(
+                fields=["category", "due_at"],
+                name="ticket_category_due_open",
+                condition=models.Q(closed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,6 +199,14 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["unit", "state"], name="asg_unit_state"),
             models.Index(fields=["ticket", "state"], name="asg_ticket_state"),
+            # The unit-scope probe of every unit list (selectors.assigned_under) reads only this index.
+            models.Index(fields=["ticket", "unit_path"], name="asg_ticket_unit_path"),
+            # A unit's inbox: its open assignments, nearest deadline first, in index order.
+            models.Index(
+                fields=["unit", "reply_due_at", "id"],
+                name="asg_unit_open_due",
+                condition=models.Q(state__in=["pending_sign", "signed", "return_requested", "extension_requested"]),
+            ),
             models.Index(fields=["unit_path"], name="asg_unit_path_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["reply_due_at"], name="asg_reply_due_open", condition=models.Q(ended_at__isnull=True)),
             models.Index(fields=["sign_due_at"], name="asg_sign_due_pending", condition=models.Q(state="pending_sign")),
