@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0002_kb_search_vector"),
+        ("tickets", "0005_feedback_ratings_metrics"),
     ]
 
     operations = [
