@@ -30,6 +30,7 @@ from tickets.request_meta import client_ip
 from tickets.services import citizen_auth, idempotency, intake, rating
 from tickets.services.actors import Actor
 from tickets.states import TicketState
+from tickets.throttles import CitizenThrottle
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class IsCitizen(BasePermission):
 class CitizenView(APIView):
     authentication_classes = [CitizenTokenAuthentication]
     permission_classes = [IsCitizen]
+    throttle_classes = [CitizenThrottle]
 
     def citizen(self, request: Request) -> Citizen:
         return request.user  # type: ignore[return-value]
@@ -112,6 +114,7 @@ class AppCodeApi(APIView):
 
     authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
+    throttle_classes = [CitizenThrottle]
 
     @extend_schema(request=CodeInput, responses={200: None})
     def post(self, request: Request) -> Response:
@@ -126,6 +129,7 @@ class AppLoginApi(APIView):
 
     authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
+    throttle_classes = [CitizenThrottle]
 
     @extend_schema(request=LoginInput, responses={200: None})
     def post(self, request: Request) -> Response:
