@@ -153,6 +153,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("unit-inbox", "GET"):                     "login 404   404   404   ok    ok    ok",
     ("unit-inbox-fragment", "GET"):            "login 404   404   404   ok    ok    ok",
     ("unit-list", "GET"):                      "401   ok    ok    ok    ok    ok    ok",
+    ("unit-ticket", "GET"):                    "login 404   404   404   ok    404   ok",
     ("unit-reveal", "POST"):                   "login 404   404   404   ok    404   ok",
 }
 # fmt: on
