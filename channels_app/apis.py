@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,9 +15,13 @@ from tickets.errors import NotPermitted
 
 
 class EventsQuery(serializers.Serializer):  # type: ignore[type-arg]
-    after = serializers.IntegerField(min_value=0, default=0)
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=100)
-    ticket = serializers.IntegerField(min_value=1, required=False)
+    after = serializers.IntegerField(
+        min_value=0,
+        default=0,
+        help_text="last cursor received; the events of the 60 s before it come again (drop seen cursors)",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=100, help_text=f"at most {MAX_LIMIT}")
+    ticket = serializers.IntegerField(min_value=1, required=False, help_text="one watched ticket: all its live events")
 
 
 class EventsOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -46,15 +50,7 @@ class LiveEventListApi(APIView):
     roles = STAFF_ROLES
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "after",
-                int,
-                description="last cursor received; the events of the 60 s before it come again (drop seen cursors)",
-            ),
-            OpenApiParameter("limit", int, description=f"at most {MAX_LIMIT}"),
-            OpenApiParameter("ticket", int, description="one watched ticket: all its live events"),
-        ],
+        parameters=[EventsQuery],
         responses={200: EventsOutput},
     )
     def get(self, request: Request) -> Response:

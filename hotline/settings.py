@@ -159,8 +159,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "tickets.apis.schema.HotlineAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["tickets.apis.filters.StrictFilterBackend"],
     "EXCEPTION_HANDLER": "tickets.apis_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -396,3 +396,31 @@ if DATABASE_URL and DATABASE_REPLICA_URL:
 DATABASE_ROUTERS = ["tickets.db_router.ReplicaRouter"]
 if REDIS_URL:  # the rate-limit counters: a dead Redis must not hold a citizen's request up
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}  # type: ignore[assignment]
+
+# --- Security: rate limits, CSP, production checks (issue 10; tickets/throttles.py, hotline/security.py) ---
+# Public doors are throttled per client address in Django's cache (Redis with REDIS_URL). The
+# per-phone / per-address abuse limits of intake (above) still apply inside these.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # type: ignore[assignment]
+    "citizen": os.environ.get("HOTLINE_RATE_CITIZEN", "60/min"),  # citizen pages, app API
+    "login": os.environ.get("HOTLINE_RATE_LOGIN", "10/min"),  # password and token login
+    "open311": os.environ.get("HOTLINE_RATE_OPEN311", "120/min"),
+    # Twilio calls from a handful of addresses for every caller at once: generous, only a brake
+    # on a runaway loop or a forged flood (signatures are checked anyway).
+    "webhook": os.environ.get("HOTLINE_RATE_WEBHOOK", "1200/min"),
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "tickets.throttles.PublicRateLimitMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "hotline.security.ContentSecurityPolicyMiddleware")
+# HOTLINE_CSP_REPORT_ONLY=1 sends the policy as Report-Only (to try a new page without breaking it).
+CSP_REPORT_ONLY = env_bool("HOTLINE_CSP_REPORT_ONLY", False)
+# Clickjacking: pages are never framed (X-Frame-Options DENY above and CSP frame-ancestors 'none').
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if env_bool("HOTLINE_BEHIND_TLS", False):
+    # The TLS proxy tells Django the original scheme; it MUST overwrite any X-Forwarded-Proto a
+    # client sends (nginx: proxy_set_header X-Forwarded-Proto $scheme). The header name can be
+    # changed for proxies that use another one.
+    SECURE_PROXY_SSL_HEADER = (os.environ.get("HOTLINE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO"), "https")
+CSRF_FAILURE_VIEW = "hotline.errors.csrf_failure"  # Chinese page; JSON under /api/

@@ -16,6 +16,8 @@ echo "==> lint"
 .venv/bin/ruff check .
 echo "==> types"
 .venv/bin/mypy hotline tickets classifier channels_app
+echo "==> known vulnerabilities (pip-audit over requirements*.txt; ignores in security/pip-audit-ignore.txt)"
+.venv/bin/python scripts/audit.py
 echo "==> tests (database: ${DATABASE_URL:-embedded SQLite}; redis: ${REDIS_URL:-none})"
 set +e
 .venv/bin/python -m pytest "$@"

@@ -20,6 +20,11 @@ def _test_settings(settings: object) -> None:
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]  # type: ignore[attr-defined]
     # The production hasher's 1M PBKDF2 rounds per demo user would dominate the suite.
     settings.PASSWORD_HASHERS = FAST_HASHERS  # type: ignore[attr-defined]
+    # Rate limits would trip across a suite that files hundreds of tickets from 127.0.0.1 within a
+    # minute (the counters live in the shared cache); tests/security sets them low on purpose.
+    rest = dict(settings.REST_FRAMEWORK)  # type: ignore[attr-defined]
+    rest["DEFAULT_THROTTLE_RATES"] = {scope: "1000000/min" for scope in rest["DEFAULT_THROTTLE_RATES"]}
+    settings.REST_FRAMEWORK = rest  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

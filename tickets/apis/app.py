@@ -29,6 +29,7 @@ from tickets.public import public_history, public_reply
 from tickets.request_meta import client_ip
 from tickets.services import citizen_auth, idempotency, intake, rating
 from tickets.services.actors import Actor
+from tickets.throttles import CitizenThrottle
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class IsCitizen(BasePermission):
 class CitizenView(APIView):
     authentication_classes = [CitizenTokenAuthentication]
     permission_classes = [IsCitizen]
+    throttle_classes = [CitizenThrottle]
 
     def citizen(self, request: Request) -> Citizen:
         return request.user  # type: ignore[return-value]
@@ -111,6 +113,7 @@ class AppCodeApi(APIView):
 
     authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
+    throttle_classes = [CitizenThrottle]
 
     @extend_schema(request=CodeInput, responses={200: None})
     def post(self, request: Request) -> Response:
@@ -125,6 +128,7 @@ class AppLoginApi(APIView):
 
     authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
+    throttle_classes = [CitizenThrottle]
 
     @extend_schema(request=LoginInput, responses={200: None})
     def post(self, request: Request) -> Response:

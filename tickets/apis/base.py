@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.pagination import CursorPagination
@@ -27,7 +28,32 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({name: ["未知字段"] for name in unknown})
+        if not isinstance(data, QueryDict):
+            wrong = {name: [f"类型不正确：应为{expected}"] for name, expected in _json_type_errors(self, data)}
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def _json_type_errors(serializer: serializers.Serializer, data: Mapping[str, Any]) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    """JSON values of the wrong type. DRF coerces 0/"yes" to booleans and "5" to integers; the API's
+    schema promises JSON booleans and integers, so anything else is refused (found by fuzzing)."""
+    errors = []
+    for name, value in data.items():
+        field = serializer.fields[name]
+        if value is None or field.read_only:
+            continue  # null is judged by the field (allow_null)
+        if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+            errors.append((name, "布尔值 true/false"))
+        elif isinstance(field, (serializers.IntegerField, serializers.PrimaryKeyRelatedField)) and (
+            isinstance(value, bool) or not isinstance(value, int)
+        ):
+            errors.append((name, "整数"))
+        elif isinstance(field, (serializers.ListField, serializers.ManyRelatedField)) and not isinstance(value, list):
+            errors.append((name, "数组"))
+        elif isinstance(field, serializers.CharField) and not isinstance(value, str):
+            errors.append((name, "字符串"))
+    return errors
 
 
 class TextField(serializers.CharField):
@@ -81,6 +107,25 @@ class IdCursorPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int:
+        # DRF silently falls back to the default for page_size=abc or 0; a bad value is a 400 here
+        # like any other bad input (found by fuzzing the schema, which says 1..100).
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [f"必须是 1 到 {self.max_page_size} 的整数"]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_size_query_param:
+                param["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+        return params
 
 
 class ActionView(APIView):

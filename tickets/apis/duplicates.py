@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -108,7 +109,7 @@ class TicketDuplicateConfirmApi(ActionView):
 
 
 def _day(value: str | None, field: str) -> date | None:
-    if not value:
+    if value is None:
         return None
     try:
         return date.fromisoformat(value)
@@ -183,7 +184,7 @@ class RepeatCallRateApi(APIView):
     roles = CENTRE_ROLES
 
     @extend_schema(
-        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+        parameters=[OpenApiParameter("start", OpenApiTypes.DATE), OpenApiParameter("end", OpenApiTypes.DATE)],
         responses={200: RepeatCallRateOutput},
     )
     def get(self, request: Request) -> Response:
@@ -209,8 +210,8 @@ class HotspotListApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", str, description="YYYY-MM-DD"),
-            OpenApiParameter("end", str, description="YYYY-MM-DD（含）"),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="YYYY-MM-DD"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="YYYY-MM-DD（含）"),
             OpenApiParameter("top", int),
         ],
         responses={200: HotspotListOutput},

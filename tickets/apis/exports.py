@@ -31,6 +31,9 @@ def _filtered(request: Request) -> tuple[QuerySet[Ticket], dict[str, str]]:
     return found.qs, filters
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _name(stem: str, ext: str) -> str:
     return f"{stem}-{timezone.localtime().strftime('%Y%m%d-%H%M%S')}.{ext}"
 
@@ -39,7 +42,7 @@ class TicketCsvExportApi(APIView):
     permission_classes = [HasRole]
     roles = STAFF_ROLES
 
-    @extend_schema(summary="导出工单（CSV）", responses={200: OpenApiTypes.BINARY})
+    @extend_schema(summary="导出工单（CSV）", responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
         user = staff_user(request)
         tickets, filters = _filtered(request)
@@ -55,7 +58,7 @@ class TicketXlsxExportApi(APIView):
     permission_classes = [HasRole]
     roles = STAFF_ROLES
 
-    @extend_schema(summary="导出工单（XLSX）", responses={200: OpenApiTypes.BINARY})
+    @extend_schema(summary="导出工单（XLSX）", responses={(200, XLSX): OpenApiTypes.BINARY})
     def get(self, request: Request) -> FileResponse:
         user = staff_user(request)
         tickets, filters = _filtered(request)
@@ -65,7 +68,7 @@ class TicketXlsxExportApi(APIView):
             handle,
             as_attachment=True,
             filename=_name("tickets", "xlsx"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=XLSX,
         )
         response[ROWS_HEADER] = str(limited.count())
         return response
@@ -77,11 +80,11 @@ class MetricsCsvExportApi(APIView):
     permission_classes = [HasRole]
     roles = STAFF_ROLES
 
-    @extend_schema(summary="导出考核指标（CSV）", responses={200: OpenApiTypes.BINARY})
+    @extend_schema(summary="导出考核指标（CSV）", responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
         params = request.query_params
         try:
-            day = datetime.strptime(params["date"], "%Y-%m-%d").date() if params.get("date") else timezone.localdate()
+            day = datetime.strptime(params["date"], "%Y-%m-%d").date() if "date" in params else timezone.localdate()
         except ValueError:
             raise InvalidInput("日期格式不正确", field="date", rule="date") from None
         cards = selectors_metrics.unit_scorecards(

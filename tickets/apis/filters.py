@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
+from django import forms
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -13,7 +18,54 @@ from tickets.selectors import assigned_under
 from tickets.states import TicketState
 
 
-class TicketFilter(django_filters.FilterSet):
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is a 400 naming the parameter. django-filter's default
+    reads "null" or "abc" as "no filter" and answers every ticket (found by fuzzing)."""
+
+    widget = forms.TextInput  # the default select widget maps unknown values to None before clean()
+
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("必须是 true 或 false", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        return None
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """Typed filters refuse what they cannot read: ?parent= or ?is_flagged=maybe is a 400 naming the
+    parameter, not a silently unfiltered list (django-filter treats empty values as "no filter")."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+    }
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, field in self.form.fields.items():
+            typed = not isinstance(field, forms.CharField)  # ids, booleans, dates, choices
+            if typed and self.data.get(name, None) == "" and name not in self.form.errors:
+                self.form.add_error(name, "不能为空")
+                valid = False
+        return valid
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    filterset_base = StrictFilterSet
+
+
+class TicketFilter(StrictFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
@@ -23,9 +75,9 @@ class TicketFilter(django_filters.FilterSet):
     )
     lead_unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all())
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category")
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
-    is_problem = django_filters.BooleanFilter()
-    is_flagged = django_filters.BooleanFilter()
+    overdue = StrictBooleanFilter(method="filter_overdue")
+    is_problem = StrictBooleanFilter()
+    is_flagged = StrictBooleanFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="工单号或标题/内容关键词")

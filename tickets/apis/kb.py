@@ -25,8 +25,8 @@ REVIEW_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 
 
 class ArticleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
-    category = CategoryRef(read_only=True)
-    owning_unit = UnitRef(read_only=True)
+    category = CategoryRef(read_only=True, allow_null=True)
+    owning_unit = UnitRef(read_only=True, allow_null=True)
 
     class Meta:
         model = KbArticle
@@ -58,7 +58,10 @@ class KbSearchApi(APIView):
     roles = STAFF_ROLES
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", str), OpenApiParameter("limit", int)],
+        parameters=[
+            OpenApiParameter("q", str, required=True, pattern=r"\S", description="问题（必填）"),
+            OpenApiParameter("limit", int),
+        ],
         responses={200: SearchHitOutput(many=True)},
     )
     def get(self, request: Request) -> Response:

@@ -55,7 +55,7 @@ class UnitMetricsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        day = _parse(params["date"], "%Y-%m-%d", "date") if params.get("date") else timezone.localdate()
+        day = _parse(params["date"], "%Y-%m-%d", "date") if "date" in params else timezone.localdate()
         return Response(
             selectors_metrics.unit_scorecards(
                 user=request.user,  # type: ignore[arg-type]
@@ -75,14 +75,14 @@ class RankingApi(APIView):
     @extend_schema(
         summary="月度红黑榜",
         parameters=[
-            OpenApiParameter("month", str, description="YYYY-MM"),
+            OpenApiParameter("month", str, description="YYYY-MM", pattern=r"^[0-9]{4}-[0-9]{2}$"),
             OpenApiParameter("group", str, enum=["departments", "districts", "streets", "utilities", "centre"]),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        month = _parse(params["month"], "%Y-%m", "month") if params.get("month") else timezone.localdate()
+        month = _parse(params["month"], "%Y-%m", "month") if "month" in params else timezone.localdate()
         return Response(
             selectors_metrics.ranking(user=request.user, month=month, group=params.get("group", ""))  # type: ignore[arg-type]
         )

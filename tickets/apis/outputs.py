@@ -26,7 +26,9 @@ class CategoryRef(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
-    parent: serializers.PrimaryKeyRelatedField[Unit] = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[assignment]
+    parent: serializers.PrimaryKeyRelatedField[Unit] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Unit
@@ -46,7 +48,9 @@ class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
-    parent: serializers.PrimaryKeyRelatedField[Category] = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[assignment]
+    parent: serializers.PrimaryKeyRelatedField[Category] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Category
@@ -54,9 +58,9 @@ class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
-    category = CategoryRef(read_only=True)
-    jurisdiction = UnitRef(read_only=True)
-    lead_unit = UnitRef(read_only=True)
+    category = CategoryRef(read_only=True, allow_null=True)
+    jurisdiction = UnitRef(read_only=True, allow_null=True)
+    lead_unit = UnitRef(read_only=True, allow_null=True)
     assisting_units = UnitRef(many=True, read_only=True)
 
     class Meta:
@@ -66,9 +70,9 @@ class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     state_label = serializers.SerializerMethodField()
-    category = CategoryRef(read_only=True)
-    jurisdiction = UnitRef(read_only=True)
-    lead_unit = UnitRef(read_only=True)
+    category = CategoryRef(read_only=True, allow_null=True)
+    jurisdiction = UnitRef(read_only=True, allow_null=True)
+    lead_unit = UnitRef(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
     citizen_name = serializers.SerializerMethodField()
     citizen_phone = serializers.SerializerMethodField()
@@ -213,7 +217,7 @@ class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 class TicketDetailOutput(TicketListOutput):
     citizen_address = serializers.SerializerMethodField()
     merged_into: serializers.SlugRelatedField[Ticket] = serializers.SlugRelatedField(
-        slug_field="number", read_only=True
+        slug_field="number", read_only=True, allow_null=True
     )
     assignments = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()

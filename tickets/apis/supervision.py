@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,30 @@ BOARD_ROLES = (Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
 class BoardPagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 200
+
+    def get_limit(self, request: Request) -> int | None:
+        # DRF reads limit=abc as "the default"; a bad value is a 400 (found by fuzzing).
+        return _non_negative(request, self.limit_query_param, self.default_limit, low=1, high=self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return _non_negative(request, self.offset_query_param, 0, low=0, high=10**9)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        bounds = {self.limit_query_param: (1, self.max_limit), self.offset_query_param: (0, 10**9)}
+        for param in params:
+            low, high = bounds[param["name"]]
+            param["schema"].update({"minimum": low, "maximum": high})
+        return params
+
+
+def _non_negative(request: Request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise serializers.ValidationError({name: [f"必须是 {low} 到 {high} 的整数"]})
+    return int(raw)
 
 
 class SupervisionBoardApi(generics.ListAPIView):  # type: ignore[type-arg]

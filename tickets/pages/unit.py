@@ -69,9 +69,12 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     assignment = _own_assignment(request, ticket_id)
     if assignment is not None:
         with_due([assignment], "reply_due_at")
-    unit: Unit = request.user.unit  # type: ignore[union-attr,assignment]
-    children = list(
-        Unit.objects.filter(path__startswith=unit.path, is_active=True).exclude(pk=unit.pk).order_by("path")
+    unit: Unit | None = request.user.unit  # type: ignore[union-attr]
+    # An admin (superuser, no unit) may open the page too: no 下派 targets, not a 500.
+    children = (
+        list(Unit.objects.filter(path__startswith=unit.path, is_active=True).exclude(pk=unit.pk).order_by("path"))
+        if unit is not None
+        else []
     )
     return render(
         request,

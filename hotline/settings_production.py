@@ -1,0 +1,37 @@
+"""Production settings: `DJANGO_SETTINGS_MODULE=hotline.settings_production` (README "Production").
+
+The same settings as hotline/settings.py (everything comes from the environment), but the process
+refuses to start when a secret or a safety switch is missing, instead of falling back to the
+development conveniences (a generated key in var/, DEBUG from a stray variable, plain HTTP).
+`manage.py check --deploy` is clean with these settings (tests/security/test_deploy_check.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _require_environment() -> None:
+    key = os.environ.get("DJANGO_SECRET_KEY", "")
+    if not key:
+        raise ImproperlyConfigured("生产环境必须设置 DJANGO_SECRET_KEY（至少 50 个字符的随机串）")
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY 太弱：至少 50 个字符、5 种以上不同字符的随机串")
+    if os.environ.get("DJANGO_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
+        raise ImproperlyConfigured("生产环境不得开启 DJANGO_DEBUG")
+    if not os.environ.get("ALLOWED_HOSTS", "").strip():
+        raise ImproperlyConfigured("生产环境必须设置 ALLOWED_HOSTS（对外域名，逗号分隔）")
+    tls = os.environ.get("HOTLINE_BEHIND_TLS", "").strip().lower() in {"1", "true", "yes", "on"}
+    plain = os.environ.get("HOTLINE_ALLOW_PLAIN_HTTP", "").strip().lower() in {"1", "true", "yes", "on"}
+    if not tls and not plain:
+        raise ImproperlyConfigured(
+            "生产环境应在 TLS 反向代理之后运行：设置 HOTLINE_BEHIND_TLS=1"
+            "（仅限无 TLS 的内网部署：HOTLINE_ALLOW_PLAIN_HTTP=1）"
+        )
+
+
+_require_environment()
+
+from hotline.settings import *  # noqa: E402, F403

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Deep fuzzing of the REST API from its OpenAPI schema: every operation × every role, with
+# Schemathesis' coverage phase (boundary values, each kind of malformed input per parameter) and
+# many generated examples. CI runs the same test bounded (3 examples, no coverage phase).
+#   scripts/fuzz_api.sh [examples per operation and role, default 50] [extra pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples="${1:-50}"
+shift || true
+HOTLINE_FUZZ_EXAMPLES="$examples" HOTLINE_FUZZ_DEEP=1 \
+  exec .venv/bin/python -m pytest tests/security/test_fuzz_api.py -q "$@"
