@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery.schedules import schedule
+from celery.schedules import BaseSchedule, schedule
 from django.conf import settings
 from django.utils import timezone
 
@@ -20,8 +20,8 @@ log = logging.getLogger("hotline.scheduler")
 _started = threading.Event()
 
 
-def _as_schedule(spec: Any) -> schedule:
-    if isinstance(spec, schedule):
+def _as_schedule(spec: Any) -> BaseSchedule:
+    if isinstance(spec, BaseSchedule):  # schedule, crontab, solar
         return spec
     seconds = spec.total_seconds() if isinstance(spec, timedelta) else float(spec)
     return schedule(run_every=timedelta(seconds=seconds))
@@ -38,6 +38,11 @@ def run_due(last_run: dict[str, datetime]) -> list[str]:
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         spec = _as_schedule(entry["schedule"])
         previous = last_run.get(name)
+        if previous is None and not isinstance(spec, schedule):
+            # A wall-clock entry (crontab: nightly retraining, the 07:30 hot-spot report) waits for
+            # its time, as `celery beat` does; interval entries run once at start.
+            last_run[name] = timezone.now()
+            continue
         if previous is not None and not spec.is_due(previous).is_due:
             continue
         last_run[name] = timezone.now()
@@ -52,7 +57,10 @@ def run_due(last_run: dict[str, datetime]) -> list[str]:
 def _loop() -> None:
     last_run: dict[str, datetime] = {}
     while True:
-        run_due(last_run)
+        try:
+            run_due(last_run)
+        except Exception:  # the thread must outlive any one bad tick, or no deadline is ever scanned again
+            log.exception("embedded scheduler: tick failed")
         time.sleep(5)
 
 

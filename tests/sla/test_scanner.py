@@ -171,6 +171,27 @@ def test_the_beat_schedule_runs_the_scanner_every_minute(dispatch: Dispatch, set
     assert levels(a) == [SupervisionLevel.SIGN_REMINDER]
 
 
+def test_the_embedded_scheduler_takes_the_whole_schedule_and_keeps_crontab_entries_for_their_hour(
+    settings,
+) -> None:
+    """The single-command start runs the production beat schedule in a thread: every entry, the
+    wall-clock ones (nightly retraining, the 07:30 hot-spot report) at their hour, not at start."""
+    from celery.schedules import crontab
+
+    from hotline.embedded_scheduler import run_due
+
+    nightly = {name for name, e in settings.CELERY_BEAT_SCHEDULE.items() if isinstance(e["schedule"], crontab)}
+    assert {"classifier-retrain"} <= nightly
+    settings.CELERY_BEAT_SCHEDULE = {
+        name: entry for name, entry in settings.CELERY_BEAT_SCHEDULE.items() if name in nightly
+    }
+    last_run: dict = {}
+    with time_machine.travel(local(2025, 11, 4, 10, 0), tick=False):
+        assert run_due(last_run) == []  # started at 10:00: nothing nightly runs now
+    with time_machine.travel(local(2025, 11, 5, 3, 16), tick=False):
+        assert "classifier-retrain" in run_due(last_run)  # its 03:15 has passed
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.drill
