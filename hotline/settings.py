@@ -105,11 +105,14 @@ if DATABASE_URL:
         # A psycopg pool per process (Django 5.1+): a request borrows an open connection instead
         # of opening one (a PostgreSQL backend start per request cost more than the intake's SQL).
         # Under ASGI persistent connections (CONN_MAX_AGE) are not safe; the pool is.
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        # Health checks on: the pool tests a connection as it is lent (one round trip), so after a
+        # PostgreSQL restart the dead ones are dropped instead of failing requests until the pool's
+        # timeout (tests/drills/test_postgres_restart.py).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("HOTLINE_DB_POOL_MIN", "1")),
             "max_size": int(os.environ.get("HOTLINE_DB_POOL_MAX", "8")),
-            "timeout": float(os.environ.get("HOTLINE_DB_POOL_TIMEOUT", "10")),
+            "timeout": float(os.environ.get("HOTLINE_DB_POOL_TIMEOUT", "5")),
         }
 else:
     DATABASES = {

@@ -155,6 +155,17 @@ MATRIX: dict[tuple[str, str], str] = {
     ("unit-list", "GET"):                      "401   ok    ok    ok    ok    ok    ok",
     ("unit-ticket", "GET"):                    "login 404   404   404   ok    404   ok",
     ("unit-reveal", "POST"):                   "login 404   404   404   ok    404   ok",
+    ("board-rating-decide", "POST"):           "login 404   404   404   404   404   404",
+    ("board-ratings", "GET"):                  "login 404   404   ok    404   404   ok",
+    ("board-scorecards", "GET"):               "login ok    ok    ok    404   404   ok",
+    ("board-unit-tickets", "GET"):             "login ok    ok    ok    404   404   ok",
+    ("console-answer", "POST"):                "login ok    ok    ok    404   404   ok",
+    ("console-assist", "POST"):                "login ok    ok    ok    404   404   ok",
+    ("console-callback-record", "POST"):       "login 404   404   404   404   404   404",
+    ("job-start", "POST"):                     "login 404   404   ok    404   404   ok",
+    ("job-status", "GET"):                     "login 404   404   404   404   404   404",
+    ("jobs", "GET"):                           "login 404   404   ok    404   404   ok",
+    ("metrics-trends", "GET"):                 "401   ok    ok    ok    ok    ok    ok",
 }
 # fmt: on
 
@@ -202,7 +213,11 @@ def _url(route: str, ids: dict[str, object]) -> str:
     route = re.sub(r"\(\?P<fmt>[^)]*\)", "json", route)
     route = re.sub(r"\(\?P<request_id>[^)]*\)", str(ids["number"]), route)
     action = "sign" if route.startswith("unit/") else "flag"
-    values = {**ids, "call_sid": "CA0000", "panel": "queue", "what": "return", "action": action, "token": "bogus"}
+    values = {
+        **ids,
+        **{"code": "rsj", "kind": "calendar", "call_sid": "CA0000", "panel": "queue"},
+        **{"what": "return", "action": action, "token": "bogus"},
+    }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), MISSING)), route)
 
 

@@ -17,7 +17,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
@@ -36,6 +38,17 @@ PHASES = [Phase.explicit, Phase.generate, Phase.shrink] if DEEP else [Phase.gene
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = get_wsgi_application()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """Each case runs inside the test's transaction; the WSGI handler would hand the connection
+    back at request end (to the psycopg pool on PostgreSQL). Django's test Client does the same."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("who", ROLES, ids=lambda who: who or "anonymous")

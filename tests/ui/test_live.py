@@ -264,7 +264,7 @@ def test_whole_loop_citizen_to_scorecard(browser: Any, asgi_url: str) -> None:
     citizen.get_by_role("radio", name="已联系").check()
     screenshot(citizen, "citizen-rate")
     citizen.get_by_role("button", name="提交评价").click()
-    expect(citizen.get_by_role("status")).to_contain_text(f"工单{number}已办结")
+    expect(citizen.get_by_role("status")).to_contain_text(f"工单{number}的评价已记录")
     assert citizen.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # 8. The scorecard changes: the unit's satisfaction and composite now count this rating.

@@ -142,7 +142,7 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     citizen.get_by_role("radio", name="已解决").check()
     citizen.get_by_role("radio", name="已联系").check()
     citizen.get_by_role("button", name="提交评价").click()
-    expect(citizen.get_by_role("status")).to_contain_text("已办结")
+    expect(citizen.get_by_role("status")).to_contain_text("评价已记录")
     ticket.refresh_from_db()
     assert ticket.state == "closed"
 
