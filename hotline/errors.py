@@ -1,10 +1,21 @@
-"""Error pages: the API's JSON shape under /api/ (found by fuzzing: an id that is not a number
-reached Django's HTML 404), Chinese pages elsewhere."""
+"""Django's error handlers: the API's JSON shape under /api/ (found by fuzzing: an id that is not a
+number reached Django's HTML 404), Chinese pages elsewhere.
+
+`server_error` (handler500) is the last resort for anything a view or middleware raised that nothing
+else answered (DRF's handler answers API views itself, see tickets/apis_errors.py): 503 for a
+database outage, 500 otherwise. It touches neither the database nor templates that could.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+
+from tickets.apis_errors import SERVER_ERROR_BODY, UNAVAILABLE_BODY
+from tickets.db_errors import database_unavailable
 
 
 def _api(request: HttpRequest) -> bool:
@@ -33,3 +44,33 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         '<p><a href="/">返回首页</a></p></body></html>'
     )
     return HttpResponse(html, status=403)
+
+
+JSON_PREFIXES = ("/api/", "/open311/")
+
+_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · 12345 热线</title></head>
+<body style="font-family: sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.6">
+<h1 style="font-size: 1.4rem">{title}</h1><p>{text}</p><p><a href="">重新加载</a></p></body></html>
+"""
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    exc = sys.exc_info()[1]
+    unavailable = exc is not None and database_unavailable(exc)
+    status = 503 if unavailable else 500
+    if request.path.startswith(JSON_PREFIXES):
+        body = UNAVAILABLE_BODY if unavailable else SERVER_ERROR_BODY
+        response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+    else:
+        title, text = (
+            ("数据库暂时不可用", "系统正在恢复，本次操作未能完成，请稍后重试。")
+            if unavailable
+            else ("服务器内部错误", "错误已记录，请稍后重试；如果问题持续，请联系系统管理员。")
+        )
+        page = _PAGE.format(title=title, text=text)
+        response = HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+    if unavailable:
+        response["Retry-After"] = "5"
+    return response

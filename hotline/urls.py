@@ -29,4 +29,4 @@ urlpatterns = [
 
 # Unmatched URLs under /api/ (e.g. /api/tickets/abc/) answer in the API's JSON error shape.
 handler404 = "hotline.errors.not_found"
-handler500 = "hotline.error_views.server_error"  # 503 for a database outage, JSON under /api/
+handler500 = "hotline.errors.server_error"  # 503 for a database outage, JSON under /api/
