@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,12 @@ from rest_framework.test import APIClient
 from tickets.demo import seed
 from tickets.models import Category, Unit, User
 from tickets.services import sla
+
+# Servers the tests start as subprocesses (uvicorn, Celery) read settings from the environment. The
+# repository's var/models holds a model once `start.sh` or `ensure_default_model` has run on this
+# checkout, and with it tickets would be dispatched by the classifier instead of waiting for a
+# dispatcher, depending on what ran before: they get an empty model folder unless a test says so.
+os.environ.setdefault("CLASSIFIER_MODEL_DIR", tempfile.mkdtemp(prefix="hotline-tests-no-model-"))
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

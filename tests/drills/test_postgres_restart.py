@@ -197,7 +197,8 @@ def test_postgres_restart_answers_503_then_service_returns_by_itself(
     assert api.json()["detail"] == "数据库暂时不可用，请稍后重试"
     failures = [(method, status, data) for _, method, status, data, _ in load.results if status not in (200, 201)]
     assert failures, "the outage went unnoticed: the drill did not drill"
-    assert {status for _, status, _ in failures} == {503}, failures[:5]
+    server_log = processes.log("web")[-4000:]  # a 500's traceback, should one slip through
+    assert {status for _, status, _ in failures} == {503}, (failures[:5], server_log)
     assert all(data.get("rule") == "database_unavailable" for _, _, data in failures), failures[:5]
     assert page_after.status_code == 200  # the same session, same server process: no restart needed
     assert back_after < 15, back_after
