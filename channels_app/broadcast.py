@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -86,6 +86,9 @@ class _PendingPush:
     def __init__(self) -> None:
         self.event_ids: list[int] = []
         self.fired = False
+        # Django names a failing robust hook by its __qualname__ when it logs the failure; an
+        # instance has none of its own, and the AttributeError turned a committed intake into a 500.
+        self.__qualname__ = "live push after commit"
 
     def __call__(self) -> None:
         self.fired = True
@@ -122,20 +125,28 @@ def event_enqueue(event: TicketEvent) -> None:
 
 
 def events_push(event_ids: Sequence[int]) -> None:
-    """After commit: push committed events; on failure keep them in the outbox for `outbox_flush`."""
-    done, error = _deliver(event_ids)
-    if error is None:
-        return
-    log.warning("live push of events %s failed, kept for retry: %s", list(event_ids), error)
-    handled = set(done)
-    LiveOutbox.objects.bulk_create(
-        [
-            LiveOutbox(event_id=event_id, attempts=1, last_error=f"{type(error).__name__}: {error}"[:255])
-            for event_id in sorted(event_ids)
-            if event_id not in handled
-        ],
-        ignore_conflicts=True,
-    )
+    """After commit: push committed events; on failure keep them in the outbox for `outbox_flush`.
+
+    Never raises: the write that made the events has committed, and its request must say so. If
+    the database itself went away after the commit (the events cannot be read, or the outbox
+    row cannot be written), readers still catch up by cursor once it is back.
+    """
+    try:
+        done, error = _deliver(event_ids)
+        if error is None:
+            return
+        log.warning("live push of events %s failed, kept for retry: %s", list(event_ids), error)
+        handled = set(done)
+        LiveOutbox.objects.bulk_create(
+            [
+                LiveOutbox(event_id=event_id, attempts=1, last_error=f"{type(error).__name__}: {error}"[:255])
+                for event_id in sorted(event_ids)
+                if event_id not in handled
+            ],
+            ignore_conflicts=True,
+        )
+    except DatabaseError as exc:
+        log.warning("live push of events %s lost after commit (clients catch up by cursor): %s", list(event_ids), exc)
 
 
 def _deliver(event_ids: Sequence[int]) -> tuple[list[int], Exception | None]:

@@ -70,3 +70,24 @@ def test_pushes_older_than_a_day_are_dropped_not_replayed(settings: Any, city: o
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         assert outbox_flush(retry_after=timedelta(0)) == 0
     assert not LiveOutbox.objects.exists()
+
+
+def test_a_push_that_cannot_keep_its_outbox_row_still_leaves_the_commit_standing(
+    settings: Any, caplog: pytest.LogCaptureFixture, city: object
+) -> None:
+    """Redis down and then the outbox write failing too (as when PostgreSQL goes away just after the
+    commit): the hook logs and returns, so the request that committed is answered as a success. It
+    used to reach Django's robust-hook logger, which failed on the hook's missing __qualname__ and
+    turned a stored ticket into an HTTP 500 (found by the PostgreSQL restart drill)."""
+    from django.db import connection, transaction
+
+    from channels_app.broadcast import _PENDING_ATTR
+
+    settings.CHANNEL_LAYERS = DEAD_REDIS
+    with caplog.at_level("WARNING", logger="channels_app"), transaction.atomic():
+        ticket = _new_ticket()
+        getattr(connection, _PENDING_ATTR).event_ids.append(2**62)  # an outbox row that cannot be written
+
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert not LiveOutbox.objects.exists()
+    assert any("lost after commit" in r.getMessage() for r in caplog.records), caplog.text
