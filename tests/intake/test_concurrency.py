@@ -102,3 +102,72 @@ def test_an_app_submit_retried_at_once_with_one_idempotency_key_files_once(city:
     assert first.status_code == second.status_code == 201
     assert first.json()["number"] == second.json()["number"]
     assert Ticket.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+
+
+def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: Any) -> None:
+    """The day's number is taken before the intake's transaction: while one operator's intake is
+    still writing (held open here from inside its own transaction), another's is stored and
+    answered. Taken inside, the sequence row's lock made every intake in the city wait for the one
+    before it to commit."""
+    from django.db.models.signals import post_save
+    from rest_framework.authtoken.models import Token
+
+    from tickets.models import User
+
+    keys = [Token.objects.get_or_create(user=User.objects.get(username=n))[0].key for n in ("operator1", "operator2")]
+    inside, release = threading.Event(), threading.Event()
+    first_thread: list[int] = []
+
+    def hold_first(sender: Any, instance: Ticket, created: bool, **kwargs: Any) -> None:
+        if created and threading.get_ident() in first_thread:
+            inside.set()
+            release.wait(timeout=30)
+
+    def file(key: str, text: str) -> Any:
+        return Client().post(
+            "/api/tickets/", {"text": text, "kind": "help"}, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {key}",
+        )  # fmt: skip
+
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        from django.db import connection as thread_connection
+
+        first_thread.append(threading.get_ident())
+        try:
+            results["first"] = file(keys[0], "幸福小区3号楼电梯停运两天了")
+        finally:
+            thread_connection.close()
+
+    post_save.connect(hold_first, sender=Ticket, weak=False)
+    try:
+        slow = threading.Thread(target=first)
+        slow.start()
+        assert inside.wait(timeout=30), "the first intake never reached its ticket row"
+
+        second: dict[str, Any] = {}
+
+        def run_second() -> None:
+            from django.db import connection as thread_connection
+
+            try:
+                second["response"] = file(keys[1], "人民路与解放路路口红绿灯不亮")
+            finally:
+                thread_connection.close()
+
+        other = threading.Thread(target=run_second)
+        other.start()
+        other.join(timeout=20)
+        finished_while_first_open = not other.is_alive()
+        release.set()
+        slow.join(timeout=30)
+        other.join(timeout=30)
+    finally:
+        release.set()
+        post_save.disconnect(hold_first, sender=Ticket)
+
+    assert finished_while_first_open, "the second intake waited for the first one's commit"
+    assert second["response"].status_code == 201 and results["first"].status_code == 201
+    numbers = [results["first"].json()["number"], second["response"].json()["number"]]
+    assert numbers[0] < numbers[1] and len(set(numbers)) == 2  # taken in arrival order, unique

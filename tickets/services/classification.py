@@ -16,6 +16,7 @@ from classifier.prediction import Prediction, unsure_prediction
 from classifier.registry import get_registry
 from tickets.models import Category, Ticket
 from tickets.services import sla
+from tickets.services.memo import memoised
 
 log = logging.getLogger("tickets.classification")
 
@@ -36,7 +37,10 @@ def category_for_label(label: str | None) -> Category | None:
     """The active category whose name is the classifier's label (top level first)."""
     if not label:
         return None
-    return Category.objects.filter(name=label, is_active=True).order_by("parent_id", "id").first()
+    return memoised(
+        ("category_for_label", label),
+        lambda: Category.objects.filter(name=label, is_active=True).order_by("parent_id", "id").first(),
+    )
 
 
 def auto_dispatch_threshold(category: Category) -> float:

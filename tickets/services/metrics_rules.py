@@ -41,6 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets.models import AssignmentRole, Ticket, TicketEvent, Unit
+from tickets.services.memo import memoised
 
 Fact = tuple[int, str, int, date]  # (unit id, counter, amount, local day)
 
@@ -61,7 +62,7 @@ def _day(moment: datetime) -> date:
 
 
 def centre_id() -> int | None:
-    return Unit.objects.filter(kind="centre").order_by("id").values_list("id", flat=True).first()
+    return memoised("centre_id", Unit.objects.filter(kind="centre").order_by("id").values_list("id", flat=True).first)
 
 
 def lead_unit_before(ticket_id: int, event_id: int) -> int | None:

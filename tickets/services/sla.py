@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tickets.errors import InvalidInput, TransitionNotAllowed
 from tickets.models import Assignment, CalendarDay, CalendarYear, CityProfile, Kind, SlaPolicy, Ticket, Urgency
+from tickets.services.memo import memoised
 from tickets.sla.deadlines import (
     SHANGHAI,
     CalendarGap,
@@ -106,7 +107,7 @@ def calendar_invalidate() -> None:
 
 
 def active_profile() -> CityProfile:
-    profile = CityProfile.objects.filter(is_active=True).first()
+    profile = memoised("active_profile", lambda: CityProfile.objects.filter(is_active=True).first())
     return profile if profile is not None else profile_ensure_default()
 
 
@@ -139,7 +140,10 @@ def profile_ensure_default() -> CityProfile:
 
 def policy_for(*, kind: str, urgency: str) -> SlaPolicy | None:
     profile = active_profile()
-    return SlaPolicy.objects.filter(profile=profile, kind=kind, urgency=urgency, is_current=True).first()
+    return memoised(
+        ("sla_policy", profile.pk, kind, urgency),
+        lambda: SlaPolicy.objects.filter(profile=profile, kind=kind, urgency=urgency, is_current=True).first(),
+    )
 
 
 def _supervise_at(deadline: datetime, working_days: int, calendar: WorkCalendarLike) -> datetime:

@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 
 from tickets.models import SmsMessage, SmsOptOut, SmsPurpose, SmsState, Ticket
+from tickets.services.memo import memoised
 from tickets.services.text import normalise_phone
 
 log = logging.getLogger("tickets.sms")
@@ -61,7 +62,7 @@ _STATE_RANK: dict[str, int] = {
 
 
 def opted_out(phone: str) -> bool:
-    return bool(phone) and SmsOptOut.objects.filter(phone=phone).exists()
+    return bool(phone) and memoised(("opted_out", phone), SmsOptOut.objects.filter(phone=phone).exists)
 
 
 def sms_opt_out(*, phone: str, source: str = "sms") -> None:
