@@ -140,8 +140,9 @@ def wait_http(url: str, headers: dict[str, str], timeout: float = 90) -> None:
 
 
 class PrivatePostgres:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, statements: bool = False) -> None:
         self.port = port
+        self.statements = statements  # load pg_stat_statements (diagnosis: --pg-stat)
         self.dir = Path(tempfile.mkdtemp(prefix="intake-bench-pg-"))
         shutil.chown(self.dir, "postgres", "postgres")
         self.data = self.dir / "data"
@@ -150,7 +151,9 @@ class PrivatePostgres:
         as_postgres(f"{PG_BIN}/initdb -D {self.data} -A trust -U postgres -E UTF8 --locale=C.UTF-8")
         as_postgres(
             f"{PG_BIN}/pg_ctl -D {self.data} -l {self.dir}/log -w "
-            f"-o '-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200' start"
+            f"-o '-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            + (" -c shared_preload_libraries=pg_stat_statements" if self.statements else "")
+            + "' start"
         )
         return self.pid()
 
@@ -397,6 +400,7 @@ def main() -> None:
     ap.add_argument("--ours-port", type=int, default=8811)
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--only", choices=["ours", "peer"], help="measure one side only (diagnosis)")
+    ap.add_argument("--pg-stat", action="store_true", help="print ours' top statements by PostgreSQL time (diagnosis)")
     a = ap.parse_args()
     levels = [int(x) for x in a.levels.split(",")]
     if a.n < 1 or any(c < 1 for c in levels):
@@ -408,7 +412,7 @@ def main() -> None:
     print(f"{len(messages)} citizen messages of 100-300 characters from {DATA_DIR}", flush=True)
 
     run_id = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pg, redis = PrivatePostgres(a.pg_port), PrivateRedis(a.redis_port)
+    pg, redis = PrivatePostgres(a.pg_port, statements=a.pg_stat), PrivateRedis(a.redis_port)
     var_dir = Path(tempfile.mkdtemp(prefix="intake-bench-var-"))
     procs: list[subprocess.Popen] = []
     results: list[dict[str, Any]] = []
@@ -438,6 +442,9 @@ def main() -> None:
             )
             proc = ours_start(oenv, a.ours_port, var_dir)
             procs.append(proc)
+            if a.pg_stat:
+                run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(a.pg_port), "-U", "postgres", "-d",
+                     "hotline_bench", "-qc", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"])  # fmt: skip
             auth = f"Token {otoken}"
             wait_http(f"http://127.0.0.1:{a.ours_port}/api/tickets/?limit=1", {"Authorization": auth})
             systems["ours"] = {
@@ -475,6 +482,15 @@ def main() -> None:
                 with a.out.open("a") as f:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
             offset += a.n
+        if a.pg_stat and "ours" in systems:
+            top = (
+                "SELECT calls, round(total_exec_time::numeric, 1) AS ms, round(mean_exec_time::numeric, 3) AS mean, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'hotline_bench') "
+                "ORDER BY total_exec_time DESC LIMIT 25"
+            )
+            run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(a.pg_port), "-U", "postgres", "-d",
+                 "hotline_bench", "-c", top])  # fmt: skip
     finally:
         for proc in reversed(procs):
             stop(proc)
