@@ -61,7 +61,8 @@ def _missed(reader: Reader, after: int, watched: list[int]) -> tuple[list[dict[s
             except NotFound:  # the ticket left the reader's scope
                 break
             for payload in page.events:
-                events.setdefault(payload["cursor"], dict(payload))
+                if payload["cursor"] is not None:  # ticket events always have one
+                    events.setdefault(payload["cursor"], dict(payload))
             cursor = page.cursor
             if not page.has_more:
                 break

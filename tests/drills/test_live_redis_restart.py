@@ -14,6 +14,7 @@ the server logs a warning, not a traceback (channels_app.handshake).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -42,7 +43,9 @@ class OneSocket:
     """One socket that never reconnects: what it heard, and whether it was closed."""
 
     def __init__(self, base: str, token: str) -> None:
-        self.ws = connect(f"ws://{base}/ws/live/", additional_headers={"Authorization": f"Token {token}"})
+        self.opened = contextlib.ExitStack()
+        headers = {"Authorization": f"Token {token}"}
+        self.ws = self.opened.enter_context(connect(f"ws://{base}/ws/live/", additional_headers=headers))
         self.hello = json.loads(self.ws.recv(timeout=10))
         assert self.hello["type"] == "hello"
         self.heard: list[dict[str, Any]] = []
@@ -63,7 +66,7 @@ class OneSocket:
         return [m for m in self.heard if m.get("type") == "ticket.created" and m["ticket"]["id"] == ticket_id]
 
     def close(self) -> None:
-        self.ws.close()
+        self.opened.close()
         self.thread.join(timeout=10)
 
 
