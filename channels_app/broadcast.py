@@ -29,6 +29,7 @@ from channels.layers import get_channel_layer
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from channels_app import payloads as p
 from channels_app.envelopes import envelopes_build, event_rows
@@ -73,7 +74,14 @@ def _send(envelopes: Sequence[p.Envelope]) -> None:
     One async_to_sync call for all of them: from a sync thread each call runs a fresh event
     loop, and channels-redis opens a connection per loop.
     """
-    if envelopes:
+    if not envelopes:
+        return
+    try:
+        async_to_sync(_send_async)(envelopes)
+    except RedisConnectionError:
+        # After a Redis restart the first command on each pooled connection fails ("Connection
+        # closed by server") and the connection is dropped; one retry opens a fresh one. A Redis
+        # still down fails again (→ outbox). Groups sent twice are fine: clients drop seen cursors.
         async_to_sync(_send_async)(envelopes)
 
 

@@ -26,6 +26,8 @@ from channels_app.groups import ticket_group
 from channels_app.hub import Hub, cancel_until_done, hub_for
 from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
+from channels_app.selectors import MAX_LIMIT, live_events_after
+from tickets.db_errors import database_unavailable
 from tickets.errors import NotFound
 from tickets.models import TicketEvent, User
 
@@ -34,6 +36,8 @@ CLOSE_FORBIDDEN = 4403
 MAX_WATCHED_TICKETS = 50
 RECENT_CURSORS = 512
 INBOX = 200  # events waiting for one socket; past that it drops them (the client catches up by cursor)
+RESYNC_PAGES = 5  # pages of MAX_LIMIT events a socket catches up by itself; past that it is closed
+CLOSE_CATCH_UP = 1012  # "service restart": reconnect and catch up through /api/events/?after=
 
 log = logging.getLogger("channels_app")
 
@@ -42,6 +46,29 @@ def _hello(user: User) -> tuple[Reader | None, int]:
     reader = reader_for(user)
     latest = TicketEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return reader, latest
+
+
+def _missed(reader: Reader, after: int, watched: list[int]) -> tuple[list[dict[str, Any]], bool]:
+    """What this socket would have sent after `after` (its feed and watched tickets, oldest
+    first, with the look-back of live_events_after) and whether that was all of it."""
+    events: dict[int, dict[str, Any]] = {}
+    complete = True
+    for ticket_id in [None, *watched]:
+        cursor = after
+        for _ in range(RESYNC_PAGES):
+            try:
+                page = live_events_after(reader.user, reader, after=cursor, limit=MAX_LIMIT, ticket_id=ticket_id)
+            except NotFound:  # the ticket left the reader's scope
+                break
+            for payload in page.events:
+                if payload["cursor"] is not None:  # ticket events always have one
+                    events.setdefault(payload["cursor"], dict(payload))
+            cursor = page.cursor
+            if not page.has_more:
+                break
+        else:
+            complete = False
+    return [events[c] for c in sorted(events)], complete
 
 
 def _may_watch(user: User, ticket_id: int) -> bool:
@@ -62,6 +89,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     live_groups: list[str]
     watched: set[int]
     hub: Hub | None = None
+    cursor = 0  # the newest event this socket was sent or told about (hello)
+    catching_up: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # channels.consumer.AsyncConsumer.__call__, with the per-consumer layer channel
@@ -80,6 +109,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         finally:
             await self._leave_all()  # also when connect failed half-way or the server cancels us
             await cancel_until_done(pump)
+            if self.catching_up is not None:
+                await cancel_until_done(self.catching_up)
 
     async def _pump(self) -> None:
         # Live events touch no database: no thread hop to close old connections (Channels'
@@ -99,6 +130,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         except asyncio.QueueFull:
             log.warning("live socket of %s is not reading; event dropped", self.scope.get("user"))
 
+    def resync(self) -> None:
+        """Called by the hub after the channel layer failed and recovered: events may have been
+        lost meanwhile, so send what this socket missed after its cursor (one catch-up at a time)."""
+        if self.catching_up is None or self.catching_up.done():
+            self.catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        await self.greeted.wait()
+        try:
+            events, complete = await database_sync_to_async(_missed)(self.reader, self.cursor, sorted(self.watched))
+        except Exception as exc:  # the database is down too: let the client reconnect and catch up
+            if database_unavailable(exc):
+                log.warning("live socket of %s could not catch up, closing it: %s", self.reader.user, exc)
+            else:
+                log.exception("live socket of %s could not catch up, closing it", self.reader.user)
+            await self.close(code=CLOSE_CATCH_UP)
+            return
+        for payload in events:
+            if not self._seen(payload["cursor"]):
+                self.cursor = max(self.cursor, payload["cursor"])
+                await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+        if not complete:  # too much to send here: the client pages through /api/events/ itself
+            await self.close(code=CLOSE_CATCH_UP)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -109,6 +164,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.reader = reader
+        self.cursor = latest
         # What decides the bytes this socket gets for an event, besides the event (_rendered).
         self.render_kind = (reader.audience, bool(reader.user.is_centre))
         self.watched = set()
@@ -142,7 +198,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         groups = [*getattr(self, "live_groups", []), *(ticket_group(t) for t in getattr(self, "watched", ()))]
         for group in groups:
-            await hub.leave(group, self)
+            try:
+                await hub.leave(group, self)
+            except Exception as exc:  # Redis down: the hub has forgotten us; the layer expires the group
+                log.warning("live socket left %s without the layer: %s", group, exc)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -203,6 +262,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         watching = ticket is not None and ticket["id"] in self.watched
         text = _rendered(envelope, self.reader, self.render_kind, watching)
         if text is not None and not self._seen(payload.get("cursor")):
+            self.cursor = max(self.cursor, payload.get("cursor") or 0)
             await self.send(text_data=text)
 
 

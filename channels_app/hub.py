@@ -14,6 +14,14 @@ message; the hub hands it to the local members of that group, each through its o
 in-process queue (a slow socket never holds up the others). Works the same on channels-redis
 (production) and the in-memory layer (embedded).
 
+When the layer fails (Redis restarted or unreachable) the sockets stay open. The receiver
+retries every RETRY_SECONDS until every group of a local socket is joined again — only then
+does it go back to receiving: a receive that succeeds on an empty, restarted Redis while the
+groups are missing would wait forever — and then asks each local socket to `resync()`: events
+can have been lost in between (in the dead Redis, sent to groups not yet rejoined, or sitting
+in the outbox), so each socket reads what it missed after its cursor from the database and
+sends it (the consumer drops cursors it already sent).
+
 Stopping a receiver is done with `cancel_until_done`: on Python 3.11, `asyncio.wait_for`
 (used by redis-py to send a command) swallows a cancellation that arrives just as the awaited
 write completes, so channels-redis's `receive()` goes on looping and a single `cancel()` never
@@ -37,6 +45,8 @@ RETRY_SECONDS = 1.0  # after the layer failed (Redis down), try again this often
 
 class Listener(Protocol):
     def deliver(self, message: dict[str, Any]) -> None: ...
+
+    def resync(self) -> None: ...
 
 
 async def cancel_until_done(task: asyncio.Future[Any], *, every: float = 0.5) -> None:
@@ -101,23 +111,37 @@ class Hub:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis down: keep the sockets, retry; they catch up by cursor
+            except Exception as exc:  # Redis down: keep the sockets, rejoin, then they catch up
                 log.warning("live hub receive failed, retrying: %s", exc)
-                await asyncio.sleep(RETRY_SECONDS)
-                self.joined = {g: -REFRESH_SECONDS for g in self.joined}  # Redis may have lost them
-                for group in list(self.joined):
-                    await self._rejoin(group)
+                await self._recover()
                 continue
             self.dispatch(message)
             if self.joined and time.monotonic() - min(self.joined.values()) >= REFRESH_SECONDS:
                 for group in list(self.joined):
                     await self._rejoin(group)
 
-    async def _rejoin(self, group: str) -> None:
+    async def _recover(self) -> None:
+        """Rejoin every group of a local socket (Redis may have restarted empty), retrying until
+        all succeed, then ask every local socket to catch up on what it may have missed."""
+        self.joined = {g: -REFRESH_SECONDS for g in self.joined}
+        while True:
+            await asyncio.sleep(RETRY_SECONDS)
+            groups = set(self.members) | set(self.joined)
+            results = [await self._rejoin(group) for group in sorted(groups)]
+            if all(results):
+                break
+        listeners = {listener for members in self.members.values() for listener in members}
+        log.warning("live hub rejoined %d groups; %d sockets catch up", len(self.joined), len(listeners))
+        for listener in listeners:
+            listener.resync()
+
+    async def _rejoin(self, group: str) -> bool:
         try:
             await self._sync(group, from_receiver=True)
         except Exception as exc:
             log.warning("live hub could not rejoin %s: %s", group, exc)
+            return False
+        return True
 
     def dispatch(self, message: dict[str, Any]) -> None:
         for listener in tuple(self.members.get(message.get("group", ""), ())):
