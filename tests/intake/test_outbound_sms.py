@@ -203,7 +203,25 @@ def test_received_dispatched_and_rating_request_messages_follow_the_workflow(cit
     ticket: Ticket = ticket_in_rating("+8613600136000")
     bodies = dict(SmsMessage.objects.filter(ticket=ticket).values_list("purpose", "body"))
 
-    assert set(bodies) == {"received", "dispatched", "rating_request"}
+    # Routed as it was taken: one 受理 notice names the unit (no second SMS in the same second).
+    assert set(bodies) == {"received", "rating_request"}
     assert ticket.number in bodies["received"] and "已受理" in bodies["received"]
-    assert f"工单{ticket.number}已转交市人社局办理" in bodies["dispatched"]
+    assert "已转交市人社局办理" in bodies["received"]
     assert "https://12345.example.cn/citizen/rate/" in bodies["rating_request"]
+
+
+def test_a_ticket_dispatched_later_by_a_dispatcher_gets_its_own_dispatch_notice(
+    city: Any, user: Any, units: Any
+) -> None:
+    from tickets.services import workflow
+
+    ticket = intake.ticket_create(
+        actor=Actor.of(user("operator1")), channel="phone", text="小区门口下水道堵了", citizen_phone="13600136001"
+    )
+    assert ticket.state == "dispatching"  # no model, no category: a dispatcher decides
+    workflow.ticket_dispatch(ticket=ticket, actor=Actor.of(user("dispatcher1")), lead_unit=units["zjj"])
+
+    bodies = dict(SmsMessage.objects.filter(ticket=ticket).values_list("purpose", "body"))
+    assert set(bodies) == {"received", "dispatched"}
+    assert "已受理" in bodies["received"] and "转交" not in bodies["received"]
+    assert f"工单{ticket.number}已转交{units['zjj'].name}办理" in bodies["dispatched"]

@@ -117,10 +117,12 @@ def _ticket_create(
         to_state=ticket.state,
         data={"channel": channel, **({"raw": raw} if raw else {})},
     )
+    if auto_route and not draft:
+        # Dispatched within this intake: the citizen gets one 受理 notice that names the unit,
+        # not a 受理 and a 转办 SMS in the same second.
+        ticket = ticket_route(ticket=ticket, dispatch_notice=not notify)
     if notify:
         notifications.ticket_received(ticket=ticket)
-    if auto_route and not draft:
-        ticket = ticket_route(ticket=ticket)
     from tickets.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
 
     duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
@@ -134,7 +136,7 @@ def _abuse_check(*, phone: str, client_ip: str) -> None:
     ratelimit.check("intake-ip", client_ip, settings.INTAKE_LIMIT_PER_IP, message)
 
 
-def ticket_route(*, ticket: Ticket) -> Ticket:
+def ticket_route(*, ticket: Ticket, dispatch_notice: bool = True) -> Ticket:
     """按责转办: place, category, then the catalogue; dispatch automatically only when sure.
 
     The jurisdiction comes from the address or text when the operator gave none; the category
@@ -181,7 +183,12 @@ def ticket_route(*, ticket: Ticket) -> Ticket:
             ticket=ticket, actor=actor, reason="派单目录中没有对应的承办单位，等待人工派单"
         )
     return workflow.ticket_dispatch(
-        ticket=ticket, actor=actor, lead_unit=route.lead_unit, assisting_units=route.assisting_units, note=route.basis
+        ticket=ticket,
+        actor=actor,
+        lead_unit=route.lead_unit,
+        assisting_units=route.assisting_units,
+        note=route.basis,
+        notify=dispatch_notice,
     )
 
 

@@ -234,8 +234,13 @@ def ticket_dispatch(
     category: Category | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> Ticket:
-    """派单: send the ticket to a lead unit (主办) and optional assisting units (协办)."""
+    """派单: send the ticket to a lead unit (主办) and optional assisting units (协办).
+
+    `notify=False`: the caller tells the citizen itself (an intake that dispatches at once
+    sends one 受理 notice naming the unit).
+    """
     actor.require_role(*DISPATCHERS)
     ticket = _locked_ticket(ticket.pk)
     if category is not None and category.pk != ticket.category_id:
@@ -260,9 +265,10 @@ def ticket_dispatch(
         _open_assignment(ticket, unit, role=AssignmentRole.ASSIST, actor=actor, now=now, note=note)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=lead.reply_due_at)
     ticket.due_at = lead.reply_due_at
-    from tickets.services import notifications
+    if notify:
+        from tickets.services import notifications
 
-    notifications.ticket_dispatched(ticket=ticket, lead_unit=lead_unit)
+        notifications.ticket_dispatched(ticket=ticket, lead_unit=lead_unit)
     return ticket
 
 
