@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import selectors
@@ -26,9 +27,9 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         "tab": "board",
         "can_supervise": bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR),
         "sections": [
-            ("overdue", "已超期", with_due(groups["overdue"], "due_at")),
-            ("due_soon", "今明两天到期", with_due(groups["due_soon"], "due_at")),
-            ("problem", "问题工单与挂牌督办", with_due(groups["problem"], "due_at")),
+            ("overdue", _("已超期"), with_due(groups["overdue"], "due_at")),
+            ("due_soon", _("今明两天到期"), with_due(groups["due_soon"], "due_at")),
+            ("problem", _("问题工单与挂牌督办"), with_due(groups["problem"], "due_at")),
         ],
     }
 
@@ -52,13 +53,23 @@ def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpRespo
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
     actor = Actor.of(request.user)  # type: ignore[arg-type]
     text = request.POST.get("reason", "")
+    number = {"number": ticket.number}
     actions: dict[str, tuple[Callable[[], Any], str]] = {
-        "supervise": (lambda: supervision.ticket_supervise(ticket=ticket, actor=actor, note=text), "已发出督办"),
-        "flag": (lambda: supervision.ticket_flag(ticket=ticket, actor=actor, reason=text), "已挂牌督办"),
-        "unflag": (lambda: supervision.ticket_unflag(ticket=ticket, actor=actor, reason=text), "已摘牌"),
+        "supervise": (
+            lambda: supervision.ticket_supervise(ticket=ticket, actor=actor, note=text),
+            _("工单 %(number)s 已发出督办") % number,
+        ),
+        "flag": (
+            lambda: supervision.ticket_flag(ticket=ticket, actor=actor, reason=text),
+            _("工单 %(number)s 已挂牌督办") % number,
+        ),
+        "unflag": (
+            lambda: supervision.ticket_unflag(ticket=ticket, actor=actor, reason=text),
+            _("工单 %(number)s 已摘牌") % number,
+        ),
     }
     if action not in actions:
-        raise Http404("未知的督办操作")
+        raise Http404(_("未知的督办操作"))
     call, success = actions[action]
-    run_service(request, call, f"工单 {ticket.number} {success}")
+    run_service(request, call, success)
     return redirect("board")

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from tickets.errors import DomainError, InvalidInput
+from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.models import Channel, Kind, Satisfaction, Ticket
 from tickets.privacy import mask_phone
 from tickets.public import public_history, public_reply
@@ -30,9 +32,9 @@ T = "tickets/citizen/"
 VERIFIED_FOR_SECONDS = 30 * 60
 KIND_CHOICES = [(k, Kind(k).label) for k in (Kind.CONSULT, Kind.HELP, Kind.COMPLAINT, Kind.REPORT, Kind.SUGGESTION)]
 PRIVACY_CHOICES = [
-    ("public", "普通：承办单位可联系我"),
-    ("confidential", "保密：联系方式只由热线中心掌握"),
-    ("anonymous", "匿名：不向承办单位透露我的身份"),
+    ("public", gettext_lazy("普通：承办单位可联系我")),
+    ("confidential", gettext_lazy("保密：联系方式只由热线中心掌握")),
+    ("anonymous", gettext_lazy("匿名：不向承办单位透露我的身份")),
 ]
 
 
@@ -50,18 +52,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class PhoneForm(forms.Form):
-    phone = forms.CharField(label="手机号码", max_length=32)
+    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=32)
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label="短信验证码", max_length=8, min_length=4)
+    code = forms.CharField(label=gettext_lazy("短信验证码"), max_length=8, min_length=4)
 
 
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """Step 1: send a code to the phone. Step 2: type the code; the session then holds the phone."""
     pending = request.session.get("citizen_pending_phone", "")
-    phone_form, code_form, error = PhoneForm(), CodeForm(), ""
+    phone_form, code_form, error, limited = PhoneForm(), CodeForm(), "", False
     if request.method == "POST" and request.POST.get("action") == "send":
         phone_form = PhoneForm(request.POST)
         if phone_form.is_valid():
@@ -69,14 +71,14 @@ def verify(request: HttpRequest) -> HttpResponse:
                 pending = citizen_auth.code_send(phone=phone_form.cleaned_data["phone"], client_ip=client_ip(request))
                 request.session["citizen_pending_phone"] = pending
             except DomainError as exc:
-                error = exc.message
+                error, limited = exc.message, isinstance(exc, RateLimited)
     elif request.method == "POST" and request.POST.get("action") == "check" and pending:
         code_form = CodeForm(request.POST)
         if code_form.is_valid():
             try:
                 phone = citizen_auth.code_verify(phone=pending, code=code_form.cleaned_data["code"])
             except DomainError as exc:
-                error = exc.message
+                error, limited = exc.message, isinstance(exc, RateLimited)
             else:
                 request.session.cycle_key()
                 request.session["citizen_phone"] = phone
@@ -84,7 +86,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 request.session.pop("citizen_pending_phone", None)
                 return HttpResponseRedirect(reverse("citizen-submit"))
     context = {"phone_form": phone_form, "code_form": code_form, "pending": mask_phone(pending), "error": error}
-    return render(request, T + "verify.html", context, status=429 if "频繁" in error else 200)
+    return render(request, T + "verify.html", context, status=429 if limited else 200)
 
 
 # --- filing --------------------------------------------------------------------------------------
@@ -105,18 +107,26 @@ class MultipleFileField(forms.FileField):
 
 
 class SubmitForm(forms.Form):
-    kind = forms.ChoiceField(label="诉求类型", choices=KIND_CHOICES, initial=Kind.HELP)
+    kind = forms.ChoiceField(label=gettext_lazy("诉求类型"), choices=KIND_CHOICES, initial=Kind.HELP)
     text = forms.CharField(
-        label="诉求内容", min_length=5, max_length=settings.TICKET_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 6})
+        label=gettext_lazy("诉求内容"),
+        min_length=5,
+        max_length=settings.TICKET_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
-    address = forms.CharField(label="事发地址", max_length=settings.TICKET_ADDRESS_MAX, required=False)
-    name = forms.CharField(label="称呼（选填）", max_length=settings.TICKET_NAME_MAX, required=False)
-    privacy = forms.ChoiceField(label="信息保护", choices=PRIVACY_CHOICES, initial="public", widget=forms.RadioSelect)
+    address = forms.CharField(label=gettext_lazy("事发地址"), max_length=settings.TICKET_ADDRESS_MAX, required=False)
+    name = forms.CharField(label=gettext_lazy("称呼（选填）"), max_length=settings.TICKET_NAME_MAX, required=False)
+    privacy = forms.ChoiceField(
+        label=gettext_lazy("信息保护"), choices=PRIVACY_CHOICES, initial="public", widget=forms.RadioSelect
+    )
     photos = MultipleFileField(
-        label=f"照片（选填，最多 {settings.CITIZEN_PHOTO_MAX} 张）",
-        required=False,
-        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
+        required=False, widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limit is a setting: the label is formatted per request, in the request's language.
+        self.fields["photos"].label = _("照片（选填，最多 %(count)s 张）") % {"count": settings.CITIZEN_PHOTO_MAX}
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,20 +135,24 @@ def submit(request: HttpRequest) -> HttpResponse:
     if not phone:
         return HttpResponseRedirect(reverse("citizen-verify"))
     form = SubmitForm(request.POST or None, request.FILES or None)
-    error = ""
+    error, limited = "", False
     if request.method == "POST" and form.is_valid():
         files = request.FILES.getlist("photos")
         try:
             if len(files) > settings.CITIZEN_PHOTO_MAX:
-                raise InvalidInput(f"最多上传 {settings.CITIZEN_PHOTO_MAX} 张照片", field="photos", rule="photo_count")
+                raise InvalidInput(
+                    _("最多上传 %(count)s 张照片") % {"count": settings.CITIZEN_PHOTO_MAX},
+                    field="photos",
+                    rule="photo_count",
+                )
             cleaned = [photos.photo_clean(f, size=f.size or 0) for f in files]
             ticket = _file(request, phone, form.cleaned_data, cleaned)
         except DomainError as exc:
-            error = exc.message
+            error, limited = exc.message, isinstance(exc, RateLimited)
         else:
             request.session["citizen_last_ticket"] = ticket.number
             return HttpResponseRedirect(reverse("citizen-submitted"))
-    status = 429 if "频繁" in error else (400 if request.method == "POST" else 200)
+    status = 429 if limited else (400 if request.method == "POST" else 200)
     return render(request, T + "submit.html", {"form": form, "phone": mask_phone(phone), "error": error}, status=status)
 
 
@@ -173,8 +187,8 @@ def submitted(request: HttpRequest) -> HttpResponse:
 
 
 class StatusForm(forms.Form):
-    number = forms.CharField(label="工单号", max_length=20)
-    last4 = forms.CharField(label="手机号后四位", min_length=4, max_length=4)
+    number = forms.CharField(label=gettext_lazy("工单号"), max_length=20)
+    last4 = forms.CharField(label=gettext_lazy("手机号后四位"), min_length=4, max_length=4)
 
 
 @require_http_methods(["GET", "POST"])
@@ -201,22 +215,22 @@ def status(request: HttpRequest) -> HttpResponse:
 
 class RateForm(forms.Form):
     satisfaction = forms.ChoiceField(
-        label="您对办理结果是否满意", choices=Satisfaction.choices, widget=forms.RadioSelect
+        label=gettext_lazy("您对办理结果是否满意"), choices=Satisfaction.choices, widget=forms.RadioSelect
     )
     solved = forms.TypedChoiceField(
-        label="问题是否已解决",
-        choices=[("yes", "已解决"), ("no", "未解决")],
+        label=gettext_lazy("问题是否已解决"),
+        choices=[("yes", gettext_lazy("已解决")), ("no", gettext_lazy("未解决"))],
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
     )
     contacted = forms.TypedChoiceField(
-        label="承办单位是否与您联系",
-        choices=[("yes", "已联系"), ("no", "未联系")],
+        label=gettext_lazy("承办单位是否与您联系"),
+        choices=[("yes", gettext_lazy("已联系")), ("no", gettext_lazy("未联系"))],
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="意见建议（不满意时请写明原因）",
+        label=gettext_lazy("意见建议（不满意时请写明原因）"),
         required=False,
         max_length=settings.REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -225,7 +239,7 @@ class RateForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("satisfaction") == Satisfaction.DISSATISFIED and not (data.get("comment") or "").strip():
-            self.add_error("comment", "请写明不满意的原因，我们将转交督办人员核查")
+            self.add_error("comment", _("请写明不满意的原因，我们将转交督办人员核查"))
         return data
 
 
@@ -234,10 +248,12 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     try:
         ticket = rating.rating_token_read(token)
     except DomainError as exc:
-        return render(request, T + "message.html", {"title": "无法评价", "message": exc.message}, status=404)
+        return render(request, T + "message.html", {"title": _("无法评价"), "message": exc.message}, status=404)
     if not rating.can_rate(ticket):
         return render(
-            request, T + "message.html", {"title": "已评价", "message": "该工单已评价或已办结，感谢您的反馈。"}
+            request,
+            T + "message.html",
+            {"title": _("已评价"), "message": _("该工单已评价或已办结，感谢您的反馈。")},
         )
     form = RateForm(request.POST or None)
     error = ""
@@ -249,8 +265,9 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
-            done = "您的不满意意见已转交督办人员审核。" if form.cleaned_data["satisfaction"] == "dissatisfied" else ""
-            message = f"工单{ticket.number}的评价已记录。{done}"
-            return render(request, T + "message.html", {"title": "感谢评价", "message": message})
+            message = _("工单%(number)s的评价已记录。") % {"number": ticket.number}
+            if form.cleaned_data["satisfaction"] == "dissatisfied":
+                message += _("您的不满意意见已转交督办人员审核。")
+            return render(request, T + "message.html", {"title": _("感谢评价"), "message": message})
     context = {"form": form, "ticket": ticket, "reply": public_reply(ticket), "error": error}
     return render(request, T + "rate.html", context, status=400 if request.method == "POST" else 200)

@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.errors import DomainError, NotFound
 from tickets.models import Role
@@ -27,7 +29,7 @@ def role_required(*roles: str) -> Callable[[View], View]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not (user.is_superuser or getattr(user, "role", None) in roles):
-                raise Http404("无权访问此页面")
+                raise Http404(_("无权访问此页面"))
             try:
                 return view(request, *args, **kwargs)
             except NotFound as exc:
@@ -78,12 +80,12 @@ def with_due(rows: Iterable[Any], attr: str) -> list[Any]:
 
 # History rows in Chinese: transition labels from tickets.states, the rest named here.
 OTHER_ACTIONS = {
-    "created": "受理",
-    "jurisdiction_found": "识别属地",
-    "classified": "智能分类",
-    "category_changed": "人工修改分类",
-    "assignment_created": "派单至单位",
-    "phone_revealed": "查看完整号码",
+    "created": gettext_lazy("受理"),
+    "jurisdiction_found": gettext_lazy("识别属地"),
+    "classified": gettext_lazy("智能分类"),
+    "category_changed": gettext_lazy("人工修改分类"),
+    "assignment_created": gettext_lazy("派单至单位"),
+    "phone_revealed": gettext_lazy("查看完整号码"),
 }
 
 

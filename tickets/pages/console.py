@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import selectors
@@ -97,7 +98,7 @@ PANELS = {
 @role_required(*CENTRE_PAGE_ROLES)
 def console(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": {}}
-    for _, build in PANELS.values():
+    for _template, build in PANELS.values():
         context.update(build(request))
     return render(request, "tickets/console/console.html", context)
 
@@ -162,9 +163,9 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         try:
             article_id = int(data.get("article_id", ""))
         except ValueError:
-            raise InvalidInput("请选择知识库答复", field="article_id") from None
+            raise InvalidInput(_("请选择知识库答复"), field="article_id") from None
         if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-            raise InvalidInput("请选择诉求类型和紧急程度", field="kind")
+            raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
         ticket = intake.ticket_create(
             actor=actor,
@@ -181,11 +182,12 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         )
         done.append(kb.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
 
-    if run_service(request, answer, "已按知识库直接答复并办结"):
-        messages.info(request, f"工单号 {done[0].number}，当前状态：{done[0].get_state_display()}")
+    if run_service(request, answer, _("已按知识库直接答复并办结")):
+        state = {"number": done[0].number, "state": done[0].get_state_display()}
+        messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
         return redirect("console")
     context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
-    for _, build in PANELS.values():
+    for _template, build in PANELS.values():
         context.update(build(request))
     return render(request, "tickets/console/console.html", context, status=400)
 
@@ -204,7 +206,7 @@ def console_callback_record(request: HttpRequest, callback_id: int) -> HttpRespo
     def record() -> None:
         reached = _yes_no(data.get("reached"))
         if reached is None:
-            raise InvalidInput("请选择是否接通", field="reached")
+            raise InvalidInput(_("请选择是否接通"), field="reached")
         rating_callbacks.callback_record(
             callback=callback,
             actor=Actor.of(request.user),  # type: ignore[arg-type]
@@ -216,8 +218,12 @@ def console_callback_record(request: HttpRequest, callback_id: int) -> HttpRespo
             comment=data.get("comment", ""),
         )
 
-    reached_text = "已记录回访结果，评价已入账" if data.get("reached") == "yes" else "已记录：未接通"
-    run_service(request, record, f"工单 {callback.ticket.number} {reached_text}")
+    number = {"number": callback.ticket.number}
+    if data.get("reached") == "yes":
+        success = _("工单 %(number)s 已记录回访结果，评价已入账") % number
+    else:
+        success = _("工单 %(number)s 已记录：未接通") % number
+    run_service(request, record, success)
     return redirect("console")
 
 
@@ -244,13 +250,14 @@ def console_create(request: HttpRequest) -> HttpResponse:
         )
 
     if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-        messages.error(request, "请选择诉求类型和紧急程度")
-    elif run_service(request, create, "已受理"):
+        messages.error(request, _("请选择诉求类型和紧急程度"))
+    elif run_service(request, create, _("已受理")):
         ticket = created[0]
-        messages.info(request, f"工单号 {ticket.number}，当前状态：{ticket.get_state_display()}")
+        state = {"number": ticket.number, "state": ticket.get_state_display()}
+        messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
         return redirect("console")
     context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
-    for _, build in PANELS.values():
+    for _template, build in PANELS.values():
         context.update(build(request))
     return render(request, "tickets/console/console.html", context, status=400)
 
@@ -264,10 +271,13 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     def dispatch() -> None:
         category = Category.objects.filter(pk=request.POST.get("category") or 0, is_active=True).first()
         if category is None:
-            raise InvalidInput("请选择分类", field="category")
+            raise InvalidInput(_("请选择分类"), field="category")
         route = routing.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
         if route is None:
-            raise InvalidInput(f"派单目录中没有“{category.name}”的承办单位，请人工选择", field="category")
+            raise InvalidInput(
+                _("派单目录中没有“%(category)s”的承办单位，请人工选择") % {"category": category.name},
+                field="category",
+            )
         workflow.ticket_dispatch(
             ticket=ticket,
             actor=Actor.of(request.user),  # type: ignore[arg-type]
@@ -277,7 +287,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
             note=route.basis,
         )
 
-    run_service(request, dispatch, f"工单 {ticket.number} 已派单")
+    run_service(request, dispatch, _("工单 %(number)s 已派单") % {"number": ticket.number})
     return redirect("console")
 
 
@@ -286,7 +296,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpResponse:
     """审核 a 申请退回 (what=return) or 申请延期 (what=extension): approve or reject with a reason."""
     if what not in ("return", "extension"):
-        raise Http404("未知的审核类型")
+        raise Http404(_("未知的审核类型"))
     assignment = selectors.assignment_get(request.user, assignment_id)  # type: ignore[arg-type]
     approve = request.POST.get("decision") == "approve"
     reason = request.POST.get("reason", "")
@@ -297,7 +307,7 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             lambda: workflow.assignment_decide_return(
                 assignment=assignment, actor=actor, approve=approve, reason=reason
             ),
-            "已同意退回，工单回到待派单" if approve else "已驳回退回申请",
+            _("已同意退回，工单回到待派单") if approve else _("已驳回退回申请"),
         )
     else:
         run_service(
@@ -305,7 +315,7 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             lambda: workflow.assignment_decide_extension(
                 assignment=assignment, actor=actor, approve=approve, reason=reason
             ),
-            "已同意延期" if approve else "已驳回延期申请",
+            _("已同意延期") if approve else _("已驳回延期申请"),
         )
     return redirect("console")
 
@@ -316,6 +326,11 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """审核办复: accept (the citizen is asked for a rating) or send back to the lead unit with a reason."""
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
     accept = request.POST.get("decision") == "accept"
+    number = {"number": ticket.number}
+    if accept:
+        success = _("工单 %(number)s 办复已通过，已请市民评价") % number
+    else:
+        success = _("工单 %(number)s 已退回承办单位重办") % number
     run_service(
         request,
         lambda: workflow.ticket_review_reply(
@@ -324,7 +339,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
             accept=accept,
             reason=request.POST.get("reason", ""),
         ),
-        f"工单 {ticket.number} " + ("办复已通过，已请市民评价" if accept else "已退回承办单位重办"),
+        success,
     )
     return redirect("console")
 
@@ -339,9 +354,9 @@ def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse
     def complete() -> None:
         text = normalise_text(data.get("text", ""))
         if len(text) < 2:
-            raise InvalidInput("请填写诉求内容", field="text")
+            raise InvalidInput(_("请填写诉求内容"), field="text")
         if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-            raise InvalidInput("请选择诉求类型和紧急程度", field="kind")
+            raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
         changes = {
             "text": text,
             "kind": data["kind"],
@@ -352,5 +367,5 @@ def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse
         done = workflow.ticket_complete_draft(ticket=ticket, actor=Actor.of(request.user), changes=changes)  # type: ignore[arg-type]
         intake.ticket_route(ticket=done)
 
-    run_service(request, complete, f"草稿 {ticket.number} 已补全受理")
+    run_service(request, complete, _("草稿 %(number)s 已补全受理") % {"number": ticket.number})
     return redirect("console")

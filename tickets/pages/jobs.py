@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.errors import InvalidInput
@@ -32,12 +33,12 @@ def job_start(request: HttpRequest, kind: str) -> HttpResponse:
         if kind == JobKind.CALENDAR_IMPORT:
             upload = request.FILES.get("file")
             if upload is None:
-                raise InvalidInput("请选择要导入的年度节假日安排文件", field="file", rule="required")
+                raise InvalidInput(_("请选择要导入的年度节假日安排文件"), field="file", rule="required")
             payload = job_service.calendar_payload(name=upload.name or "", content=upload.read())
         job_service.job_start(actor=actor, kind=kind, payload=payload)
 
-    label = JobKind(kind).label if kind in JobKind.values else "后台任务"
-    run_service(request, start, f"已提交“{label}”，进度见下方")
+    label = JobKind(kind).label if kind in JobKind.values else _("后台任务")
+    run_service(request, start, _("已提交“%(job)s”，进度见下方") % {"job": label})
     return redirect("jobs")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import selectors
@@ -22,10 +24,10 @@ from tickets.services import rating_review
 from tickets.services.actors import Actor
 
 GROUP_CHOICES = [
-    ("departments", "职能部门"),
-    ("districts", "区（县）"),
-    ("streets", "街道（乡镇）"),
-    ("utilities", "公共服务企业"),
+    ("departments", gettext_lazy("职能部门")),
+    ("districts", gettext_lazy("区（县）")),
+    ("streets", gettext_lazy("街道（乡镇）")),
+    ("utilities", gettext_lazy("公共服务企业")),
 ]
 REVIEW_PAGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -58,14 +60,14 @@ def scorecards(request: HttpRequest) -> HttpResponse:
 def _on_time_label(assignment: Any, now: datetime) -> tuple[str, str]:
     """What the supervisor reads in the 按时 column, and its colour class."""
     if assignment is None:
-        return "未派单", "due-none"
+        return _("未派单"), "due-none"
     if assignment.reply_on_time is True:
-        return "按时办复", "due-ok"
+        return _("按时办复"), "due-ok"
     if assignment.reply_on_time is False:
-        return "超期办复", "due-red"
+        return _("超期办复"), "due-red"
     if assignment.reply_due_at and assignment.reply_due_at < now:
-        return "已超期未办复", "due-red"
-    return "办理中", "due-amber"
+        return _("已超期未办复"), "due-red"
+    return _("办理中"), "due-amber"
 
 
 @require_GET
@@ -74,7 +76,7 @@ def unit_tickets(request: HttpRequest, code: str) -> HttpResponse:
     """Drill-down from a scorecard row: the unit's tickets of the month with their on-time status."""
     unit = Unit.objects.filter(code=code).first()
     if unit is None:
-        raise Http404("单位不存在")
+        raise Http404(_("单位不存在"))
     month = _month(request)
     start, end = period_range("month", month)
     tickets = list(
@@ -114,9 +116,13 @@ def ratings(request: HttpRequest) -> HttpResponse:
 def rating_decide(request: HttpRequest, rating_id: int) -> HttpResponse:
     rating = Rating.objects.select_related("ticket").filter(pk=rating_id).first()
     if rating is None:
-        raise Http404("评价不存在")
+        raise Http404(_("评价不存在"))
     decision = request.POST.get("decision", "")
-    done = "已决定重办" if decision == "reopen" else "已说明办结"
+    number = {"number": rating.ticket.number}
+    if decision == "reopen":
+        done = _("工单 %(number)s 已决定重办") % number
+    else:
+        done = _("工单 %(number)s 已说明办结") % number
     run_service(
         request,
         lambda: rating_review.rating_decide(
@@ -125,6 +131,6 @@ def rating_decide(request: HttpRequest, rating_id: int) -> HttpResponse:
             decision=decision,
             reason=request.POST.get("reason", ""),
         ),
-        f"工单 {rating.ticket.number} {done}",
+        done,
     )
     return redirect("board-ratings")

@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import privacy, selectors
@@ -94,7 +96,7 @@ def _parse_local(value: str) -> datetime:
     try:
         naive = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput("请填写正确的延期日期和时间", field="until") from exc
+        raise InvalidInput(_("请填写正确的延期日期和时间"), field="until") from exc
     return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
 
 
@@ -106,15 +108,15 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     assignment = _own_assignment(request, ticket_id)
     back = redirect("unit-ticket", ticket_id=ticket_id)
     if assignment is None:
-        messages.error(request, "本单位没有可办理的派单（已下派的工单由下级单位办理）")
+        messages.error(request, _("本单位没有可办理的派单（已下派的工单由下级单位办理）"))
         return back
     actor = Actor.of(request.user)  # type: ignore[arg-type]
     data = request.POST
     actions: dict[str, tuple[Any, str]] = {
-        "sign": (lambda: workflow.assignment_sign(assignment=assignment, actor=actor), "已签收"),
+        "sign": (lambda: workflow.assignment_sign(assignment=assignment, actor=actor), _("已签收")),
         "reply": (
             lambda: workflow.assignment_reply(assignment=assignment, actor=actor, text=data.get("text", "")),
-            "已办复，等待热线中心审核",
+            _("已办复，等待热线中心审核"),
         ),
         "return": (
             lambda: workflow.assignment_request_return(
@@ -123,7 +125,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
                 reason=data.get("reason", ""),
                 legal_basis=data.get("legal_basis", ""),
             ),
-            "已申请退回，等待热线中心审核",
+            _("已申请退回，等待热线中心审核"),
         ),
         "extension": (
             lambda: workflow.assignment_request_extension(
@@ -132,7 +134,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
                 until=_parse_local(data.get("until", "")),
                 reason=data.get("reason", ""),
             ),
-            "已申请延期，等待热线中心审核",
+            _("已申请延期，等待热线中心审核"),
         ),
         "redispatch": (
             lambda: workflow.assignment_redispatch(
@@ -141,7 +143,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
                 child_unit=_child_unit(request, data.get("child_unit", "")),
                 note=data.get("note", ""),
             ),
-            "已下派给下级单位",
+            _("已下派给下级单位"),
         ),
     }
     if action in actions:
@@ -153,7 +155,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
 def _child_unit(request: HttpRequest, unit_id: str) -> Unit:
     unit = Unit.objects.filter(pk=unit_id or 0, is_active=True).first() if unit_id.isdigit() else None
     if unit is None:
-        raise InvalidInput("请选择下级单位", field="child_unit")
+        raise InvalidInput(_("请选择下级单位"), field="child_unit")
     return unit
 
 
@@ -163,9 +165,11 @@ def reveal_phone(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """查看完整号码: shown once, recorded in TicketAccessLog and the history. Never for 保密/匿名."""
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
     if ticket.confidential or ticket.anonymous:
-        return HttpResponse('<span role="alert">保密或匿名工单的联系方式仅由热线中心掌握</span>', status=403)
+        alert = format_html('<span role="alert">{}</span>', _("保密或匿名工单的联系方式仅由热线中心掌握"))
+        return HttpResponse(alert, status=403)
     TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.REVEAL_PHONE)  # type: ignore[misc]
     event_record(ticket=ticket, actor=Actor.of(request.user), action="phone_revealed")  # type: ignore[arg-type]
     if request.headers.get("HX-Request"):
-        return HttpResponse(f'<span data-testid="phone-full">{ticket.citizen_phone}</span>（已记录查看）')
+        shown = format_html('<span data-testid="phone-full">{}</span>{}', ticket.citizen_phone, _("（已记录查看）"))
+        return HttpResponse(shown)
     return JsonResponse({"citizen_phone": ticket.citizen_phone, "recorded": True})
