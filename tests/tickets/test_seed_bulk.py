@@ -34,12 +34,6 @@ def _scorecards() -> tuple[dict[tuple[int, object], tuple[int, ...]], dict[tuple
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed_bulk sums its scorecard counters with the rules from before issue 7's merge (due on the "
-    "督办, valid callbacks, led/ratings counters); until it follows tickets/services/metrics_rules.py, "
-    "run `manage.py metrics_rebuild` after seeding for exact scorecards",
-)
 def test_bulk_tickets_have_workflow_history_and_scorecards_equal_a_rebuild(city: object) -> None:
     # 600 tickets: 300 lifecycles generated in Python and one copy of each made in SQL.
     call_command("seed_bulk", tickets=600, base=300, units=45, seed=3, chunk=200)
