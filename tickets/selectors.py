@@ -7,7 +7,8 @@ from datetime import datetime, time, timedelta
 from time import monotonic
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from tickets.errors import NotFound
@@ -26,6 +27,49 @@ class ProbeExists(Exists):
     """
 
     template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+class IdAmong(Func):
+    """`id = ANY(ARRAY(subquery))` on PostgreSQL (`id IN (subquery)` elsewhere): a keyset page read
+    from a small set of ids, newest first, in `ticket_pkey` order.
+
+    The subquery is run once (an InitPlan, ideally an index-only scan) and the outer query walks the
+    primary key backwards through the sorted array, stopping at the page size; other filters are
+    checked on the way, so the page is right whatever else the list filters on. Used for sets that
+    grow with their own size, not the table's (a street's tickets, the overdue tickets of a
+    category): a page costs reading the set's index entries plus about 21 row look-ups, where
+    `IN (subquery)` looked up and sorted every ticket of the set (6,300 for a street at 10M).
+
+    Never two on one query: PostgreSQL 15 walks every pair of elements of two arrays on the same
+    index column (3,000 × 3,000 ids: 325 ms); `holds_id_among` tells the filters to use the plain form.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str | Combinable, queryset: QuerySet[Any]) -> None:
+        super().__init__(column, Subquery(queryset))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        (lhs, lhs_params), (rhs, rhs_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        (lhs, lhs_params), (rhs, rhs_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+
+
+def holds_id_among(qs: QuerySet[Any]) -> bool:
+    """Whether the queryset already filters on an `IdAmong` (one per query, see there)."""
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, IdAmong):
+            return True
+        children = getattr(node, "children", None)
+        if children is None:
+            children = node.get_source_expressions() if hasattr(node, "get_source_expressions") else []
+        return any(walk(child) for child in children)
+
+    return walk(qs.query.where)
 
 
 _SCOPE_SIZES: dict[str, tuple[float, bool]] = {}
@@ -52,14 +96,18 @@ def _scope_is_broad(path: str) -> bool:
     return broad
 
 
-def assigned_under(path: str) -> Q:
+def assigned_under(path: str, *, among: bool = True) -> Q:
     """Tickets with an assignment to the unit at `path` or any unit below it (materialised path prefix).
 
-    A broad scope (a district, a big department) is probed per ticket in id order; a narrow one (a
-    street) is left to the planner, which reads the scope's few assignments through the path index.
+    A broad scope (a district, a big department) is probed per ticket in id order. A narrow one (a
+    street) reads its ticket ids from `asg_unit_path_ticket` (index only) and walks them newest
+    first (`IdAmong`); `among=False` (the query already has one) leaves it to the planner.
     """
-    exists = ProbeExists if _scope_is_broad(path) else Exists
-    return Q(exists(Assignment.objects.filter(ticket=OuterRef("pk"), unit_path__startswith=path)))
+    if _scope_is_broad(path):
+        return Q(ProbeExists(Assignment.objects.filter(ticket=OuterRef("pk"), unit_path__startswith=path)))
+    if among:
+        return Q(IdAmong("pk", Assignment.objects.filter(unit_path__startswith=path).order_by().values("ticket_id")))
+    return Q(Exists(Assignment.objects.filter(ticket=OuterRef("pk"), unit_path__startswith=path)))
 
 
 def _unit_scope(user: User) -> Q:
@@ -84,6 +132,16 @@ def ticket_queryset_for(user: User) -> QuerySet[Ticket]:
 
 def ticket_list(user: User) -> QuerySet[Ticket]:
     return ticket_queryset_for(user).select_related("category", "jurisdiction", "lead_unit")
+
+
+def ticket_pages(user: User) -> QuerySet[Ticket]:
+    """The keyset-paged ticket list: one table in the page's query, its units and category fetched after.
+
+    With joins in it, the planner may hash-join an `IdAmong` set and sort all of it (it takes such a
+    set for 10 rows); on the ticket table alone the page is a backward walk of `ticket_pkey` that
+    stops at 21 rows. The two reference tables are read for the page's rows only (two small queries).
+    """
+    return ticket_queryset_for(user).prefetch_related("category", "jurisdiction", "lead_unit")
 
 
 def ticket_get(user: User, ticket_id: int) -> Ticket:

@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from tickets.models import Category, Channel, Kind, Ticket, Unit, Urgency
-from tickets.selectors import assigned_under
+from tickets.selectors import IdAmong, assigned_under, holds_id_among
 from tickets.states import TicketState
 
 
@@ -90,18 +90,38 @@ class TicketFilter(StrictFilterSet):
     def filter_unit(self, qs: QuerySet[Ticket], name: str, unit: Unit | None) -> QuerySet[Ticket]:
         if unit is None:
             return qs
-        return qs.filter(assigned_under(unit.path))
+        return qs.filter(assigned_under(unit.path, among=not holds_id_among(qs)))
 
     def filter_category(self, qs: QuerySet[Ticket], name: str, category: Category | None) -> QuerySet[Ticket]:
         if category is None:
             return qs
-        return qs.filter(category__path__startswith=category.path)
+        return qs.filter(category__in=self._category_ids(category))
+
+    def _category_ids(self, category: Category) -> list[int]:
+        """The category and its descendants as a list of ids: a filter on the ticket row itself, no join
+        (a join lets the planner sort the whole IdAmong set instead of walking it newest first)."""
+        ids: list[int] = self.__dict__.setdefault("_categories", {}).get(category.pk)
+        if ids is None:
+            ids = list(Category.objects.filter(path__startswith=category.path).order_by().values_list("id", flat=True))
+            self.__dict__["_categories"][category.pk] = ids
+        return ids
 
     def filter_overdue(self, qs: QuerySet[Ticket], name: str, value: bool | None) -> QuerySet[Ticket]:
         if value is None:
             return qs
         overdue = Q(due_at__lt=timezone.now(), closed_at__isnull=True)
-        return qs.filter(overdue) if value else qs.exclude(overdue)
+        if not value:
+            return qs.exclude(overdue)
+        if holds_id_among(qs):
+            return qs.filter(overdue)
+        # The overdue set (of the category, when one is asked for) grows with itself, not with the
+        # table: its ids come from ticket_due_open_id / ticket_category_due_open_id (index only),
+        # newest first, and the unit scope is probed on those rows alone.
+        overdue_ids = Ticket.objects.filter(overdue)
+        category: Category | None = self.form.cleaned_data.get("category")
+        if category is not None:
+            overdue_ids = overdue_ids.filter(category__in=self._category_ids(category))
+        return qs.filter(IdAmong("pk", overdue_ids.order_by().values("pk")))
 
     def filter_text(self, qs: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         value = value.strip()

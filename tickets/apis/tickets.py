@@ -77,7 +77,7 @@ class TicketListCreateApi(generics.ListAPIView):  # type: ignore[type-arg]
     filterset_class = TicketFilter
 
     def get_queryset(self) -> Any:
-        return selectors.ticket_list(self.request.user)  # type: ignore[arg-type]
+        return selectors.ticket_pages(self.request.user)  # type: ignore[arg-type]
 
     @extend_schema(request=TicketCreateInput, responses={201: TicketDetailOutput})
     def post(self, request: Request) -> Response:

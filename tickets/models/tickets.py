@@ -126,11 +126,22 @@ class Ticket(models.Model):
             models.Index(fields=["citizen_phone", "-id"], name="ticket_phone_id"),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["due_at"], name="ticket_due_open", condition=models.Q(closed_at__isnull=True)),
+            # The overdue filter's id set (selectors.IdAmong), read from the index alone.
+            models.Index(
+                fields=["due_at"], include=["id"], name="ticket_due_open_id", condition=models.Q(closed_at__isnull=True)
+            ),
             models.Index(fields=["external_ref"], name="ticket_external_ref", condition=~models.Q(external_ref="")),
             # Supervisor lists "overdue in category X": the open tickets of a category by deadline.
             models.Index(
                 fields=["category", "due_at"],
                 name="ticket_category_due_open",
+                condition=models.Q(closed_at__isnull=True),
+            ),
+            # The same with the ids, so the overdue filter's id set of a category is read from the index alone.
+            models.Index(
+                fields=["category", "due_at"],
+                include=["id"],
+                name="ticket_category_due_open_id",
                 condition=models.Q(closed_at__isnull=True),
             ),
         ]
@@ -208,6 +219,10 @@ class Assignment(models.Model):
                 condition=models.Q(state__in=["pending_sign", "signed", "return_requested", "extension_requested"]),
             ),
             models.Index(fields=["unit_path"], name="asg_unit_path_like", opclasses=["varchar_pattern_ops"]),
+            # A narrow scope's ticket ids (selectors.assigned_under → IdAmong), read from the index alone.
+            models.Index(
+                fields=["unit_path"], include=["ticket"], name="asg_unit_path_ticket", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["reply_due_at"], name="asg_reply_due_open", condition=models.Q(ended_at__isnull=True)),
             models.Index(fields=["sign_due_at"], name="asg_sign_due_pending", condition=models.Q(state="pending_sign")),
             # The scanner's work queues: a row leaves its index once the level fired or the assignment ended.
