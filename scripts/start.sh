@@ -9,6 +9,8 @@ scripts/setup.sh requirements.txt
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+# Links in SMS (status page, rating) point at this server unless a public origin is configured.
+export HOTLINE_PUBLIC_URL="${HOTLINE_PUBLIC_URL:-http://$HOST:$PORT}"
 
 echo "==> database schema"
 .venv/bin/python manage.py migrate --noinput -v 0
@@ -22,7 +24,7 @@ echo "==> demo city"
 echo
 echo "==> 12345 hotline on http://$HOST:$PORT/  (API docs /api/docs/, admin /admin/)"
 if [ -n "${REDIS_URL:-}" ]; then
-  # Production mode: web (2 workers), Celery worker and beat under one supervisor.
+  # Production mode: web (hotline.serve, 2 workers), Celery worker and beat under one supervisor.
   export HOST PORT
   exec .venv/bin/honcho start -f Procfile
 else
