@@ -29,8 +29,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    # Package scope: Playwright's sync API keeps an event loop running in the main thread while
+    # it is open, and async_to_sync in tests after tests/ui (e.g. `pytest tests/ui tests/live`)
+    # would refuse to run; the browser closes once the last page test has run.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
