@@ -104,8 +104,10 @@ def _enqueue(message_id: int) -> None:
 
     try:
         sms_send.delay(message_id)
-    except Exception:  # broker down: the row stays queued and sms_resend_stale picks it up
-        log.warning("sms %s: could not enqueue, will be re-sent by the periodic task", message_id, exc_info=True)
+    except Exception as exc:  # broker down: the row stays queued and sms_resend_stale picks it up
+        # One line per message, not a traceback: while Redis is away every intake lands here.
+        log.warning("sms %s: could not enqueue (%s: %s), will be re-sent by the periodic task",
+                    message_id, type(exc).__name__, exc)  # fmt: skip
 
 
 def sms_resend_stale(*, now: datetime | None = None) -> list[int]:
