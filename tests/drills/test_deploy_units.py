@@ -41,3 +41,32 @@ def test_the_procfile_names_web_worker_and_beat() -> None:
     result = subprocess.run([str(honcho), "check", "-f", str(REPO / "Procfile")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Valid procfile detected (web, worker, beat)" in result.stderr + result.stdout
+
+
+@pytest.mark.slow
+def test_production_processes_start_from_requirements_txt_alone(tmp_path: Path) -> None:
+    """A virtualenv with only requirements.txt (what start.sh installs) imports the web server, a
+    Celery worker with the Redis broker, beat, the channel layer and every task module. kombu's
+    Redis transport needs `packaging` only through its `redis` extra; the dev requirements pulled it
+    in, so CI passed while a fresh production start failed with ModuleNotFoundError."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True, timeout=120)  # type: ignore[attr-defined]
+    install = subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "-r", str(REPO / "requirements.txt")],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+    script = (
+        "import os\n"
+        "os.environ.update(DJANGO_SETTINGS_MODULE='hotline.settings', DATABASE_URL='postgres://x@127.0.0.1:9/x',"
+        " REDIS_URL='redis://127.0.0.1:9/0', HOTLINE_VAR_DIR=os.environ['VAR'])\n"
+        "import django; django.setup()\n"
+        "import hotline.asgi, hotline.celery, hotline.serve, hotline.beat, channels_redis.core, psycopg_pool\n"
+        "from kombu.transport import resolve_transport; resolve_transport('redis')\n"
+        "import tickets.tasks, tickets.tasks_sla, tickets.tasks_jobs, tickets.tasks_kb, channels_app.tasks\n"
+        "print('imports ok')\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "VAR": str(tmp_path / "var")}
+    result = subprocess.run([str(venv / "bin/python"), "-c", script], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0 and "imports ok" in result.stdout, result.stderr[-3000:]
