@@ -90,7 +90,6 @@ def _ticket_create(
     notify: bool,
 ) -> Ticket:
     text = normalise_text(text)
-    phone = citizen_phone  # normalised, and the abuse limits checked, by ticket_create
     title = normalise_text(title) or text[:30]
     ticket = Ticket.objects.create(
         number=number or ticket_number_next(),
@@ -100,7 +99,7 @@ def _ticket_create(
         title=title,
         text=text,
         citizen_name=normalise_text(citizen_name),
-        citizen_phone=phone,
+        citizen_phone=citizen_phone,  # normalised (and the abuse limits checked) by ticket_create
         citizen_address=normalise_text(citizen_address),
         confidential=confidential,
         anonymous=anonymous,
