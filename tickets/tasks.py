@@ -1,4 +1,8 @@
-"""Celery tasks: thin adapters that call services by id."""
+"""Celery tasks: thin adapters that call services by id.
+
+Every task carries an explicit `name`: a queued message (an SMS retry can wait an hour in Redis)
+names its task, and a name derived from the module path would change when the module moves.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from celery import shared_task
 from tickets.services import sms
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)  # type: ignore[misc]
+@shared_task(name="tickets.tasks.sms_send", bind=True, max_retries=None, acks_late=True)  # type: ignore[misc]
 def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     """Send one stored SMS; a transient failure is retried with exponential backoff."""
     result = sms.sms_send(message_id=message_id)
@@ -16,13 +20,13 @@ def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     return result.state
 
 
-@shared_task  # type: ignore[misc]
+@shared_task(name="tickets.tasks.sms_resend_stale")  # type: ignore[misc]
 def sms_resend_stale() -> int:
     """Every minute: re-enqueue queued messages the broker lost (e.g. Redis was down at commit)."""
     return len(sms.sms_resend_stale())
 
 
-@shared_task  # type: ignore[misc]
+@shared_task(name="tickets.tasks.rating_expire_due")  # type: ignore[misc]
 def rating_expire_due() -> int:
     """Hourly: close tickets whose rating request went unanswered for N days (未评价办结)."""
     from tickets.services import rating
