@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from tickets.models import Assignment, AssignmentRole, Outcome, Ticket, Unit
+from tickets.models import Assignment, Outcome, Ticket, Unit, top_lead_q
 from tickets.states import ENDED_TICKET_STATES, TicketState
 
 REPLY_VISIBLE = {TicketState.REVIEWED, TicketState.RATING, TicketState.CLOSED}
@@ -65,7 +65,7 @@ def public_reply(ticket: Ticket) -> str:
     if ticket.state not in REPLY_VISIBLE:
         return ""
     lead = (
-        Assignment.objects.filter(ticket=ticket, role=AssignmentRole.LEAD, parent__isnull=True)
+        Assignment.objects.filter(top_lead_q(), ticket=ticket)
         .exclude(reply_text="")
         .order_by("-round", "-id")
         .first()

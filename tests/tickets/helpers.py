@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tickets.models import Assignment, Category, Channel, Kind, Ticket, Unit, User
+from tickets.models import Assignment, Category, Channel, Kind, Ticket, Unit, User, top_lead_q
 from tickets.services import intake, workflow
 from tickets.services.actors import Actor
 
@@ -49,6 +49,6 @@ def dispatched(unit: Unit, **kwargs: object) -> tuple[Ticket, Assignment]:
 
 
 def lead_of(ticket: Ticket) -> Assignment:
-    found = Assignment.objects.filter(ticket=ticket, role="lead", parent__isnull=True).order_by("-round", "-id").first()
+    found = Assignment.objects.filter(top_lead_q(), ticket=ticket).order_by("-round", "-id").first()
     assert found is not None
     return found

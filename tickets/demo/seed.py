@@ -22,6 +22,7 @@ from tickets.models import (
     UnitKind,
     Urgency,
     User,
+    top_lead_q,
 )
 from tickets.services import intake, sla, workflow
 from tickets.services.actors import Actor
@@ -171,7 +172,7 @@ def _staff_of(unit: Unit) -> Actor:
 
 
 def _lead(ticket: Ticket) -> Assignment:
-    return ticket.assignments.filter(role="lead", parent__isnull=True).order_by("-round", "-id").first()  # type: ignore[return-value]
+    return ticket.assignments.filter(top_lead_q()).order_by("-round", "-id").first()  # type: ignore[return-value]
 
 
 def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
@@ -313,7 +314,7 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
         ).values_list("pk", flat=True)
     )
     Assignment.objects.filter(pk__in=late).update(reply_due_at=past, sign_due_at=past - timedelta(hours=1))
-    for assignment in Assignment.objects.filter(pk__in=late, parent__isnull=True, role="lead"):
+    for assignment in Assignment.objects.filter(top_lead_q(), pk__in=late):
         Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=past)
     return made
 

@@ -5,7 +5,8 @@ from tickets.models.kb import KbArticle, KbArticleVersion, KbProposal, ProposalS
 from tickets.models.live import LiveOutbox
 from tickets.models.org import (
     CENTRE_ROLES,
-    FUNCTIONAL_KINDS,
+    FUNCTIONAL_MATTER_MESSAGE,
+    STREET_LEVEL_KINDS,
     TERRITORIAL_KINDS,
     UNIT_GROUPS,
     Category,
@@ -14,6 +15,7 @@ from tickets.models.org import (
     Unit,
     UnitKind,
     User,
+    functional_matter_refuses,
 )
 from tickets.models.sla import (
     CalendarDay,
@@ -44,11 +46,13 @@ from tickets.models.tickets import (
     TicketEvent,
     TicketNumberSequence,
     Urgency,
+    top_lead_q,
 )
 
 __all__ = [
     "CENTRE_ROLES",
-    "FUNCTIONAL_KINDS",
+    "FUNCTIONAL_MATTER_MESSAGE",
+    "STREET_LEVEL_KINDS",
     "TERRITORIAL_KINDS",
     "UNIT_GROUPS",
     "AccessAction",
@@ -92,6 +96,8 @@ __all__ = [
     "UnitKind",
     "Urgency",
     "User",
+    "functional_matter_refuses",
+    "top_lead_q",
 ]
 
 # --- intake (统一接收: webhooks, calls, SMS, citizen logins, partners) and rating ---------------

@@ -25,8 +25,9 @@ UNIT_GROUPS: dict[str, str] = {
     UnitKind.UTILITY: "utilities",
     UnitKind.CENTRE: "centre",
 }
-FUNCTIONAL_KINDS = frozenset({UnitKind.DEPARTMENT, UnitKind.UTILITY})
 TERRITORIAL_KINDS = frozenset({UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY})
+# 街道 and 社区: the grassroots level a functional department's matter must never be pushed down to.
+STREET_LEVEL_KINDS = frozenset({UnitKind.STREET, UnitKind.COMMUNITY})
 
 
 class Unit(models.Model):
@@ -58,10 +59,6 @@ class Unit(models.Model):
     @property
     def group(self) -> str:
         return UNIT_GROUPS[self.kind]
-
-    @property
-    def is_functional(self) -> bool:
-        return self.kind in FUNCTIONAL_KINDS
 
     def clean(self) -> None:
         if self.parent_id and self.parent and self.parent.path and self.path and self.parent.path.startswith(self.path):
@@ -95,6 +92,10 @@ class Category(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.path = (self.parent.path if self.parent else "/") + f"{self.code}/"
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def is_functional_matter(self) -> bool:
+        """职能部门事项: this category or one of its ancestors is marked functional."""
+        return any(node.is_functional for node in self.lineage())
 
     def lineage(self) -> list[Category]:
         """This category and its ancestors, nearest first."""
@@ -134,14 +135,20 @@ class RoutingRule(models.Model):
         return f"{self.category} × {self.jurisdiction or '全市'} → {self.lead_unit}"
 
     def clean(self) -> None:
-        street_level = (UnitKind.STREET, UnitKind.COMMUNITY)
-        if (
-            self.category_id
-            and self.lead_unit_id
-            and self.category.is_functional
-            and self.lead_unit.kind in street_level
-        ):
-            raise ValidationError({"lead_unit": "职能部门事项不得派给街道或社区"})
+        if self.category_id and self.lead_unit_id and functional_matter_refuses(self.category, self.lead_unit):
+            raise ValidationError({"lead_unit": FUNCTIONAL_MATTER_MESSAGE})
+
+
+FUNCTIONAL_MATTER_MESSAGE = "职能部门事项不得派给街道或社区"
+
+
+def functional_matter_refuses(category: Category | None, unit: Unit) -> bool:
+    """A functional department's matter (职能部门事项) never goes to a street or community.
+
+    The one rule behind dispatch, 下派, the routing catalogue and its admin form: the category or
+    any of its ancestors is marked functional, and the unit is at street level.
+    """
+    return category is not None and unit.kind in STREET_LEVEL_KINDS and category.is_functional_matter()
 
 
 class Role(models.TextChoices):

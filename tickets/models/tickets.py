@@ -155,6 +155,14 @@ class AssignmentRole(models.TextChoices):
     ASSIST = "assist", "协办"
 
 
+def top_lead_q(prefix: str = "") -> models.Q:
+    """The ticket's top-level lead (主办) assignments: not 协办, not a 下派 child of another assignment.
+
+    `prefix` reaches them through a relation, e.g. `top_lead_q("assignment__")` on TicketEvent.
+    """
+    return models.Q(**{f"{prefix}role": AssignmentRole.LEAD, f"{prefix}parent__isnull": True})
+
+
 class Assignment(models.Model):
     """One ticket × one unit, with its own clocks (签收 and 办结 deadlines)."""
 
@@ -259,6 +267,11 @@ class Assignment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def is_top_lead(self) -> bool:
+        """The ticket's own 主办 assignment (see `top_lead_q`): its deadline is the ticket's."""
+        return self.role == AssignmentRole.LEAD and self.parent_id is None
 
 
 class ActorKind(models.TextChoices):

@@ -40,7 +40,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets.models import AssignmentRole, Ticket, TicketEvent, Unit
+from tickets.models import Ticket, TicketEvent, Unit, top_lead_q
 from tickets.services.memo import memoised
 
 Fact = tuple[int, str, int, date]  # (unit id, counter, amount, local day)
@@ -69,11 +69,10 @@ def lead_unit_before(ticket_id: int, event_id: int) -> int | None:
     """The unit leading the ticket before an event: the newest top-level lead dispatch before it."""
     return (
         TicketEvent.objects.filter(
+            top_lead_q("assignment__"),
             ticket_id=ticket_id,
             action="assignment_created",
             id__lt=event_id,
-            assignment__role=AssignmentRole.LEAD,
-            assignment__parent__isnull=True,
         )
         .order_by("-id")
         .values_list("assignment__unit_id", flat=True)
@@ -273,14 +272,13 @@ def event_facts(event: TicketEvent, *, history: DueHistory | None = None) -> lis
         unit_id = assignment.unit_id
         if action == "assignment_created":
             facts: list[Fact] = [(unit_id, "dispatched", 1, day)]
-            if assignment.role == AssignmentRole.LEAD and not assignment.parent_id:
+            if assignment.is_top_lead:
                 led_before = TicketEvent.objects.filter(
+                    top_lead_q("assignment__"),
                     ticket_id=event.ticket_id,
                     action="assignment_created",
                     id__lt=event.id,
                     assignment__unit_id=unit_id,
-                    assignment__role=AssignmentRole.LEAD,
-                    assignment__parent__isnull=True,
                 ).exists()
                 if not led_before:
                     facts.append((unit_id, "led", 1, day))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tickets.models import Category, RoutingRule, Ticket, Unit, UnitKind
+from tickets.models import Category, RoutingRule, Ticket, Unit, UnitKind, functional_matter_refuses
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,6 @@ def route_lookup(*, category: Category | None, jurisdiction: Unit | None) -> Rou
         places.append(node)
         node = node.parent
     categories = category.lineage() if category else []
-    functional = any(c.is_functional for c in categories)
     rules = {
         (r.category_id, r.jurisdiction_id): r
         for r in RoutingRule.objects.filter(category__in=categories, is_active=True, lead_unit__is_active=True)
@@ -45,11 +44,11 @@ def route_lookup(*, category: Category | None, jurisdiction: Unit | None) -> Rou
             rule = rules.get((cat.pk, place.pk if place else None))
             if rule is None:
                 continue
-            if functional and rule.lead_unit.kind in (UnitKind.STREET, UnitKind.COMMUNITY):
+            if functional_matter_refuses(category, rule.lead_unit):
                 continue
             where = place.name if place else "全市"
             return Route(rule.lead_unit, list(rule.assisting_units.all()), f"派单目录：{cat.name} × {where}")
-    if not functional:
+    if category is None or not category.is_functional_matter():
         district = _district_of(jurisdiction)
         if district is not None:
             return Route(district, [], f"属地兜底：{district.name}")

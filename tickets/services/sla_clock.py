@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets.errors import InvalidInput, TransitionNotAllowed
-from tickets.models import AlertKind, Assignment, AssignmentRole, Ticket
+from tickets.models import AlertKind, Assignment, Ticket, top_lead_q
 from tickets.services import alerts, sla
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
@@ -56,7 +56,7 @@ def reply_deadline_fields(*, assignment: Assignment, reply_due_at: datetime | No
 
 def _ticket_follow(assignment: Assignment, due_at: datetime | None) -> None:
     """The ticket's overall deadline is its top-level lead assignment's."""
-    if assignment.role == AssignmentRole.LEAD and assignment.parent_id is None:
+    if assignment.is_top_lead:
         Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=due_at)
 
 
@@ -285,7 +285,7 @@ def ticket_time_split(ticket: Ticket, *, now: datetime | None = None) -> dict[st
     centre += span if state in CENTRE_STATES else 0.0
     unit += span if state in UNIT_STATES else 0.0
     paused = 0.0
-    for seconds, paused_at in ticket.assignments.filter(role=AssignmentRole.LEAD, parent__isnull=True).values_list(
+    for seconds, paused_at in ticket.assignments.filter(top_lead_q()).values_list(
         "paused_seconds", "clock_paused_at"
     ):
         paused += seconds + (max((now - paused_at).total_seconds(), 0.0) if paused_at else 0.0)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tickets.errors import ConcurrentChange, InvalidInput, NotFound, TransitionNotAllowed
 from tickets.models import (
+    FUNCTIONAL_MATTER_MESSAGE,
     Assignment,
     AssignmentRole,
     Category,
@@ -25,6 +26,8 @@ from tickets.models import (
     TicketEvent,
     Unit,
     UnitKind,
+    functional_matter_refuses,
+    top_lead_q,
 )
 from tickets.models.tickets import OUT_OF_SCOPE_OUTCOMES
 from tickets.services import sla, sla_clock
@@ -150,9 +153,8 @@ def _check_lead_unit(ticket: Ticket, lead_unit: Unit) -> None:
         raise InvalidInput("该单位已停用", field="lead_unit", rule="unit_inactive")
     if lead_unit.kind == UnitKind.CENTRE:
         raise InvalidInput("不能派给热线中心", field="lead_unit", rule="unit_kind")
-    functional = ticket.category is not None and any(c.is_functional for c in ticket.category.lineage())
-    if functional and lead_unit.kind in (UnitKind.STREET, UnitKind.COMMUNITY):
-        raise InvalidInput("职能部门事项不得派给街道或社区", field="lead_unit", rule="functional_not_to_street")
+    if functional_matter_refuses(ticket.category, lead_unit):
+        raise InvalidInput(FUNCTIONAL_MATTER_MESSAGE, field="lead_unit", rule="functional_not_to_street")
 
 
 def _open_assignment(
@@ -315,7 +317,7 @@ def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assi
         reply_on_time=on_time,
         data={"on_time": on_time},
     )
-    if assignment.role == AssignmentRole.LEAD and assignment.parent_id is None:
+    if assignment.is_top_lead:
         ticket = _locked_ticket(assignment.ticket_id)
         _ticket_move(ticket, "lead_replied", actor=actor, data={"assignment": assignment.pk})
     return assignment
@@ -331,13 +333,8 @@ def assignment_redispatch(*, assignment: Assignment, actor: Actor, child_unit: U
     if not child_unit.path.startswith(assignment.unit.path) or child_unit.pk == assignment.unit_id:
         raise InvalidInput("只能下派给本单位的下级单位", field="child_unit", rule="descendant_only")
     ticket = assignment.ticket
-    if (
-        ticket.category
-        and any(c.is_functional for c in ticket.category.lineage())
-        and child_unit.kind in (UnitKind.STREET, UnitKind.COMMUNITY)
-        and assignment.unit.kind in (UnitKind.DEPARTMENT, UnitKind.UTILITY)
-    ):
-        raise InvalidInput("职能部门事项不得下派给街道或社区", field="child_unit", rule="functional_not_to_street")
+    if functional_matter_refuses(ticket.category, child_unit):
+        raise InvalidInput(FUNCTIONAL_MATTER_MESSAGE, field="child_unit", rule="functional_not_to_street")
     return _open_assignment(
         ticket,
         child_unit,
@@ -392,7 +389,7 @@ def assignment_decide_return(
         "ticket"
     ):
         _assignment_move(child, "cancel", actor=actor, reason="上级派单已退回", ended_at=now)
-    if assignment.role == AssignmentRole.LEAD and assignment.parent_id is None:
+    if assignment.is_top_lead:
         ticket = _locked_ticket(assignment.ticket_id)
         for other in ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES, round=assignment.round).select_related(
             "ticket"
@@ -452,7 +449,7 @@ def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve
         # The deadline moves: 催办/督办/通报 are rescheduled, a pending 催办 is cancelled.
         **sla_clock.reply_deadline_fields(assignment=assignment, reply_due_at=new_due),
     )
-    if assignment.role == AssignmentRole.LEAD and assignment.parent_id is None:
+    if assignment.is_top_lead:
         Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=new_due)
     return assignment
 
@@ -461,7 +458,7 @@ def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve
 
 
 def _lead_assignment(ticket: Ticket, *states: str) -> Assignment:
-    qs = ticket.assignments.filter(role=AssignmentRole.LEAD, parent__isnull=True).select_related("ticket")
+    qs = ticket.assignments.filter(top_lead_q()).select_related("ticket")
     if states:
         qs = qs.filter(state__in=states)
     found = qs.order_by("-round", "-id").first()
