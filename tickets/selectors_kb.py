@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from tickets.models import DuplicateLink, KbArticle, KbProposal, Ticket, User
-
-REPEAT_WINDOW_DAYS = 30
-
-
-@dataclass(frozen=True)
-class Rate:
-    numerator: int
-    denominator: int
-
-    @property
-    def value(self) -> float:
-        return self.numerator / self.denominator if self.denominator else 0.0
+from tickets.models import KbArticle, KbProposal, User
 
 
 def local_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -30,26 +17,6 @@ def local_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
         datetime.combine(start, time.min, tzinfo=tz),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
     )
-
-
-def repeat_call_rate(period: tuple[date, date]) -> Rate:
-    """重复来电率 = tickets linked to an earlier one from the same caller on the same matter within
-    30 days / all tickets, both counted over tickets received in the period (local days, inclusive)."""
-    since, until = local_day_bounds(*period)
-    total = Ticket.objects.filter(created_at__gte=since, created_at__lt=until).count()
-    repeats = (
-        DuplicateLink.objects.filter(
-            ticket_created_at__gte=since,
-            ticket_created_at__lt=until,
-            same_caller=True,
-            revoked_at__isnull=True,
-            days_apart__lte=REPEAT_WINDOW_DAYS,
-        )
-        .values("ticket_id")
-        .distinct()
-        .count()
-    )
-    return Rate(repeats, total)
 
 
 def kb_articles_valid(on: date | None = None) -> QuerySet[KbArticle]:

@@ -11,7 +11,7 @@ from django.db.models import QuerySet, Sum
 
 from tickets.db_router import on_replica
 from tickets.errors import InvalidInput, NotPermitted
-from tickets.models import COUNTERS, UNIT_GROUPS, MetricsConfig, Unit, UnitDayStats, UnitMonthStats, User
+from tickets.models import COUNTERS, UNIT_GROUPS, MetricsConfig, Unit, UnitDayStats, UnitKind, UnitMonthStats, User
 
 PERIODS = ("day", "week", "month", "year")
 GROUPS = tuple(sorted(set(UNIT_GROUPS.values())))
@@ -249,3 +249,18 @@ def trends(
 
 
 __all__ = ["PERIODS", "RATE_KEYS", "period_range", "ranking", "rates", "trends", "unit_scorecards"]
+
+
+@on_replica
+def repeat_call_rate(*, start: date, end: date) -> dict[str, Any]:
+    """重复来电率 of the whole city over [start, end] (local days): the centre's scorecard counters.
+
+    The one definition is the scorecards' (tickets.services.metrics_rules: a same-caller link
+    within the window counts on the day the repeat ticket came in, over the tickets accepted).
+    """
+    sums = UnitDayStats.objects.filter(unit__kind=UnitKind.CENTRE, day__gte=start, day__lte=end).aggregate(
+        repeats=Sum("repeat_calls"), accepted=Sum("accepted")
+    )
+    repeats, accepted = int(sums["repeats"] or 0), int(sums["accepted"] or 0)
+    rate = rates({**dict.fromkeys(COUNTERS, 0), "repeat_calls": repeats, "accepted": accepted}, metrics_config())
+    return {"repeats": repeats, "tickets": accepted, "rate": rate["repeat_call_rate"] or 0.0}

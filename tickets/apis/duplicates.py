@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets import selectors, selectors_kb
+from tickets import selectors, selectors_kb, selectors_metrics
 from tickets.apis.base import CENTRE_ROLES, ActionView, HasRole, StrictSerializer, TextField
 from tickets.apis.outputs import CategoryRef, UnitRef
 from tickets.errors import InvalidInput
@@ -189,10 +189,7 @@ class RepeatCallRateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         start, end = _period(request, 30)
-        rate = selectors_kb.repeat_call_rate((start, end))
-        return Response(
-            {"start": start, "end": end, "repeats": rate.numerator, "tickets": rate.denominator, "rate": rate.value}
-        )
+        return Response({"start": start, "end": end, **selectors_metrics.repeat_call_rate(start=start, end=end)})
 
 
 # --- 热点 ---------------------------------------------------------------------------------

@@ -1,6 +1,13 @@
 """The ticket store. One module per area; everything is importable from `tickets.models`."""
 
-from tickets.models.duplicates import DuplicateLink, DuplicateLinkKind, HotspotAlert, TicketBand, TicketFingerprint
+from tickets.models.duplicates import (
+    DuplicateLink,
+    DuplicateLinkKind,
+    HotspotAlert,
+    TicketBand,
+    TicketFingerprint,
+    same_caller_days,
+)
 from tickets.models.kb import KbArticle, KbArticleVersion, KbProposal, ProposalState
 from tickets.models.live import LiveOutbox
 from tickets.models.org import (
@@ -97,6 +104,7 @@ __all__ = [
     "Urgency",
     "User",
     "functional_matter_refuses",
+    "same_caller_days",
     "top_lead_q",
 ]
 

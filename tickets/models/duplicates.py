@@ -6,6 +6,14 @@ from django.conf import settings
 from django.db import models
 
 
+def same_caller_days() -> int:
+    """The window of "the same caller on the same matter" (domain.md §6 重复来电率, 30 days by default).
+
+    The duplicate lookup's same-caller candidates and the scorecards' repeat-call count both use it.
+    """
+    return int(settings.DUPLICATE_SAME_CALLER_DAYS)
+
+
 class TicketFingerprint(models.Model):
     """The ticket's MinHash signature, written once at intake.
 

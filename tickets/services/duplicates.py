@@ -27,14 +27,11 @@ from tickets.models import (
     TicketBand,
     TicketFingerprint,
     Unit,
+    same_caller_days,
 )
 from tickets.services import textsearch
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
-
-
-def same_caller_days() -> int:
-    return int(getattr(settings, "DUPLICATE_SAME_CALLER_DAYS", 30))
 
 
 def jurisdiction_window_days() -> int:

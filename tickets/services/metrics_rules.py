@@ -40,13 +40,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets.models import Ticket, TicketEvent, Unit, top_lead_q
+from tickets.models import Ticket, TicketEvent, Unit, same_caller_days, top_lead_q
 from tickets.services.memo import memoised
 
 Fact = tuple[int, str, int, date]  # (unit id, counter, amount, local day)
 
 SATISFACTION_COUNTER = {"satisfied": "satisfied", "basic": "basically_satisfied", "dissatisfied": "dissatisfied"}
-REPEAT_CALL_DAYS = 30  # §6: the same caller on the same matter within 30 days
 
 # The events that change whether an assignment counts as due (按时办结率's denominator).
 _DUE_ACTIONS = ("reply", "send_back", "sla.overdue", "approve_extension")
@@ -204,7 +203,7 @@ def _repeat_call_facts(later_id: int, earlier_id: int, link_event_id: int) -> li
         )
     )
     (later_phone, later_at), (earlier_phone, earlier_at) = rows[later_id], rows[earlier_id]
-    if not later_phone or later_phone != earlier_phone or later_at - earlier_at > timedelta(days=REPEAT_CALL_DAYS):
+    if not later_phone or later_phone != earlier_phone or later_at - earlier_at > timedelta(days=same_caller_days()):
         return []
     day = _day(later_at)
     units = [u for u in (centre_id(), lead_unit_before(earlier_id, link_event_id)) if u is not None]
