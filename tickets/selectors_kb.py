@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import KbArticle, KbProposal, User
@@ -43,6 +43,3 @@ def kb_proposals_for(user: User) -> QuerySet[KbProposal]:
         return qs.filter(unit=user.unit)
     return qs.none()
 
-
-def kb_usage_top(limit: int = 20) -> QuerySet[KbArticle]:
-    return KbArticle.objects.filter(usage_count__gt=0).order_by(F("usage_count").desc(), "id")[:limit]

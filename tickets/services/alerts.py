@@ -54,6 +54,3 @@ def alert_resolve(*, key: str, resolution: str) -> bool:
         )
     )
 
-
-def alerts_open() -> list[AdminAlert]:
-    return list(AdminAlert.objects.filter(resolved_at__isnull=True).order_by("-last_seen_at"))

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tickets.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
+from tickets.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from tickets.models import (
     Category,
     KbArticle,
@@ -275,9 +275,3 @@ def kb_load_demo(*, today: date | None = None) -> int:
         made += 1
     return made
 
-
-def kb_article_by_key(key: str) -> KbArticle:
-    article = KbArticle.objects.filter(source_key=key).first()
-    if article is None:
-        raise NotFound("知识库条目不存在")
-    return article

@@ -41,6 +41,3 @@ def check(scope: str, who: str, limit: tuple[int, int], message: str = "操作�
     if not hit(scope, who, limit):
         raise RateLimited(message, rule=f"rate_limited:{scope}")
 
-
-def peek(scope: str, who: str) -> int:
-    return int(cache.get(_key(scope, who), 0) or 0)

@@ -28,7 +28,7 @@ from tickets.models import (
     Unit,
     User,
 )
-from tickets.services import notices, sla
+from tickets.services import notices, sla, sms
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
 from tickets.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES
@@ -149,21 +149,15 @@ def supervision_notify(supervision: Supervision, *, record: bool = True) -> str:
     """Send the notice to its recipients by SMS. THE place the notification service is wired.
 
     Each liaison number gets an SmsMessage through `tickets.services.sms.sms_enqueue` (stored,
-    sent after commit, retried, delivery tracked there). Where that service is not installed the
-    recipients stay recorded on the row and the status says the SMS service is not connected.
+    sent after commit, retried, delivery tracked there).
     """
     phones = [r["phone"] for r in supervision.recipients if r.get("phone")]
     if not phones:
         status = SmsStatus.NO_RECIPIENT
     else:
-        try:
-            from tickets.services import sms  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            status = SmsStatus.NO_SERVICE
-        else:
-            for phone in phones:
-                sms.sms_enqueue(to=phone, body=supervision.text, ticket=supervision.ticket)
-            status = SmsStatus.SENT
+        for phone in phones:
+            sms.sms_enqueue(to=phone, body=supervision.text, ticket=supervision.ticket)
+        status = SmsStatus.SENT
     if record:
         Supervision.objects.filter(pk=supervision.pk).update(
             sms_status=status, notified_at=timezone.now() if status == SmsStatus.SENT else None
