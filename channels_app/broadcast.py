@@ -106,6 +106,12 @@ class _PendingPush:
 _PENDING_ATTR = "_hotline_live_pending"
 
 
+def events_enqueue(events: Sequence[TicketEvent]) -> None:
+    """`event_enqueue` for each event recorded together (the reaction to every event)."""
+    for event in events:
+        event_enqueue(event)
+
+
 def event_enqueue(event: TicketEvent) -> None:
     """Inside the writing transaction: add the event to the push that runs after the commit.
 

@@ -1,9 +1,23 @@
-"""The one place that records history and announces it after commit."""
+"""The one place that records history, and the hook through which other domains react to it.
+
+Who reacts to which event is not decided here: `tickets.reactions` holds that table and installs
+it when the app is ready (`TicketsConfig.ready`). So the event log and the workflow that writes
+it import none of the domains that react (notifications, ratings, merges, problem escalation,
+fingerprints, scorecards, the live feed), and the import graph has no cycle through them.
+
+Two kinds of reaction:
+- every event: scorecard counters and the live push, given the events recorded (one at a time,
+  or a block's events together inside `events_batched()`), in this transaction;
+- by action: run when the operation says its event is complete (`event_react`), after the
+  operation's own writes and in its transaction, with the context the operation passes
+  (`actor`, and flags such as `notify=False`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +25,41 @@ from django.db import transaction
 from tickets.models import Assignment, Ticket, TicketEvent
 from tickets.services.actors import Actor
 
-_BATCH_ATTR = "_hotline_metrics_batch"
+_BATCH_ATTR = "_hotline_event_batch"
+
+EveryEventReaction = Callable[[Sequence[TicketEvent]], None]
+Reaction = Callable[[TicketEvent, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class ReactionTable:
+    every_event: tuple[EveryEventReaction, ...] = ()
+    by_action: Mapping[str, tuple[Reaction, ...]] = field(default_factory=dict)
+
+
+_table = ReactionTable()
+
+
+def reactions_install(table: ReactionTable) -> None:
+    """Called once by `tickets.reactions.install` when Django is ready (and by tests that swap it)."""
+    global _table
+    _table = table
+
+
+def reactions_installed() -> ReactionTable:
+    return _table
+
+
+def event_react(event: TicketEvent, **context: Any) -> None:
+    """The operation that recorded `event` has finished its own writes: run the event's reactions now."""
+    for reaction in _table.by_action.get(event.action, ()):
+        reaction(event, context)
+
+
+def _every_event(events: Sequence[TicketEvent]) -> None:
+    if events:
+        for reaction in _table.every_event:
+            reaction(events)
 
 
 class _Recorded:
@@ -26,8 +74,8 @@ class _Recorded:
 
 @contextmanager
 def events_batched() -> Iterator[None]:
-    """Within one transaction: the scorecard facts of the events recorded in the block are added
-    in one upsert batch when the block ends (instead of one per event), still before the commit.
+    """Within one transaction: the every-event reactions (scorecard upsert, live push) run once for
+    all the events recorded in the block when it ends (instead of once per event), before the commit.
 
     An event whose savepoint was rolled back inside the block is left out, as it would have been
     without batching; nested blocks join the outer one.
@@ -43,9 +91,7 @@ def events_batched() -> Iterator[None]:
     finally:
         setattr(connection, _BATCH_ATTR, None)
     alive = {id(hook) for _sids, hook, _robust in connection.run_on_commit}
-    from tickets.services.metrics import metrics_apply_events
-
-    metrics_apply_events([r.event for r in batch if id(r) in alive])
+    _every_event([r.event for r in batch if id(r) in alive])
 
 
 def event_record(
@@ -59,12 +105,7 @@ def event_record(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    """Append a TicketEvent and push it live once the transaction commits.
-
-    on_commit keeps a rolled-back change from ever being announced; robust=True keeps a
-    broken live layer (Redis down) from failing a write that has already committed, and the
-    outbox row written with the event lets a periodic task push it once Redis is back.
-    """
+    """Append a TicketEvent; the every-event reactions count it and push it live after commit."""
     payload = dict(data or {})
     if actor.label and not actor.is_user:
         payload.setdefault("actor_label", actor.label)
@@ -80,15 +121,10 @@ def event_record(
         data=payload,
     )
     batch = getattr(transaction.get_connection(), _BATCH_ATTR, None)
-    if batch is not None:  # events_batched(): counted at the end of the block, same transaction
+    if batch is not None:  # events_batched(): reacted to at the end of the block, same transaction
         recorded = _Recorded(event)
         transaction.on_commit(recorded)
         batch.append(recorded)
     else:
-        from tickets.services.metrics import metrics_apply_event
-
-        metrics_apply_event(event)  # unit scorecards, in this transaction
-    from channels_app.broadcast import event_enqueue
-
-    event_enqueue(event)  # outbox row now, push on commit (transaction.on_commit, robust)
+        _every_event([event])
     return event

@@ -85,6 +85,9 @@ def metrics_apply_events(events: Iterable[TicketEvent]) -> None:
     The rules read earlier events, so the batch must already be in the database (same transaction).
     """
     batch = sorted(events, key=lambda e: e.id)
+    if len(batch) == 1:  # the common case, one event per operation: no batched history read
+        metrics_apply_event(batch[0])
+        return
     # One query for every due history the batch needs (a scanner tick: hundreds of 督办), not one each.
     history = due_history({int(e.assignment_id) for e in batch if e.assignment_id and is_due_event(e)})
     facts = [fact for event in batch for fact in event_facts(event, history=history)]

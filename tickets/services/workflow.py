@@ -32,7 +32,7 @@ from tickets.models import (
 from tickets.models.tickets import OUT_OF_SCOPE_OUTCOMES
 from tickets.services import sla, sla_clock
 from tickets.services.actors import Actor
-from tickets.services.events import event_record
+from tickets.services.events import event_react, event_record
 from tickets.states import (
     ASSIGNMENT_TRANSITIONS,
     OPEN_ASSIGNMENT_STATES,
@@ -181,7 +181,7 @@ def _open_assignment(
         note=note,
         **clocks.fields(),  # type: ignore[arg-type]
     )
-    event_record(
+    created = event_record(
         ticket=ticket,
         actor=actor,
         action="assignment_created",
@@ -198,8 +198,7 @@ def _open_assignment(
             **({"calendar_gap": clocks.calendar_gap} if clocks.calendar_gap else {}),
         },
     )
-    if clocks.calendar_gap:
-        sla_clock.calendar_gap_flag(assignment=assignment)
+    event_react(created, actor=actor)
     return assignment
 
 
@@ -251,7 +250,7 @@ def ticket_dispatch(
     _check_lead_unit(ticket, lead_unit)
     assisting = [u for u in dict.fromkeys(assisting_units) if u.pk != lead_unit.pk]
     now = timezone.now()
-    _ticket_move(
+    dispatched = _ticket_move(
         ticket,
         "dispatch",
         actor=actor,
@@ -267,10 +266,7 @@ def ticket_dispatch(
         _open_assignment(ticket, unit, role=AssignmentRole.ASSIST, actor=actor, now=now, note=note)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=lead.reply_due_at)
     ticket.due_at = lead.reply_due_at
-    if notify:
-        from tickets.services import notifications
-
-        notifications.ticket_dispatched(ticket=ticket, lead_unit=lead_unit)
+    event_react(dispatched, actor=actor, notify=notify)
     return ticket
 
 
@@ -395,10 +391,8 @@ def assignment_decide_return(
             "ticket"
         ):
             _assignment_move(other, "cancel", actor=actor, reason="主办单位退回，重新派单", ended_at=now)
-        _ticket_move(ticket, "return_to_queue", actor=actor, reason=reason, lead_unit=None)
-        from tickets.services import supervision
-
-        supervision.ticket_check_problem(ticket=ticket, actor=actor)
+        returned = _ticket_move(ticket, "return_to_queue", actor=actor, reason=reason, lead_unit=None)
+        event_react(returned, actor=actor)
         if redispatch_to is not None:
             ticket_dispatch(ticket=ticket, actor=actor, lead_unit=redispatch_to, note=reason)
     return assignment
@@ -474,14 +468,8 @@ def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: s
     ticket = _locked_ticket(ticket.pk)
     if accept:
         _ticket_move(ticket, "review_accept", actor=actor, reason=reason)
-        _ticket_move(ticket, "request_rating", actor=actor)
-        from tickets.services import notifications
-
-        notifications.rating_requested(ticket=ticket)
-        from tickets.services import rating
-
-        rating.rating_request_open(ticket=ticket)  # expiry clock and, for phone tickets, the 回访 task
-        rating.merged_children_rating_open(master=ticket)  # 并单: each child's citizen rates too
+        asked = _ticket_move(ticket, "request_rating", actor=actor)
+        event_react(asked, actor=actor)  # invitation, rating round and 回访 task, merged children's rounds
         return ticket
     reason = _require_text(reason, "reason", "退回理由")
     if ticket.state != TicketState.REPLIED:
@@ -498,10 +486,8 @@ def ticket_close(*, ticket: Ticket, actor: Actor, reason: str = "", outcome: str
     actor.require_role(*CENTRE)
     ticket = _locked_ticket(ticket.pk)
     now = timezone.now()
-    _ticket_move(ticket, "close", actor=actor, reason=reason, outcome=outcome, closed_at=now)
-    from tickets.services import duplicates
-
-    duplicates.merged_children_master_closed(master=ticket, actor=actor, reason=reason, outcome=outcome)
+    closed = _ticket_move(ticket, "close", actor=actor, reason=reason, outcome=outcome, closed_at=now)
+    event_react(closed, actor=actor)  # merged children follow the master
     return ticket
 
 
@@ -512,7 +498,7 @@ def ticket_reopen(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     reason = _require_text(reason, "reason", "重办理由")
     ticket = _locked_ticket(ticket.pk)
     previous = _lead_assignment(ticket)
-    _ticket_move(
+    reopened = _ticket_move(
         ticket, "reopen", actor=actor, reason=reason, reopen_count=ticket.reopen_count + 1, closed_at=None, outcome=""
     )
     _open_assignment(
@@ -526,9 +512,7 @@ def ticket_reopen(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     )
     lead = _lead_assignment(ticket)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=lead.reply_due_at)
-    from tickets.services import supervision
-
-    supervision.ticket_check_problem(ticket=ticket, actor=actor)
+    event_react(reopened, actor=actor)  # 问题工单 check
     return ticket
 
 
@@ -555,7 +539,7 @@ def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -
     ):
         raise TransitionNotAllowed("主工单已结束或已被并单，不能作为并单目标", rule="merge_master_state")
     _cancel_open_assignments(ticket, actor=actor, reason="并单")
-    _ticket_move(
+    merged = _ticket_move(
         ticket,
         "merge",
         actor=actor,
@@ -565,13 +549,7 @@ def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -
         outcome=Outcome.MERGED,
     )
     event_record(ticket=master, actor=actor, action="child_merged", reason=reason, data={"child": ticket.number})
-    from tickets.services import duplicates
-
-    duplicates.merge_link_record(ticket=ticket, master=master, actor=actor)
-    if master.state == TicketState.RATING:  # joined after the master's reply was accepted: asked at once
-        from tickets.services import rating
-
-        rating.merged_child_rating_open(child=ticket, master=master)
+    event_react(merged, actor=actor, master=master)  # duplicate link; a late child rates at once
     return ticket
 
 
@@ -583,7 +561,7 @@ def ticket_unmerge(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     master = ticket.merged_into
     if master is not None and master.state == TicketState.CLOSED:
         raise TransitionNotAllowed("主工单已办结，不能取消并单", rule="unmerge_master_closed")
-    _ticket_move(
+    unmerged = _ticket_move(
         ticket,
         "unmerge",
         actor=actor,
@@ -594,9 +572,7 @@ def ticket_unmerge(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     )
     if master is not None:
         event_record(ticket=master, actor=actor, action="child_unmerged", reason=reason, data={"child": ticket.number})
-    from tickets.services import duplicates
-
-    duplicates.merge_link_revoke(ticket=ticket, master=master)
+    event_react(unmerged, actor=actor, master=master)  # the duplicate link is revoked
     return ticket
 
 
@@ -660,10 +636,7 @@ def ticket_complete_draft(*, ticket: Ticket, actor: Actor, changes: dict[str, An
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"不能修改字段 {sorted(unknown)[0]}", field=sorted(unknown)[0], rule="unknown_field")
-    _ticket_move(ticket, "complete_draft", actor=actor, data={"fields": sorted(changes)}, **changes)
-    if {"text", "title"} & set(changes):
-        from tickets.services import duplicates
-
-        # The draft's fingerprint was taken from its first words: later lookups must see the full text.
-        duplicates.ticket_fingerprint_store(ticket=ticket)
+    completed = _ticket_move(ticket, "complete_draft", actor=actor, data={"fields": sorted(changes)}, **changes)
+    # The draft's fingerprint was taken from its first words: later lookups must see the full text.
+    event_react(completed, actor=actor)
     return ticket
