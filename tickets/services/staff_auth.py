@@ -55,7 +55,8 @@ def user_credentials_revoke(*, user_id: int, reason: str) -> None:
     """Every token and session of the user is deleted and every socket of theirs is closed."""
     tokens, _ = ApiToken.objects.filter(user_id=user_id).delete()
     sessions, _ = StaffSession.objects.filter(user_id=user_id).delete()
-    log.info("credentials of user %s revoked (%s): %d tokens, %d sessions", user_id, reason, tokens, sessions)
+    if tokens or sessions:
+        log.info("credentials of user %s revoked (%s): %d tokens, %d sessions", user_id, reason, tokens, sessions)
     _announce(user_id=user_id, tokens=None, sessions=None)
 
 
