@@ -4,7 +4,9 @@ A token may come as `?token=<key>`, as an `Authorization: Token <key>` header, o
 browsers, which cannot set headers on a WebSocket — as a `token.<key>` entry in
 `Sec-WebSocket-Protocol` (offer e.g. `["hotline.v1", "token.<key>"]`; the server selects
 `hotline.v1`). A token that is presented but wrong or expired makes the socket anonymous; we
-never fall back to a cookie then.
+never fall back to a cookie then. Tokens follow the REST API's rules (tickets/selectors_auth.py).
+The consumer keeps what the socket signed in with (`credential_of`) and closes the socket when
+that login is revoked or expires.
 
 A session cookie is trusted only with an Origin header from an allowed host: cookies are
 ambient, so without that check any web page could open a socket in the user's name
@@ -14,6 +16,7 @@ ambient, so without that check any web page could open a socket in the user's na
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -22,7 +25,6 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
 
@@ -54,15 +56,31 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 @database_sync_to_async
-def user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
+def token_for_key(key: str) -> Any:
+    """The valid ApiToken (same rules as the REST API: lifetime, active user, current password)."""
+    from tickets.selectors_auth import api_token_for_key
 
-    token = Token.objects.select_related("user__unit").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    if token.created < timezone.now() - settings.API_TOKEN_TTL:
-        return AnonymousUser()
-    return token.user
+    return api_token_for_key(key=key)
+
+
+def credential_of(scope: dict[str, Any]) -> tuple[str, Any] | None:
+    """What this socket signed in with, to re-check it later: ("token", id) or ("session", key)."""
+    if scope.get("auth_method") == "token" and scope.get("auth_token_id"):
+        return "token", scope["auth_token_id"]
+    session = scope.get("session")
+    key = getattr(session, "session_key", None) if scope.get("auth_method") == "session" else None
+    return ("session", key) if key else None
+
+
+def credential_valid_until(credential: tuple[str, Any], user_id: int) -> datetime | bool | None:
+    """False when the login is no longer good; else when it expires (a datetime) or True (a
+    session, which Django ends by itself). Sync: run it in a thread."""
+    from tickets.selectors_auth import api_token_by_id_is_valid, session_user_id
+
+    kind, value = credential
+    if kind == "token":
+        return api_token_by_id_is_valid(token_id=value) or False
+    return session_user_id(session_key=value) == user_id
 
 
 def _allowed_origins() -> Iterable[str]:
@@ -88,8 +106,10 @@ class LiveAuthMiddleware:
         key, subprotocol = token_from_scope(scope)
         scope["live_subprotocol"] = subprotocol
         if key is not None:
-            scope["user"] = await user_for_token(key)
+            token = await token_for_key(key)
+            scope["user"] = token.user if token is not None else AnonymousUser()
             scope["auth_method"] = "token"
+            scope["auth_token_id"] = token.pk if token is not None else None
         else:
             user = scope.get("user")
             if user is not None and user.is_authenticated and origin_allowed(scope):

@@ -12,6 +12,8 @@
   scanner's batches); on success the row goes, on failure it stays.
 - `outbox_flush()`: the periodic retry (CELERY_BEAT_SCHEDULE) for rows left behind.
 - `broadcast_call_incoming(call_sid, phone, history)`: 来电弹屏 for the Twilio voice webhook.
+- `credentials_revoked_push(user_id, tokens, sessions)`: a logout, password change or
+  deactivation closes the user's open sockets (tickets/services/staff_auth.py).
 
 Delivery is at least once: a retried event can reach a client twice, so clients (and our
 consumer) drop a cursor they have already seen.
@@ -33,7 +35,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from channels_app import payloads as p
 from channels_app.envelopes import envelopes_build, event_rows
-from channels_app.groups import role_group, ticket_group, unit_codes_on_paths, unit_group
+from channels_app.groups import role_group, ticket_group, unit_codes_on_paths, unit_group, user_group
 from tickets.models import LiveOutbox, Ticket, TicketEvent
 
 log = logging.getLogger("channels_app")
@@ -261,5 +263,32 @@ def broadcast_call_incoming(call_sid: str, phone: str, history: Sequence[Ticket 
         _send([p.Envelope(payload=payload, unit_paths=[])])
     except Exception as exc:
         log.warning("call.incoming for %s not pushed: %s", call_sid, exc)
+        return False
+    return True
+
+
+# --- revoked logins -----------------------------------------------------------------------
+
+REVOKED_TYPE = "auth.revoked"  # handled by LiveConsumer.deliver, not queued behind events
+
+
+async def _send_revoked(user_id: int, tokens: list[int] | None, sessions: list[str] | None) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    group = user_group(user_id)
+    await layer.group_send(group, {"type": REVOKED_TYPE, "group": group, "tokens": tokens, "sessions": sessions})
+
+
+def credentials_revoked_push(*, user_id: int, tokens: list[int] | None, sessions: list[str] | None) -> bool:
+    """After commit: close the user's sockets opened with these tokens / sessions (None: all).
+
+    Not retried: when the layer is down, each socket's periodic re-check of its login
+    (LIVE_AUTH_RECHECK_SECONDS) closes it instead. Returns False when the layer was unreachable.
+    """
+    try:
+        async_to_sync(_send_revoked)(user_id, tokens, sessions)
+    except Exception as exc:
+        log.warning("revocation for user %s not pushed (sockets close at their re-check): %s", user_id, exc)
         return False
     return True

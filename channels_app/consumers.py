@@ -6,6 +6,8 @@ Client → server messages (JSON):
   {"type": "ping"}
 Server → client: {"type": "hello", "cursor": <latest>, ...} once, then typed payloads
 (channels_app.payloads), "subscribed"/"unsubscribed", "pong" and "error".
+The socket closes with 4401 when its login is revoked (logout, password change, deactivation: a
+message to the user's group, at once) or expires (token lifetime; a periodic re-check).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict, deque
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -21,8 +24,12 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
+from django.utils import timezone
 
-from channels_app.groups import ticket_group
+from channels_app.auth import credential_of, credential_valid_until
+from channels_app.broadcast import REVOKED_TYPE
+from channels_app.groups import ticket_group, user_group
 from channels_app.hub import Hub, cancel_until_done, hub_for
 from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
@@ -31,7 +38,7 @@ from tickets.db_errors import database_unavailable
 from tickets.errors import NotFound
 from tickets.models import TicketEvent, User
 
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = 4401  # also when the login is revoked or expires while open: sign in again
 CLOSE_FORBIDDEN = 4403
 MAX_WATCHED_TICKETS = 50
 RECENT_CURSORS = 512
@@ -91,6 +98,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     hub: Hub | None = None
     cursor = 0  # the newest event this socket was sent or told about (hello)
     catching_up: asyncio.Task[None] | None = None
+    watchdog: asyncio.Task[None] | None = None
+    signing_out: asyncio.Future[None] | None = None
+    credential: tuple[str, Any] | None = None
+    signed_out = False  # the login was revoked or expired: nothing more is sent
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # channels.consumer.AsyncConsumer.__call__, with the per-consumer layer channel
@@ -109,8 +120,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         finally:
             await self._leave_all()  # also when connect failed half-way or the server cancels us
             await cancel_until_done(pump)
-            if self.catching_up is not None:
-                await cancel_until_done(self.catching_up)
+            for task in (self.catching_up, self.watchdog, self.signing_out):
+                if task is not None:
+                    await cancel_until_done(task)
 
     async def _pump(self) -> None:
         # Live events touch no database: no thread hop to close old connections (Channels'
@@ -125,6 +137,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Called by the hub for each message to a group this socket is in."""
+        if message.get("type") == REVOKED_TYPE:  # never queued behind events, never dropped
+            if self._revokes_me(message):
+                self.signing_out = asyncio.ensure_future(self._sign_out("revoked"))
+            return
         try:
             self.inbox.put_nowait(message)
         except asyncio.QueueFull:
@@ -154,6 +170,35 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if not complete:  # too much to send here: the client pages through /api/events/ itself
             await self.close(code=CLOSE_CATCH_UP)
 
+    def _revokes_me(self, message: dict[str, Any]) -> bool:
+        if self.credential is None:
+            return True
+        kind, value = self.credential
+        named = message.get("tokens" if kind == "token" else "sessions")
+        return named is None or value in named
+
+    async def _watch_login(self) -> None:
+        """The backstop to the revocation message (lost while Redis was down, or a change made
+        without model signals): re-check the login now and then, and at a token's expiry."""
+        user_id = self.reader.user.pk
+        while self.credential is not None:
+            valid = await database_sync_to_async(credential_valid_until)(self.credential, user_id)
+            if valid is False:
+                await self._sign_out("expired")
+                return
+            wait = settings.LIVE_AUTH_RECHECK_SECONDS
+            if isinstance(valid, datetime):
+                wait = min(wait, max(0.05, (valid - timezone.now()).total_seconds()))
+            await asyncio.sleep(wait)
+
+    async def _sign_out(self, reason: str) -> None:
+        if self.signed_out:
+            return
+        self.signed_out = True
+        log.info("live socket of %s closed: login %s", self.scope.get("user"), reason)
+        await self._leave_all()
+        await self.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -172,7 +217,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         # twice; a short memory of cursors keeps the client from seeing it twice.
         self._recent: deque[int] = deque(maxlen=RECENT_CURSORS)
         self._recent_set: set[int] = set()
-        self.live_groups = groups_for_reader(reader)
+        self.live_groups = [*groups_for_reader(reader), user_group(user.pk)]
+        self.credential = credential_of(self.scope)
         if self.channel_layer is not None:
             self.hub = hub_for(self.channel_layer)
             for group in self.live_groups:
@@ -188,6 +234,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             }
         )
         self.greeted.set()
+        if self.credential is not None:
+            self.watchdog = asyncio.ensure_future(self._watch_login())
 
     async def disconnect(self, code: int) -> None:
         await self._leave_all()
@@ -256,6 +304,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def live_event(self, message: dict[str, Any]) -> None:
         """From the channel layer (broadcast.MESSAGE_TYPE): filter for this reader, then send."""
+        if self.signed_out:
+            return
         envelope = message["envelope"]
         payload = envelope["payload"]
         ticket = payload.get("ticket")

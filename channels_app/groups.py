@@ -1,8 +1,9 @@
 """Group names of the live feed.
 
-One group per centre role, one per unit and one per watched ticket. A unit's group receives the
-events of every ticket assigned to it or to any of its descendants (a district sees what its
-streets handle), so the broadcast sends to each unit code on an assignment's path.
+One group per centre role, one per unit, one per watched ticket and one per user (revoked
+logins). A unit's group receives the events of every ticket assigned to it or to any of its
+descendants (a district sees what its streets handle), so the broadcast sends to each unit code
+on an assignment's path.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ def role_group(audience: str) -> str:
 
 def unit_group(unit_code: str) -> str:
     return f"unit.{unit_code}"
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of one user: told to close when the user's login is revoked."""
+    return f"user.{user_id}"
 
 
 def ticket_group(ticket_id: int) -> str:

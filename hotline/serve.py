@@ -1,12 +1,17 @@
 """The production web server: N uvicorn processes, each with its own SO_REUSEPORT socket.
 
-    python -m hotline.serve --host 127.0.0.1 --port 8000 --workers 2 [--proxy-headers]
+    python -m hotline.serve --host 127.0.0.1 --port 8000 --workers 2
 
 `uvicorn --workers N` shares one listening socket between its workers, and which worker
 accepts a new connection is up to whichever event loop wakes first: under load one worker took
 87 % of the requests while the other idled (py-spy during `bench/intake/peer_compare.py`), so
 two cores served like one. Here every worker binds its own socket to the same port with
 SO_REUSEPORT and the kernel spreads connections over them by their address hash.
+
+uvicorn's own proxy-header handling stays off: it would rewrite REMOTE_ADDR by its own rule
+(forwarded-allow-ips), and the client's address must come from one rule only,
+tickets.request_meta.client_ip with HOTLINE_TRUSTED_PROXY_HOPS. The scheme behind a TLS proxy comes
+from SECURE_PROXY_SSL_HEADER (HOTLINE_BEHIND_TLS).
 
 The parent only supervises: a worker that dies is started again after a second; SIGTERM or
 SIGINT is passed to every worker, which finishes its requests (graceful timeout) and exits.
@@ -50,16 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
-    parser.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from the proxy")
+    parser.add_argument(
+        "--proxy-headers", action="store_true", help="ignored (older units pass it): set HOTLINE_TRUSTED_PROXY_HOPS"
+    )
     parser.add_argument("--timeout-graceful-shutdown", type=int, default=10)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
 
+    if args.proxy_headers:
+        print("hotline web: --proxy-headers is ignored; the client address follows HOTLINE_TRUSTED_PROXY_HOPS",
+              file=sys.stderr, flush=True)  # fmt: skip
     options = {
-        "proxy_headers": args.proxy_headers,
-        "forwarded_allow_ips": "127.0.0.1" if args.proxy_headers else None,
+        "proxy_headers": False,  # REMOTE_ADDR stays the TCP peer; see the module docstring
         "ws_per_message_deflate": False,  # product decision: CPU per event over bytes (bench/live)
         "timeout_graceful_shutdown": args.timeout_graceful_shutdown,
         "log_level": args.log_level,

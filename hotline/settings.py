@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: no CDN on a closed network
@@ -247,7 +246,6 @@ TICKET_ADDRESS_MAX = 255
 REASON_MAX = 2000
 REPLY_MAX = 5000
 PROBLEM_TICKET_REOPENS = 3  # default for SlaProfile; the live value is data (city profile)
-API_TOKEN_TTL = timedelta(days=30)
 
 LOGGING = {
     "version": 1,
@@ -292,10 +290,9 @@ CELERY_BEAT_SCHEDULE["classifier-retrain"] = {"task": "classifier.retrain", "sch
 
 # --- Intake: Twilio webhooks, outbound SMS, citizen channels, Open311 (统一接收) ----------------
 # Webhook signatures are checked against TWILIO_AUTH_TOKEN. Twilio signs the public URL it called;
-# behind a reverse proxy set TWILIO_WEBHOOK_BASE_URL (e.g. https://12345.example.gov.cn) or, if the
-# proxy is trusted to set them, HOTLINE_TRUST_PROXY=1 to rebuild it from X-Forwarded-Proto/Host.
+# behind a reverse proxy set TWILIO_WEBHOOK_BASE_URL (e.g. https://12345.example.gov.cn) or, with
+# HOTLINE_TRUSTED_PROXY_HOPS set (below), it is rebuilt from the proxy's X-Forwarded-Proto/Host.
 TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "").rstrip("/")
-HOTLINE_TRUST_PROXY = env_bool("HOTLINE_TRUST_PROXY", False)
 # Without TWILIO_AUTH_TOKEN every webhook is refused (403) unless this dev switch allows unsigned
 # local testing (curl against runserver). Never set it in production.
 TWILIO_ALLOW_UNSIGNED = env_bool("HOTLINE_TWILIO_ALLOW_UNSIGNED", False)
@@ -427,3 +424,37 @@ if env_bool("HOTLINE_BEHIND_TLS", False):
     # changed for proxies that use another one.
     SECURE_PROXY_SSL_HEADER = (os.environ.get("HOTLINE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO"), "https")
 CSRF_FAILURE_VIEW = "hotline.errors.csrf_failure"  # Chinese page; JSON under /api/
+
+# --- Staff authentication: tokens, sessions, lockout, proxies (issue 14; docs/security.md) ---------
+# Client address: the X-Forwarded-For entry this many places from the right (one per reverse proxy
+# of ours in front of the app); 0 = no proxy, REMOTE_ADDR. HOTLINE_TRUST_PROXY=1 (older name) = 1 hop.
+_PROXY_HOPS_DEFAULT = "1" if env_bool("HOTLINE_TRUST_PROXY", False) else "0"
+HOTLINE_TRUSTED_PROXY_HOPS = int(os.environ.get("HOTLINE_TRUSTED_PROXY_HOPS", _PROXY_HOPS_DEFAULT))
+# A staff API token lives one shift from its login, on REST and WebSocket alike (tickets/services/staff_auth.py).
+API_TOKEN_TTL = timedelta(hours=float(os.environ.get("HOTLINE_TOKEN_TTL_HOURS", "12")))
+# A live socket re-checks its login this often, a backstop to the revocation message it gets at once.
+LIVE_AUTH_RECHECK_SECONDS = float(os.environ.get("HOTLINE_LIVE_AUTH_RECHECK_SECONDS", "30"))
+# Sessions carry their user's id, so a password change or deactivation can delete them all.
+SESSION_ENGINE = "tickets.sessions"
+# django-axes: one failure count per account for the pages', the API's and the admin's login; the
+# lockout's cool-off doubles for each further `limit` failures (tickets/lockout.py).
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # transactional: tests roll it back
+AXES_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOGIN_FAILURE_LIMIT", "5"))
+# Per account by default: a whole centre signs in from one NAT address, and a lock per address
+# would let one mistyping operator (or a guesser) lock everyone out. Spraying many accounts from
+# one address is held by the per-address login throttle instead (HOTLINE_RATE_LOGIN), which is
+# why axes' warning about a missing ip_address parameter is silenced.
+AXES_LOCKOUT_PARAMETERS = ["username", *(["ip_address"] if env_bool("HOTLINE_LOGIN_LOCKOUT_PER_IP", False) else [])]
+if "ip_address" not in AXES_LOCKOUT_PARAMETERS:
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "axes.W006"]
+AXES_COOLOFF_TIME = "tickets.lockout.cool_off"
+LOGIN_COOLOFF = timedelta(minutes=float(os.environ.get("HOTLINE_LOGIN_COOLOFF_MINUTES", "15")))
+LOGIN_COOLOFF_MAX = timedelta(hours=24)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tickets.request_meta.client_ip"
+AXES_LOCKOUT_CALLABLE = "tickets.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # tickets/admin.py shows the lockouts in Chinese, with 解除锁定
+CELERY_BEAT_SCHEDULE["staff-auth-purge"] = {"task": "tickets.tasks.staff_credentials_purge", "schedule": 3600.0}

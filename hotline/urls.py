@@ -3,20 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import ObtainAuthToken
 
-from tickets.throttles import LoginThrottle
-
-
-class TokenLoginApi(ObtainAuthToken):
-    """Username + password → API token; rate-limited per client address (password guessing)."""
-
-    throttle_classes = [LoginThrottle]
-
+from tickets.apis.auth import LogoutApi, TokenLoginApi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenLoginApi.as_view(), name="api-token"),
+    path("api/auth/logout/", LogoutApi.as_view(), name="api-logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves its start-up script as a file: no inline script for the CSP to refuse
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

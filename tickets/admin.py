@@ -308,3 +308,60 @@ class AdminAlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- staff logins: lockouts and API tokens (tickets/lockout.py, tickets/services/staff_auth.py) ---
+
+
+@admin.register(m.LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["username", "ip_address", "failures", "last_failure", "path_info"]
+    search_fields = ["username", "ip_address"]
+    actions = ["unlock"]
+    readonly_fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time"]
+    exclude = ["get_data", "post_data", "http_accept"]
+
+    @admin.display(description="失败次数", ordering="failures_since_start")
+    def failures(self, obj: m.LoginLockout) -> int:
+        return int(obj.failures_since_start)
+
+    @admin.display(description="最近一次失败", ordering="attempt_time")
+    def last_failure(self, obj: m.LoginLockout) -> Any:
+        return obj.attempt_time
+
+    @admin.action(description="解除锁定（清除所选账号的失败记录）")
+    def unlock(self, request: HttpRequest, queryset: Any) -> None:
+        count, _ = queryset.delete()
+        self.message_user(request, f"已解除锁定，清除 {count} 条失败记录")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(m.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["prefix", "user", "created_at"]
+    search_fields = ["user__username", "prefix"]
+    readonly_fields = ["user", "prefix", "created_at"]
+    exclude = ["digest", "credential_hash"]
+    actions = ["revoke"]
+
+    @admin.action(description="注销所选令牌（已连接的实时推送随即断开）")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        from tickets.services.staff_auth import api_token_revoke
+
+        tokens = list(queryset)
+        for token in tokens:
+            api_token_revoke(token=token)
+        self.message_user(request, f"已注销 {len(tokens)} 个令牌")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deleting rows would leave their sockets open
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

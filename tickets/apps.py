@@ -6,7 +6,8 @@ class TicketsConfig(AppConfig):
     verbose_name = "工单"
 
     def ready(self) -> None:
-        # The reaction table imports every domain, so it is wired here, once the models are loaded.
-        from tickets import reactions
+        # Both modules import models (and the reaction table every domain): wired once the models are loaded.
+        from tickets import auth_signals, reactions
 
         reactions.install()
+        auth_signals.connect()

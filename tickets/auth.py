@@ -1,20 +1,22 @@
-"""API token authentication that loads the user's unit with the token: one query per request."""
+"""Staff API token authentication (`Authorization: Token <key>`): one query per request, the
+user's unit loaded with the token. The rules (lifetime, active user, current password) are in
+tickets/selectors_auth.py and are the same for the live socket."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rest_framework.authentication import TokenAuthentication as DrfTokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-if TYPE_CHECKING:  # the model is imported lazily, as DRF does, so this module loads before the apps
-    from rest_framework.authtoken.models import Token
-
 
 class TokenAuthentication(DrfTokenAuthentication):
+    # A subclass of DRF's, so drf-spectacular documents the `Token` scheme as before; the model
+    # is ours (tickets.models.ApiToken: one key per login), not rest_framework.authtoken's.
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        model = cast("type[Token]", self.get_model())
-        token = model.objects.select_related("user__unit").filter(key=key).first()
-        if token is None or not token.user.is_active:
-            raise AuthenticationFailed("无效的令牌或账号已停用")
+        from tickets.selectors_auth import api_token_for_key  # loaded before the app registry
+
+        token = api_token_for_key(key=key)
+        if token is None:
+            raise AuthenticationFailed("令牌无效、已过期或已注销，请重新登录")
         return token.user, token

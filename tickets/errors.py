@@ -48,3 +48,10 @@ class RateLimited(DomainError):
 
     status_code = 429
     default_rule = "rate_limited"
+
+
+class LoginLockedOut(DomainError):
+    """Too many wrong passwords for one account (django-axes); the view answers with the time left."""
+
+    status_code = 429
+    default_rule = "locked_out"

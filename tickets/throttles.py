@@ -1,10 +1,11 @@
 """Rate limits on the public doors: DRF throttles counted in Django's cache (Redis with REDIS_URL,
-process memory when embedded), per client address (tickets.request_meta.client_ip, which honours
-HOTLINE_TRUST_PROXY).
+process memory when embedded), per client address (tickets.request_meta.client_ip: the one rule
+for X-Forwarded-For, HOTLINE_TRUSTED_PROXY_HOPS; DRF's own NUM_PROXIES is not used).
 
 DRF API views name their scope with `throttle_classes`; the plain Django views (citizen pages,
-password login, Twilio webhooks, Open311) are covered by `PublicRateLimitMiddleware`'s table, so a
-new route under one of those prefixes is limited without anyone remembering to.
+password logins of the pages and the admin, Twilio webhooks, Open311) are covered by
+`PublicRateLimitMiddleware`'s table, so a new route under one of those prefixes is limited without
+anyone remembering to.
 The rates are settings (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]), read on every request.
 """
 
@@ -34,8 +35,11 @@ class ClientAddressThrottle(SimpleRateThrottle):
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         return str(rate) if rate else None
 
+    def get_ident(self, request: Any) -> str:
+        return client_ip(request)
+
     def get_cache_key(self, request: Any, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
     def allow_request(self, request: Any, view: Any) -> bool:
         # The counters live in Redis: when it is down a citizen's request must still be taken
@@ -62,7 +66,8 @@ def _throttle(scope: str) -> ClientAddressThrottle:
 # (path prefix, methods or None for all, scope). First match wins. /api/ views use throttle_classes.
 PUBLIC_LIMITS: list[tuple[str, frozenset[str] | None, str]] = [
     ("/citizen/", None, "citizen"),
-    ("/login/", frozenset({"POST"}), "login"),
+    ("/login/", frozenset({"POST"}), "login"),  # one counter with /api/auth/token/ and the admin's
+    ("/admin/login/", frozenset({"POST"}), "login"),
     ("/webhooks/", None, "webhook"),
     ("/open311/", None, "open311"),
 ]

@@ -61,15 +61,15 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
 
     from bench.intake.peer_compare import citizen_messages, payloads_for
     from tickets.models import User
+    from tickets.services.staff_auth import api_token_issue
 
     user = User.objects.filter(role="operator", is_active=True).order_by("id").first()
     if user is None:
         sys.exit("no operator: run `manage.py seed_demo` on this database first")
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = api_token_issue(user=user)[0]
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     payloads = payloads_for("ours", citizen_messages(args.seed), args.n + 31, args.seed, [])
 

@@ -273,9 +273,9 @@ def ours_setup(database_url: str, redis_url: str, var_dir: Path) -> tuple[dict[s
                 "manage.py",
                 "shell",
                 "-c",
-                "from rest_framework.authtoken.models import Token; from tickets.models import User;"
+                "from tickets.services.staff_auth import api_token_issue; from tickets.models import User;"
                 "u = User.objects.filter(role='operator', is_active=True).order_by('id').first();"
-                "print(Token.objects.get_or_create(user=u)[0].key)",
+                "print(api_token_issue(user=u)[0])",
             ],
             cwd=REPO,
             env=env,

@@ -48,12 +48,12 @@ django.setup()
 import websockets  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from tickets.demo import seed  # noqa: E402
 from tickets.models import Ticket, TicketEvent, Unit, User  # noqa: E402
 from tickets.services import intake, sla, workflow  # noqa: E402
 from tickets.services.actors import Actor  # noqa: E402
+from tickets.services.staff_auth import api_token_issue  # noqa: E402
 
 LISTENERS = ["supervisor1", "dispatcher1", "operator1", "donghu_staff", "donghu_xinhua_staff"]
 TARGET_UNIT = "donghu-xinhua"
@@ -74,7 +74,7 @@ def prepare(events: int) -> tuple[list[str], list[Ticket]]:
         cats = seed.seed_categories()
         seed.seed_routing(units, cats)
         seed.seed_users(units)
-    keys = [Token.objects.get_or_create(user=User.objects.get(username=n))[0].key for n in LISTENERS]
+    keys = [api_token_issue(user=User.objects.get(username=n))[0] for n in LISTENERS]
     operator = Actor.of(User.objects.get(username="operator1"))
     tickets = [
         intake.ticket_create(

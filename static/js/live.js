@@ -62,8 +62,12 @@
       }
       if (data.type) handle(data);
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       document.body.dataset.live = "off";
+      if (event.code === 4401) {  // signed out elsewhere, password changed or account disabled
+        location.assign("/login/?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 30000);
     };

@@ -71,12 +71,11 @@ class OneSocket:
 
 
 def _tokens() -> tuple[str, str]:
-    from rest_framework.authtoken.models import Token
-
     from tickets.models import User
+    from tickets.services.staff_auth import api_token_issue
 
-    operator = Token.objects.get_or_create(user=User.objects.get(username="operator1"))[0].key
-    supervisor = Token.objects.get_or_create(user=User.objects.get(username="supervisor1"))[0].key
+    operator = api_token_issue(user=User.objects.get(username="operator1"))[0]
+    supervisor = api_token_issue(user=User.objects.get(username="supervisor1"))[0]
     return operator, supervisor
 
 

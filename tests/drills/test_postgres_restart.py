@@ -162,11 +162,10 @@ def _login(base: str, username: str) -> requests.Session:
 def test_postgres_restart_answers_503_then_service_returns_by_itself(
     processes: Any, cluster: PrivateCluster, city: Any
 ) -> None:
-    from rest_framework.authtoken.models import Token
-
     from tickets.models import User
+    from tickets.services.staff_auth import api_token_issue
 
-    token = Token.objects.get_or_create(user=User.objects.get(username="operator1"))[0].key
+    token = api_token_issue(user=User.objects.get(username="operator1"))[0]
     # The server runs the production hashers, not the tests' fast MD5 one.
     hasher = PBKDF2PasswordHasher()
     User.objects.filter(username="supervisor1").update(password=hasher.encode("demo-12345", hasher.salt()))

@@ -96,12 +96,11 @@ def _file(base: str, token: str, text: str, phone: str) -> requests.Response:
 def test_with_redis_down_tickets_are_taken_and_events_and_sms_go_out_once_it_is_back(
     processes: Any, private_redis: Any, city: Any
 ) -> None:
-    from rest_framework.authtoken.models import Token
-
     from tickets.models import User
+    from tickets.services.staff_auth import api_token_issue
 
-    operator = Token.objects.get_or_create(user=User.objects.get(username="operator1"))[0].key
-    supervisor = Token.objects.get_or_create(user=User.objects.get(username="supervisor1"))[0].key
+    operator = api_token_issue(user=User.objects.get(username="operator1"))[0]
+    supervisor = api_token_issue(user=User.objects.get(username="supervisor1"))[0]
     with FakeTwilio() as twilio:
         env = processes.env(redis_url=private_redis.url, **twilio.env())
         # A worker whose broker connection drops during an ack can exit ("Unrecoverable error",

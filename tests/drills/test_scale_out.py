@@ -55,12 +55,11 @@ def test_two_beats_schedule_once_and_the_standby_takes_over_when_the_leader_dies
 def test_an_event_caused_on_one_web_node_reaches_a_socket_on_another(
     processes: Any, private_redis: Any, city: Any
 ) -> None:
-    from rest_framework.authtoken.models import Token
-
     from tickets.models import User
+    from tickets.services.staff_auth import api_token_issue
 
     keys = {
-        name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
+        name: api_token_issue(user=User.objects.get(username=name))[0]
         for name in ("operator1", "donghu_xinhua_staff")
     }
     env = processes.env(redis_url=private_redis.url)

@@ -56,7 +56,7 @@ def _twilio_settings(settings: Any) -> Iterator[None]:
     settings.TWILIO_ACCOUNT_SID = ""  # outbound SMS goes to the outbox unless a test sets credentials
     settings.TWILIO_FROM_NUMBER = ""
     settings.TWILIO_WEBHOOK_BASE_URL = ""
-    settings.HOTLINE_TRUST_PROXY = False
+    settings.HOTLINE_TRUSTED_PROXY_HOPS = 0
     settings.TWILIO_ALLOW_UNSIGNED = False
     settings.HOTLINE_PUBLIC_URL = "https://12345.example.cn"
     cache.clear()  # rate-limit counters must not leak between tests

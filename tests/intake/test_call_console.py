@@ -8,13 +8,13 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from tests.intake.conftest import payload, twilio_post
 from tests.live.conftest import drain, open_feed
 from tickets.models import User
 from tickets.services import intake
 from tickets.services.actors import Actor
+from tickets.services.staff_auth import api_token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +32,7 @@ def test_an_incoming_call_pops_up_on_the_operators_feed_with_the_callers_tickets
         actor=Actor.of(operator), channel="phone", text="上次反映的噪音问题", citizen_phone="+8613800138000"
     )
     keys = {
-        n: Token.objects.get_or_create(user=User.objects.get(username=n))[0].key for n in ["operator1", "donghu_staff"]
+        n: api_token_issue(user=User.objects.get(username=n))[0] for n in ["operator1", "donghu_staff"]
     }
 
     async def go() -> dict[str, list[dict[str, Any]]]:

@@ -110,11 +110,11 @@ def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: 
     answered. Taken inside, the sequence row's lock made every intake in the city wait for the one
     before it to commit."""
     from django.db.models.signals import post_save
-    from rest_framework.authtoken.models import Token
 
     from tickets.models import User
+    from tickets.services.staff_auth import api_token_issue
 
-    keys = [Token.objects.get_or_create(user=User.objects.get(username=n))[0].key for n in ("operator1", "operator2")]
+    keys = [api_token_issue(user=User.objects.get(username=n))[0] for n in ("operator1", "operator2")]
     inside, release = threading.Event(), threading.Event()
     first_thread: list[int] = []
 

@@ -17,10 +17,10 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tickets.models import Assignment, LiveOutbox, SmsMessage, Ticket, TicketBand, TicketFingerprint, UnitDayStats, User
+from tickets.services.staff_auth import api_token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)  # commits for real: the after-commit push is counted too
 
@@ -37,7 +37,7 @@ TEXT = (
 
 @pytest.fixture
 def operator_api(city: object, demo_model: object) -> APIClient:
-    key = Token.objects.get_or_create(user=User.objects.get(username="operator1"))[0].key
+    key = api_token_issue(user=User.objects.get(username="operator1"))[0]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client

@@ -215,14 +215,18 @@ def test_behind_a_proxy_the_signed_url_comes_from_configuration_only(city: Any, 
     spoof = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_HOST": "12345.example.cn"}
     assert twilio_post(web, URL, params, base=public, **spoof).status_code == 403
 
-    settings.HOTLINE_TRUST_PROXY = True
+    settings.HOTLINE_TRUSTED_PROXY_HOPS = 1
     assert twilio_post(web, URL, params, base=public, **spoof).status_code == 200
+    # What a client prepends is not believed: only the value our one proxy appended counts.
+    prepended = {"HTTP_X_FORWARDED_PROTO": "http, https", "HTTP_X_FORWARDED_HOST": "evil.example, 12345.example.cn"}
+    retry = payload("sms_incoming", MessageSid="SMproxy3", Body="客户端伪造了前面的转发头")
+    assert twilio_post(web, URL, retry, base=public, **prepended).status_code == 200
 
-    settings.HOTLINE_TRUST_PROXY = False
+    settings.HOTLINE_TRUSTED_PROXY_HOPS = 0
     settings.TWILIO_WEBHOOK_BASE_URL = public
     again = payload("sms_incoming", MessageSid="SMproxy2", Body="另一条诉求内容")
     assert twilio_post(web, URL, again, base=public).status_code == 200
-    assert Ticket.objects.count() == 1 and InboundMessage.objects.count() == 2
+    assert Ticket.objects.count() == 1 and InboundMessage.objects.count() == 3
 
 
 def test_delivery_reports_update_the_message_and_never_go_backwards(city: Any, web: Any) -> None:

@@ -9,9 +9,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
 
 from tickets.models import User
+from tickets.services.staff_auth import api_token_issue
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def _clean_layer() -> None:
 @pytest.fixture
 def token(city: object) -> Callable[[str], str]:
     def make(username: str) -> str:
-        return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+        return api_token_issue(user=User.objects.get(username=username))[0]
 
     return make
 

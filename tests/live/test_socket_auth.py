@@ -9,10 +9,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from tests.live.conftest import open_socket
-from tickets.models import User
+from tickets.models import ApiToken, User
+from tickets.selectors_auth import api_token_digest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,7 +70,7 @@ def test_a_wrong_token_is_refused_even_with_a_valid_session(city: object) -> Non
 
 def test_an_expired_token_is_refused(token: Callable[[str], str], settings: object) -> None:
     key = token("supervisor1")
-    Token.objects.filter(key=key).update(created=timezone.now() - timedelta(days=31))
+    ApiToken.objects.filter(digest=api_token_digest(key)).update(created_at=timezone.now() - timedelta(hours=13))
     connected, code, _ = _connect(query=f"token={key}")
     assert not connected and code == 4401
 

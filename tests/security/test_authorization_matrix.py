@@ -42,6 +42,7 @@ USERS = {
 MATRIX: dict[tuple[str, str], str] = {
     ("api-docs", "GET"):                       "ok    ok    ok    ok    ok    ok    ok",
     ("api-token", "POST"):                     "ok    ok    ok    ok    ok    ok    ok",
+    ("api-logout", "POST"):                    "401   ok    ok    ok    ok    ok    ok",
     ("app-auth-code", "POST"):                 "ok    ok    ok    ok    ok    ok    ok",
     ("app-auth-login", "POST"):                "ok    ok    ok    ok    ok    ok    ok",
     ("app-ticket-detail", "GET"):              "401   401   401   401   401   401   401",

@@ -184,6 +184,29 @@ def test_console_catches_up_after_the_socket_drops(browser: Any, asgi: AsgiServe
     watcher.context.close()
 
 
+def test_an_open_console_goes_to_the_login_page_when_its_login_is_revoked(browser: Any, asgi_url: str) -> None:
+    """Issue 14: logging out in another tab, or an admin deactivating the account, closes the live
+    socket at once (4401) and the page that still showed the console sends the person to log in."""
+    console = _signed_in(browser, asgi_url, "operator2", "/console/")
+    expect(console.locator("body")).to_have_attribute("data-live", "on")
+    other_tab = console.context.new_page()
+    other_tab.goto("/console/")
+    other_tab.get_by_role("button", name="退出").click()
+    expect(console).to_have_url(re.compile(r"/login/\?next=%2Fconsole%2F$"))
+
+    console = _signed_in(browser, asgi_url, "operator2", "/console/")
+    expect(console.locator("body")).to_have_attribute("data-live", "on")
+    admin = _signed_in(browser, asgi_url, "admin", "/")
+    admin.goto("/admin/tickets/user/?q=operator2")
+    admin.get_by_role("link", name="operator2", exact=True).click()
+    admin.get_by_label("有效").uncheck()
+    admin.get_by_role("button", name="保存", exact=True).click()
+    expect(admin.locator(".messagelist")).to_contain_text("operator2")
+    expect(console).to_have_url(re.compile(r"/login/\?next=%2Fconsole%2F$"))
+    console.context.close()
+    admin.context.close()
+
+
 def _from_outbox(staff_page: Any, pattern: str) -> str:
     """The newest SMS matching `pattern` on the staff SMS outbox (where the offline demo keeps them)."""
     outbox = staff_page.context.new_page()

@@ -1,5 +1,6 @@
 """The ticket store. One module per area; everything is importable from `tickets.models`."""
 
+from tickets.models.auth import ApiToken, LoginLockout, StaffSession
 from tickets.models.duplicates import (
     DuplicateLink,
     DuplicateLinkKind,
@@ -169,3 +170,6 @@ __all__ += ["COUNTERS", "MetricsConfig", "UnitDayStats", "UnitMonthStats"]
 from tickets.models.jobs import BackgroundJob, JobKind, JobState  # noqa: E402
 
 __all__ += ["BackgroundJob", "JobKind", "JobState"]
+
+# --- staff logins: API tokens, sessions by user, login lockouts (issue 14) ---------------------
+__all__ += ["ApiToken", "LoginLockout", "StaffSession"]

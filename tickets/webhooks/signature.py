@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 
 from tickets.errors import InvalidInput
 from tickets.models import InboundMessage
+from tickets.request_meta import forwarded_value, trusted_proxy_hops
 from tickets.services.text import normalise_phone
 
 log = logging.getLogger("tickets.webhooks")
@@ -45,9 +46,10 @@ def public_url(request: HttpRequest) -> str:
     path = request.get_full_path()
     if settings.TWILIO_WEBHOOK_BASE_URL:
         return settings.TWILIO_WEBHOOK_BASE_URL + path
-    if settings.HOTLINE_TRUST_PROXY:
-        proto = request.META.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip() or request.scheme
-        host = request.META.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip() or request.get_host()
+    if trusted_proxy_hops():
+        # the values our outermost proxy wrote, never the left-most ones a client can prepend
+        proto = forwarded_value(request.META, "HTTP_X_FORWARDED_PROTO") or request.scheme
+        host = forwarded_value(request.META, "HTTP_X_FORWARDED_HOST") or request.get_host()
         return f"{proto}://{host}{path}"
     return request.build_absolute_uri()
 
