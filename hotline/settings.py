@@ -324,6 +324,14 @@ CITIZEN_TOKEN_TTL = timedelta(days=30)
 CITIZEN_PHOTO_MAX = 5
 CITIZEN_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 CITIZEN_PHOTO_MAX_PIXELS = 40_000_000
+# Photo memory (issue 14; tickets/services/photos.py, bench/uploads/): baseline JPEGs decode at a
+# reduced scale, these formats at full size (PNG, GIF, WEBP, progressive JPEG), hence a lower limit.
+CITIZEN_PHOTO_MAX_PIXELS_UNSCALED = 16_000_000
+CITIZEN_PHOTO_MAX_SIDE = 1920  # stored photos are downscaled to this long side
+# A request body over 2.5 MB is spooled to disk (ASGI) and its files become temporary files, never
+# held in memory; more files than this in one request is refused (400) before the view runs.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "12345")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
