@@ -23,6 +23,7 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
 
@@ -55,8 +56,6 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 
 @database_sync_to_async
 def user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
-
     token = Token.objects.select_related("user__unit").filter(key=key).first()
     if token is None or not token.user.is_active:
         return AnonymousUser()
