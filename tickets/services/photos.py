@@ -145,14 +145,9 @@ def _decode(stream: IO[bytes], header: PhotoHeader, field: str) -> CleanPhoto:
                 return CleanPhoto(buffer.getvalue(), ctype, ext, clean.width, clean.height)
 
 
-def photo_clean(stream: IO[bytes], *, size: int, field: str = "photos") -> CleanPhoto:
-    """Check one uploaded photo and return it re-encoded without metadata, at most
-    CITIZEN_PHOTO_MAX_SIDE pixels on its long side."""
-    return _decode(stream, photo_check(stream, size=size, field=field), field)
-
-
 def photos_clean(*, files: Sequence[UploadedFile], field: str = "photos") -> list[CleanPhoto]:
-    """All photos of one submission: every header first, then one decode at a time.
+    """All photos of one submission, re-encoded without metadata, at most CITIZEN_PHOTO_MAX_SIDE
+    pixels on the long side: every header first, then one decode at a time.
 
     A refused photo (type, size, pixels) refuses the submission before any photo is decoded.
     """
