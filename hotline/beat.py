@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.db import connections
@@ -32,8 +33,6 @@ class LeaderLock:
         self.held = False
 
     def _connect(self) -> Any:
-        import psycopg
-
         params = connections["default"].get_connection_params()
         params.pop("cursor_factory", None)
         params.pop("context", None)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
@@ -74,3 +76,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if unavailable:
         response["Retry-After"] = "5"
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 raised by Django before any view ran: a body over the upload limits (too many files,
+    too much form data) or a request it found suspicious. Chinese, and JSON under /api/."""
+    if isinstance(exception, TooManyFilesSent):
+        rule, text = "too_many_files", f"一次最多提交 {settings.DATA_UPLOAD_MAX_NUMBER_FILES} 个文件"
+    elif isinstance(exception, RequestDataTooBig | TooManyFieldsSent):
+        rule, text = "request_too_big", "提交的表单数据过大"
+    else:
+        rule, text = "bad_request", "请求无效"
+    if request.path.startswith(JSON_PREFIXES):
+        body: dict[str, object] = {"detail": text, "rule": rule, "field": None, "errors": {}}
+        return HttpResponse(json.dumps(body, ensure_ascii=False), status=400, content_type="application/json")
+    page = _PAGE.format(title="请求无效", text=f"{text}。请返回修改后重新提交。")
+    return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")

@@ -15,6 +15,9 @@ from SECURE_PROXY_SSL_HEADER (HOTLINE_BEHIND_TLS).
 
 The parent only supervises: a worker that dies is started again after a second; SIGTERM or
 SIGINT is passed to every worker, which finishes its requests (graceful timeout) and exits.
+It loads the settings once before starting any worker: settings that refuse to start
+(hotline/settings_production.py: a known secret key, DEBUG, …) end the service there, with the
+reason, instead of every worker failing and being restarted forever behind a live parent.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ import socket
 import sys
 import time
 from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 APP = "hotline.asgi:application"
 
@@ -43,8 +50,6 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _worker(host: str, port: int, options: dict[str, Any]) -> None:
-    import uvicorn
-
     sock = _listen(host, port)
     server = uvicorn.Server(uvicorn.Config(APP, **options))
     server.run(sockets=[sock])
@@ -63,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
+    try:
+        settings.SECRET_KEY  # noqa: B018 - imports the settings module, which may refuse
+    except ImproperlyConfigured as exc:
+        print(f"hotline web: refusing to start: {exc}", file=sys.stderr, flush=True)
+        return 1
 
     if args.proxy_headers:
         print("hotline web: --proxy-headers is ignored; the client address follows HOTLINE_TRUSTED_PROXY_HOPS",

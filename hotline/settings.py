@@ -43,6 +43,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
+HOTLINE_PRODUCTION = False  # True in hotline/settings_production.py (e.g. seed_demo refuses there)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -321,6 +322,14 @@ CITIZEN_TOKEN_TTL = timedelta(days=30)
 CITIZEN_PHOTO_MAX = 5
 CITIZEN_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 CITIZEN_PHOTO_MAX_PIXELS = 40_000_000
+# Photo memory (issue 14; tickets/services/photos.py, bench/uploads/): baseline JPEGs decode at a
+# reduced scale, these formats at full size (PNG, GIF, WEBP, progressive JPEG), hence a lower limit.
+CITIZEN_PHOTO_MAX_PIXELS_UNSCALED = 16_000_000
+CITIZEN_PHOTO_MAX_SIDE = 1920  # stored photos are downscaled to this long side
+# A request body over 2.5 MB is spooled to disk (ASGI) and its files become temporary files, never
+# held in memory; more files than this in one request is refused (400) before the view runs.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "12345")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -12,13 +12,16 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from hotline.secret_key import GENERATE_HINT, secret_key_weakness
+
 
 def _require_environment() -> None:
     key = os.environ.get("DJANGO_SECRET_KEY", "")
     if not key:
-        raise ImproperlyConfigured("生产环境必须设置 DJANGO_SECRET_KEY（至少 50 个字符的随机串）")
-    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY 太弱：至少 50 个字符、5 种以上不同字符的随机串")
+        raise ImproperlyConfigured(f"生产环境必须设置 DJANGO_SECRET_KEY（用 {GENERATE_HINT} 生成）")
+    weakness = secret_key_weakness(key)
+    if weakness:
+        raise ImproperlyConfigured(f"DJANGO_SECRET_KEY 不安全，拒绝启动：{weakness}。请用 {GENERATE_HINT} 生成新密钥")
     if os.environ.get("DJANGO_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
         raise ImproperlyConfigured("生产环境不得开启 DJANGO_DEBUG")
     if not os.environ.get("ALLOWED_HOSTS", "").strip():
@@ -35,3 +38,6 @@ def _require_environment() -> None:
 _require_environment()
 
 from hotline.settings import *  # noqa: E402, F403
+
+# Read by code that must behave differently on a production server (e.g. seed_demo refuses to run).
+HOTLINE_PRODUCTION = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -78,14 +79,25 @@ DEMO_TICKETS = [
 PhaseFn = Callable[[Ticket], None]
 
 
-def _user(username: str, role: str, unit: Unit | None = None, *, superuser: bool = False) -> tuple[User, bool]:
+def _user(
+    username: str, role: str, unit: Unit | None = None, *, superuser: bool = False, random_password: bool = False
+) -> tuple[User, bool, str | None]:
+    """The demo account and the password set now (None: an existing account was left as it was).
+
+    With `random_password` (a production server that allowed demo data) a new account gets a random
+    password, and an existing one that still has the published demo password gets one too.
+    """
+    known = city.ADMIN_PASSWORD if superuser else city.PASSWORD
+    password = secrets.token_urlsafe(12) if random_password else known
     user, created = User.objects.get_or_create(username=username, defaults={"role": role, "unit": unit})
     if created:
         user.is_staff = superuser or role in (Role.ADMIN,)
         user.is_superuser = superuser
-        user.set_password(city.ADMIN_PASSWORD if superuser else city.PASSWORD)
-        user.save()
-    return user, created
+    elif not (random_password and user.check_password(known)):
+        return user, False, None
+    user.set_password(password)
+    user.save()
+    return user, created, password
 
 
 def seed_units() -> dict[str, Unit]:
@@ -145,7 +157,8 @@ def seed_routing(units: dict[str, Unit], cats: dict[str, Category]) -> None:
             rule(cat, units[d_code], units[d_code], assists)
 
 
-def seed_users(units: dict[str, Unit]) -> list[tuple[str, str, str, bool]]:
+def seed_users(units: dict[str, Unit], *, random_passwords: bool = False) -> list[tuple[str, str, str, bool]]:
+    """(username, role, password shown to the operator, created) per demo account."""
     rows = []
     specs: list[tuple[str, str, Unit | None, bool]] = [
         ("admin", Role.ADMIN, None, True),
@@ -161,8 +174,9 @@ def seed_users(units: dict[str, Unit]) -> list[tuple[str, str, str, bool]]:
         for s_code, *_ in streets:
             specs.append((f"{d_code}_{s_code}_staff", Role.UNIT_STAFF, units[f"{d_code}-{s_code}"], False))
     for username, role, unit, superuser in specs:
-        _, created = _user(username, role, unit, superuser=superuser)
-        password = city.ADMIN_PASSWORD if superuser else city.PASSWORD
+        _, created, password = _user(username, role, unit, superuser=superuser, random_password=random_passwords)
+        if password is None:  # an existing account: its password was not touched
+            password = "（未改动）" if random_passwords else (city.ADMIN_PASSWORD if superuser else city.PASSWORD)
         rows.append((username, Role(role).label + (f"（{unit.name}）" if unit else ""), password, created))
     return rows
 
@@ -320,13 +334,13 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
 
 
 @transaction.atomic
-def demo_seed() -> dict[str, object]:
+def demo_seed(*, random_passwords: bool = False) -> dict[str, object]:
     calendar_seed_from_package()
     sla.profile_ensure_default()
     units = seed_units()
     cats = seed_categories()
     seed_routing(units, cats)
-    users = seed_users(units)
+    users = seed_users(units, random_passwords=random_passwords)
     made = seed_tickets(units, cats)
     from tickets.services.kb import kb_load_demo  # 知识库: the demo city's articles
 

@@ -145,7 +145,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                     field="photos",
                     rule="photo_count",
                 )
-            cleaned = [photos.photo_clean(f, size=f.size or 0) for f in files]
+            cleaned = photos.photos_clean(files=files)
             ticket = _file(request, phone, form.cleaned_data, cleaned)
         except DomainError as exc:
             error, limited = exc.message, isinstance(exc, RateLimited)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import xlsxwriter
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -102,8 +103,6 @@ def xlsx_file(header: list[str], rows: Iterable[list[Any]], sheet: str) -> IO[by
     The file is unlinked at once (POSIX keeps it readable through the open handle), so nothing is
     left on disk when the response is closed.
     """
-    import xlsxwriter
-
     fd, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     path = Path(name)

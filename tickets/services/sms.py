@@ -19,8 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
+from twilio.rest import Client
 
 from tickets.models import SmsMessage, SmsOptOut, SmsPurpose, SmsState, Ticket
 from tickets.services.memo import memoised
@@ -164,8 +166,6 @@ def twilio_configured() -> bool:
 
 
 def twilio_client() -> Any:
-    from twilio.rest import Client
-
     http = HotlineTwilioHttpClient(base_url=settings.TWILIO_API_BASE_URL, timeout=settings.TWILIO_HTTP_TIMEOUT)
     return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
 
@@ -263,8 +263,6 @@ def _twilio_find(message: SmsMessage) -> Any | None:
 
 
 def _failed_attempt(message: SmsMessage, exc: Exception) -> SendResult:
-    from twilio.base.exceptions import TwilioRestException
-
     status = getattr(exc, "status", None)
     error = f"{type(exc).__name__}: {getattr(exc, 'msg', None) or exc}"[:500]
     # A 4xx other than 429 will fail the same way again (bad number, unverified sender…).

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tickets.demo.bulk import bulk_seed
+from tickets.demo.guard import production_demo_check, production_demo_flag_add
 
 
 class Command(BaseCommand):
@@ -34,12 +35,14 @@ class Command(BaseCommand):
             default="auto",
             help="drop secondary indexes and FK checks during the load, build them after (auto: above 200,000 tickets)",
         )
+        production_demo_flag_add(parser)
 
     def _log(self, line: str) -> None:
         self.stdout.write(line)
         self.stdout.flush()
 
     def handle(self, *args: Any, **options: Any) -> None:
+        production_demo_check(allowed=options["allow_production_demo"], command="seed_bulk")
         if options["tickets"] <= 0:
             raise CommandError("--tickets must be positive")
         rebuild = {"auto": None, "yes": True, "no": False}[options["rebuild_indexes"]]

@@ -1,0 +1,71 @@
+"""seed_demo on a production server (issue 14, finding 11): it created admin/admin-12345 (the
+password printed in the README) under production settings. It refuses there; with the explicit
+--allow-production-demo flag (a demo server) every demo account gets a random password."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from tests.security.test_deploy_check import ROOT, production_env
+from tickets.demo import city as demo_city
+from tickets.models import Ticket, User
+
+
+def test_production_settings_raise_the_production_flag_and_seed_demo_refuses_there(tmp_path: Path) -> None:
+    """The real production settings module: seed_demo stops before it touches the database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HOTLINE_", "DATABASE_"))}
+    env.update(production_env(), DJANGO_SETTINGS_MODULE="hotline.settings_production", HOTLINE_VAR_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode != 0
+    assert "seed_demo 会写入演示账号和虚构工单，生产环境（HOTLINE_PRODUCTION）拒绝运行" in result.stderr, result.stderr
+    assert "--allow-production-demo" in result.stderr
+    assert "admin-12345" not in result.stdout + result.stderr
+
+
+def test_seed_demo_refuses_under_the_production_flag_and_changes_nothing(city: Any, settings: Any) -> None:
+    settings.HOTLINE_PRODUCTION = True
+    tickets, users = Ticket.objects.count(), User.objects.count()
+    with pytest.raises(CommandError, match="生产环境"):
+        call_command("seed_demo", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="生产环境"):
+        call_command("seed_bulk", tickets=10, stdout=io.StringIO())
+    assert (Ticket.objects.count(), User.objects.count()) == (tickets, users)
+
+
+def test_a_demo_server_in_production_gets_random_passwords_printed_once(city: Any, settings: Any) -> None:
+    """The accounts already exist with the published passwords (as after an earlier seed_demo):
+    with the flag they are changed too, so no demo account opens with a password from the README."""
+    settings.HOTLINE_PRODUCTION = True
+    out = io.StringIO()
+    call_command("seed_demo", "--allow-production-demo", stdout=out)
+
+    printed = dict(
+        line.split()[::2] for line in out.getvalue().splitlines() if line.startswith("  ") and len(line.split()) == 3
+    )
+    assert "随机密码只显示这一次" in out.getvalue()
+    assert set(printed) == set(User.objects.filter(username__in=printed).values_list("username", flat=True))
+    assert {"admin", "operator1", "supervisor1"} <= set(printed)
+    assert len(set(printed.values())) == len(printed)  # one password per account
+    for username, password in printed.items():
+        assert len(password) >= 16
+        assert authenticate(username=username, password=password) is not None, username
+        for known in (demo_city.ADMIN_PASSWORD, demo_city.PASSWORD):
+            assert authenticate(username=username, password=known) is None, username
+    assert "admin-12345" not in out.getvalue() and "demo-12345" not in out.getvalue()
+
+
+def test_outside_production_seed_demo_keeps_the_documented_demo_passwords(city: Any) -> None:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert authenticate(username="admin", password=demo_city.ADMIN_PASSWORD) is not None
+    assert "admin-12345" in out.getvalue()
