@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 
+from tickets.apis.parsers import LimitedJSONParser
 from tickets.throttles import LoginThrottle
 
 
@@ -12,6 +14,8 @@ class TokenLoginApi(ObtainAuthToken):
     """Username + password → API token; rate-limited per client address (password guessing)."""
 
     throttle_classes = [LoginThrottle]
+    # ObtainAuthToken names DRF's own JSONParser, not the default: the JSON limits apply here too.
+    parser_classes = (FormParser, MultiPartParser, LimitedJSONParser)
 
 
 urlpatterns = [
