@@ -74,3 +74,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if unavailable:
         response["Retry-After"] = "5"
     return response
+
+
+def refused(request: HttpRequest, *, detail: str, rule: str, field: str | None) -> HttpResponse:
+    """A 400 answered before any view ran (hotline/input_guard.py): the API's JSON shape under /api/
+    and /open311/, a Chinese page elsewhere."""
+    if request.path.startswith(JSON_PREFIXES):
+        body = {"detail": detail, "rule": rule, "field": field, "errors": {field: [detail]} if field else {}}
+        return HttpResponse(json.dumps(body, ensure_ascii=False), status=400, content_type="application/json")
+    page = _PAGE.format(title="请求无效", text=f"{detail}。请检查输入后重试。")
+    return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")

@@ -415,10 +415,19 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # type: ignore[assignment]
     # on a runaway loop or a forged flood (signatures are checked anyway).
     "webhook": os.environ.get("HOTLINE_RATE_WEBHOOK", "1200/min"),
 }
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-                  "tickets.throttles.PublicRateLimitMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "hotline.security.ContentSecurityPolicyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "tickets.throttles.PublicRateLimitMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "hotline.security.ContentSecurityPolicyMiddleware",
+)
+# Before sessions and authentication: the cookie and the token are looked up in the database.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("hotline.security.ContentSecurityPolicyMiddleware") + 1,
+    "hotline.input_guard.NulByteGuardMiddleware",
+)
 # HOTLINE_CSP_REPORT_ONLY=1 sends the policy as Report-Only (to try a new page without breaking it).
 CSP_REPORT_ONLY = env_bool("HOTLINE_CSP_REPORT_ONLY", False)
 # Clickjacking: pages are never framed (X-Frame-Options DENY above and CSP frame-ancestors 'none').
