@@ -25,6 +25,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
+TOKEN_KEY_MAX = 64  # DRF's keys are 40 hex characters
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -57,6 +58,9 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 def user_for_token(key: str) -> Any:
     from rest_framework.authtoken.models import Token
 
+    if len(key) > TOKEN_KEY_MAX or "\x00" in key:
+        # No token has such a key; asked anyway, PostgreSQL refuses the NUL (a traceback, not a 4401).
+        return AnonymousUser()
     token = Token.objects.select_related("user__unit").filter(key=key).first()
     if token is None or not token.user.is_active:
         return AnonymousUser()
