@@ -12,6 +12,7 @@ import json
 import sys
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 from django.views import defaults
 
 from tickets.apis_errors import SERVER_ERROR_BODY, UNAVAILABLE_BODY
@@ -77,8 +78,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def refused(request: HttpRequest, *, detail: str, rule: str, field: str | None) -> HttpResponse:
-    """A 400 answered before any view ran (hotline/input_guard.py): the API's JSON shape under /api/
-    and /open311/, a Chinese page elsewhere."""
+    """A 400 answered before any view ran (hotline/input_guard.py): GeoReport's error list under
+    /open311/, the API's JSON shape under /api/, a Chinese page elsewhere."""
+    if request.path.startswith("/open311/"):
+        description = f"{field}：{detail}" if field else detail
+        if request.path.endswith(".xml"):
+            xml = (
+                '<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code>'
+                f"<description>{escape(description)}</description></error></errors>"
+            )
+            return HttpResponse(xml, status=400, content_type="text/xml; charset=utf-8")
+        errors = [{"code": 400, "description": description}]
+        return HttpResponse(json.dumps(errors, ensure_ascii=False), status=400, content_type="application/json")
     if request.path.startswith(JSON_PREFIXES):
         body = {"detail": detail, "rule": rule, "field": field, "errors": {field: [detail]} if field else {}}
         return HttpResponse(json.dumps(body, ensure_ascii=False), status=400, content_type="application/json")
