@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
+TOKEN_KEY_MAX = 64  # DRF's keys are 40 hex characters
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -60,6 +61,9 @@ def token_for_key(key: str) -> Any:
     """The valid ApiToken (same rules as the REST API: lifetime, active user, current password)."""
     from tickets.selectors_auth import api_token_for_key
 
+    if len(key) > TOKEN_KEY_MAX or "\x00" in key:
+        # No token has such a key; asked anyway, PostgreSQL refuses the NUL (a traceback, not a 4401).
+        return None
     return api_token_for_key(key=key)
 
 

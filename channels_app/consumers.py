@@ -8,6 +8,10 @@ Server → client: {"type": "hello", "cursor": <latest>, ...} once, then typed p
 (channels_app.payloads), "subscribed"/"unsubscribed", "pong" and "error".
 The socket closes with 4401 when its login is revoked (logout, password change, deactivation: a
 message to the user's group, at once) or expires (token lifetime; a periodic re-check).
+
+A frame no client of ours sends closes the socket with a defined code and a warning, never an
+ASGI traceback: binary 1003, not JSON (or nested deeper than a message can be, or with a NUL
+byte) 1007, longer than FRAME_MAX_CHARS 1009.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
 from channels_app.selectors import MAX_LIMIT, live_events_after
 from tickets.db_errors import database_unavailable
-from tickets.errors import NotFound
+from tickets.errors import InvalidInput, NotFound
+from tickets.json_input import json_value_check
 from tickets.models import TicketEvent, User
 
 CLOSE_UNAUTHENTICATED = 4401  # also when the login is revoked or expires while open: sign in again
@@ -45,6 +50,11 @@ RECENT_CURSORS = 512
 INBOX = 200  # events waiting for one socket; past that it drops them (the client catches up by cursor)
 RESYNC_PAGES = 5  # pages of MAX_LIMIT events a socket catches up by itself; past that it is closed
 CLOSE_CATCH_UP = 1012  # "service restart": reconnect and catch up through /api/events/?after=
+CLOSE_BINARY = 1003  # "unsupported data": the protocol is JSON text
+CLOSE_NOT_JSON = 1007  # "invalid frame payload data"
+CLOSE_TOO_BIG = 1009  # "message too big"
+FRAME_MAX_CHARS = 4096  # a client message is {"type": "subscribe", "ticket": 123}: tens of characters
+FRAME_MAX_DEPTH = 4
 
 log = logging.getLogger("channels_app")
 
@@ -250,6 +260,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await hub.leave(group, self)
             except Exception as exc:  # Redis down: the hub has forgotten us; the layer expires the group
                 log.warning("live socket left %s without the layer: %s", group, exc)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Channels' JsonWebsocketConsumer raises on a binary frame or text that is not JSON (an
+        "Exception inside application" traceback); here each is a close with its code."""
+        if text_data is None:
+            await self._close_for(CLOSE_BINARY, "a binary frame")
+            return
+        if len(text_data) > FRAME_MAX_CHARS:
+            await self._close_for(CLOSE_TOO_BIG, f"a frame of {len(text_data)} characters")
+            return
+        try:
+            content = json.loads(text_data)
+            json_value_check(content, max_depth=FRAME_MAX_DEPTH)
+        except (ValueError, RecursionError, InvalidInput) as exc:
+            await self._close_for(CLOSE_NOT_JSON, f"a frame that is not a message ({type(exc).__name__})")
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def _close_for(self, code: int, what: str) -> None:
+        log.warning("live socket of %s sent %s; closed (%d)", self.scope.get("user"), what, code)
+        await self.close(code=code)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

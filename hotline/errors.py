@@ -14,6 +14,7 @@ import sys
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 from django.views import defaults
 
 from tickets.apis_errors import SERVER_ERROR_BODY, UNAVAILABLE_BODY
@@ -87,8 +88,24 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         rule, text = "request_too_big", "提交的表单数据过大"
     else:
         rule, text = "bad_request", "请求无效"
+    return refused(request, detail=text, rule=rule, field=None)
+
+
+def refused(request: HttpRequest, *, detail: str, rule: str, field: str | None) -> HttpResponse:
+    """A 400 answered before any view ran (hotline/input_guard.py): GeoReport's error list under
+    /open311/, the API's JSON shape under /api/, a Chinese page elsewhere."""
+    if request.path.startswith("/open311/"):
+        description = f"{field}：{detail}" if field else detail
+        if request.path.endswith(".xml"):
+            xml = (
+                '<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code>'
+                f"<description>{escape(description)}</description></error></errors>"
+            )
+            return HttpResponse(xml, status=400, content_type="text/xml; charset=utf-8")
+        errors = [{"code": 400, "description": description}]
+        return HttpResponse(json.dumps(errors, ensure_ascii=False), status=400, content_type="application/json")
     if request.path.startswith(JSON_PREFIXES):
-        body: dict[str, object] = {"detail": text, "rule": rule, "field": None, "errors": {}}
+        body = {"detail": detail, "rule": rule, "field": field, "errors": {field: [detail]} if field else {}}
         return HttpResponse(json.dumps(body, ensure_ascii=False), status=400, content_type="application/json")
-    page = _PAGE.format(title="请求无效", text=f"{text}。请返回修改后重新提交。")
+    page = _PAGE.format(title="请求无效", text=f"{detail}。请检查输入后重试。")
     return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")

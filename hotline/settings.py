@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["tickets.apis.filters.StrictFilterBackend"],
     "EXCEPTION_HANDLER": "tickets.apis_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tickets.apis.parsers.LimitedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -246,6 +246,10 @@ TICKET_NAME_MAX = 64
 TICKET_ADDRESS_MAX = 255
 REASON_MAX = 2000
 REPLY_MAX = 5000
+# Every JSON body (tickets/apis/parsers.py): the largest legitimate one, a 5,000-character text
+# written as \uXXXX escapes, is ~30 KB, and request bodies nest a few levels at most.
+JSON_BODY_MAX_BYTES = 256 * 1024
+JSON_BODY_MAX_DEPTH = 16
 PROBLEM_TICKET_REOPENS = 3  # default for SlaProfile; the live value is data (city profile)
 
 LOGGING = {
@@ -417,10 +421,19 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # type: ignore[assignment]
     # on a runaway loop or a forged flood (signatures are checked anyway).
     "webhook": os.environ.get("HOTLINE_RATE_WEBHOOK", "1200/min"),
 }
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-                  "tickets.throttles.PublicRateLimitMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "hotline.security.ContentSecurityPolicyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "tickets.throttles.PublicRateLimitMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "hotline.security.ContentSecurityPolicyMiddleware",
+)
+# Before sessions and authentication: the cookie and the token are looked up in the database.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("hotline.security.ContentSecurityPolicyMiddleware") + 1,
+    "hotline.input_guard.NulByteGuardMiddleware",
+)
 # HOTLINE_CSP_REPORT_ONLY=1 sends the policy as Report-Only (to try a new page without breaking it).
 CSP_REPORT_ONLY = env_bool("HOTLINE_CSP_REPORT_ONLY", False)
 # Clickjacking: pages are never framed (X-Frame-Options DENY above and CSP frame-ancestors 'none').

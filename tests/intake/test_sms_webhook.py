@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -245,3 +247,21 @@ def test_delivery_reports_update_the_message_and_never_go_backwards(city: Any, w
     message.refresh_from_db()
     assert message.state == "delivered"
     assert [h["status"] for h in message.status_history] == ["delivered", "sent"]
+
+
+@pytest.mark.parametrize("path", [URL, "/webhooks/twilio/voice/", "/webhooks/twilio/sms/status/"])
+def test_a_signed_json_or_text_body_is_refused_with_415_and_writes_nothing(city: Any, web: Any, path: str) -> None:
+    """Twilio signs a JSON body through ?bodySHA256=; such a request is authentic but carries no form
+    parameters, and used to run the handler with none (an InboundMessage row, a TwiML answer)."""
+    body = json.dumps(payload("sms_incoming"))
+    url = f"{path}?bodySHA256={hashlib.sha256(body.encode()).hexdigest()}"
+    signature = sign("http://testserver" + url, {})
+    as_json = web.post(url, data=body, content_type="application/json", HTTP_X_TWILIO_SIGNATURE=signature)
+    as_text = web.post(
+        path, data="Body=hi", content_type="text/plain", HTTP_X_TWILIO_SIGNATURE=sign("http://testserver" + path, {})
+    )
+    assert (as_json.status_code, as_text.status_code) == (415, 415)
+    assert "application/x-www-form-urlencoded" in as_json.content.decode()
+    assert not InboundMessage.objects.exists() and not Ticket.objects.exists()
+    # The signature still comes first: the same JSON body unsigned is a 403.
+    assert web.post(url, data=body, content_type="application/json").status_code == 403

@@ -15,13 +15,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets.apis.base import StrictSerializer, TextField
+from tickets.apis.base import StrictCursorPagination, StrictSerializer, TextField
 from tickets.errors import NotFound
 from tickets.models import Channel, CitizenSession, Kind, Rating, Satisfaction, Ticket
 from tickets.privacy import mask_phone
@@ -182,7 +181,7 @@ def ticket_detail(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-class NumberPagination(CursorPagination):
+class NumberPagination(StrictCursorPagination):
     ordering = "-id"
     page_size = 20
 

@@ -14,6 +14,7 @@ from tickets.apis.base import (
     ActionView,
     HasRole,
     IdCursorPagination,
+    MomentField,
     StrictSerializer,
     TextField,
     reason_field,
@@ -92,7 +93,7 @@ class AssignmentRequestReturnApi(AssignmentActionView):
 
     class InputSerializer(StrictSerializer):
         reason = reason_field(required=True)
-        legal_basis = TextField(max_length=255)
+        legal_basis = TextField(max_length=workflow.LEGAL_BASIS_MAX)
 
     def perform(self, request: Request, actor: Actor, data: dict[str, Any], assignment_id: int) -> Assignment:
         return workflow.assignment_request_return(
@@ -121,7 +122,7 @@ class AssignmentRequestExtensionApi(AssignmentActionView):
     summary = "申请延期（限一次，须在时限前提出）"
 
     class InputSerializer(StrictSerializer):
-        until = serializers.DateTimeField()
+        until = MomentField()
         reason = reason_field(required=True)
 
     def perform(self, request: Request, actor: Actor, data: dict[str, Any], assignment_id: int) -> Assignment:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import sys
+from base64 import b64decode
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any, ClassVar
+from urllib import parse
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tickets.errors import InvalidInput
+from tickets.json_input import INT64
 from tickets.models import Role, User
+from tickets.services import dates
 from tickets.services.actors import Actor
-from tickets.services.text import has_control_chars
+from tickets.services.text import text_checked
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -56,15 +64,51 @@ def _json_type_errors(serializer: serializers.Serializer, data: Mapping[str, Any
     return errors
 
 
+def _field_error(exc: InvalidInput) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message, code=exc.rule)
+
+
 class TextField(serializers.CharField):
-    """A CharField that refuses control characters and unpaired surrogates."""
+    """A CharField judged by the services' own text rule (`text_checked`): control characters, NUL
+    and unpaired surrogates refused, lengths counted the same way as for the staff pages' forms."""
 
     def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError("必须是字符串")
-        if has_control_chars(data):
-            raise serializers.ValidationError("包含不允许的控制字符")
+        try:
+            text_checked(
+                data,
+                field=self.field_name or "text",
+                max_length=self.max_length if self.max_length is not None else sys.maxsize,
+                min_length=self.min_length or 0,
+            )
+        except InvalidInput as exc:
+            raise _field_error(exc) from None
         return str(super().to_internal_value(data))
+
+
+class _BoundedDates:
+    """Mixin for DRF's date fields: the parsed value must pass a check of tickets/services/dates.py."""
+
+    field_name: str | None
+    bound: Callable[..., Any]
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)  # type: ignore[misc]
+        try:
+            return type(self).bound(parsed, field=self.field_name or "date")
+        except InvalidInput as exc:
+            raise _field_error(exc) from None
+
+
+class DayField(_BoundedDates, serializers.DateField):
+    """A date within the supported years: 0001-01-01 is a 400 naming the field, not a 500."""
+
+    bound = staticmethod(dates.day_checked)
+
+
+class MomentField(_BoundedDates, serializers.DateTimeField):
+    """A date and time within the supported years."""
+
+    bound = staticmethod(dates.moment_checked)
 
 
 def reason_field(*, required: bool = False) -> TextField:
@@ -100,7 +144,61 @@ CENTRE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 STAFF_ROLES = (*CENTRE_ROLES, Role.UNIT_STAFF)
 
 
-class IdCursorPagination(CursorPagination):
+CURSOR_MAX_CHARS = 200  # DRF's own cursors are ~20-60 characters
+
+
+class StrictCursorPagination(CursorPagination):
+    """DRF's cursor pagination, with the cursor checked before it reaches a query.
+
+    DRF decodes `?cursor=` and hands its position straight to `filter(id__lt=position)`: a tampered
+    cursor ("p=abc", a datetime for an id, a number past 64 bits, year 0001 for a deadline) was a
+    ValueError / ValidationError / OverflowError, HTTP 500; a malformed one a 404. Every bad cursor
+    is now a 400 naming `cursor`.
+    """
+
+    invalid_cursor = "分页游标无效，请从第一页重新开始"
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        self.position_model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            if len(encoded) > CURSOR_MAX_CHARS:
+                raise ValueError("too long")
+            tokens = parse.parse_qs(b64decode(encoded.encode("ascii")).decode("ascii"), keep_blank_values=True)
+            if set(tokens) - {"o", "r", "p"} or any(len(values) != 1 for values in tokens.values()):
+                raise ValueError("unknown part")
+            offset, reverse = tokens.get("o", ["0"])[0], tokens.get("r", ["0"])[0]
+            if not (offset.isascii() and offset.isdigit() and len(offset) <= 9) or reverse not in ("0", "1"):
+                raise ValueError("offset or direction")
+            position = tokens.get("p", [None])[0]
+            if position is not None:
+                self._position_check(position)
+        except (ValueError, UnicodeError, DjangoValidationError, InvalidInput):  # binascii.Error is a ValueError
+            raise serializers.ValidationError({self.cursor_query_param: [self.invalid_cursor]}) from None
+        # The stubs type the position as int; DRF keeps it as the string it decoded.
+        return Cursor(offset=min(int(offset), self.offset_cutoff), reverse=reverse == "1", position=position)  # type: ignore[arg-type]
+
+    def _position_check(self, position: str) -> None:
+        """The position must be a value of the ordering's first field that a query can take."""
+        if "\x00" in position:
+            raise ValueError("NUL")
+        name = self.ordering[0].lstrip("-") if not isinstance(self.ordering, str) else self.ordering.lstrip("-")
+        field = self.position_model._meta.get_field(name)
+        value = field.to_python(position)
+        if isinstance(value, int) and not -INT64 <= value < INT64:
+            raise ValueError("out of range")
+        if isinstance(value, datetime):
+            dates.moment_checked(value, field=self.cursor_query_param)
+        elif isinstance(value, date):
+            dates.day_checked(value, field=self.cursor_query_param)
+
+
+class IdCursorPagination(StrictCursorPagination):
     """Keyset pagination on the primary key: a page costs the same at 10M rows as at 1,000."""
 
     ordering: str | list[str] | tuple[str, ...] = "-id"

@@ -20,6 +20,7 @@ from tickets.apis.outputs import CategoryRef, UnitRef
 from tickets.errors import InvalidInput
 from tickets.models import HotspotAlert, Role, Unit
 from tickets.services import duplicates, hotspots
+from tickets.services.dates import day_parse
 from tickets.services.text import normalise_phone
 
 DUPLICATE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
@@ -109,12 +110,7 @@ class TicketDuplicateConfirmApi(ActionView):
 
 
 def _day(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD", field=field, rule="date") from None
+    return None if value is None else day_parse(value, field=field)
 
 
 def _period(request: Request, default_days: int) -> tuple[date, date]:

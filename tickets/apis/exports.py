@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -18,6 +16,7 @@ from tickets.apis.filters import TicketFilter
 from tickets.errors import InvalidInput
 from tickets.models import COUNTERS, Ticket
 from tickets.services import exports
+from tickets.services.dates import day_parse
 
 #: Row count of an export, sent before the body so that a page can show progress while it streams.
 ROWS_HEADER = "X-Export-Rows"
@@ -27,7 +26,8 @@ def _filtered(request: Request) -> tuple[QuerySet[Ticket], dict[str, str]]:
     filters = {k: str(v) for k, v in request.query_params.items()}
     found = TicketFilter(request.query_params, queryset=selectors.ticket_list(staff_user(request)))
     if not found.is_valid():
-        raise InvalidInput("筛选条件不正确：" + "；".join(found.errors), field="filter", rule="filter")
+        name, messages = next(iter(found.errors.items()))  # the first bad parameter, with its reason
+        raise InvalidInput(f"筛选条件不正确：{name}：{messages[0]}", field=name, rule="filter")
     return found.qs, filters
 
 
@@ -83,10 +83,7 @@ class MetricsCsvExportApi(APIView):
     @extend_schema(summary="导出考核指标（CSV）", responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
         params = request.query_params
-        try:
-            day = datetime.strptime(params["date"], "%Y-%m-%d").date() if "date" in params else timezone.localdate()
-        except ValueError:
-            raise InvalidInput("日期格式不正确", field="date", rule="date") from None
+        day = day_parse(params["date"], field="date") if "date" in params else timezone.localdate()
         cards = selectors_metrics.unit_scorecards(
             user=staff_user(request),
             period=params.get("period", "month"),

@@ -9,12 +9,15 @@ from django import forms
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from tickets.errors import InvalidInput
 from tickets.models import Category, Channel, Kind, Ticket, Unit, Urgency
 from tickets.selectors import IdAmong, assigned_under, holds_id_among
+from tickets.services.dates import moment_checked
 from tickets.states import TicketState
 
 
@@ -40,6 +43,24 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 within the supported years: created_after=0001-01-01T00:00:00 is a 400 naming the
+    parameter; it overflowed converting to UTC for the query (HTTP 500)."""
+
+    def clean(self, value: Any) -> Any:
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        try:
+            return moment_checked(moment, field="datetime")
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message, code=exc.rule) from None
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class StrictFilterSet(django_filters.FilterSet):
@@ -78,8 +99,8 @@ class TicketFilter(StrictFilterSet):
     overdue = StrictBooleanFilter(method="filter_overdue")
     is_problem = StrictBooleanFilter()
     is_flagged = StrictBooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="工单号或标题/内容关键词")
 
     class Meta:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tickets import selectors, selectors_kb
-from tickets.apis.base import STAFF_ROLES, ActionView, HasRole, StrictSerializer, TextField, reason_field
+from tickets.apis.base import STAFF_ROLES, ActionView, DayField, HasRole, StrictSerializer, TextField, reason_field
 from tickets.apis.outputs import CategoryRef, UnitRef
 from tickets.errors import InvalidInput, NotFound
 from tickets.models import Category, KbArticle, KbProposal, Role, Unit
@@ -85,8 +85,8 @@ class ArticleInput(StrictSerializer):
     owning_unit = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(), required=False, allow_null=True, default=None
     )
-    valid_from = serializers.DateField(required=False, default=None)
-    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    valid_from = DayField(required=False, default=None)
+    valid_until = DayField(required=False, allow_null=True, default=None)
 
 
 class KbArticleListCreateApi(APIView):
@@ -118,8 +118,8 @@ class ArticleChangeInput(StrictSerializer):
     keywords = TextField(max_length=200, required=False, allow_blank=True)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
     owning_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True)
-    valid_from = serializers.DateField(required=False)
-    valid_until = serializers.DateField(required=False, allow_null=True)
+    valid_from = DayField(required=False)
+    valid_until = DayField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
     expected_version = serializers.IntegerField(required=False, min_value=1)
     note = TextField(max_length=255, required=False, allow_blank=True, default="")
@@ -210,7 +210,7 @@ class ProposalInput(StrictSerializer):
     question = TextField(max_length=200)
     answer = TextField(max_length=settings.REPLY_MAX)
     keywords = TextField(max_length=200, required=False, allow_blank=True, default="")
-    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    valid_until = DayField(required=False, allow_null=True, default=None)
 
 
 class KbProposalListCreateApi(APIView):

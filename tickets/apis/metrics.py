@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,13 +13,7 @@ from rest_framework.views import APIView
 from tickets import selectors_metrics
 from tickets.apis.base import STAFF_ROLES, HasRole
 from tickets.errors import InvalidInput
-
-
-def _parse(value: str, fmt: str, field: str) -> date:
-    try:
-        return datetime.strptime(value, fmt).date()
-    except ValueError:
-        raise InvalidInput("日期格式不正确", field=field, rule="date") from None
+from tickets.services.dates import day_parse, month_parse
 
 
 class TrendUnitOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -55,7 +47,7 @@ class UnitMetricsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        day = _parse(params["date"], "%Y-%m-%d", "date") if "date" in params else timezone.localdate()
+        day = day_parse(params["date"], field="date") if "date" in params else timezone.localdate()
         return Response(
             selectors_metrics.unit_scorecards(
                 user=request.user,  # type: ignore[arg-type]
@@ -82,7 +74,7 @@ class RankingApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        month = _parse(params["month"], "%Y-%m", "month") if "month" in params else timezone.localdate()
+        month = month_parse(params["month"], field="month") if "month" in params else timezone.localdate()
         return Response(
             selectors_metrics.ranking(user=request.user, month=month, group=params.get("group", ""))  # type: ignore[arg-type]
         )
@@ -114,7 +106,7 @@ class MetricsTrendApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        end = _parse(params["end"], "%Y-%m", "end") if params.get("end") else timezone.localdate()
+        end = month_parse(params["end"], field="end") if params.get("end") else timezone.localdate()
         try:
             months = int(params.get("months", "12"))
         except ValueError:

@@ -15,15 +15,15 @@ from xml.etree import ElementTree as ET
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tickets.errors import DomainError
+from tickets.errors import DomainError, InvalidInput
 from tickets.models import Category, Channel, PartnerKey, Ticket
 from tickets.public import is_open, public_reply
 from tickets.services import intake, partners
 from tickets.services.actors import Actor
+from tickets.services.dates import moment_parse
 from tickets.services.text import has_control_chars, normalise_phone
 from tickets.states import ENDED_TICKET_STATES
 
@@ -124,11 +124,19 @@ def _visible(partner: PartnerKey | None) -> QuerySet[Ticket]:
     return qs.filter(channel=Channel.OPEN311, confidential=False, anonymous=False)
 
 
+def _moment(params: Any, name: str) -> datetime | None:
+    raw = params.get(name, "")
+    if not raw:
+        return None
+    try:
+        return moment_parse(raw, field=name, require_zone=True)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{name}：{exc.message}", field=name, rule=exc.rule) from None
+
+
 def _dates(params: Any) -> tuple[datetime, datetime]:
-    end = parse_datetime(params.get("end_date", "") or "") or timezone.now()
-    start = parse_datetime(params.get("start_date", "") or "") or end - MAX_RANGE
-    if timezone.is_naive(start) or timezone.is_naive(end):
-        raise ValueError("日期须带时区，例如 2025-01-01T00:00:00Z")
+    end = _moment(params, "end_date") or timezone.now()
+    start = _moment(params, "start_date") or end - MAX_RANGE
     if end - start > MAX_RANGE:
         start = end - MAX_RANGE
     return start, end

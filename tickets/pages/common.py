@@ -44,6 +44,15 @@ CENTRE_PAGE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN
 UNIT_PAGE_ROLES = (Role.UNIT_STAFF,)
 
 
+def posted_id(value: str | None) -> int | None:
+    """A primary key from a form field, or None: "abc", "1\x00" or a number past 64 bits (which
+    overflows SQLite's integers) is not an id."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return int(text)
+
+
 def run_service(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
     """Call a service; its domain errors (already in Chinese) become a message on the next page."""
     try:

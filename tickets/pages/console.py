@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tickets import selectors
 from tickets.errors import InvalidInput
 from tickets.models import Category, Cause, Channel, Kind, Role, Satisfaction, Ticket, Urgency
-from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service, with_due
 from tickets.services import classification, duplicates, intake, kb, rating_callbacks, routing, workflow
 from tickets.services.actors import Actor
 from tickets.services.kb_search import kb_search
@@ -113,11 +114,17 @@ def console_panel(request: HttpRequest, panel: str) -> HttpResponse:
     return render(request, template, build(request))
 
 
+def _typed(request: HttpRequest, name: str) -> str:
+    """Text still being typed, for suggestions only (nothing is stored): control characters, which
+    the stored ticket refuses, are dropped rather than refused, and the length is capped."""
+    return normalise_text(request.POST.get(name, ""))[: settings.TICKET_TEXT_MAX]
+
+
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def console_suggest(request: HttpRequest) -> HttpResponse:
     """Classifier suggestions for text being typed; nothing is saved."""
-    text = request.POST.get("text", "").strip()
+    text = _typed(request, "text")
     rows: list[dict[str, Any]] = []
     if len(text) >= 4:
         prediction = classification.ticket_predict(Ticket(text=text))
@@ -136,7 +143,7 @@ def console_assist(request: HttpRequest) -> HttpResponse:
     the knowledge-base answers are valid articles, best first, each with its score. A separate
     request from the classifier's, so that neither waits for the other.
     """
-    text = request.POST.get("text", "").strip()
+    text = _typed(request, "text")
     found: list[duplicates.Candidate] = []
     hits: list[Any] = []
     if len(text) >= 4:
@@ -145,7 +152,7 @@ def console_assist(request: HttpRequest) -> HttpResponse:
         except InvalidInput:
             phone = ""
         found = duplicates.duplicate_candidates(
-            text=text, phone=phone, address=request.POST.get("citizen_address", ""), limit=5
+            text=text, phone=phone, address=_typed(request, "citizen_address"), limit=5
         )
         hits = kb_search(query=text[:200], limit=3)
     return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found, "kb_hits": hits})
@@ -160,10 +167,9 @@ def console_answer(request: HttpRequest) -> HttpResponse:
 
     @transaction.atomic
     def answer() -> None:
-        try:
-            article_id = int(data.get("article_id", ""))
-        except ValueError:
-            raise InvalidInput(_("请选择知识库答复"), field="article_id") from None
+        article_id = posted_id(data.get("article_id"))
+        if article_id is None:
+            raise InvalidInput(_("请选择知识库答复"), field="article_id")
         if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
             raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
@@ -269,7 +275,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
 
     def dispatch() -> None:
-        category = Category.objects.filter(pk=request.POST.get("category") or 0, is_active=True).first()
+        category = Category.objects.filter(pk=posted_id(request.POST.get("category")) or 0, is_active=True).first()
         if category is None:
             raise InvalidInput(_("请选择分类"), field="category")
         route = routing.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
@@ -352,17 +358,14 @@ def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse
     data = request.POST
 
     def complete() -> None:
-        text = normalise_text(data.get("text", ""))
-        if len(text) < 2:
-            raise InvalidInput(_("请填写诉求内容"), field="text")
         if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
             raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
-        changes = {
-            "text": text,
+        changes = {  # checked and normalised by the service, by the same rule as the API's
+            "text": data.get("text", ""),
             "kind": data["kind"],
             "urgency": data["urgency"],
-            "citizen_name": normalise_text(data.get("citizen_name", "")),
-            "citizen_address": normalise_text(data.get("citizen_address", "")),
+            "citizen_name": data.get("citizen_name", ""),
+            "citizen_address": data.get("citizen_address", ""),
         }
         done = workflow.ticket_complete_draft(ticket=ticket, actor=Actor.of(request.user), changes=changes)  # type: ignore[arg-type]
         intake.ticket_route(ticket=done)

@@ -17,11 +17,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import selectors
+from tickets.errors import InvalidInput
 from tickets.models import Rating, Role, Unit
 from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
 from tickets.selectors_metrics import period_range
 from tickets.services import rating_review
 from tickets.services.actors import Actor
+from tickets.services.dates import month_parse
 
 GROUP_CHOICES = [
     ("departments", gettext_lazy("职能部门")),
@@ -37,8 +39,8 @@ def _month(request: HttpRequest) -> date:
     raw = request.GET.get("month", "")
     if raw:
         try:
-            return datetime.strptime(raw, "%Y-%m").date()
-        except ValueError:
+            return month_parse(raw, field="month")
+        except InvalidInput:
             pass
     return timezone.localdate().replace(day=1)
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tickets import privacy, selectors
 from tickets.errors import InvalidInput
 from tickets.models import AccessAction, Assignment, TicketAccessLog, Unit
-from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, role_required, run_service, with_due
+from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, posted_id, role_required, run_service, with_due
 from tickets.services import workflow
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
@@ -153,7 +153,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
 
 
 def _child_unit(request: HttpRequest, unit_id: str) -> Unit:
-    unit = Unit.objects.filter(pk=unit_id or 0, is_active=True).first() if unit_id.isdigit() else None
+    unit = Unit.objects.filter(pk=posted_id(unit_id) or 0, is_active=True).first()
     if unit is None:
         raise InvalidInput(_("请选择下级单位"), field="child_unit")
     return unit

@@ -13,6 +13,7 @@ from tickets.errors import NotFound
 from tickets.models import Call, CallbackState, CallbackTask, Channel, Kind, PhoneLine, Ticket, User
 from tickets.services import intake, sla
 from tickets.services.actors import Actor
+from tickets.services.text import text_optional
 from tickets.states import OPEN_TICKET_STATES
 
 log = logging.getLogger("tickets.calls")
@@ -106,7 +107,7 @@ def call_speech(*, call_sid: str, speech: str, confidence: float | None, kind: s
     ticket = intake.ticket_create(
         actor=Actor.system("twilio-voice"),
         channel=Channel.PHONE,
-        text=speech,
+        text=intake.message_text(speech),
         kind=kind or call.kind or Kind.HELP,
         citizen_phone=call.phone,
         draft=True,
@@ -181,6 +182,7 @@ def _callback_if_missed(call: Call, status: str) -> None:
 @transaction.atomic
 def callback_done(*, task: CallbackTask, actor: Actor, note: str = "") -> CallbackTask:
     actor.require_role("operator", "dispatcher", "supervisor")
+    note = text_optional(note, field="note", label="回拨记录")
     updated = CallbackTask.objects.filter(pk=task.pk, state=CallbackState.OPEN).update(
         state=CallbackState.DONE, done_at=timezone.now(), done_by=actor.user, note=note
     )

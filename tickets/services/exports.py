@@ -3,6 +3,11 @@
 Rows come from `selectors.ticket_list(user)` (unit staff: their own tickets only) and every citizen
 field passes through `privacy.citizen_view`. Every export is written to TicketAccessLog (action
 export) with the filter and the row count before the first byte is sent (domain.md §7).
+
+Titles, names and addresses are typed by citizens; a spreadsheet must never run them as formulas
+(OWASP CSV injection). Every cell is written by `csv_stream` or `xlsx_file`, and both ask
+`cell_is_formula_like`: CSV cells that a spreadsheet would evaluate get a leading `'`, XLSX cells
+are typed strings carrying Excel's quote-prefix style (shown unchanged, still text after an edit).
 """
 
 from __future__ import annotations
@@ -84,6 +89,28 @@ def export_log_metrics(*, user: User, filters: dict[str, Any], rows: int) -> Non
     )
 
 
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (=, +, -, @) or start a
+# new field on import (tab, carriage return): OWASP "CSV Injection". Leading blanks do not make a
+# cell safe: an import that trims spaces (LibreOffice's "Trim spaces") leaves the formula bare.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_LEADING_BLANKS = " \u3000\n"
+
+
+def cell_is_formula_like(value: object) -> bool:
+    """A text cell a spreadsheet could evaluate: it starts, after blanks, with = + - @ tab or CR."""
+    if not isinstance(value, str):
+        return False
+    return value.startswith(_FORMULA_STARTS) or value.lstrip(_LEADING_BLANKS).startswith(_FORMULA_STARTS)
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell with formula-like text neutralised by a leading ' (OWASP); anything else unchanged.
+
+    A phone number in E.164 (+8613812341234) gets it too: unquoted, a spreadsheet shows it as the
+    number 8.61E+12; with the quote every digit stays readable as text."""
+    return f"'{value}" if cell_is_formula_like(value) else value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -92,9 +119,9 @@ class _Echo:
 def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
     """CSV lines with a UTF-8 BOM so that Excel opens the Chinese text correctly."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(header)
+    yield "\ufeff" + writer.writerow([csv_cell(v) for v in header])
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([csv_cell(v) for v in row])
 
 
 def xlsx_file(header: list[str], rows: Iterable[list[Any]], sheet: str) -> IO[bytes]:
@@ -107,13 +134,39 @@ def xlsx_file(header: list[str], rows: Iterable[list[Any]], sheet: str) -> IO[by
     os.close(fd)
     path = Path(name)
     try:
-        book = xlsxwriter.Workbook(name, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+        # xlsxwriter's write() turns "=…" into a formula and "http…" into a link by default; every
+        # cell is written with an explicit type instead, and these options stay off as a second guard.
+        book = xlsxwriter.Workbook(
+            name,
+            {
+                "constant_memory": True,
+                "tmpdir": tempfile.gettempdir(),
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         page = book.add_worksheet(sheet)
-        page.write_row(0, 0, header)
+        quoted = book.add_format({"quote_prefix": True})
+        _xlsx_row(page, 0, header, quoted)
         for i, row in enumerate(rows, start=1):
-            page.write_row(i, 0, row)
+            _xlsx_row(page, i, row, quoted)
         book.close()
         handle = path.open("rb")  # closed by the FileResponse
     finally:
         path.unlink()
     return handle
+
+
+def _xlsx_row(page: Any, index: int, row: list[Any], quoted: Any) -> None:
+    """Numbers as numbers, everything else as a string; formula-like text with Excel's quote
+    prefix, so the cell shows the citizen's text as typed and stays text when someone edits it."""
+    for column, value in enumerate(row):
+        if value is None or value == "":
+            page.write_blank(index, column, None)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            page.write_number(index, column, value)
+        elif cell_is_formula_like(value):
+            page.write_string(index, column, str(value), quoted)
+        else:
+            page.write_string(index, column, str(value))

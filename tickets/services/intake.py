@@ -13,7 +13,7 @@ from tickets.services.actors import Actor
 from tickets.services.events import event_record, events_batched
 from tickets.services.memo import memo_scope
 from tickets.services.numbering import ticket_number_next
-from tickets.services.text import normalise_phone, normalise_text
+from tickets.services.text import PHONE_RAW_MAX, normalise_phone, normalise_text, text_checked, ticket_texts_check
 from tickets.states import TicketState
 
 
@@ -45,6 +45,10 @@ def ticket_create(
     the citizen is told the ticket number by SMS after commit (the SMS channel answers in its
     own reply instead).
     """
+    fields = ticket_texts_check(
+        {"title": title, "text": text, "citizen_name": citizen_name, "citizen_address": citizen_address}, draft=draft
+    )
+    text_checked(citizen_phone, field="citizen_phone", max_length=PHONE_RAW_MAX, label="联系电话")
     # The number is taken first, in its own statement, when no transaction is open yet: the
     # sequence row's lock then lasts one statement. Taken inside the intake's transaction it
     # would be held until the commit and every intake in the city would wait for the one before
@@ -58,8 +62,7 @@ def ticket_create(
     with memo_scope():  # the profile, policy, category, centre and opt-out are read once
         return _ticket_create(
             number=number,
-            actor=actor, channel=channel, text=text, kind=kind, urgency=urgency, title=title,
-            citizen_name=citizen_name, citizen_phone=phone, citizen_address=citizen_address,
+            actor=actor, channel=channel, kind=kind, urgency=urgency, citizen_phone=phone, **fields,
             confidential=confidential, anonymous=anonymous, jurisdiction=jurisdiction, category=category,
             draft=draft, external_ref=external_ref, raw=raw, auto_route=auto_route, notify=notify,
         )  # fmt: skip
@@ -214,6 +217,13 @@ def ticket_append_message(*, ticket: Ticket, text: str, actor: Actor, raw: dict[
 
 
 TRUNCATED_MARK = "【内容过长已截断，原文见来信记录】"
+
+
+def message_text(raw: str) -> str:
+    """A citizen's words from a door that cannot answer "400" (an SMS, a transcribed call): control
+    characters dropped and cut to TICKET_TEXT_MAX, so the ticket rule accepts it; the original stays
+    in the raw payload."""
+    return truncate_text(normalise_text(raw))
 
 
 def truncate_text(text: str) -> str:

@@ -18,6 +18,7 @@ from tickets.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAl
 from tickets.models import CallbackStatus, Channel, Rating, RatingCallback, Role, Satisfaction, Ticket, User
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
+from tickets.services.text import text_optional
 
 CALLBACK_HOUR = 9  # local time the day after acceptance
 
@@ -94,6 +95,7 @@ def callback_record(
 ) -> RatingCallback:
     """Record one 回访. A call that got through (有效回访) records the citizen's rating and closes the ticket."""
     actor.require_role(Role.OPERATOR, Role.SUPERVISOR)
+    comment = text_optional(comment, field="comment", label="回访记录")
     callback = RatingCallback.objects.select_for_update().get(pk=callback.pk)
     if actor.user is not None and actor.user.role == Role.OPERATOR and callback.operator_id != actor.user.pk:
         raise NotPermitted("这条回访任务分配给了其他话务员", rule="callback_owner")

@@ -7,7 +7,6 @@ closed with a recorded explanation.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -17,6 +16,7 @@ from tickets.models import Cause, Rating, Review, Role
 from tickets.services import workflow
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
+from tickets.services.text import text_required
 from tickets.states import TicketState
 
 DECISIONS = ("reopen", "close")
@@ -39,9 +39,7 @@ def rating_decide(*, rating: Rating, actor: Actor, decision: str, reason: str, c
         raise InvalidInput("处理决定只能是重办或说明办结", field="decision", rule="enum")
     if cause and cause not in (Cause.SUBJECTIVE, Cause.OBJECTIVE):
         raise InvalidInput("不满意原因只能判定为主观或客观", field="cause", rule="enum")
-    reason = (reason or "").strip()[: settings.REASON_MAX]
-    if not reason:
-        raise InvalidInput("请填写处理理由", field="reason", rule="required")
+    reason = text_required(reason, field="reason", label="处理理由")
     rating = Rating.objects.select_for_update().select_related("ticket").get(pk=rating.pk)
     if rating.review != Review.PENDING:
         raise TransitionNotAllowed("该不满意评价已处理", rule="review_done")

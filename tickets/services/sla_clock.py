@@ -19,11 +19,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.errors import InvalidInput, TransitionNotAllowed
+from tickets.errors import TransitionNotAllowed
 from tickets.models import AlertKind, Assignment, Ticket, top_lead_q
 from tickets.services import alerts, sla
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
+from tickets.services.text import text_optional, text_required
 from tickets.sla.deadlines import paused_deadline
 from tickets.states import AssignmentState, TicketState
 
@@ -72,9 +73,7 @@ def _unit_or_centre(actor: Actor, assignment: Assignment) -> None:
 @transaction.atomic
 def assignment_pause_clock(*, assignment: Assignment, actor: Actor, reason: str) -> Assignment:
     """暂停计时: the unit waits for the citizen (补充材料); no 催办/督办 fires while paused."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("请填写暂停原因（如等待群众补充材料）", field="reason", rule="required")
+    reason = text_required(reason, field="reason", label="暂停原因")
     assignment = Assignment.objects.select_related("ticket", "sla_policy").get(pk=assignment.pk)
     _unit_or_centre(actor, assignment)
     policy = assignment.sla_policy
@@ -143,6 +142,7 @@ def _resume(assignment: Assignment, *, actor: Actor, now: datetime, reason: str)
 @transaction.atomic
 def assignment_resume_clock(*, assignment: Assignment, actor: Actor, reason: str = "") -> Assignment:
     """恢复计时: the citizen answered; the deadline moves by the length of the pause."""
+    reason = text_optional(reason, field="reason", label="恢复说明")
     assignment = Assignment.objects.select_related("ticket", "sla_policy").get(pk=assignment.pk)
     _unit_or_centre(actor, assignment)
     return _resume(assignment, actor=actor, now=timezone.now(), reason=reason)

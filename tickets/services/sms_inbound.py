@@ -180,7 +180,7 @@ def _file(phone: str, body: str, params: dict[str, Any], inbound: InboundMessage
         ticket = intake.ticket_create(
             actor=actor,
             channel=Channel.SMS,
-            text=intake.truncate_text(body),
+            text=intake.message_text(body),
             citizen_phone=phone,
             draft=True,
             external_ref=inbound.sid,

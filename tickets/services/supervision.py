@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.errors import InvalidInput, TransitionNotAllowed
+from tickets.errors import TransitionNotAllowed
 from tickets.models import (
     Assignment,
     AssignmentRole,
@@ -31,6 +31,7 @@ from tickets.models import (
 from tickets.services import notices, sla, sms
 from tickets.services.actors import Actor
 from tickets.services.events import event_record
+from tickets.services.text import text_required
 from tickets.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES
 
 log = logging.getLogger("tickets.supervision")
@@ -245,10 +246,7 @@ def _targets(ticket: Ticket) -> list[Assignment]:
 
 
 def _required(value: str, field: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput(f"请填写{what}", field=field, rule="required")
-    return value
+    return text_required(value, field=field, label=what)
 
 
 @transaction.atomic

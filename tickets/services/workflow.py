@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +33,9 @@ from tickets.models import (
 from tickets.models.tickets import OUT_OF_SCOPE_OUTCOMES
 from tickets.services import sla, sla_clock
 from tickets.services.actors import Actor
+from tickets.services.dates import moment_checked
 from tickets.services.events import event_react, event_record
+from tickets.services.text import TICKET_TEXTS, normalise_text, text_optional, text_required, ticket_texts_check
 from tickets.states import (
     ASSIGNMENT_TRANSITIONS,
     OPEN_ASSIGNMENT_STATES,
@@ -44,6 +47,7 @@ from tickets.states import (
 )
 
 CENTRE = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR)
+LEGAL_BASIS_MAX = 255  # Assignment.return_legal_basis
 DISPATCHERS = (Role.OPERATOR, Role.DISPATCHER)
 REVIEWERS = (Role.DISPATCHER, Role.SUPERVISOR)
 
@@ -138,11 +142,12 @@ def _fresh_assignment(assignment_id: int) -> Assignment:
         raise NotFound("派单记录不存在") from None
 
 
-def _require_text(value: str, field: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput(f"请填写{what}", field=field, rule="required")
-    return value
+def _require_text(value: str, field: str, what: str, max_length: int | None = None) -> str:
+    return text_required(value, field=field, label=what, max_length=max_length)
+
+
+def _optional_text(value: str, field: str, what: str) -> str:
+    return text_optional(value, field=field, label=what)
 
 
 # --- dispatch (按责转办) ---------------------------------------------------------------------
@@ -243,6 +248,7 @@ def ticket_dispatch(
     sends one 受理 notice naming the unit).
     """
     actor.require_role(*DISPATCHERS)
+    note = _optional_text(note, "note", "派单说明")
     ticket = _locked_ticket(ticket.pk)
     if category is not None and category.pk != ticket.category_id:
         _record_override(ticket, category, actor)
@@ -297,7 +303,7 @@ def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assi
     """办复: the unit's answer. The lead's top-level reply moves the ticket to `replied`."""
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
-    text = _require_text(text, "text", "办理结果")
+    text = _require_text(text, "text", "办理结果", settings.REPLY_MAX)
     now = timezone.now()
     sla_clock.resume_if_paused(assignment=assignment, actor=actor, now=now)
     on_time: bool | None = assignment.reply_due_at is None or now <= assignment.reply_due_at
@@ -322,6 +328,7 @@ def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assi
 @transaction.atomic
 def assignment_redispatch(*, assignment: Assignment, actor: Actor, child_unit: Unit, note: str = "") -> Assignment:
     """下派: a unit passes the work to a descendant (区 → 街道 → 社区) and stays responsible."""
+    note = _optional_text(note, "note", "下派说明")
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
     if assignment.state != AssignmentState.SIGNED:
@@ -349,7 +356,7 @@ def assignment_request_return(*, assignment: Assignment, actor: Actor, reason: s
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
     reason = _require_text(reason, "reason", "退回理由")
-    legal_basis = _require_text(legal_basis, "legal_basis", "法律法规或职责依据")
+    legal_basis = _require_text(legal_basis, "legal_basis", "法律法规或职责依据", LEGAL_BASIS_MAX)
     sla.check_return_window(assignment=assignment, now=timezone.now())
     _assignment_move(
         assignment,
@@ -375,6 +382,7 @@ def assignment_decide_return(
 ) -> Assignment:
     """The centre rules on a return: approved closes the assignment and re-dispatches the ticket."""
     actor.require_role(*REVIEWERS)
+    reason = _optional_text(reason, "reason", "审核意见")
     assignment = _fresh_assignment(assignment.pk)
     if not approve:
         _assignment_move(assignment, "reject_return", actor=actor, reason=_require_text(reason, "reason", "驳回理由"))
@@ -404,6 +412,7 @@ def assignment_request_extension(*, assignment: Assignment, actor: Actor, until:
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
     reason = _require_text(reason, "reason", "延期理由")
+    until = moment_checked(until, field="until")
     sla.check_extension_request(assignment=assignment, until=until, now=timezone.now())
     _assignment_move(
         assignment,
@@ -422,6 +431,7 @@ def assignment_request_extension(*, assignment: Assignment, actor: Actor, until:
 def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve: bool, reason: str = "") -> Assignment:
     """The centre rules on an extension: approved moves the reply deadline."""
     actor.require_role(*REVIEWERS)
+    reason = _optional_text(reason, "reason", "审核意见")
     assignment = _fresh_assignment(assignment.pk)
     if not approve:
         _assignment_move(
@@ -465,6 +475,7 @@ def _lead_assignment(ticket: Ticket, *states: str) -> Assignment:
 def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: str = "") -> Ticket:
     """审核办复: accept (then ask for a rating) or send back to the lead unit."""
     actor.require_role(*REVIEWERS)
+    reason = _optional_text(reason, "reason", "审核意见")
     ticket = _locked_ticket(ticket.pk)
     if accept:
         _ticket_move(ticket, "review_accept", actor=actor, reason=reason)
@@ -484,6 +495,7 @@ def ticket_review_reply(*, ticket: Ticket, actor: Actor, accept: bool, reason: s
 def ticket_close(*, ticket: Ticket, actor: Actor, reason: str = "", outcome: str = Outcome.RESOLVED) -> Ticket:
     """办结. Children merged into this ticket follow it."""
     actor.require_role(*CENTRE)
+    reason = _optional_text(reason, "reason", "办结说明")
     ticket = _locked_ticket(ticket.pk)
     now = timezone.now()
     closed = _ticket_move(ticket, "close", actor=actor, reason=reason, outcome=outcome, closed_at=now)
@@ -526,6 +538,7 @@ def _cancel_open_assignments(ticket: Ticket, *, actor: Actor, reason: str) -> No
 def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -> Ticket:
     """并单: the ticket joins a master ticket about the same matter and follows its outcome."""
     actor.require_role(*DISPATCHERS)
+    reason = _optional_text(reason, "reason", "并单说明")
     if ticket.pk == master.pk:
         raise InvalidInput("不能与自身并单", field="master", rule="merge_self")
     first, second = sorted([ticket.pk, master.pk])  # lock in id order: no deadlock between two merges
@@ -557,6 +570,7 @@ def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -
 def ticket_unmerge(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     """取消并单: possible until the master closes."""
     actor.require_role(*DISPATCHERS)
+    reason = _optional_text(reason, "reason", "取消并单说明")
     ticket = _locked_ticket(ticket.pk)
     master = ticket.merged_into
     if master is not None and master.state == TicketState.CLOSED:
@@ -580,7 +594,7 @@ def ticket_unmerge(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
 def ticket_answer_directly(*, ticket: Ticket, actor: Actor, answer: str, article_id: int | None = None) -> Ticket:
     """直接答复: answered at intake (first-contact resolution)."""
     actor.require_role(*DISPATCHERS)
-    answer = _require_text(answer, "answer", "答复内容")
+    answer = _require_text(answer, "answer", "答复内容", settings.REPLY_MAX)
     ticket = _locked_ticket(ticket.pk)
     _ticket_move(
         ticket,
@@ -636,6 +650,8 @@ def ticket_complete_draft(*, ticket: Ticket, actor: Actor, changes: dict[str, An
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"不能修改字段 {sorted(unknown)[0]}", field=sorted(unknown)[0], rule="unknown_field")
+    texts = ticket_texts_check({name: value for name, value in changes.items() if name in TICKET_TEXTS})
+    changes = {**changes, **{name: normalise_text(value) for name, value in texts.items()}}
     completed = _ticket_move(ticket, "complete_draft", actor=actor, data={"fields": sorted(changes)}, **changes)
     # The draft's fingerprint was taken from its first words: later lookups must see the full text.
     event_react(completed, actor=actor)

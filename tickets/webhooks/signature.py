@@ -2,7 +2,9 @@
 
 `twilio_webhook` wraps a handler `(request, params, inbound) -> body`:
 1. the X-Twilio-Signature is checked with the twilio library's RequestValidator against the
-   public URL Twilio called; a missing or wrong signature gets 403 and nothing is written;
+   public URL Twilio called; a missing or wrong signature gets 403 and nothing is written; a
+   signed body that is not a form (JSON, text) gets 415 and nothing is written: these endpoints
+   read form parameters only, and a JSON body used to run the handler with none of them;
 2. the delivery is stored as an InboundMessage whose unique `dedupe_key` (endpoint + sid) makes
    a retried delivery — also one arriving at the same moment — return the stored answer;
 3. the handler runs in the same transaction; an unexpected error rolls it back, keeps the raw
@@ -32,6 +34,7 @@ from tickets.services.text import normalise_phone
 log = logging.getLogger("tickets.webhooks")
 
 TWIML = "text/xml; charset=utf-8"
+FORM = "application/x-www-form-urlencoded"
 _UNSAFE = re.compile(r"[\x00\ud800-\udfff]")
 
 Handler = Callable[[HttpRequest, dict[str, Any], InboundMessage], str]
@@ -117,6 +120,9 @@ def twilio_webhook(
             if not signature_valid(request):
                 log.warning("twilio webhook %s: missing or wrong signature", request.path)
                 return HttpResponseForbidden("签名无效")
+            if request.content_type != FORM:
+                log.warning("twilio webhook %s: %s body refused", request.path, request.content_type or "no")
+                return HttpResponse(f"仅接受 {FORM} 表单", status=415, content_type="text/plain; charset=utf-8")
             params = clean_params(request)
             dedupe = key(request, params)
             if dedupe:
