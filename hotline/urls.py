@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
 
+from hotline.health import healthz, readyz
 from tickets.throttles import LoginThrottle
 
 
@@ -15,6 +16,8 @@ class TokenLoginApi(ObtainAuthToken):
 
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # probes: docs/operations.md
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenLoginApi.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

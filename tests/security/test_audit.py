@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.drills.conftest import free_port
+from tests.readiness import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

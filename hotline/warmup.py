@@ -1,0 +1,34 @@
+"""Load before serving what a web process would otherwise load on its first requests.
+
+Django imports the URLconf (every view, DRF, drf-spectacular, scikit-learn through the classifier)
+on the first request; the classifier registry loads the active model on the first ticket; jieba
+reads its dictionary on the first segmentation. That was 5–8 s inside a new worker's first requests
+on a quiet 2-core machine and past 90 s under load (issue 14), while its socket already accepted
+connections. `warm_up()` does it all at start: hotline.asgi calls it, so any ASGI server that
+imports the app before it listens (uvicorn does) serves warm, and `hotline.serve` calls it once
+in the parent before forking its workers, which then start warm and share these pages.
+
+It never opens a database or Redis connection: the parent's connections would be inherited by
+every forked worker. `hotline.serve` checks that and closes any before it forks.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import get_resolver
+from django.utils import translation
+
+from classifier.registry import get_registry
+from tickets.services.textsearch import search_tokens
+
+# A citizen's message: classifying it loads the model and the classifier's tokenizer and runs
+# scikit-learn's predict path once (its first call imports more of scipy).
+SAMPLE_TEXT = "公司拖欠三个月工资，请求劳动监察部门帮助"
+
+
+def warm_up() -> None:
+    get_resolver().url_patterns  # noqa: B018 (the property imports hotline.urls and every view)
+    get_registry(settings.CLASSIFIER_MODEL_DIR).predict(SAMPLE_TEXT)
+    search_tokens(SAMPLE_TEXT)  # knowledge base, duplicates and hot spots' own tokenizer
+    with translation.override(settings.LANGUAGE_CODE):
+        translation.gettext("登录")  # reads the compiled catalogues of every app
