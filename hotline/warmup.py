@@ -14,11 +14,15 @@ every forked worker. `hotline.serve` checks that and closes any before it forks.
 
 from __future__ import annotations
 
+import celery.app.trace  # noqa: F401 (runs a task: in process in the embedded default)
 from django.conf import settings
 from django.urls import get_resolver
 from django.utils import translation
 
+import tickets.services.metrics  # noqa: F401 (imported inside event_record, against an import cycle)
 from classifier.registry import get_registry
+from hotline.celery import app as celery_app
+from tickets.services.text import normalise_phone
 from tickets.services.textsearch import search_tokens
 
 # A citizen's message: classifying it loads the model and the classifier's tokenizer and runs
@@ -30,5 +34,11 @@ def warm_up() -> None:
     get_resolver().url_patterns  # noqa: B018 (the property imports hotline.urls and every view)
     get_registry(settings.CLASSIFIER_MODEL_DIR).predict(SAMPLE_TEXT)
     search_tokens(SAMPLE_TEXT)  # knowledge base, duplicates and hot spots' own tokenizer
+    normalise_phone("13800138000")  # phonenumbers reads a region's metadata on its first number
+    celery_app.loader.import_default_modules()  # the task modules: a ticket queues its SMS and pushes
+    celery_app.finalize(auto=True)  # builds the task classes (celery.app.task, trace) from their proxies
+    celery_app.amqp.router  # noqa: B018 (the publishing machinery, built on the first .delay())
+    with celery_app.connection_for_write() as broker:  # not connected: only the transport's modules
+        broker.get_transport_cls()
     with translation.override(settings.LANGUAGE_CODE):
         translation.gettext("登录")  # reads the compiled catalogues of every app
