@@ -13,27 +13,40 @@ uvicorn's own proxy-header handling stays off: it would rewrite REMOTE_ADDR by i
 tickets.request_meta.client_ip with HOTLINE_TRUSTED_PROXY_HOPS. The scheme behind a TLS proxy comes
 from SECURE_PROXY_SSL_HEADER (HOTLINE_BEHIND_TLS).
 
-The parent only supervises: a worker that dies is started again after a second; SIGTERM or
-SIGINT is passed to every worker, which finishes its requests (graceful timeout) and exits.
-It loads the settings once before starting any worker: settings that refuse to start
-(hotline/settings_production.py: a known secret key, DEBUG, …) end the service there, with the
-reason, instead of every worker failing and being restarted forever behind a live parent.
+Start-up (issue 14): the parent loads the application once (`hotline.warmup`: Django, every
+view, the classifier model, jieba's dictionary) and forks the workers from it, so a worker (also
+one started again after a crash) is warm the moment it exists and shares those pages with its
+siblings. Each worker binds its socket only when its application is loaded, so no connection
+waits in the backlog of a worker that is still starting, and then prints
+`hotline web: worker <pid> ready on <host>:<port>`: the readiness signal the drills wait for.
+Spawned workers each imported and loaded everything on their own, 5 s on a quiet 2-core
+machine and past 90 s under load, with their sockets already taking connections.
+
+The parent only supervises: a worker that dies is started again at once (no faster than once a
+second per slot); SIGTERM or SIGINT is passed to every worker, which finishes its requests
+(graceful timeout) and exits. Settings that refuse to start (hotline/settings_production.py: a
+known secret key, DEBUG, …) end the service in the parent, with the reason, instead of every
+worker failing and being restarted forever behind a live parent.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Any
 
+import django
 import uvicorn
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 APP = "hotline.asgi:application"
 
@@ -49,10 +62,40 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Worker(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            name = self.config.host, self.config.port
+            print(f"hotline web: worker {os.getpid()} ready on {name[0]}:{name[1]}", file=sys.stderr, flush=True)
+
+
 def _worker(host: str, port: int, options: dict[str, Any]) -> None:
-    sock = _listen(host, port)
-    server = uvicorn.Server(uvicorn.Config(APP, **options))
-    server.run(sockets=[sock])
+    # The parent's handlers forward signals to the workers; in a worker they would signal its siblings.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    config = uvicorn.Config(APP, host=host, port=port, **options)
+    config.load()  # hotline.asgi, already warm in the parent: the socket comes after, never before
+    _Worker(config).run(sockets=[_listen(host, port)])
+
+
+def preload() -> None:
+    """Load the application in the parent, once, for every worker it will fork."""
+    # One BLAS thread: a worker is one core's worth of requests, and the parent must have no
+    # threads when it forks (a thread's locks would be copied held).
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
+    django.setup(set_prefix=False)
+    from hotline.warmup import warm_up  # after django.setup(): it imports models and views
+
+    warm_up()
+    # A connection opened while loading would be inherited by every worker, and a psycopg pool's
+    # threads would not be: none may survive into a fork.
+    connections.close_all()
+    threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if threads:
+        raise RuntimeError(f"hotline.serve: threads started while loading the application: {threads}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,13 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         "log_level": args.log_level,
     }
     _listen(args.host, args.port).close()  # fail here, once, if the port is taken by someone else
-    context = multiprocessing.get_context("spawn")
+    preload()
+    context = multiprocessing.get_context("fork")
     workers: list[multiprocessing.process.BaseProcess] = []
+    started_at: dict[int, float] = {}
     stopping = False
 
     def start() -> multiprocessing.process.BaseProcess:
         process = context.Process(target=_worker, args=(args.host, args.port, options), daemon=False)
         process.start()
+        started_at[process.pid or 0] = time.monotonic()
         return process
 
     def stop(signum: int, _frame: object) -> None:
@@ -106,12 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     workers.extend(start() for _ in range(args.workers))
     print(f"hotline web: {args.workers} workers on {args.host}:{args.port} (SO_REUSEPORT)", file=sys.stderr, flush=True)
     while not stopping:
-        time.sleep(1)
+        multiprocessing.connection.wait([process.sentinel for process in workers], timeout=1.0)
         for i, process in enumerate(workers):
-            if not process.is_alive() and not stopping:
-                print(f"hotline web: worker {process.pid} exited ({process.exitcode}); starting another",
-                      file=sys.stderr, flush=True)  # fmt: skip
-                workers[i] = start()
+            if process.is_alive() or stopping:
+                continue
+            print(f"hotline web: worker {process.pid} exited ({process.exitcode}); starting another",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            # a worker that cannot start (bad configuration) is retried once a second, not in a spin
+            time.sleep(max(0.0, started_at.pop(process.pid or 0, 0.0) + 1.0 - time.monotonic()))
+            workers[i] = start()
     deadline = time.monotonic() + args.timeout_graceful_shutdown + 5
     for process in workers:
         process.join(timeout=max(0.1, deadline - time.monotonic()))

@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from hotline.health import healthz, readyz
 from tickets.apis.auth import LogoutApi, TokenLoginApi
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # probes: docs/operations.md
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenLoginApi.as_view(), name="api-token"),
     path("api/auth/logout/", LogoutApi.as_view(), name="api-logout"),

@@ -12,22 +12,17 @@ export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 # Links in SMS (status page, rating) point at this server unless a public origin is configured.
 export HOTLINE_PUBLIC_URL="${HOTLINE_PUBLIC_URL:-http://$HOST:$PORT}"
 
-echo "==> database schema"
-.venv/bin/python manage.py migrate --noinput -v 0
-echo "==> static files"
-.venv/bin/python manage.py collectstatic --noinput -v 0
-echo "==> default classifier model"
-.venv/bin/python manage.py ensure_default_model
-echo "==> demo city"
-.venv/bin/python manage.py seed_demo
+# schema, static files, default classifier model, demo city: one process, one Django start
+.venv/bin/python manage.py demo_prepare
 
 echo
-echo "==> 12345 hotline on http://$HOST:$PORT/  (API docs /api/docs/, admin /admin/)"
+echo "==> 12345 hotline on http://$HOST:$PORT/  (API docs /api/docs/, admin /admin/); ready when a worker says so"
 if [ -n "${REDIS_URL:-}" ]; then
   # Production mode: web (hotline.serve, 2 workers), Celery worker and beat under one supervisor.
   export HOST PORT
   exec .venv/bin/honcho start -f Procfile
 else
+  # Embedded: one worker (the in-memory channel layer and the scheduler thread live in it).
   export HOTLINE_EMBEDDED_SCHEDULER=1
-  exec .venv/bin/uvicorn hotline.asgi:application --host "$HOST" --port "$PORT" --log-level warning
+  exec .venv/bin/python -m hotline.serve --host "$HOST" --port "$PORT" --workers 1 --log-level warning
 fi

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import pytest
-import requests
 from django.db import connection
+
+from tests.readiness import STARTUP_CAP_SECONDS, free_port, wait_http_ready, wait_until
+
+__all__ = ["free_port", "wait_until"]  # imported from here by the drills
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -34,23 +36,6 @@ needs_servers = pytest.mark.skipif(
     not (ON_POSTGRES and HAVE_REDIS_SERVER),
     reason="drill needs DATABASE_URL (PostgreSQL: processes share the test database) and redis-server",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(check: Callable[[], Any], *, timeout: float, what: str, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(every)
 
 
 class RedisServer:
@@ -72,7 +57,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        wait_until(self.ping, timeout=10, what=f"redis-server on {self.port}")
+        wait_until(self.ping, timeout=STARTUP_CAP_SECONDS, what=f"redis-server on {self.port}")
 
     def ping(self) -> bool:
         import redis
@@ -105,7 +90,14 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def drill_database_url() -> str:
-    """DATABASE_URL pointing at pytest-django's test database (rows committed by the test are shared)."""
+    """DATABASE_URL pointing at pytest-django's test database (rows committed by the test are shared).
+
+    Embedded (no DATABASE_URL), the test database is SQLite in memory, which no other process can
+    open: the servers get an empty one of their own (SQLite in their HOTLINE_VAR_DIR), enough for
+    the drills that need no shared rows (the others are skipped without PostgreSQL).
+    """
+    if not ON_POSTGRES:
+        return ""
     return urlunparse(urlparse(DATABASE_URL)._replace(path=f"/{connection.settings_dict['NAME']}"))
 
 
@@ -128,6 +120,8 @@ class Processes:
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
+        if not env["DATABASE_URL"]:
+            env["HOTLINE_VAR_DIR"] = str(self.tmp_path / "var")  # embedded: an SQLite file of the drill's own
         env.update(extra)
         return env
 
@@ -157,18 +151,38 @@ class Processes:
             env,
         )  # fmt: skip
         base = f"127.0.0.1:{port}"
-
-        def up() -> bool:
-            if self.procs[name].poll() is not None:
-                raise AssertionError(f"{name} exited: {self.log(name)[-3000:]}")
-            try:
-                requests.get(f"http://{base}/login/", timeout=5)
-                return True
-            except (requests.ConnectionError, requests.Timeout):
-                return False
-
-        wait_until(up, timeout=90, what=f"{name} listening", every=0.2)
+        wait_http_ready(f"http://{base}", self.procs[name], self.logs[name])
         return base
+
+    def serve(self, name: str, env: dict[str, str], *, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+        """`python -m hotline.serve` (Procfile, systemd), once every worker said it is ready."""
+        port = free_port()
+        proc = self.start(
+            name,
+            [sys.executable, "-m", "hotline.serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--timeout-graceful-shutdown", "3"],
+            env,
+        )  # fmt: skip
+        self.wait_serving(name, workers)
+        return proc, f"127.0.0.1:{port}"
+
+    def serving_workers(self, name: str) -> set[int]:
+        """Workers of a hotline.serve that printed their ready line and are still its children."""
+        ready = {int(pid) for pid in re.findall(r"hotline web: worker (\d+) ready", self.log(name))}
+        return ready & set(children(self.procs[name].pid))
+
+    def wait_serving(self, name: str, workers: int, *, besides: set[int] | frozenset[int] = frozenset()) -> set[int]:
+        """Until `workers` workers (none of `besides`) are ready; fails at once if the server exits."""
+        proc = self.procs[name]
+
+        def ready() -> set[int]:
+            if proc.poll() is not None:
+                raise AssertionError(f"{name} exited ({proc.returncode}): {self.log(name)[-3000:]}")
+            found = self.serving_workers(name) - besides
+            return found if len(found) >= workers else set()
+
+        found: set[int] = wait_until(ready, timeout=STARTUP_CAP_SECONDS, what=f"{name}: {workers} workers ready")
+        return found
 
     def worker(
         self, name: str, env: dict[str, str], *, concurrency: int = 1, restart: bool = False, wait: bool = True
@@ -189,7 +203,11 @@ class Processes:
 
     def wait_ready(self, name: str) -> None:
         proc = self.procs[name]
-        wait_until(lambda: "ready" in self.log(name) or proc.poll() is not None, timeout=90, what=f"{name} ready")
+        wait_until(
+            lambda: "ready" in self.log(name) or proc.poll() is not None,
+            timeout=STARTUP_CAP_SECONDS,
+            what=f"{name} ready",
+        )
         assert proc.poll() is None, self.log(name)[-3000:]
 
     def beat(self, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -217,6 +235,20 @@ class Processes:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill(name)
+
+
+def children(pid: int) -> list[int]:
+    """A process's children (multiprocessing's resource tracker excluded)."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    found = []
+    for child in map(int, out):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "resource_tracker" not in cmdline:
+            found.append(child)
+    return found
 
 
 @pytest.fixture

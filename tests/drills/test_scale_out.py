@@ -12,6 +12,7 @@ import requests
 import websockets
 
 from tests.drills.conftest import needs_servers, wait_until
+from tests.readiness import STARTUP_CAP_SECONDS
 from tickets.models import Unit
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow, needs_servers, pytest.mark.django_db(transaction=True)]
@@ -30,9 +31,9 @@ def test_two_beats_schedule_once_and_the_standby_takes_over_when_the_leader_dies
     processes.beat("beat-a", env)
     processes.beat("beat-b", env)
     redis = private_redis.client()
-    leader = wait_until(
+    leader = wait_until(  # each beat's start-up: ends when one says it leads
         lambda: next((n for n in ("beat-a", "beat-b") if "now the leader" in processes.log(n)), None),
-        timeout=60,
+        timeout=STARTUP_CAP_SECONDS,
         what="a leader",
     )
     standby = "beat-b" if leader == "beat-a" else "beat-a"

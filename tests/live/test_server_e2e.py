@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import websockets
 import websockets.protocol
 from django.db import connection
 
+from tests.readiness import free_port, wait_http_ready
 from tickets.models import Unit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,18 +44,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(city: object, tmp_path: Path) -> Iterator[str]:
     """uvicorn serving hotline.asgi on a free port, pointed at this test's database."""
     test_db = connection.settings_dict["NAME"]  # test_<name>: committed rows are visible to the server
     url = urlparse(DATABASE_URL)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": urlunparse(url._replace(path=f"/{test_db}")),
@@ -76,15 +70,7 @@ def server(city: object, tmp_path: Path) -> Iterator[str]:
     )
     base = f"127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120  # a loaded 2-core CI box starts uvicorn slowly
-        while True:
-            try:
-                requests.get(f"http://{base}/api/events/", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"uvicorn did not start: {(tmp_path / 'uvicorn.log').read_text()[-2000:]}")
-                time.sleep(0.2)
+        wait_http_ready(f"http://{base}", proc, tmp_path / "uvicorn.log")
         yield base
     finally:
         proc.terminate()

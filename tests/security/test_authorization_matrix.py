@@ -102,6 +102,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("kb-proposal-list", "POST"):              "401   403   403   403   ok    404   403",
     ("kb-search", "GET"):                      "401   ok    ok    ok    ok    ok    ok",
     ("live-events", "GET"):                    "401   ok    ok    ok    ok    ok    ok",
+    ("healthz", "GET"):                        "ok    ok    ok    ok    ok    ok    ok",
+    ("readyz", "GET"):                         "ok    ok    ok    ok    ok    ok    ok",
     ("login", "GET"):                          "ok    ok    ok    ok    ok    ok    ok",
     ("login", "POST"):                         "ok    ok    ok    ok    ok    ok    ok",
     ("logout", "POST"):                        "login login login login login login login",

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.readiness import free_port, wait_http_ready
 from tests.ui.conftest import DESKTOP, PASSWORD, PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,18 +41,12 @@ User.objects.update(password=make_password(PASSWORD))  # the server's own hasher
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class AsgiServer:
     """uvicorn serving hotline.asgi on a free port; can be stopped and started again on the same data."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -63,14 +56,7 @@ class AsgiServer:
             cwd=ROOT,
             env=self.env,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("uvicorn did not start")
+        wait_http_ready(self.url, self.process)
 
     def stop(self) -> None:
         if self.process is not None:
