@@ -29,5 +29,8 @@ if [ -n "${REDIS_URL:-}" ]; then
   exec .venv/bin/honcho start -f Procfile
 else
   export HOTLINE_EMBEDDED_SCHEDULER=1
+  # Offline demo: SMS stay in the outbox, and the staff outbox (/sms-outbox/) shows their
+  # verification codes and rating links so the citizen flow can be tried without a phone.
+  export HOTLINE_DEMO_SHOW_SECRETS="${HOTLINE_DEMO_SHOW_SECRETS:-1}"
   exec .venv/bin/uvicorn hotline.asgi:application --host "$HOST" --port "$PORT" --log-level warning
 fi

@@ -2,7 +2,7 @@
 
 Every value that leaves the server and carries something of a citizen passes through here: the
 API serializers, the live payloads (socket and catch-up), exports, pages, the notices sent to
-units. The rules (docs/privacy.md):
+units and the SMS outbox. The rules (docs/privacy.md):
 
 - the centre (operators, dispatchers, supervisors, admins) sees the citizen's name, number and
   address in full;
@@ -11,7 +11,9 @@ units. The rules (docs/privacy.md):
   where the citizen wrote them into the text;
 - the actor of a citizen's own action is 市民 for every reader: the number lives on the ticket and
   on the inbound rows, never in the history's actor (rows written before this rule stored it
-  there; they are shown as 市民 too).
+  there; they are shown as 市民 too);
+- staff never read a live secret (verification code, signed rating link) in an SMS body, except in
+  the offline demo with an explicit switch.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
-from tickets.models import ActorKind, TicketEvent, User
+from django.conf import settings
+
+from tickets.models import ActorKind, SmsMessage, SmsPurpose, SmsState, TicketEvent, User
 
 CITIZEN_LABEL = "市民"
 HIDDEN = "***"
@@ -228,3 +232,23 @@ def event_data(data: Mapping[str, Any] | None, ticket: Citizen, user: User | Non
         return dict(data or {})
     return {k: citizen_value(v, ticket, user) for k, v in (data or {}).items() if k not in PRIVATE_EVENT_KEYS}
 
+
+# --- secrets in SMS bodies (verification codes, signed rating links) ---------------------------
+
+_CODE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")  # the code: 10分钟 and the like are shorter
+_RATING_TOKEN = re.compile(r"(/citizen/rate/)[^/\s]+")
+
+
+def sms_body_for_staff(message: SmsMessage) -> str:
+    """An outbound SMS as staff (outbox page, admin) may read it: a verification code or a rating
+    link would let them sign in or rate as the citizen, so both are masked.
+
+    HOTLINE_DEMO_SHOW_SECRETS (off by default; `start.sh` sets it for the embedded demo only) shows
+    them for messages that stayed in the local outbox — nothing a real phone received.
+    """
+    if settings.DEMO_SHOW_SECRETS and message.state == SmsState.OUTBOX:
+        return message.body
+    body = _RATING_TOKEN.sub(rf"\g<1>{HIDDEN}", message.body)
+    if message.purpose == SmsPurpose.VERIFICATION:
+        body = _CODE.sub("******", body)
+    return body
