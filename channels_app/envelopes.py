@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from channels_app import payloads as p
+from tickets import privacy
 from tickets.models import Assignment, Ticket, TicketEvent, Unit
 
 EXCERPT = 200
@@ -62,12 +63,6 @@ def ticket_ref(ticket: Ticket) -> p.TicketRef:
     )
 
 
-def _actor(event: TicketEvent) -> str:
-    if event.actor_id and event.actor is not None:
-        return str(event.actor.get_username())
-    return str(event.data.get("actor_label") or event.actor_kind)
-
-
 def _suggestions(ticket: Ticket, data: Mapping[str, Any]) -> list[dict[str, object]]:
     found = data.get("suggestions")
     if found is None and isinstance(ticket.classification, dict):
@@ -86,7 +81,7 @@ def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.Live
         "type": kind,
         "cursor": event.pk,
         "at": _iso(event.created_at),
-        "actor": _actor(event),
+        "actor": privacy.event_actor(event),  # the same for every reader: never a citizen's number
         "ticket": ticket_ref(ticket),
     }
     asg = assignment_ref(event.assignment) if event.assignment is not None else None

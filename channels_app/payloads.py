@@ -32,8 +32,8 @@ class AssignmentRef(TypedDict):
 
 
 class TicketRef(TypedDict):
-    """The ticket as a live client shows it in a list row. Citizen fields pass through
-    `tickets.privacy.citizen_view` for each reader before they leave the server."""
+    """The ticket as a live client shows it in a list row. Citizen fields and the title pass
+    through `tickets.privacy` for each reader before they leave the server."""
 
     id: int
     number: str

@@ -2,20 +2,20 @@
 
 The consumer and the catch-up API both call `payload_for_reader`, so a socket and a replay
 from the cursor never disagree about what a reader sees (domain.md §7): unit staff get only
-tickets of their unit or its descendants, masked phone numbers, and nothing of the citizen on
-a 保密/匿名 ticket.
+tickets of their unit or its descendants, and every citizen field and free text of a payload
+is cut by `tickets.privacy` for the reader (masked numbers; nothing of the citizen on a
+保密/匿名 ticket).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, cast
 
 from channels_app import payloads as p
 from channels_app.groups import role_group, unit_group
-from tickets.models import Role, Ticket, User
-from tickets.privacy import citizen_view
+from tickets import privacy
+from tickets.models import Role, User
 
 CENTRE_AUDIENCE = {
     Role.OPERATOR: p.OPERATOR,
@@ -59,15 +59,24 @@ def reaches_unit(reader: Reader, unit_paths: list[str]) -> bool:
     return any(path.startswith(reader.unit_path) for path in unit_paths)
 
 
-def _citizen_cut(ticket: p.TicketRef, reader: Reader) -> p.TicketRef:
-    shadow = Ticket(
-        citizen_name=ticket["citizen_name"],
-        citizen_phone=ticket["citizen_phone"],
-        citizen_address=ticket["citizen_address"],
-        confidential=ticket["confidential"],
-        anonymous=ticket["anonymous"],
-    )
-    return cast(p.TicketRef, {**ticket, **citizen_view(shadow, reader.user)})
+# Payload fields written as free text (they may quote the citizen, e.g. a notice quotes the title).
+FREE_TEXT = ("reason", "note", "text_excerpt", "legal_basis")
+
+
+def _cut(payload: dict[str, Any], reader: Reader) -> dict[str, Any]:
+    """The payload's citizen fields and free text as `tickets.privacy` lets this reader see them."""
+    ref = cast(p.TicketRef, payload["ticket"])
+    shadow = privacy.CitizenFields(**{name: ref[name] for name in privacy.CITIZEN_FIELDS})  # type: ignore[literal-required]
+    out = dict(payload)
+    out["ticket"] = {
+        **ref,
+        **privacy.citizen_view(shadow, reader.user),
+        "title": privacy.citizen_text(ref["title"], shadow, reader.user),
+    }
+    for key in FREE_TEXT:
+        if isinstance(out.get(key), str):
+            out[key] = privacy.citizen_text(out[key], shadow, reader.user)
+    return out
 
 
 def payload_for_reader(envelope: p.Envelope, reader: Reader, *, watching: bool = False) -> p.LivePayload | None:
@@ -75,11 +84,12 @@ def payload_for_reader(envelope: p.Envelope, reader: Reader, *, watching: bool =
     payload = envelope["payload"]
     kind = payload["type"]
     if kind == p.CALL_INCOMING:
-        return payload if reader.audience in p.AUDIENCE[kind] else None
+        if reader.audience not in p.AUDIENCE[kind]:
+            return None
+        call = cast(p.CallIncoming, payload)
+        return cast(p.LivePayload, {**call, "phone": privacy.phone_for(call["phone"], reader.user)})
     if not (watching or reader.audience in p.AUDIENCE.get(kind, frozenset())):
         return None
     if reader.audience == p.UNIT and not reaches_unit(reader, envelope["unit_paths"]):
         return None
-    out: dict[str, Any] = copy.copy(cast(dict[str, Any], payload))
-    out["ticket"] = _citizen_cut(cast(p.TicketEventPayload, payload)["ticket"], reader)
-    return cast(p.LivePayload, out)
+    return cast(p.LivePayload, _cut(cast(dict[str, Any], payload), reader))

@@ -307,6 +307,10 @@ TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/")
 TWILIO_HTTP_TIMEOUT = float(os.environ.get("TWILIO_HTTP_TIMEOUT", "10"))
 # Public address of the citizen pages, used in SMS links (status page, rating link).
 HOTLINE_PUBLIC_URL = os.environ.get("HOTLINE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Development switch: the staff SMS outbox and admin show verification codes and rating links of
+# messages that stayed in the local outbox (never sent), so the offline demo's citizen flow can be
+# completed. Off by default; `start.sh` sets it in its embedded mode; production refuses it.
+DEMO_SHOW_SECRETS = env_bool("HOTLINE_DEMO_SHOW_SECRETS", False)
 SMS_MAX_ATTEMPTS = 5
 SMS_RETRY_BASE_SECONDS = 30  # 30 s, 60 s, 120 s, … (exponential backoff with jitter)
 SMS_STALE_AFTER_SECONDS = 60  # a queued message older than this is re-sent by the periodic task

@@ -24,6 +24,8 @@ def _require_environment() -> None:
         raise ImproperlyConfigured(f"DJANGO_SECRET_KEY 不安全，拒绝启动：{weakness}。请用 {GENERATE_HINT} 生成新密钥")
     if os.environ.get("DJANGO_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
         raise ImproperlyConfigured("生产环境不得开启 DJANGO_DEBUG")
+    if os.environ.get("HOTLINE_DEMO_SHOW_SECRETS", "").strip().lower() in {"1", "true", "yes", "on"}:
+        raise ImproperlyConfigured("生产环境不得开启 HOTLINE_DEMO_SHOW_SECRETS（仅供离线演示显示验证码）")
     if not os.environ.get("ALLOWED_HOSTS", "").strip():
         raise ImproperlyConfigured("生产环境必须设置 ALLOWED_HOSTS（对外域名，逗号分隔）")
     tls = os.environ.get("HOTLINE_BEHIND_TLS", "").strip().lower() in {"1", "true", "yes", "on"}

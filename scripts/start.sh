@@ -24,5 +24,8 @@ if [ -n "${REDIS_URL:-}" ]; then
 else
   # Embedded: one worker (the in-memory channel layer and the scheduler thread live in it).
   export HOTLINE_EMBEDDED_SCHEDULER=1
+  # Offline demo: SMS stay in the outbox, and the staff outbox (/sms-outbox/) shows their
+  # verification codes and rating links so the citizen flow can be tried without a phone.
+  export HOTLINE_DEMO_SHOW_SECRETS="${HOTLINE_DEMO_SHOW_SECRETS:-1}"
   exec .venv/bin/python -m hotline.serve --host "$HOST" --port "$PORT" --workers 1 --log-level warning
 fi

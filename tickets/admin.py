@@ -16,6 +16,7 @@ from django.template import Template, TemplateSyntaxError
 from django.urls import path
 
 from tickets import models as m
+from tickets import privacy
 
 
 @admin.register(m.User)
@@ -200,12 +201,22 @@ class InboundMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(m.SmsMessage)
 class SmsMessageAdmin(ReadOnlyAdmin):
-    """发件箱: with no Twilio credentials every message stays here (state 本地发件箱)."""
+    """发件箱: with no Twilio credentials every message stays here (state 本地发件箱).
 
-    list_display = ["id", "to_phone", "purpose", "state", "attempts", "ticket", "body", "created_at"]
+    The body is shown through `privacy.sms_body_for_staff` (codes and rating links masked), in the
+    list and on the message's page; the stored body itself is never a field here.
+    """
+
+    list_display = ["id", "to_phone", "purpose", "state", "attempts", "ticket", "shown_body", "created_at"]
     list_filter = ["state", "purpose"]
     search_fields = ["to_phone", "twilio_sid"]
     show_full_result_count = False
+    exclude = ["body"]
+    readonly_fields = ["shown_body"]
+
+    @admin.display(description="内容")
+    def shown_body(self, message: m.SmsMessage) -> str:
+        return privacy.sms_body_for_staff(message)
 
 
 @admin.register(m.Call)

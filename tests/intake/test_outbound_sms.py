@@ -173,7 +173,7 @@ def test_the_message_is_written_in_the_transaction_and_sent_after_commit(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ticket = intake.ticket_create(
-            actor=Actor.citizen("+8613600136000"),
+            actor=Actor.citizen(),
             channel="web",
             text="反映小区路灯不亮",
             citizen_phone="+8613600136000",

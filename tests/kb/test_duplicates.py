@@ -234,6 +234,6 @@ def test_an_sms_draft_grown_by_a_second_part_is_found_by_the_whole_text(  # type
     from tickets.services import intake
 
     draft = make_ticket("光明小区3栋", citizen_phone="13900008888", jurisdiction=places["xinhua"], draft=True)
-    intake.ticket_append_message(ticket=draft, text=WATER, actor=Actor.citizen("+8613900008888"))
+    intake.ticket_append_message(ticket=draft, text=WATER, actor=Actor.citizen())
     found = duplicates.duplicate_candidates(text=WATER_AGAIN, phone="+8613900009999", jurisdiction=places["xinhua"])
     assert [c.ticket.pk for c in found] == [draft.pk]

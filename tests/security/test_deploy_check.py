@@ -54,6 +54,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
         ({"DJANGO_DEBUG": "1"}, "DJANGO_DEBUG"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({"HOTLINE_BEHIND_TLS": ""}, "HOTLINE_BEHIND_TLS"),
+        ({"HOTLINE_DEMO_SHOW_SECRETS": "1"}, "HOTLINE_DEMO_SHOW_SECRETS"),  # codes and rating links to staff
     ],
 )
 def test_production_refuses_to_start_without_a_safe_environment(

@@ -127,7 +127,7 @@ def test_supervisor_reviews_a_dissatisfied_rating_and_reopens(city: Any, new_pag
     ticket = _in_rating("单位不给缴社保，投诉了也没用", phone="13911112222")
     rating.rating_record(
         ticket=ticket,
-        actor=Actor.citizen(ticket.citizen_phone),
+        actor=Actor.citizen(),
         channel="web",
         satisfaction="dissatisfied",
         solved=False,

@@ -80,6 +80,7 @@ def asgi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiServer]:
         CLASSIFIER_MODEL_DIR=str(var / "no-model"),
         HOTLINE_EMBEDDED_SCHEDULER="0",
         HOTLINE_TWILIO_ALLOW_UNSIGNED="1",
+        HOTLINE_DEMO_SHOW_SECRETS="1",  # as start.sh's embedded demo: the citizen's code is read from the outbox
         DJANGO_SETTINGS_MODULE="hotline.settings",
     )
     server = AsgiServer(env)

@@ -204,7 +204,7 @@ class AppTicketListCreateApi(CitizenView):
 
         def submit() -> tuple[int, dict[str, Any]]:
             ticket = intake.ticket_create(
-                actor=Actor.citizen(phone),
+                actor=Actor.citizen(),
                 channel=Channel.APP,
                 citizen_phone=phone,
                 client_ip=ip,
@@ -242,8 +242,6 @@ class AppRateApi(CitizenView):
         data = RateInput(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = self.my_ticket(request, number)
-        rating.rating_record(
-            ticket=ticket, actor=Actor.citizen(self.citizen(request).phone), channel="app", **data.validated_data
-        )
+        rating.rating_record(ticket=ticket, actor=Actor.citizen(), channel="app", **data.validated_data)
         ticket.refresh_from_db()
         return Response(ticket_detail(ticket))

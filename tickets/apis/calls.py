@@ -10,7 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tickets import privacy
 from tickets.apis.base import CENTRE_ROLES, ActionView, HasRole, StrictSerializer, reason_field
+from tickets.apis.outputs import reader_of
 from tickets.errors import NotFound
 from tickets.models import CallbackState, CallbackTask
 from tickets.services import calls
@@ -29,7 +31,7 @@ class CallerHistoryApi(APIView):
         return Response(
             {
                 "call_sid": call.call_sid,
-                "phone": call.phone,
+                "phone": privacy.phone_for(call.phone, request.user),  # type: ignore[arg-type]
                 "status": call.status,
                 "after_hours": call.after_hours,
                 "ticket": call.ticket.number if call.ticket else None,
@@ -41,10 +43,14 @@ class CallerHistoryApi(APIView):
 class CallbackOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     call_sid = serializers.CharField(source="call.call_sid")
     state_label = serializers.CharField(source="get_state_display")
+    phone = serializers.SerializerMethodField()
 
     class Meta:
         model = CallbackTask
         fields = ["id", "call_sid", "phone", "reason", "state", "state_label", "created_at", "done_at", "note"]
+
+    def get_phone(self, task: CallbackTask) -> str:
+        return privacy.phone_for(task.phone, reader_of(self.context))
 
 
 class CallbackListApi(APIView):
@@ -57,7 +63,7 @@ class CallbackListApi(APIView):
     def get(self, request: Request) -> Response:
         state = request.query_params.get("state", CallbackState.OPEN)
         qs = CallbackTask.objects.filter(state=state).select_related("call").order_by("id")[:200]
-        return Response(CallbackOutput(qs, many=True).data)
+        return Response(CallbackOutput(qs, many=True, context={"request": request}).data)
 
 
 class CallbackDoneApi(ActionView):

@@ -1,4 +1,5 @@
-"""Output serializers. Citizen data passes through `privacy.citizen_view` for the reader's role."""
+"""Output serializers. Everything of a citizen (contact fields, free text, the actor of an event)
+passes through `tickets.privacy` for the reader's role."""
 
 from __future__ import annotations
 
@@ -7,9 +8,25 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from tickets.models import Assignment, Category, RoutingRule, Ticket, TicketEvent, Unit
-from tickets.privacy import citizen_view
+from tickets import privacy
+from tickets.models import Assignment, Category, RoutingRule, Ticket, TicketEvent, Unit, User
 from tickets.states import AssignmentState, TicketState
+
+
+def reader_of(context: dict[str, Any]) -> User | None:
+    """The signed-in reader of a serializer; None (no request) reads like an outsider."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user if isinstance(user, User) else None
+
+
+def cut_texts(data: dict[str, Any], keys: tuple[str, ...], ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
+    """The free-text fields of a representation, as the reader may read them (privacy.citizen_text)."""
+    reader = reader_of(context)
+    for key in keys:
+        if isinstance(data.get(key), str):
+            data[key] = privacy.citizen_text(data[key], ticket, reader)
+    return data
 
 
 class UnitRef(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -69,6 +86,7 @@ class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    title = serializers.SerializerMethodField()
     state_label = serializers.SerializerMethodField()
     category = CategoryRef(read_only=True, allow_null=True)
     jurisdiction = UnitRef(read_only=True, allow_null=True)
@@ -109,8 +127,11 @@ class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     def _citizen(self, ticket: Ticket) -> dict[str, Any]:
         cache = self.context.setdefault("_citizen", {})
         if ticket.pk not in cache:
-            cache[ticket.pk] = citizen_view(ticket, self.context["request"].user)
+            cache[ticket.pk] = privacy.citizen_view(ticket, reader_of(self.context))
         return cache[ticket.pk]  # type: ignore[no-any-return]
+
+    def get_title(self, ticket: Ticket) -> str:
+        return privacy.citizen_text(ticket.title, ticket, reader_of(self.context))
 
     def get_suggestions(self, ticket: Ticket) -> list[dict[str, Any]]:
         return list((ticket.classification or {}).get("suggestions", []))[:3]
@@ -178,8 +199,12 @@ class AssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     def get_state_label(self, assignment: Assignment) -> str:
         return str(AssignmentState(assignment.state).label)
 
+    def to_representation(self, assignment: Assignment) -> dict[str, Any]:
+        data = super().to_representation(assignment)
+        return cut_texts(data, ASSIGNMENT_TEXTS, assignment.ticket, self.context)
 
-PRIVATE_EVENT_KEYS = frozenset({"raw", "phone", "citizen_phone", "from", "caller"})
+
+ASSIGNMENT_TEXTS = ("reply_text", "return_reason", "return_legal_basis", "extension_reason", "note", "ticket_title")
 
 
 class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -202,20 +227,17 @@ class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     def to_representation(self, event: TicketEvent) -> dict[str, Any]:
         data = super().to_representation(event)
-        request = self.context.get("request")
-        if request is None or not request.user.is_centre:
-            # Raw inbound payloads and numbers stay with the centre (domain.md §7).
-            data["data"] = {k: v for k, v in (data["data"] or {}).items() if k not in PRIVATE_EVENT_KEYS}
-        return data  # type: ignore[no-any-return]
+        data["data"] = privacy.event_data(event.data, event.ticket, reader_of(self.context))
+        return cut_texts(data, ("reason",), event.ticket, self.context)
 
     def get_actor(self, event: TicketEvent) -> str:
-        if event.actor_id:
-            return event.actor.get_username() if event.actor else ""
-        return str(event.data.get("actor_label", event.actor_kind))
+        return privacy.event_actor(event)
 
 
 class TicketDetailOutput(TicketListOutput):
+    text = serializers.SerializerMethodField()
     citizen_address = serializers.SerializerMethodField()
+    classification = serializers.SerializerMethodField()
     merged_into: serializers.SlugRelatedField[Ticket] = serializers.SlugRelatedField(
         slug_field="number", read_only=True, allow_null=True
     )
@@ -242,13 +264,21 @@ class TicketDetailOutput(TicketListOutput):
             "time_split",
         ]
 
+    def get_text(self, ticket: Ticket) -> str:
+        return privacy.citizen_text(ticket.text, ticket, reader_of(self.context))
+
     def get_citizen_address(self, ticket: Ticket) -> str:
         return str(self._citizen(ticket)["citizen_address"])
+
+    def get_classification(self, ticket: Ticket) -> dict[str, Any] | None:
+        """The classifier's record (its terms are words of the text)."""
+        found = privacy.citizen_value(ticket.classification, ticket, reader_of(self.context))
+        return found if isinstance(found, dict) else None
 
     def get_assignments(self, ticket: Ticket) -> list[dict[str, Any]]:
         from tickets.selectors import ticket_assignments
 
-        return AssignmentOutput(ticket_assignments(ticket), many=True).data  # type: ignore[return-value]
+        return AssignmentOutput(ticket_assignments(ticket), many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_history(self, ticket: Ticket) -> list[dict[str, Any]]:
         from tickets.selectors import ticket_history

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tickets.apis.outputs import AssignmentOutput, TicketListOutput, UnitRef
+from tickets.apis.outputs import AssignmentOutput, TicketListOutput, UnitRef, cut_texts
 from tickets.models import Assignment, Supervision, SupervisionLevel, Ticket
 from tickets.states import AssignmentState
 
@@ -35,6 +35,10 @@ class SupervisionOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "notified_at",
             "created_at",
         ]
+
+    def to_representation(self, supervision: Supervision) -> dict[str, Any]:
+        # A notice quotes the ticket's title, which may quote the citizen (privacy.citizen_text).
+        return cut_texts(super().to_representation(supervision), ("text", "note"), supervision.ticket, self.context)
 
     def get_level_label(self, supervision: Supervision) -> str:
         return str(SupervisionLevel(supervision.level).label)

@@ -8,7 +8,9 @@ from django.conf import settings
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 
+from tickets import privacy
 from tickets.apis.base import ActionView, HasRole, IdCursorPagination, StrictSerializer, TextField
+from tickets.apis.outputs import cut_texts, reader_of
 from tickets.errors import NotFound
 from tickets.models import Cause, Rating, RatingCallback, Role, Satisfaction
 from tickets.services import rating_callbacks, rating_review
@@ -48,13 +50,16 @@ class RatingOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "created_at",
         ]
 
+    def to_representation(self, rating: Rating) -> dict[str, Any]:
+        return cut_texts(super().to_representation(rating), ("comment", "review_reason"), rating.ticket, self.context)
+
 
 class RatingCallbackOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """Operators are centre staff: they see the citizen's phone to call back."""
+    """Operators are centre staff: privacy.citizen_view gives them the citizen's phone to call back."""
 
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
-    citizen_name = serializers.CharField(source="ticket.citizen_name", read_only=True)
-    citizen_phone = serializers.CharField(source="ticket.citizen_phone", read_only=True)
+    citizen_name = serializers.SerializerMethodField()
+    citizen_phone = serializers.SerializerMethodField()
     operator = serializers.CharField(source="operator.username", read_only=True)
     rating = RatingOutput(read_only=True)
 
@@ -75,6 +80,12 @@ class RatingCallbackOutput(serializers.ModelSerializer):  # type: ignore[type-ar
             "rating",
             "done_at",
         ]
+
+    def get_citizen_name(self, callback: RatingCallback) -> str:
+        return privacy.citizen_view(callback.ticket, reader_of(self.context))["citizen_name"]
+
+    def get_citizen_phone(self, callback: RatingCallback) -> str:
+        return privacy.citizen_view(callback.ticket, reader_of(self.context))["citizen_phone"]
 
 
 class DueFirst(IdCursorPagination):

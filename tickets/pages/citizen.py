@@ -159,7 +159,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 @transaction.atomic
 def _file(request: HttpRequest, phone: str, data: dict[str, Any], cleaned: list[photos.CleanPhoto]) -> Ticket:
     ticket = intake.ticket_create(
-        actor=Actor.citizen(phone),
+        actor=Actor.citizen(),
         channel=Channel.WEB,
         kind=data["kind"],
         text=data["text"],
@@ -259,9 +259,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            rating.rating_record(
-                ticket=ticket, actor=Actor.citizen(ticket.citizen_phone), channel="web", **form.cleaned_data
-            )
+            rating.rating_record(ticket=ticket, actor=Actor.citizen(), channel="web", **form.cleaned_data)
         except DomainError as exc:
             error = exc.message
         else:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tickets import privacy
 from tickets.errors import DomainError, NotFound
-from tickets.models import Role
+from tickets.models import Role, Ticket, User
 
 View = Callable[..., HttpResponse]
 
@@ -98,7 +99,9 @@ OTHER_ACTIONS = {
 }
 
 
-def history_rows(events: Iterable[Any]) -> list[Any]:
+def history_rows(events: Iterable[Any], *, ticket: Ticket, reader: User) -> list[Any]:
+    """History rows for a page: labels in Chinese, the actor and the reason as `tickets.privacy` lets
+    this reader see them (`actor_label`, `reason_shown`)."""
     from tickets.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
 
     labels = {name: t.label for name, t in {**ASSIGNMENT_TRANSITIONS, **TICKET_TRANSITIONS}.items()}
@@ -107,5 +110,7 @@ def history_rows(events: Iterable[Any]) -> list[Any]:
     for event in events:
         event.action_label = labels.get(event.action) or OTHER_ACTIONS.get(event.action, event.action)
         event.state_label = states.get(event.to_state, event.to_state)
+        event.actor_label = privacy.event_actor(event)
+        event.reason_shown = privacy.citizen_text(event.reason, ticket, reader)
         rows.append(event)
     return rows

@@ -1,5 +1,8 @@
-"""短信发件箱 (staff): every outbound SMS and its delivery state; with no Twilio credentials this
-is where the offline demo's messages (including verification codes) can be read."""
+"""短信发件箱 (centre staff): every outbound SMS and its delivery state.
+
+Verification codes and signed rating links are masked (`privacy.sms_body_for_staff`): with them
+anyone here could sign in to the app or rate as the citizen. The offline demo shows them only
+with HOTLINE_DEMO_SHOW_SECRETS, which `start.sh` sets in its embedded mode."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from tickets import privacy
 from tickets.models import SmsMessage
 from tickets.services.sms import twilio_configured
 
@@ -16,5 +20,7 @@ from tickets.services.sms import twilio_configured
 def sms_outbox(request: HttpRequest) -> HttpResponse:
     if not getattr(request.user, "is_centre", False):
         return HttpResponseForbidden(_("仅限热线中心人员"))
-    messages = SmsMessage.objects.select_related("ticket").order_by("-id")[:200]
+    messages = list(SmsMessage.objects.select_related("ticket").order_by("-id")[:200])
+    for message in messages:
+        message.body_shown = privacy.sms_body_for_staff(message)  # type: ignore[attr-defined]
     return render(request, "tickets/sms_outbox.html", {"messages": messages, "offline": not twilio_configured()})

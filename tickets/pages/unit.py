@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import privacy, selectors
-from tickets.errors import InvalidInput
-from tickets.models import AccessAction, Assignment, TicketAccessLog, Unit
+from tickets.errors import InvalidInput, NotPermitted
+from tickets.models import Assignment, Unit, User
 from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, posted_id, role_required, run_service, with_due
-from tickets.services import workflow
+from tickets.services import access, workflow
 from tickets.services.actors import Actor
-from tickets.services.events import event_record
 from tickets.states import AssignmentState
 
 STATE_ORDER = [
@@ -36,6 +35,8 @@ STATE_ORDER = [
 
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     rows = with_due(selectors.assignment_inbox(request.user), "reply_due_at")  # type: ignore[arg-type]
+    for row in rows:
+        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[arg-type]
     groups = [(AssignmentState(s).label, [a for a in rows if a.state == s]) for s in STATE_ORDER]
     return {"groups": groups, "now": timezone.now()}
 
@@ -66,8 +67,9 @@ def _own_assignment(request: HttpRequest, ticket_id: int) -> Assignment | None:
 @require_GET
 @role_required(*UNIT_PAGE_ROLES)
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
-    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.VIEW)  # type: ignore[misc]
+    reader: User = request.user  # type: ignore[assignment]
+    ticket = selectors.ticket_get(reader, ticket_id)
+    access.ticket_view_record(ticket=ticket, user=reader, via="page.unit")
     assignment = _own_assignment(request, ticket_id)
     if assignment is not None:
         with_due([assignment], "reply_due_at")
@@ -83,10 +85,12 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "tickets/unit/ticket.html",
         {
             "ticket": ticket,
-            "citizen": privacy.citizen_view(ticket, request.user),  # type: ignore[arg-type]
+            "citizen": privacy.citizen_view(ticket, reader),
+            "text": privacy.citizen_text(ticket.text, ticket, reader),
+            "reply_text": privacy.citizen_text(assignment.reply_text, ticket, reader) if assignment else "",
             "assignment": assignment,
             "assignments": selectors.ticket_assignments(ticket),
-            "history": history_rows(selectors.ticket_history(ticket)),
+            "history": history_rows(selectors.ticket_history(ticket), ticket=ticket, reader=reader),
             "children": children,
         },
     )
@@ -162,14 +166,15 @@ def _child_unit(request: HttpRequest, unit_id: str) -> Unit:
 @require_POST
 @role_required(*UNIT_PAGE_ROLES)
 def reveal_phone(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """查看完整号码: shown once, recorded in TicketAccessLog and the history. Never for 保密/匿名."""
-    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
-    if ticket.confidential or ticket.anonymous:
-        alert = format_html('<span role="alert">{}</span>', _("保密或匿名工单的联系方式仅由热线中心掌握"))
-        return HttpResponse(alert, status=403)
-    TicketAccessLog.objects.create(ticket=ticket, user=request.user, action=AccessAction.REVEAL_PHONE)  # type: ignore[misc]
-    event_record(ticket=ticket, actor=Actor.of(request.user), action="phone_revealed")  # type: ignore[arg-type]
+    """查看完整号码: shown once, recorded by `access.ticket_phone_reveal` (the API's rule: unit staff
+    never on 保密/匿名 tickets)."""
+    reader: User = request.user  # type: ignore[assignment]
+    ticket = selectors.ticket_get(reader, ticket_id)
+    try:
+        phone = access.ticket_phone_reveal(ticket=ticket, user=reader, via="page.unit")
+    except NotPermitted as exc:
+        return HttpResponse(format_html('<span role="alert">{}</span>', exc.message), status=403)
     if request.headers.get("HX-Request"):
-        shown = format_html('<span data-testid="phone-full">{}</span>{}', ticket.citizen_phone, _("（已记录查看）"))
+        shown = format_html('<span data-testid="phone-full">{}</span>{}', phone, _("（已记录查看）"))
         return HttpResponse(shown)
-    return JsonResponse({"citizen_phone": ticket.citizen_phone, "recorded": True})
+    return JsonResponse({"citizen_phone": phone, "recorded": True})

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tickets.errors import NotPermitted
 from tickets.models import ActorKind, Assignment, Role, User
+from tickets.privacy import CITIZEN_LABEL
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,10 @@ class Actor:
         return cls(ActorKind.SCHEDULER, None, "scheduler")
 
     @classmethod
-    def citizen(cls, phone: str = "") -> Actor:
-        return cls(ActorKind.CITIZEN, None, phone)
+    def citizen(cls) -> Actor:
+        """The citizen acting on their own ticket (web, app, SMS). The label is the same for every
+        citizen: their number stays on the ticket and the inbound rows, never in the history."""
+        return cls(ActorKind.CITIZEN, None, CITIZEN_LABEL)
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

@@ -1,7 +1,7 @@
 """Exports of tickets and scorecards (CSV, XLSX), streamed, limited and masked by the reader's role.
 
 Rows come from `selectors.ticket_list(user)` (unit staff: their own tickets only) and every citizen
-field passes through `privacy.citizen_view`. Every export is written to TicketAccessLog (action
+field and the title pass through `tickets.privacy` for the reader. Every export is written to TicketAccessLog (action
 export) with the filter and the row count before the first byte is sent (domain.md §7).
 
 Titles, names and addresses are typed by citizens; a spreadsheet must never run them as formulas
@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tickets import privacy
 from tickets.db_router import read_alias
 from tickets.models import AccessAction, Ticket, TicketAccessLog, User
-from tickets.privacy import citizen_view
 
 TICKET_HEADER = [
     "工单号", "渠道", "类型", "紧急程度", "状态", "标题", "市民姓名", "联系电话", "地址",
@@ -42,14 +42,14 @@ def _local(value: Any) -> str:
 def ticket_rows(tickets: QuerySet[Ticket], user: User) -> Iterator[list[Any]]:
     """One list per ticket; a server-side cursor keeps memory flat for a million rows."""
     for ticket in tickets.iterator(chunk_size=CHUNK):
-        citizen = citizen_view(ticket, user)
+        citizen = privacy.citizen_view(ticket, user)
         yield [
             ticket.number,
             ticket.get_channel_display(),
             ticket.get_kind_display(),
             ticket.get_urgency_display(),
             ticket.get_state_display(),
-            ticket.title,
+            privacy.citizen_text(ticket.title, ticket, user),
             citizen["citizen_name"],
             citizen["citizen_phone"],
             citizen["citizen_address"],

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from tickets import privacy
 from tickets.models import (
     ActorKind,
     Assignment,
@@ -151,6 +152,7 @@ _ROW_FIELDS = (
     "reply_due_at",
     "ticket__number",
     "ticket__title",
+    *(f"ticket__{name}" for name in privacy.CITIZEN_FIELDS),
     "unit__name",
     "unit__code",
 )
@@ -259,6 +261,9 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
                 clock=level.clock,
                 round_no=row["round"],
             )
+            # Addressed to the unit: the title must not quote the citizen's contact (tickets.privacy).
+            citizen = privacy.CitizenFields(**{name: row[f"ticket__{name}"] for name in privacy.CITIZEN_FIELDS})
+            text = privacy.citizen_text(text, citizen, None)
             acted.append((row, deadline, text))
         supervision_ids = _insert(
             Supervision,

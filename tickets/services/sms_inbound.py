@@ -116,7 +116,7 @@ def _rating_reply(phone: str, digit: str, reason: str) -> SmsOutcome:
     satisfaction = rating.SMS_DIGITS[digit]
     try:
         rating.rating_record(
-            ticket=ticket, actor=Actor.citizen(phone), satisfaction=satisfaction, channel="sms", comment=reason
+            ticket=ticket, actor=Actor.citizen(), satisfaction=satisfaction, channel="sms", comment=reason
         )
     except DomainError as exc:
         return SmsOutcome(f"{SIG}{exc.message}", ticket=ticket, note="评价未记录")
@@ -141,7 +141,7 @@ def _rating_followup(phone: str, awaiting: Rating, followup: re.Match[str] | Non
     ticket = awaiting.ticket
     try:
         rating.rating_complete(
-            rating=awaiting, actor=Actor.citizen(phone), contacted=contacted, solved=solved, comment=reason
+            rating=awaiting, actor=Actor.citizen(), contacted=contacted, solved=solved, comment=reason
         )
     except DomainError as exc:
         return SmsOutcome(f"{SIG}{exc.message}", ticket=ticket, note="补充评价未记录")
@@ -172,7 +172,7 @@ def _file(phone: str, body: str, params: dict[str, Any], inbound: InboundMessage
         .order_by("-id")
         .first()
     )
-    actor = Actor.citizen(phone)
+    actor = Actor.citizen()
     if previous is not None and previous.ticket is not None:
         ticket = intake.ticket_append_message(ticket=previous.ticket, text=body, actor=actor, raw=params)
         return SmsOutcome(f"{SIG}已将您的补充内容并入工单{ticket.number}。", ticket=ticket, note="并入草稿")

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tickets import privacy
 from tickets.errors import TransitionNotAllowed
 from tickets.models import (
     Assignment,
@@ -68,7 +69,7 @@ def supervision_build(
 ) -> Supervision:
     """An unsaved Supervision with its notice text rendered from the level's template."""
     unit = unit or (assignment.unit if assignment else None)
-    text = notices.notice_render(
+    notice = notices.notice_render(
         body=body,
         level=level,
         ticket_number=ticket.number,
@@ -80,6 +81,7 @@ def supervision_build(
         clock=clock,
         round_no=assignment.round if assignment else None,
     )
+    text = privacy.citizen_text(notice, ticket, None)  # addressed to the unit: as a unit may read it
     return Supervision(
         ticket=ticket,
         assignment=assignment,
