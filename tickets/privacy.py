@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from django.conf import settings
+from django.db.models import Q
 
+from tickets.errors import InvalidInput
 from tickets.models import ActorKind, SmsMessage, SmsPurpose, SmsState, TicketEvent, User
 
 CITIZEN_LABEL = "市民"
@@ -82,6 +84,26 @@ def is_hidden(ticket: Citizen) -> bool:
 def may_reveal(ticket: Citizen, user: User) -> bool:
     """查看完整号码 is for the centre, and for unit staff on tickets that are not 保密/匿名."""
     return sees_contact(user) or not is_hidden(ticket)
+
+
+def text_search_scope(term: str, user: User | None) -> Q:
+    """Which tickets a reader's words may be matched against, or a refusal naming `q`.
+
+    A search answers yes or no about what a ticket says, so it can read what the reader may not
+    see: a unit that searches the masked middle digits (or a run that overlaps the visible ones)
+    learns the number in about 40 tries, and a guessed name confirmed on a 保密 ticket identifies
+    its citizen. Readers outside the centre therefore search words only (a whole ticket number is
+    looked up by number before this), and never in the text of 保密/匿名 tickets.
+    """
+    if sees_contact(user):
+        return Q()
+    if any(ch.isdigit() for ch in term):
+        raise InvalidInput(
+            "承办单位检索只能使用文字或完整的工单号，不能包含其他数字（以免推断市民号码）",
+            field="q",
+            rule="digits_in_search",
+        )
+    return Q(confidential=False, anonymous=False)
 
 
 def mask_phone(phone: str) -> str:

@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from tickets.errors import InvalidInput
 from tickets.models import Category, Channel, Kind, Ticket, Unit, Urgency
+from tickets.privacy import text_search_scope
 from tickets.selectors import IdAmong, assigned_under, holds_id_among
 from tickets.services.dates import moment_checked
 from tickets.states import TicketState
@@ -150,4 +151,5 @@ class TicketFilter(StrictFilterSet):
             return qs
         if value.isdigit() and len(value) == 14:
             return qs.filter(number=value)
-        return qs.filter(Q(title__icontains=value) | Q(text__icontains=value))
+        reader = getattr(self.request, "user", None)
+        return qs.filter(text_search_scope(value, reader), Q(title__icontains=value) | Q(text__icontains=value))
