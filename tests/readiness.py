@@ -37,16 +37,19 @@ def wait_until(check: Callable[[], Any], *, timeout: float, what: str, every: fl
         time.sleep(every)
 
 
-def wait_http_ready(base: str, process: subprocess.Popen[Any], log: Path | None = None) -> None:
-    """Until `GET {base}/readyz` answers 200 (database and, in production, Redis answer)."""
+def wait_http_ready(
+    base: str, process: subprocess.Popen[Any], log: Path | None = None, *, probe: str = "/readyz"
+) -> None:
+    """Until `GET {base}{probe}` answers 200: /readyz (database and, in production, Redis answer), or
+    /healthz (the process serves) for a drill whose database is meant to be unreachable."""
 
     def ready() -> bool:
         if process.poll() is not None:
             tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else ""
             raise AssertionError(f"server exited ({process.returncode}) before it was ready: {tail}")
         try:
-            return requests.get(f"{base}/readyz", timeout=30).status_code == 200
+            return requests.get(f"{base}{probe}", timeout=30).status_code == 200
         except (requests.ConnectionError, requests.Timeout):
             return False
 
-    wait_until(ready, timeout=STARTUP_CAP_SECONDS, what=f"{base}/readyz", every=0.2)
+    wait_until(ready, timeout=STARTUP_CAP_SECONDS, what=f"{base}{probe}", every=0.2)

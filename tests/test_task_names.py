@@ -28,6 +28,7 @@ PINNED_TASK_NAMES = {
     "tickets.tasks.rating_expire_due",
     "tickets.tasks.sms_resend_stale",
     "tickets.tasks.sms_send",
+    "tickets.tasks.staff_credentials_purge",
 }
 
 

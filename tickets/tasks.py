@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tickets.services import sms
+from tickets.services import sms, staff_auth
 
 
 @shared_task(name="tickets.tasks.sms_send", bind=True, max_retries=None, acks_late=True)  # type: ignore[misc]
@@ -32,3 +32,9 @@ def rating_expire_due() -> int:
     from tickets.services import rating
 
     return len(rating.rating_expire_due())
+
+
+@shared_task(name="tickets.tasks.staff_credentials_purge")  # type: ignore[misc]
+def staff_credentials_purge() -> int:
+    """Hourly: drop staff tokens past their lifetime and page sessions past their expiry."""
+    return staff_auth.staff_credentials_purge()

@@ -142,7 +142,7 @@ class Processes:
     def log(self, name: str) -> str:
         return self.logs[name].read_text(errors="replace") if name in self.logs else ""
 
-    def uvicorn(self, name: str, env: dict[str, str], *, workers: int = 1) -> str:
+    def uvicorn(self, name: str, env: dict[str, str], *, workers: int = 1, probe: str = "/readyz") -> str:
         port = free_port()
         self.start(
             name,
@@ -151,7 +151,7 @@ class Processes:
             env,
         )  # fmt: skip
         base = f"127.0.0.1:{port}"
-        wait_http_ready(f"http://{base}", self.procs[name], self.logs[name])
+        wait_http_ready(f"http://{base}", self.procs[name], self.logs[name], probe=probe)
         return base
 
     def serve(self, name: str, env: dict[str, str], *, workers: int) -> tuple[subprocess.Popen[bytes], str]:

@@ -163,7 +163,7 @@ def test_sockets_that_cannot_get_a_database_connection_in_time_are_closed_with_1
         HOTLINE_DB_POOL_MAX="1",
         HOTLINE_DB_POOL_TIMEOUT="1",
     )
-    base = processes.uvicorn("web", env)
+    base = processes.uvicorn("web", env, probe="/healthz")  # the database is dead on purpose: never ready
     answers = []
     threads = [threading.Thread(target=lambda: answers.append(_refused(base, supervisor))) for _ in range(8)]
     for thread in threads:
