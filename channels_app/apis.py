@@ -10,10 +10,10 @@ from rest_framework.views import APIView
 
 from channels_app.readers import reader_for
 from channels_app.selectors import MAX_LIMIT, live_events_after
-from tickets import selectors
-from tickets.apis.base import STAFF_ROLES, HasRole, staff_user
+from tickets.core import selectors
+from tickets.core.apis.base import STAFF_ROLES, HasRole, staff_user
+from tickets.core.services import access
 from tickets.errors import NotPermitted
-from tickets.services import access
 
 
 class EventsQuery(serializers.Serializer):  # type: ignore[type-arg]

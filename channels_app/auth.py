@@ -4,7 +4,7 @@ A token may come as `?token=<key>`, as an `Authorization: Token <key>` header, o
 browsers, which cannot set headers on a WebSocket — as a `token.<key>` entry in
 `Sec-WebSocket-Protocol` (offer e.g. `["hotline.v1", "token.<key>"]`; the server selects
 `hotline.v1`). A token that is presented but wrong or expired makes the socket anonymous; we
-never fall back to a cookie then. Tokens follow the REST API's rules (tickets/selectors_auth.py).
+never fall back to a cookie then. Tokens follow the REST API's rules (tickets/accounts/selectors.py).
 The consumer keeps what the socket signed in with (`credential_of`) and closes the socket when
 that login is revoked or expires.
 
@@ -25,6 +25,9 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+
+from tickets.accounts.selectors import api_token_by_id_is_valid, api_token_for_key, session_user_id
+from tickets.org.models import User
 
 TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
 TOKEN_KEY_MAX = 64  # DRF's keys are 40 hex characters
@@ -59,8 +62,6 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 @database_sync_to_async
 def token_for_key(key: str) -> Any:
     """The valid ApiToken (same rules as the REST API: lifetime, active user, current password)."""
-    from tickets.selectors_auth import api_token_for_key
-
     if len(key) > TOKEN_KEY_MAX or "\x00" in key:
         # No token has such a key; asked anyway, PostgreSQL refuses the NUL (a traceback, not a 4401).
         return None
@@ -79,8 +80,6 @@ def credential_of(scope: dict[str, Any]) -> tuple[str, Any] | None:
 def credential_valid_until(credential: tuple[str, Any], user_id: int) -> datetime | bool | None:
     """False when the login is no longer good; else when it expires (a datetime) or True (a
     session, which Django ends by itself). Sync: run it in a thread."""
-    from tickets.selectors_auth import api_token_by_id_is_valid, session_user_id
-
     kind, value = credential
     if kind == "token":
         return api_token_by_id_is_valid(token_id=value) or False
@@ -128,8 +127,6 @@ class LiveAuthMiddleware:
 @database_sync_to_async
 def _unit_loaded(user: Any) -> Any:
     """Resolve the lazy session user and its unit here, in a thread, not on the event loop."""
-    from tickets.models import User
-
     return User.objects.select_related("unit").get(pk=user.pk)
 
 

@@ -1,6 +1,6 @@
 """The one broadcast helper. Services never talk to the channel layer directly.
 
-- `event_enqueue(event)`: called by `tickets.services.events.event_record` inside the
+- `event_enqueue(event)`: called by `tickets.core.services.events.event_record` inside the
   transaction; collects the transaction's events and registers one push for after the commit,
   so no event ever announces a change that was rolled back and one operation (e.g. an intake
   with its 4 events) costs one envelope query and one channel-layer round trip.
@@ -13,7 +13,7 @@
 - `outbox_flush()`: the periodic retry (CELERY_BEAT_SCHEDULE) for rows left behind.
 - `broadcast_call_incoming(call_sid, phone, history)`: 来电弹屏 for the Twilio voice webhook.
 - `credentials_revoked_push(user_id, tokens, sessions)`: a logout, password change or
-  deactivation closes the user's open sockets (tickets/services/staff_auth.py).
+  deactivation closes the user's open sockets (tickets/accounts/services.py).
 
 Delivery is at least once: a retried event can reach a client twice, so clients (and our
 consumer) drop a cursor they have already seen.
@@ -36,7 +36,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from channels_app import payloads as p
 from channels_app.envelopes import envelopes_build, event_rows
 from channels_app.groups import role_group, ticket_group, unit_codes_on_paths, unit_group, user_group
-from tickets.models import LiveOutbox, Ticket, TicketEvent
+from tickets.core.models import Ticket, TicketEvent
+from tickets.live.models import LiveOutbox
 
 log = logging.getLogger("channels_app")
 
@@ -246,7 +247,7 @@ def _caller_ticket(item: Ticket | Mapping[str, Any]) -> p.CallerTicket:
 def broadcast_call_incoming(call_sid: str, phone: str, history: Sequence[Ticket | Mapping[str, Any]]) -> bool:
     """来电弹屏: tell the operators a call is ringing, with the caller's earlier tickets.
 
-    `history` is what `tickets.selectors.caller_history` returns (or dicts with id, number,
+    `history` is what `tickets.core.selectors.caller_history` returns (or dicts with id, number,
     title, state, created_at). Only operators receive it. Not stored and not retried: a
     ring is news only while it rings. Returns False when the layer could not be reached, so
     the voice webhook can go on answering Twilio regardless.

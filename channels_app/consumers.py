@@ -38,10 +38,12 @@ from channels_app.hub import Hub, cancel_until_done, hub_for
 from channels_app.payloads import UNIT, Envelope
 from channels_app.readers import Reader, groups_for_reader, payload_for_reader, reaches_unit, reader_for
 from channels_app.selectors import MAX_LIMIT, live_events_after
+from tickets.core import selectors
+from tickets.core.models import TicketEvent
 from tickets.db_errors import database_unavailable
 from tickets.errors import InvalidInput, NotFound
 from tickets.json_input import json_value_check
-from tickets.models import TicketEvent, User
+from tickets.org.models import User
 
 CLOSE_UNAUTHENTICATED = 4401  # also when the login is revoked or expires while open: sign in again
 CLOSE_FORBIDDEN = 4403
@@ -89,8 +91,6 @@ def _missed(reader: Reader, after: int, watched: list[int]) -> tuple[list[dict[s
 
 
 def _may_watch(user: User, ticket_id: int) -> bool:
-    from tickets import selectors
-
     try:
         selectors.ticket_get(user, ticket_id)
     except NotFound:

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from channels_app import payloads as p
-from tickets import privacy
-from tickets.models import Assignment, Ticket, TicketEvent, Unit
+from tickets.core import privacy
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.org.models import Unit
 
 EXCERPT = 200
 

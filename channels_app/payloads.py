@@ -6,7 +6,7 @@ TicketEvent id: monotonically increasing, so a client that lost its socket asks 
 `?after=<last cursor>`). `call.incoming` is not history — a ringing phone is only news while it
 rings — so its cursor is None and it is never replayed.
 
-The tables at the bottom are data, like `tickets.states`: which TicketEvent.action becomes
+The tables at the bottom are data, like `tickets.core.states`: which TicketEvent.action becomes
 which payload type, and which readers each type is for.
 """
 
@@ -33,7 +33,7 @@ class AssignmentRef(TypedDict):
 
 class TicketRef(TypedDict):
     """The ticket as a live client shows it in a list row. Citizen fields and the title pass
-    through `tickets.privacy` for each reader before they leave the server."""
+    through `tickets.core.privacy` for each reader before they leave the server."""
 
     id: int
     number: str

@@ -3,7 +3,7 @@
 The consumer and the catch-up API both call `payload_for_reader`, so a socket and a replay
 from the cursor never disagree about what a reader sees (domain.md §7): unit staff get only
 tickets of their unit or its descendants, and every citizen field and free text of a payload
-is cut by `tickets.privacy` for the reader (masked numbers; nothing of the citizen on a
+is cut by `tickets.core.privacy` for the reader (masked numbers; nothing of the citizen on a
 保密/匿名 ticket).
 """
 
@@ -14,8 +14,8 @@ from typing import Any, cast
 
 from channels_app import payloads as p
 from channels_app.groups import role_group, unit_group
-from tickets import privacy
-from tickets.models import Role, User
+from tickets.core import privacy
+from tickets.org.models import Role, User
 
 CENTRE_AUDIENCE = {
     Role.OPERATOR: p.OPERATOR,
@@ -55,7 +55,7 @@ def groups_for_reader(reader: Reader) -> list[str]:
 
 
 def reaches_unit(reader: Reader, unit_paths: list[str]) -> bool:
-    """The same rule as `tickets.selectors._unit_scope`: an assignment at or below my unit."""
+    """The same rule as `tickets.core.selectors._unit_scope`: an assignment at or below my unit."""
     return any(path.startswith(reader.unit_path) for path in unit_paths)
 
 
@@ -64,7 +64,7 @@ FREE_TEXT = ("reason", "note", "text_excerpt", "legal_basis")
 
 
 def _cut(payload: dict[str, Any], reader: Reader) -> dict[str, Any]:
-    """The payload's citizen fields and free text as `tickets.privacy` lets this reader see them."""
+    """The payload's citizen fields and free text as `tickets.core.privacy` lets this reader see them."""
     ref = cast(p.TicketRef, payload["ticket"])
     shadow = privacy.CitizenFields(**{name: ref[name] for name in privacy.CITIZEN_FIELDS})  # type: ignore[literal-required]
     out = dict(payload)

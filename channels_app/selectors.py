@@ -9,8 +9,9 @@ from typing import Any
 from channels_app import payloads as p
 from channels_app.envelopes import envelopes_build, event_rows
 from channels_app.readers import Reader, payload_for_reader
-from tickets import selectors
-from tickets.models import TicketEvent, User
+from tickets.core import selectors
+from tickets.core.models import TicketEvent
+from tickets.org.models import User
 
 MAX_LIMIT = 500
 # Event ids (the cursor) are drawn when the row is inserted, not when its transaction commits:
@@ -37,7 +38,7 @@ def live_events_after(
     the reader's events with id ≤ `after` that may have committed after it (LOOKBACK).
 
     Without `ticket_id`: the reader's feed — the action types meant for its role, on
-    tickets `tickets.selectors` lets it see. With `ticket_id` (a ticket it may see): every
+    tickets `tickets.core.selectors` lets it see. With `ticket_id` (a ticket it may see): every
     live event of that ticket, as a client watching the ticket gets them.
     """
     limit = max(1, min(limit, MAX_LIMIT))

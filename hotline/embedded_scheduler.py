@@ -16,6 +16,8 @@ from celery.schedules import BaseSchedule, schedule
 from django.conf import settings
 from django.utils import timezone
 
+from hotline.celery import app
+
 log = logging.getLogger("hotline.scheduler")
 _started = threading.Event()
 
@@ -29,8 +31,6 @@ def _as_schedule(spec: Any) -> BaseSchedule:
 
 def run_due(last_run: dict[str, datetime]) -> list[str]:
     """Run every entry whose schedule is due; returns the names that ran."""
-    from hotline.celery import app
-
     # A worker imports CELERY_IMPORTS and the apps' tasks modules at start; this process must too,
     # or app.tasks would not know the scheduled tasks (idempotent, cheap after the first call).
     app.loader.import_default_modules()

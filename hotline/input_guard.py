@@ -2,8 +2,8 @@
 parameter, the path or a header that a view hands to a query (search `q=`, a ticket number, the
 session cookie, an API token, an Idempotency-Key) was a DataError, HTTP 500, and only on PostgreSQL.
 
-Bodies are checked where they are read: JSON by tickets/apis/parsers.py, forms by the fields and
-services that take them (tickets/services/text.py), Twilio payloads by their cleaner.
+Bodies are checked where they are read: JSON by tickets/core/apis/parsers.py, forms by the fields and
+services that take them (tickets/core/text.py), Twilio payloads by their cleaner.
 """
 
 from __future__ import annotations

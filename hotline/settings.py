@@ -162,11 +162,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "tickets.apis.schema.HotlineAutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["tickets.apis.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "tickets.core.apis.schema.HotlineAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["tickets.core.apis.filters.StrictFilterBackend"],
     "EXCEPTION_HANDLER": "tickets.apis_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["tickets.apis.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tickets.core.apis.parsers.LimitedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -177,10 +177,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "TicketStateEnum": "tickets.states.TicketState",
-        "AssignmentStateEnum": "tickets.states.AssignmentState",
-        "TicketKindEnum": "tickets.models.tickets.Kind",
-        "UnitKindEnum": "tickets.models.org.UnitKind",
+        "TicketStateEnum": "tickets.core.states.TicketState",
+        "AssignmentStateEnum": "tickets.core.states.AssignmentState",
+        "TicketKindEnum": "tickets.core.models.Kind",
+        "UnitKindEnum": "tickets.org.models.UnitKind",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -219,7 +219,7 @@ TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 
 # --- Classifier -------------------------------------------------------------------------
 CLASSIFIER_MODEL_DIR = Path(os.environ.get("CLASSIFIER_MODEL_DIR", VAR_DIR / "models"))
-CLASSIFIER_TRAINING_ROWS = "tickets.selectors.classifier_training_rows"
+CLASSIFIER_TRAINING_ROWS = "tickets.core.selectors.classifier_training_rows"
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -246,7 +246,7 @@ TICKET_NAME_MAX = 64
 TICKET_ADDRESS_MAX = 255
 REASON_MAX = 2000
 REPLY_MAX = 5000
-# Every JSON body (tickets/apis/parsers.py): the largest legitimate one, a 5,000-character text
+# Every JSON body (tickets/core/apis/parsers.py): the largest legitimate one, a 5,000-character text
 # written as \uXXXX escapes, is ~30 KB, and request bodies nest a few levels at most.
 JSON_BODY_MAX_BYTES = 256 * 1024
 JSON_BODY_MAX_DEPTH = 16
@@ -330,7 +330,7 @@ CITIZEN_TOKEN_TTL = timedelta(days=30)
 CITIZEN_PHOTO_MAX = 5
 CITIZEN_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 CITIZEN_PHOTO_MAX_PIXELS = 40_000_000
-# Photo memory (issue 14; tickets/services/photos.py, bench/uploads/): baseline JPEGs decode at a
+# Photo memory (issue 14; tickets/intake/services/photos.py, bench/uploads/): baseline JPEGs decode at a
 # reduced scale, these formats at full size (PNG, GIF, WEBP, progressive JPEG), hence a lower limit.
 CITIZEN_PHOTO_MAX_PIXELS_UNSCALED = 16_000_000
 CITIZEN_PHOTO_MAX_SIDE = 1920  # stored photos are downscaled to this long side
@@ -344,10 +344,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}}
 
-# --- 限时办结 / 统一督办 (tickets.tasks_sla) ---------------------------------------------
+# --- 限时办结 / 统一督办 (tickets.supervision.tasks) ---------------------------------------------
 # The deadline scanner runs every minute; each assignment and level fires once (guarded updates),
 # so an overlapping tick or a second beat does no harm.
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.tasks_sla"]
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.supervision.tasks"]
 CELERY_BEAT_SCHEDULE["sla-scan-deadlines"] = {
     "task": "tickets.sla.scan_deadlines",
     "schedule": timedelta(minutes=1),
@@ -368,8 +368,8 @@ HOTSPOT_MAX_TICKETS = 20000  # newest tickets clustered per period
 HOTSPOT_BASELINE_DAYS = 7
 HOTSPOT_SURGE_FACTOR = 3.0  # last 24 h ≥ 3 × the daily baseline …
 HOTSPOT_SURGE_MIN_SIZE = 5  # … and at least this many tickets
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.tasks_kb"]
-CELERY_IMPORTS = [*CELERY_IMPORTS, "tickets.tasks_jobs"]  # long operations started from the jobs page
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.duplicates.tasks"]
+CELERY_IMPORTS = [*CELERY_IMPORTS, "tickets.jobs.tasks"]  # long operations started from the jobs page
 CELERY_BEAT_SCHEDULE["hotspots-surge-scan"] = {"task": "tickets.hotspots_surge_scan", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["hotspots-daily-report"] = {
     "task": "tickets.hotspots_daily_report",
@@ -456,14 +456,14 @@ CSRF_FAILURE_VIEW = "hotline.errors.csrf_failure"  # Chinese page; JSON under /a
 # of ours in front of the app); 0 = no proxy, REMOTE_ADDR. HOTLINE_TRUST_PROXY=1 (older name) = 1 hop.
 _PROXY_HOPS_DEFAULT = "1" if env_bool("HOTLINE_TRUST_PROXY", False) else "0"
 HOTLINE_TRUSTED_PROXY_HOPS = int(os.environ.get("HOTLINE_TRUSTED_PROXY_HOPS", _PROXY_HOPS_DEFAULT))
-# A staff API token lives one shift from its login, on REST and WebSocket alike (tickets/services/staff_auth.py).
+# A staff API token lives one shift from its login, on REST and WebSocket alike (tickets/accounts/services.py).
 API_TOKEN_TTL = timedelta(hours=float(os.environ.get("HOTLINE_TOKEN_TTL_HOURS", "12")))
 # A live socket re-checks its login this often, a backstop to the revocation message it gets at once.
 LIVE_AUTH_RECHECK_SECONDS = float(os.environ.get("HOTLINE_LIVE_AUTH_RECHECK_SECONDS", "30"))
 # Sessions carry their user's id, so a password change or deactivation can delete them all.
-SESSION_ENGINE = "tickets.sessions"
+SESSION_ENGINE = "tickets.accounts.sessions"
 # django-axes: one failure count per account for the pages', the API's and the admin's login; the
-# lockout's cool-off doubles for each further `limit` failures (tickets/lockout.py).
+# lockout's cool-off doubles for each further `limit` failures (tickets/accounts/lockout.py).
 INSTALLED_APPS.append("axes")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
@@ -476,11 +476,15 @@ AXES_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOGIN_FAILURE_LIMIT", "5"))
 AXES_LOCKOUT_PARAMETERS = ["username", *(["ip_address"] if env_bool("HOTLINE_LOGIN_LOCKOUT_PER_IP", False) else [])]
 if "ip_address" not in AXES_LOCKOUT_PARAMETERS:
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "axes.W006"]
-AXES_COOLOFF_TIME = "tickets.lockout.cool_off"
+AXES_COOLOFF_TIME = "tickets.accounts.lockout.cool_off"
 LOGIN_COOLOFF = timedelta(minutes=float(os.environ.get("HOTLINE_LOGIN_COOLOFF_MINUTES", "15")))
 LOGIN_COOLOFF_MAX = timedelta(hours=24)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "tickets.request_meta.client_ip"
-AXES_LOCKOUT_CALLABLE = "tickets.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "tickets.accounts.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # tickets/admin.py shows the lockouts in Chinese, with 解除锁定
 CELERY_BEAT_SCHEDULE["staff-auth-purge"] = {"task": "tickets.tasks.staff_credentials_purge", "schedule": 3600.0}
+# Task modules of the domain packages (issue 15): autodiscovery finds only <app>.tasks.
+CELERY_IMPORTS = [
+    *globals().get("CELERY_IMPORTS", []), "tickets.feedback.tasks", "tickets.messaging.tasks", "tickets.accounts.tasks"
+]

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from hotline.health import healthz, readyz
-from tickets.apis.auth import LogoutApi, TokenLoginApi
+from tickets.accounts.apis import LogoutApi, TokenLoginApi
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),  # probes: docs/operations.md
@@ -18,8 +18,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("channels_app.urls")),  # live feed catch-up: /api/events/
     path("api/", include("tickets.urls")),
-    path("webhooks/", include("tickets.webhooks.urls")),
-    path("open311/", include("tickets.open311.urls")),
+    path("webhooks/", include("tickets.intake.webhooks.urls")),
+    path("open311/", include("tickets.intake.open311.urls")),
     path("", include("tickets.pages.urls")),
 ]
 

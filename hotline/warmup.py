@@ -19,11 +19,11 @@ from django.conf import settings
 from django.urls import get_resolver
 from django.utils import translation
 
-import tickets.services.metrics  # noqa: F401 (imported inside event_record, against an import cycle)
+import tickets.metrics.services.scorecards  # noqa: F401 (imported inside event_record, against an import cycle)
 from classifier.registry import get_registry
 from hotline.celery import app as celery_app
-from tickets.services.text import normalise_phone
-from tickets.services.textsearch import search_tokens
+from tickets.core.text import normalise_phone
+from tickets.textsearch import search_tokens
 
 # A citizen's message: classifying it loads the model and the classifier's tokenizer and runs
 # scikit-learn's predict path once (its first call imports more of scipy).

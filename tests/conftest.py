@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from tickets.demo import seed
-from tickets.models import Category, Unit, User
-from tickets.services import sla
+from tickets.org.models import Category, Unit, User
+from tickets.sla.services import policy
 
 # Servers the tests start as subprocesses (uvicorn, Celery) read settings from the environment. The
 # repository's var/models holds a model once `start.sh` or `ensure_default_model` has run on this
@@ -62,7 +62,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
     """Seed the working-day calendar once per session; test transactions roll back on top of it."""
     from django.test import override_settings
 
-    from tickets.services.calendar import calendar_seed_from_package
+    from tickets.sla.services.calendar import calendar_seed_from_package
 
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # type: ignore[attr-defined]
         calendar_seed_from_package()
@@ -70,7 +70,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
 
 
 def _seed_city() -> None:
-    sla.profile_ensure_default()
+    policy.profile_ensure_default()
     units = seed.seed_units()
     cats = seed.seed_categories()
     seed.seed_routing(units, cats)

@@ -16,7 +16,12 @@ from django.template import Template, TemplateSyntaxError
 from django.urls import path
 
 from tickets import models as m
-from tickets import privacy
+from tickets.accounts.services import api_token_revoke
+from tickets.core import privacy
+from tickets.sla.calendar_source import YearFileError
+from tickets.sla.services import policy as sla_policy
+from tickets.sla.services.calendar import calendar_import_file
+from tickets.supervision.services.notice_texts import notice_templates_ensure
 
 
 @admin.register(m.User)
@@ -80,8 +85,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """An edit makes a new version row (applies to assignments created from now on)."""
-        from tickets.services import sla
-
         if not change:
             current = m.SlaPolicy.objects.filter(
                 profile=obj.profile, kind=obj.kind, urgency=obj.urgency, is_current=True
@@ -89,11 +92,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             if current is None:
                 super().save_model(request, obj, form, change)
                 return
-            changes = {f: form.cleaned_data[f] for f in sla.POLICY_EDITABLE if f in form.cleaned_data}
+            changes = {f: form.cleaned_data[f] for f in sla_policy.POLICY_EDITABLE if f in form.cleaned_data}
         else:
             current = m.SlaPolicy.objects.get(pk=obj.pk)
-            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in sla.POLICY_EDITABLE}
-        revised = sla.policy_revise(policy=current, changes=changes)
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in sla_policy.POLICY_EDITABLE}
+        revised = sla_policy.policy_revise(policy=current, changes=changes)
         obj.pk, obj.is_current, obj.supersedes_id = revised.pk, True, revised.supersedes_id
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -115,9 +118,6 @@ class CalendarYearAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """导入新年度: the State Council's notice typed into a small year file; fills flagged deadlines."""
-        from tickets.services.calendar import calendar_import_file
-        from tickets.sla.calendar_source import YearFileError
-
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = CalendarUploadForm(request.POST or None, request.FILES or None)
@@ -305,8 +305,6 @@ class NoticeTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["level", "body", "updated_at"]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        from tickets.services.notices import notice_templates_ensure
-
         notice_templates_ensure()  # the defaults are there to be edited
         return super().changelist_view(request, extra_context)
 
@@ -321,7 +319,7 @@ class AdminAlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-# --- staff logins: lockouts and API tokens (tickets/lockout.py, tickets/services/staff_auth.py) ---
+# --- staff logins: lockouts and API tokens (tickets/accounts/lockout.py, tickets/accounts/services.py) ---
 
 
 @admin.register(m.LoginLockout)
@@ -359,8 +357,6 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="注销所选令牌（已连接的实时推送随即断开）")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        from tickets.services.staff_auth import api_token_revoke
-
         tokens = list(queryset)
         for token in tokens:
             api_token_revoke(token=token)

@@ -7,7 +7,8 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         # Both modules import models (and the reaction table every domain): wired once the models are loaded.
-        from tickets import auth_signals, reactions
+        from tickets import reactions
+        from tickets.accounts import signals
 
         reactions.install()
-        auth_signals.connect()
+        signals.connect()

@@ -1,6 +1,6 @@
 """Staff API token authentication (`Authorization: Token <key>`): one query per request, the
 user's unit loaded with the token. The rules (lifetime, active user, current password) are in
-tickets/selectors_auth.py and are the same for the live socket."""
+tickets/accounts/selectors.py and are the same for the live socket."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class TokenAuthentication(DrfTokenAuthentication):
     # A subclass of DRF's, so drf-spectacular documents the `Token` scheme as before; the model
     # is ours (tickets.models.ApiToken: one key per login), not rest_framework.authtoken's.
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        from tickets.selectors_auth import api_token_for_key  # loaded before the app registry
+        from tickets.accounts.selectors import api_token_for_key  # loaded before the app registry
 
         token = api_token_for_key(key=key)
         if token is None:

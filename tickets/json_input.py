@@ -1,4 +1,4 @@
-"""Limits on JSON that arrives from outside, shared by the API's parser (tickets/apis/parsers.py) and
+"""Limits on JSON that arrives from outside, shared by the API's parser (tickets/core/apis/parsers.py) and
 the live socket (channels_app/consumers.py): depth, NUL bytes, numbers no column can hold."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ tells the citizen itself). This is the only module that imports every reacting d
 installed when Django is ready (`TicketsConfig.ready`), so nothing imports it back.
 
 Every event (recorded one at a time, or together inside `events_batched()`):
-    scorecard counters (tickets.services.metrics), then the live push (channels_app.broadcast:
+    scorecard counters (tickets.metrics.services.scorecards), then the live push (channels_app.broadcast:
     an outbox row now, the push after commit).
 
 By action, after the operation that recorded it:
@@ -32,16 +32,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from channels_app import broadcast
-from tickets.models import TicketEvent
-from tickets.services import duplicates, metrics, notifications, rating, sla_clock, supervision
-from tickets.services.events import Reaction, ReactionTable, reactions_install
-from tickets.states import TicketState
+from tickets.core.models import TicketEvent
+from tickets.core.services.events import Reaction, ReactionTable, reactions_install
+from tickets.core.states import TicketState
+from tickets.duplicates.services import duplicates
+from tickets.feedback.services import rating
+from tickets.messaging.services import citizen_notifications
+from tickets.metrics.services import scorecards
+from tickets.sla.services import clock
+from tickets.supervision.services import supervision
 
 Context = Mapping[str, Any]
 
 
 def _scorecards(events: Sequence[TicketEvent]) -> None:
-    metrics.metrics_apply_events(events)
+    scorecards.metrics_apply_events(events)
 
 
 def _live_push(events: Sequence[TicketEvent]) -> None:
@@ -50,12 +55,12 @@ def _live_push(events: Sequence[TicketEvent]) -> None:
 
 def _calendar_gap(event: TicketEvent, context: Context) -> None:
     if event.data.get("calendar_gap") and event.assignment is not None:
-        sla_clock.calendar_gap_flag(assignment=event.assignment)
+        clock.calendar_gap_flag(assignment=event.assignment)
 
 
 def _tell_citizen_dispatched(event: TicketEvent, context: Context) -> None:
     if context.get("notify", True) and event.ticket.lead_unit is not None:
-        notifications.ticket_dispatched(ticket=event.ticket, lead_unit=event.ticket.lead_unit)
+        citizen_notifications.ticket_dispatched(ticket=event.ticket, lead_unit=event.ticket.lead_unit)
 
 
 def _problem_check(event: TicketEvent, context: Context) -> None:
@@ -63,7 +68,7 @@ def _problem_check(event: TicketEvent, context: Context) -> None:
 
 
 def _ask_for_rating(event: TicketEvent, context: Context) -> None:
-    notifications.rating_requested(ticket=event.ticket)
+    rating.rating_requested(ticket=event.ticket)
 
 
 def _open_rating_round(event: TicketEvent, context: Context) -> None:

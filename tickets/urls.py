@@ -2,14 +2,16 @@
 
 from django.urls import path
 
-from tickets.apis import assignments as a
-from tickets.apis import catalogue as c
-from tickets.apis import supervision as sv
-from tickets.apis import tickets as t
+from tickets.core.apis import assignments as a
+from tickets.core.apis import catalogue as c
+from tickets.core.apis import tickets as t
+from tickets.intake.apis import tickets as intake_tickets
+from tickets.knowledge import apis as kb_api
+from tickets.supervision.apis import endpoints as sv
 
 urlpatterns = [
     path("me/", c.MeApi.as_view(), name="me"),
-    path("tickets/", t.TicketListCreateApi.as_view(), name="ticket-list"),
+    path("tickets/", intake_tickets.TicketListCreateApi.as_view(), name="ticket-list"),
     path("tickets/<int:ticket_id>/", t.TicketDetailApi.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/history/", t.TicketHistoryApi.as_view(), name="ticket-history"),
     path("tickets/<int:ticket_id>/reveal-phone/", t.TicketRevealPhoneApi.as_view(), name="ticket-reveal-phone"),
@@ -20,10 +22,12 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/merge/", t.TicketMergeApi.as_view(), name="ticket-merge"),
     path("tickets/<int:ticket_id>/unmerge/", t.TicketUnmergeApi.as_view(), name="ticket-unmerge"),
     path(
-        "tickets/<int:ticket_id>/answer-directly/", t.TicketAnswerDirectlyApi.as_view(), name="ticket-answer-directly"
+        "tickets/<int:ticket_id>/answer-directly/",
+        kb_api.TicketAnswerDirectlyApi.as_view(),
+        name="ticket-answer-directly",
     ),
     path("tickets/<int:ticket_id>/out-of-scope/", t.TicketOutOfScopeApi.as_view(), name="ticket-out-of-scope"),
-    path("tickets/<int:ticket_id>/complete/", t.TicketCompleteApi.as_view(), name="ticket-complete"),
+    path("tickets/<int:ticket_id>/complete/", intake_tickets.TicketCompleteApi.as_view(), name="ticket-complete"),
     path("dispatch-queue/", t.DispatchQueueApi.as_view(), name="dispatch-queue"),
     path("assignments/", a.AssignmentListApi.as_view(), name="assignment-list"),
     path("assignments/<int:assignment_id>/sign/", a.AssignmentSignApi.as_view(), name="assignment-sign"),
@@ -73,8 +77,8 @@ urlpatterns = [
 ]
 
 # --- intake: the operators' call console and the citizen app (统一接收) ----------------------------
-from tickets.apis import app as app_api  # noqa: E402
-from tickets.apis import calls as calls_api  # noqa: E402
+from tickets.intake.apis import app as app_api  # noqa: E402
+from tickets.intake.apis import calls as calls_api  # noqa: E402
 
 urlpatterns += [
     path("calls/<str:call_sid>/caller-history/", calls_api.CallerHistoryApi.as_view(), name="call-caller-history"),
@@ -88,7 +92,7 @@ urlpatterns += [
 ]
 
 # --- 评价反馈: 回访 queue and 不满意 review -------------------------------------------------------
-from tickets.apis import ratings as r  # noqa: E402
+from tickets.feedback import apis as r  # noqa: E402
 
 urlpatterns += [
     path("callbacks/rating/", r.CallbackQueueApi.as_view(), name="rating-callback-queue"),
@@ -98,7 +102,7 @@ urlpatterns += [
 ]
 
 # --- Unit scorecards (三率 and the rest) ---------------------------------------------------------
-from tickets.apis import metrics as m  # noqa: E402
+from tickets.metrics.apis import scorecards as m  # noqa: E402
 
 urlpatterns += [
     path("metrics/units/", m.UnitMetricsApi.as_view(), name="metrics-units"),
@@ -107,7 +111,7 @@ urlpatterns += [
 ]
 
 # --- Exports (tickets CSV/XLSX, scorecards CSV), role-limited and logged ------------------------
-from tickets.apis import exports as x  # noqa: E402
+from tickets.metrics.apis import exports as x  # noqa: E402
 
 urlpatterns += [
     path("exports/tickets.csv", x.TicketCsvExportApi.as_view(), name="export-tickets-csv"),
@@ -115,9 +119,9 @@ urlpatterns += [
     path("exports/metrics.csv", x.MetricsCsvExportApi.as_view(), name="export-metrics-csv"),
 ]
 
-# 并单, 热点, 重复来电率 and 知识库 (tickets/apis/kb.py)
-from tickets.apis import duplicates as dup_api  # noqa: E402
-from tickets.apis import kb as kb_api  # noqa: E402
+# 并单, 热点, 重复来电率 and 知识库 (tickets/knowledge/apis.py)
+from tickets.duplicates import apis as dup_api  # noqa: E402
+from tickets.knowledge import apis as kb_api  # noqa: E402
 
 urlpatterns += [
     path("tickets/<int:ticket_id>/duplicates/", dup_api.TicketDuplicatesApi.as_view(), name="ticket-duplicates"),

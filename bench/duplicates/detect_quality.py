@@ -25,7 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.duplicates.pairs import DATA_DIR, build_pairs, load_messages
-from tickets.services import textsearch
+from tickets import textsearch
 
 CACHE = Path(__file__).resolve().parents[2] / "var" / "bench-duplicate-pairs.pickle"
 

@@ -39,8 +39,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.duplicates.pairs import load_messages  # noqa: E402
-from tickets.models import Ticket, Unit  # noqa: E402
-from tickets.services import duplicates, textsearch  # noqa: E402
+from tickets import textsearch  # noqa: E402
+from tickets.core.models import Ticket  # noqa: E402
+from tickets.duplicates.services import duplicates  # noqa: E402
+from tickets.org.models import Unit  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 VARIANTS = 100_000

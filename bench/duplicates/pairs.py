@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from tickets.services.textsearch import normalise
+from tickets.textsearch import normalise
 
 DATA_DIR = Path(os.environ.get("HOTLINE_TEDDY_DIR", "/work/shared/data/teddy2020c_unlabeled"))
 POSITIVE, NEGATIVE = 0.80, 0.40

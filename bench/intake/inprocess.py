@@ -63,8 +63,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from bench.intake.peer_compare import citizen_messages, payloads_for
-    from tickets.models import User
-    from tickets.services.staff_auth import api_token_issue
+    from tickets.accounts.services import api_token_issue
+    from tickets.org.models import User
 
     user = User.objects.filter(role="operator", is_active=True).order_by("id").first()
     if user is None:

@@ -273,7 +273,7 @@ def ours_setup(database_url: str, redis_url: str, var_dir: Path) -> tuple[dict[s
                 "manage.py",
                 "shell",
                 "-c",
-                "from tickets.services.staff_auth import api_token_issue; from tickets.models import User;"
+                "from tickets.accounts.services import api_token_issue; from tickets.models import User;"
                 "u = User.objects.filter(role='operator', is_active=True).order_by('id').first();"
                 "print(api_token_issue(user=u)[0])",
             ],
@@ -331,7 +331,6 @@ async def load(
     async with aiohttp.ClientSession(
         connector=conn, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
-
         async def worker() -> None:
             nonlocal next_i, errors
             while next_i < len(payloads) and time.monotonic() < deadline:

@@ -46,8 +46,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from tests.kb.paraphrases import PARAPHRASES  # noqa: E402
-from tickets.models import KbArticle  # noqa: E402
-from tickets.services import kb, textsearch  # noqa: E402
+from tickets import textsearch  # noqa: E402
+from tickets.knowledge.models import KbArticle  # noqa: E402
+from tickets.knowledge.services import articles  # noqa: E402
 
 DATA = Path(os.environ.get("HOTLINE_TEDDY_DIR", "/work/shared/data/teddy2020c_unlabeled"))
 TODAY = date(2026, 3, 2)
@@ -79,14 +80,14 @@ def load(n: int) -> None:
     if KbArticle.objects.count() == n:
         return
     KbArticle.objects.all().delete()
-    kb.kb_load_demo()
+    articles.kb_load_demo()
     rng = random.Random(5)
     rows = real_rows()
     batch = []
     t0 = time.perf_counter()
     for i in range(n - KbArticle.objects.count()):
         question, answer = rows[i % len(rows)]
-        tokens = kb.article_tokens(question, "", answer)
+        tokens = articles.article_tokens(question, "", answer)
         batch.append(
             KbArticle(
                 question=question,
@@ -120,11 +121,11 @@ def quality(search) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 
 
 def ts_rank_cd_only(question: str) -> list[str]:
-    terms = " | ".join("'" + t + "'" for t in dict.fromkeys(kb.kb_tokens(question)))
+    terms = " | ".join("'" + t + "'" for t in dict.fromkeys(articles.kb_tokens(question)))
     with connection.cursor() as cur:
         cur.execute(
             "SELECT source_key FROM tickets_kbarticle, to_tsquery('simple', %s) q "  # noqa: S608
-            f"WHERE search_vector @@ q AND {kb.VALID_SQL} "
+            f"WHERE search_vector @@ q AND {articles.VALID_SQL} "
             "ORDER BY ts_rank_cd(search_vector, q, 1|32) DESC, id LIMIT 3",
             [terms, TODAY, TODAY],
         )
@@ -134,9 +135,9 @@ def ts_rank_cd_only(question: str) -> list[str]:
 def main() -> None:
     ensure_database()
     load(args.articles)
-    kb.kb_index_invalidate()
+    articles.kb_index_invalidate()
     t0 = time.perf_counter()
-    kb.kb_search(query="公积金", today=TODAY)
+    articles.kb_search(query="公积金", today=TODAY)
     built = "statistics" if connection.vendor == "postgresql" else "index"
     first_ms = (time.perf_counter() - t0) * 1000
     print(f"{connection.vendor}: first search (loads jieba, builds the {built}): {first_ms:.0f} ms")
@@ -144,13 +145,13 @@ def main() -> None:
     rng = random.Random(3)
     queries = [q for q, _ in PARAPHRASES] + rng.sample(titles, 300)
     for q in queries[:20]:
-        kb.kb_search(query=q, today=TODAY)
+        articles.kb_search(query=q, today=TODAY)
     times = []
     for q in queries:
         t0 = time.perf_counter()
-        kb.kb_search(query=q, limit=5, today=TODAY)
+        articles.kb_search(query=q, limit=5, today=TODAY)
         times.append((time.perf_counter() - t0) * 1000)
-    top1, top3 = quality(lambda q: [h.article.source_key for h in kb.kb_search(query=q, limit=3, today=TODAY)])
+    top1, top3 = quality(lambda q: [h.article.source_key for h in articles.kb_search(query=q, limit=3, today=TODAY)])
     print(f"\nKB search over {KbArticle.objects.count():,} articles ({len(queries)} queries, {connection.vendor})")
     print(f"latency: median {statistics.median(times):.2f} ms, p99 {pct(times, 0.99):.2f} ms, max {max(times):.2f} ms")
     print(f"paraphrases with 10k distractors: top-1 {top1:.0%}, top-3 {top3:.0%}  (BM25)")

@@ -49,11 +49,14 @@ import websockets  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
+from tickets.accounts.services import api_token_issue  # noqa: E402
+from tickets.core.actors import Actor  # noqa: E402
+from tickets.core.models import Ticket, TicketEvent  # noqa: E402
+from tickets.core.services import workflow  # noqa: E402
 from tickets.demo import seed  # noqa: E402
-from tickets.models import Ticket, TicketEvent, Unit, User  # noqa: E402
-from tickets.services import intake, sla, workflow  # noqa: E402
-from tickets.services.actors import Actor  # noqa: E402
-from tickets.services.staff_auth import api_token_issue  # noqa: E402
+from tickets.intake.services import intake  # noqa: E402
+from tickets.org.models import Unit, User  # noqa: E402
+from tickets.sla.services import policy  # noqa: E402
 
 LISTENERS = ["supervisor1", "dispatcher1", "operator1", "donghu_staff", "donghu_xinhua_staff"]
 TARGET_UNIT = "donghu-xinhua"
@@ -69,7 +72,7 @@ def raise_fd_limit(want: int) -> int:
 def prepare(events: int) -> tuple[list[str], list[Ticket]]:
     call_command("migrate", verbosity=0)
     if not User.objects.filter(username="supervisor1").exists():
-        sla.profile_ensure_default()
+        policy.profile_ensure_default()
         units = seed.seed_units()
         cats = seed.seed_categories()
         seed.seed_routing(units, cats)

@@ -40,8 +40,10 @@ from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from rest_framework.test import force_authenticate  # noqa: E402
 
-from tickets.models import COUNTERS, Ticket, Unit, UnitDayStats, UnitMonthStats, User  # noqa: E402
-from tickets.selectors_metrics import unit_scorecards  # noqa: E402
+from tickets.core.models import Ticket  # noqa: E402
+from tickets.metrics.models import COUNTERS, UnitDayStats, UnitMonthStats  # noqa: E402
+from tickets.metrics.selectors import unit_scorecards  # noqa: E402
+from tickets.org.models import Unit, User  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -134,7 +136,7 @@ def copy_tickets(n: int) -> None:
 
 
 def export_run(rows: int) -> tuple[int, float, float, float]:
-    from tickets.apis.exports import TicketCsvExportApi
+    from tickets.metrics.apis.exports import TicketCsvExportApi
 
     user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench", password="x")
     request = RequestFactory().get("/api/exports/tickets.csv")
@@ -151,7 +153,7 @@ def export_run(rows: int) -> tuple[int, float, float, float]:
 
 
 def xlsx_run() -> tuple[int, float, float]:
-    from tickets.apis.exports import TicketXlsxExportApi
+    from tickets.metrics.apis.exports import TicketXlsxExportApi
 
     user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench", password="x")
     request = RequestFactory().get("/api/exports/tickets.xlsx")

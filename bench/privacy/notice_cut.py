@@ -29,9 +29,9 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from tickets import privacy  # noqa: E402
-from tickets.models import SupervisionLevel  # noqa: E402
-from tickets.services import notices  # noqa: E402
+from tickets.core import privacy  # noqa: E402
+from tickets.supervision.models import SupervisionLevel  # noqa: E402
+from tickets.supervision.services import notice_texts  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     rnd = random.Random(14)
-    body = notices.DEFAULT_NOTICES[SupervisionLevel.SUPERVISION]
+    body = notice_texts.DEFAULT_NOTICES[SupervisionLevel.SUPERVISION]
     now = timezone.now()
     rows = []
     for i in range(args.rows):
@@ -58,7 +58,7 @@ def main() -> None:
     def tick(*, cut: bool) -> float:
         started = time.perf_counter()
         for title, fields in rows:
-            text = notices.notice_render(
+            text = notice_texts.notice_render(
                 body=body, level=SupervisionLevel.SUPERVISION, ticket_number="20261102000001",
                 ticket_title=title, unit_name="市人社局", due_at=now, now=now,
             )  # fmt: skip

@@ -50,7 +50,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from tickets.models import Category, Ticket, Unit, User  # noqa: E402
+from tickets.core.models import Ticket  # noqa: E402
+from tickets.org.models import Category, Unit, User  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -67,10 +67,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from tickets.core.models import Assignment, TicketEvent  # noqa: E402
 from tickets.demo import seed  # noqa: E402
-from tickets.models import Assignment, SlaPolicy, Supervision, TicketEvent, Unit  # noqa: E402
-from tickets.services import sla, sla_scanner, supervision  # noqa: E402
-from tickets.services.calendar import calendar_seed_from_package  # noqa: E402
+from tickets.org.models import Unit  # noqa: E402
+from tickets.sla.models import SlaPolicy  # noqa: E402
+from tickets.sla.services import policy as sla_policy  # noqa: E402
+from tickets.sla.services.calendar import calendar_seed_from_package  # noqa: E402
+from tickets.supervision.models import Supervision  # noqa: E402
+from tickets.supervision.services import scanner, supervision  # noqa: E402
 
 NOW = datetime(2025, 11, 12, 1, 0, tzinfo=UTC)  # a Wednesday, 09:00 in Beijing
 
@@ -161,9 +165,9 @@ def arm(due: int, rnd: random.Random) -> None:
 
 def claim_timing(seq_scan: bool) -> float:
     """The 催办 level's claim query alone (ms), with or without index scans allowed."""
-    level = sla_scanner.LEVELS[1]
+    level = scanner.LEVELS[1]
     with transaction.atomic(), connection.cursor() as cur:
-        sql, params = sla_scanner.due_claim(level, now=NOW, size=500).query.sql_with_params()
+        sql, params = scanner.due_claim(level, now=NOW, size=500).query.sql_with_params()
         if seq_scan:
             cur.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off")
         t0 = time.perf_counter()
@@ -175,9 +179,9 @@ def claim_timing(seq_scan: bool) -> float:
 
 
 def explain() -> str:
-    level = sla_scanner.LEVELS[1]
+    level = scanner.LEVELS[1]
     with transaction.atomic(), connection.cursor() as cur:
-        sql, params = sla_scanner.due_claim(level, now=NOW, size=500).query.sql_with_params()
+        sql, params = scanner.due_claim(level, now=NOW, size=500).query.sql_with_params()
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         plan = "\n".join(row[0] for row in cur.fetchall())
         transaction.set_rollback(True)
@@ -186,17 +190,17 @@ def explain() -> str:
 
 def metrics_ab(rnd: random.Random) -> None:
     """Ticks with the scorecard facts (督办 past the deadline → due and late) vs without, alternating."""
-    real = sla_scanner.metrics_apply_events
+    real = scanner.metrics_apply_events
     with_facts, without = [], []
-    sla_scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)  # nothing left armed from an earlier run
+    scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)  # nothing left armed from an earlier run
     for i in range(ARGS.ticks * 2):
         arm(ARGS.due, rnd)
         on = i % 2 == 0
-        sla_scanner.metrics_apply_events = real if on else (lambda events: None)  # type: ignore[assignment]
+        scanner.metrics_apply_events = real if on else (lambda events: None)  # type: ignore[assignment]
         t0 = time.perf_counter()
-        sla_scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)
+        scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)
         (with_facts if on else without).append(time.perf_counter() - t0)
-    sla_scanner.metrics_apply_events = real
+    scanner.metrics_apply_events = real
     a, b = statistics.median(with_facts) * 1000, statistics.median(without) * 1000
     print(f"tick with scorecard facts, median of {len(with_facts)}: {a:.0f} ms "
           f"(all: {', '.join(f'{t * 1000:.0f}' for t in with_facts)})")  # fmt: skip
@@ -206,7 +210,7 @@ def metrics_ab(rnd: random.Random) -> None:
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    sla.profile_ensure_default()
+    sla_policy.profile_ensure_default()
     seed.seed_units()
     calendar_seed_from_package(years=[2025, 2026])
     fill(ARGS.rows)
@@ -221,7 +225,7 @@ def main() -> None:
         arm(ARGS.due, rnd)
         collected: list[tuple[list[int], list[int]]] = []
         t0 = time.perf_counter()
-        report = sla_scanner.deadlines_scan(now=NOW, fanout=lambda s, e, c=collected: c.append((s, e)))
+        report = scanner.deadlines_scan(now=NOW, fanout=lambda s, e, c=collected: c.append((s, e)))
         ticks.append(time.perf_counter() - t0)
         fired.append(report.total + report.skipped)
         t0 = time.perf_counter()
@@ -241,7 +245,7 @@ def main() -> None:
           f"(baseline, same run): {seq / indexed:.0f}x")  # fmt: skip
     print("EXPLAIN (ANALYZE, BUFFERS) of the claim query:")
     print(explain())
-    sla_scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)  # leave nothing armed
+    scanner.deadlines_scan(now=NOW, fanout=lambda s, e: None)  # leave nothing armed
     print(f"supervisions stored: {Supervision.objects.count():,}; events: {TicketEvent.objects.count():,}")
 
 

@@ -92,7 +92,7 @@ def test_command_failures_are_command_errors(django_settings, tmp_path):
 
 
 def confirmed_ticket_rows():
-    """Stands in for tickets.selectors.classifier_training_rows."""
+    """Stands in for tickets.core.selectors.classifier_training_rows."""
     with DEMO_TRAIN_PATH.open(encoding="utf-8") as handle:
         return [(row["text"], row["label"]) for row in csv.DictReader(handle)]
 

@@ -217,8 +217,9 @@ def test_production_processes_start_from_requirements_txt_alone(production_venv:
         "import django; django.setup()\n"
         "import hotline.asgi, hotline.celery, hotline.serve, hotline.beat, channels_redis.core, psycopg_pool\n"
         "from kombu.transport import resolve_transport; resolve_transport('redis')\n"
-        "import tickets.tasks, tickets.tasks_sla, tickets.tasks_jobs, tickets.tasks_kb, channels_app.tasks\n"
-        "import tickets.services.exports\n"
+        "import tickets.messaging.tasks, tickets.feedback.tasks, tickets.supervision.tasks\n"
+        "import tickets.jobs.tasks, tickets.duplicates.tasks, channels_app.tasks\n"
+        "import tickets.metrics.services.exports\n"
         "print('imports ok')\n"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "VAR": str(tmp_path / "var")}

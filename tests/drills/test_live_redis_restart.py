@@ -28,7 +28,8 @@ from websockets.sync.client import connect
 
 from channels_app import payloads as p
 from tests.drills.conftest import needs_servers, wait_until
-from tickets.models import LiveOutbox, TicketEvent
+from tickets.core.models import TicketEvent
+from tickets.live.models import LiveOutbox
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow, needs_servers, pytest.mark.django_db(transaction=True)]
 
@@ -71,8 +72,8 @@ class OneSocket:
 
 
 def _tokens() -> tuple[str, str]:
-    from tickets.models import User
-    from tickets.services.staff_auth import api_token_issue
+    from tickets.accounts.services import api_token_issue
+    from tickets.org.models import User
 
     operator = api_token_issue(user=User.objects.get(username="operator1"))[0]
     supervisor = api_token_issue(user=User.objects.get(username="supervisor1"))[0]
@@ -136,7 +137,7 @@ def test_an_open_socket_hears_every_event_again_after_redis_restarts_without_rec
     assert expected and expected <= set(cursors), sorted(expected - set(cursors))
     log = processes.log("web")
     assert "live hub receive failed" in log and "live socket from 127.0.0.1 refused (1013)" in log
-    # (Tracebacks of the SMS enqueue while Redis is down are warnings of tickets.services.sms.)
+    # (Tracebacks of the SMS enqueue while Redis is down are warnings of tickets.messaging.services.sms.)
     assert "Exception in ASGI application" not in log and "ASGI callable" not in log, log[-3000:]
 
 
@@ -174,5 +175,5 @@ def test_sockets_that_cannot_get_a_database_connection_in_time_are_closed_with_1
     assert answers == [1013] * len(threads)
     log = processes.log("web")
     assert log.count("live socket from 127.0.0.1 refused (1013)") == len(threads), log[-3000:]
-    # (Tracebacks of the SMS enqueue while Redis is down are warnings of tickets.services.sms.)
+    # (Tracebacks of the SMS enqueue while Redis is down are warnings of tickets.messaging.services.sms.)
     assert "Exception in ASGI application" not in log and "ASGI callable" not in log, log[-3000:]

@@ -162,8 +162,8 @@ def _login(base: str, username: str) -> requests.Session:
 def test_postgres_restart_answers_503_then_service_returns_by_itself(
     processes: Any, cluster: PrivateCluster, city: Any
 ) -> None:
-    from tickets.models import User
-    from tickets.services.staff_auth import api_token_issue
+    from tickets.accounts.services import api_token_issue
+    from tickets.org.models import User
 
     token = api_token_issue(user=User.objects.get(username="operator1"))[0]
     # The server runs the production hashers, not the tests' fast MD5 one.

@@ -21,7 +21,9 @@ from websockets.sync.client import connect
 from channels_app import payloads as p
 from tests.drills.conftest import needs_servers, wait_until
 from tests.drills.fake_twilio import FakeTwilio
-from tickets.models import LiveOutbox, SmsMessage, SmsState, Ticket, TicketEvent
+from tickets.core.models import Ticket, TicketEvent
+from tickets.live.models import LiveOutbox
+from tickets.messaging.models import SmsMessage, SmsState
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow, needs_servers, pytest.mark.django_db(transaction=True)]
 
@@ -96,8 +98,8 @@ def _file(base: str, token: str, text: str, phone: str) -> requests.Response:
 def test_with_redis_down_tickets_are_taken_and_events_and_sms_go_out_once_it_is_back(
     processes: Any, private_redis: Any, city: Any
 ) -> None:
-    from tickets.models import User
-    from tickets.services.staff_auth import api_token_issue
+    from tickets.accounts.services import api_token_issue
+    from tickets.org.models import User
 
     operator = api_token_issue(user=User.objects.get(username="operator1"))[0]
     supervisor = api_token_issue(user=User.objects.get(username="supervisor1"))[0]

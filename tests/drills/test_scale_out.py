@@ -13,7 +13,7 @@ import websockets
 
 from tests.drills.conftest import needs_servers, wait_until
 from tests.readiness import STARTUP_CAP_SECONDS
-from tickets.models import Unit
+from tickets.org.models import Unit
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow, needs_servers, pytest.mark.django_db(transaction=True)]
 
@@ -56,8 +56,8 @@ def test_two_beats_schedule_once_and_the_standby_takes_over_when_the_leader_dies
 def test_an_event_caused_on_one_web_node_reaches_a_socket_on_another(
     processes: Any, private_redis: Any, city: Any
 ) -> None:
-    from tickets.models import User
-    from tickets.services.staff_auth import api_token_issue
+    from tickets.accounts.services import api_token_issue
+    from tickets.org.models import User
 
     keys = {
         name: api_token_issue(user=User.objects.get(username=name))[0]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tests.drills.conftest import needs_servers, wait_until
 from tests.drills.fake_twilio import FakeTwilio
-from tickets.models import SmsMessage, SmsPurpose, SmsState
+from tickets.messaging.models import SmsMessage, SmsPurpose, SmsState
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow, needs_servers, pytest.mark.django_db(transaction=True)]
 

@@ -13,9 +13,11 @@ from django.core.cache import cache
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
-from tickets.models import Ticket, User
-from tickets.services import intake, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.services import workflow
+from tickets.intake.services import intake
+from tickets.org.models import User
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "test-auth-token-0123456789abcdef"

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tickets.models import Rating, SmsMessage, Ticket
+from tickets.core.models import Ticket
+from tickets.feedback.models import Rating
+from tickets.messaging.models import SmsMessage
 
 PHONE = "+8613600136000"
 

@@ -11,10 +11,10 @@ from django.test import Client
 
 from tests.intake.conftest import payload, twilio_post
 from tests.live.conftest import drain, open_feed
-from tickets.models import User
-from tickets.services import intake
-from tickets.services.actors import Actor
-from tickets.services.staff_auth import api_token_issue
+from tickets.accounts.services import api_token_issue
+from tickets.core.actors import Actor
+from tickets.intake.services import intake
+from tickets.org.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,11 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tickets.models import Rating, SmsMessage, Ticket, TicketAttachment
-from tickets.services import rating
+from tickets.core.models import Ticket
+from tickets.feedback.models import Rating
+from tickets.feedback.services import rating
+from tickets.intake.models import TicketAttachment
+from tickets.messaging.models import SmsMessage
 
 PHONE = "+8613600136000"
 

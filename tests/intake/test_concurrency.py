@@ -11,8 +11,9 @@ from django.db import connection
 from django.test import Client
 
 from tests.intake.conftest import payload, twilio_post
-from tickets.models import IdempotencyRecord, InboundMessage, Ticket
-from tickets.services import citizen_auth
+from tickets.core.models import Ticket
+from tickets.intake.models import IdempotencyRecord, InboundMessage
+from tickets.intake.services import citizen_auth
 
 pytestmark = [pytest.mark.postgres, pytest.mark.drill, pytest.mark.django_db(transaction=True)]
 
@@ -111,8 +112,8 @@ def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: 
     before it to commit."""
     from django.db.models.signals import post_save
 
-    from tickets.models import User
-    from tickets.services.staff_auth import api_token_issue
+    from tickets.accounts.services import api_token_issue
+    from tickets.org.models import User
 
     keys = [api_token_issue(user=User.objects.get(username=n))[0] for n in ("operator1", "operator2")]
     inside, release = threading.Event(), threading.Event()

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
 from tickets.errors import RateLimited
-from tickets.models import Ticket
-from tickets.services import intake
-from tickets.services.actors import Actor
+from tickets.intake.services import intake
 
 
 def test_phone_numbers_and_full_width_text_are_normalised(city: Any) -> None:

@@ -13,8 +13,8 @@ import pytest
 import requests
 from georeport import GeoReport
 
-from tickets.models import Ticket
-from tickets.services import partners
+from tickets.core.models import Ticket
+from tickets.intake.services import partners
 
 
 @pytest.fixture
@@ -93,8 +93,8 @@ def test_filing_errors_are_open311_error_lists(endpoint: str, api_key: str) -> N
 
 
 def test_other_channels_tickets_are_not_readable_through_open311(endpoint: str, api_key: str, user: Any) -> None:
-    from tickets.services import intake
-    from tickets.services.actors import Actor
+    from tickets.core.actors import Actor
+    from tickets.intake.services import intake
 
     phone_ticket = intake.ticket_create(actor=Actor.of(user("operator1")), channel="phone", text="来电反映的私人诉求")
     response = requests.get(f"{endpoint}/requests/{phone_ticket.number}.json", timeout=10)

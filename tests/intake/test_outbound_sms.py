@@ -16,10 +16,12 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from tests.intake.conftest import payload, twilio_post
-from tickets import tasks
-from tickets.models import SmsMessage, Ticket
-from tickets.services import intake, sms
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.intake.services import intake
+from tickets.messaging import tasks
+from tickets.messaging.models import SmsMessage
+from tickets.messaging.services import sms
 
 ACCOUNT = "AC" + "0" * 32
 
@@ -213,7 +215,7 @@ def test_received_dispatched_and_rating_request_messages_follow_the_workflow(cit
 def test_a_ticket_dispatched_later_by_a_dispatcher_gets_its_own_dispatch_notice(
     city: Any, user: Any, units: Any
 ) -> None:
-    from tickets.services import workflow
+    from tickets.core.services import workflow
 
     ticket = intake.ticket_create(
         actor=Actor.of(user("operator1")), channel="phone", text="小区门口下水道堵了", citizen_phone="13600136001"

@@ -23,7 +23,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tests.intake.test_citizen_pages import FORM, verify_phone
-from tickets.models import Ticket, TicketAttachment
+from tickets.core.models import Ticket
+from tickets.intake.models import TicketAttachment
 
 REPO = Path(__file__).resolve().parents[2]
 STATUS = Path("/proc/self/status")

@@ -14,9 +14,9 @@ import pytest
 from django.utils import timezone
 
 from tests.drills import fake_twilio
-from tickets import tasks
-from tickets.models import SmsMessage, SmsState
-from tickets.services import sms
+from tickets.messaging import tasks
+from tickets.messaging.models import SmsMessage, SmsState
+from tickets.messaging.services import sms
 
 pytestmark = pytest.mark.drill
 

@@ -13,8 +13,12 @@ import time_machine
 from django.utils import timezone
 
 from tests.intake.conftest import payload, sign, twilio_post
-from tickets.models import CityProfile, InboundMessage, Rating, SmsMessage, SmsOptOut, Ticket
-from tickets.services import notifications
+from tickets.core.models import Ticket
+from tickets.feedback.models import Rating
+from tickets.intake.models import InboundMessage
+from tickets.messaging.models import SmsMessage, SmsOptOut
+from tickets.messaging.services import citizen_notifications
+from tickets.sla.models import CityProfile
 
 URL = "/webhooks/twilio/sms/"
 
@@ -125,7 +129,7 @@ def test_td_opts_out_and_every_later_sms_honours_it(city: Any, web: Any, ticket_
     assert Ticket.objects.get(pk=ticket.pk).state == "rating"
 
     assert "恢复" in reply_text(sms(web, "SMe2", "KT"))
-    assert notifications.ticket_dispatched(ticket=ticket, lead_unit=ticket.lead_unit).state == "queued"
+    assert citizen_notifications.ticket_dispatched(ticket=ticket, lead_unit=ticket.lead_unit).state == "queued"
 
 
 @pytest.mark.parametrize(
@@ -241,7 +245,7 @@ def test_delivery_reports_update_the_message_and_never_go_backwards(city: Any, w
     )
     status_url = "/webhooks/twilio/sms/status/"
     assert twilio_post(web, status_url, payload("sms_status_delivered")).status_code == 200
-    late = payload("sms_status_delivered", MessageStatus="sent", SmsStatus="sent")
+    late = payload("sms_status_delivered", MessageStatus="sent", NoticeSmsStatus="sent")
     assert twilio_post(web, status_url, late).status_code == 200
 
     message.refresh_from_db()

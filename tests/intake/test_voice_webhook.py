@@ -11,10 +11,12 @@ import pytest
 import time_machine
 
 from tests.intake.conftest import payload, twilio_post
-from tickets.models import Call, CallbackTask, InboundMessage, PhoneLine, Ticket
-from tickets.selectors import draft_queue
-from tickets.services import calls, intake, sla
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.selectors import draft_queue
+from tickets.intake.models import Call, CallbackTask, InboundMessage, PhoneLine
+from tickets.intake.services import calls, intake
+from tickets.sla.services import policy
 
 VOICE = "/webhooks/twilio/voice/"
 GATHER = "/webhooks/twilio/voice/gather/"
@@ -141,7 +143,7 @@ def test_a_voicemail_arriving_after_the_hang_up_cancels_the_callback(city: Any, 
 
 
 def test_outside_service_hours_the_caller_hears_so_and_can_leave_a_message(city: Any, web: Any) -> None:
-    PhoneLine.objects.create(profile=sla.active_profile(), opens_at=time(8), closes_at=time(20))
+    PhoneLine.objects.create(profile=policy.active_profile(), opens_at=time(8), closes_at=time(20))
     with time_machine.travel(datetime(2025, 11, 27, 22, 30, tzinfo=SHANGHAI), tick=False):
         response = twilio_post(web, VOICE, payload("voice_incoming"))
 
@@ -153,7 +155,7 @@ def test_outside_service_hours_the_caller_hears_so_and_can_leave_a_message(city:
 
 
 def test_when_every_seat_is_taken_the_caller_can_leave_a_message(city: Any, web: Any) -> None:
-    PhoneLine.objects.create(profile=sla.active_profile(), seats=1)
+    PhoneLine.objects.create(profile=policy.active_profile(), seats=1)
     twilio_post(web, VOICE, payload("voice_incoming"))
     busy = twilio_post(web, VOICE, payload("voice_incoming", CallSid="CA99", From="+8613500135000"))
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from tickets.models import Ticket, User
-from tickets.services import intake, kb
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.intake.services import intake
+from tickets.knowledge.services import articles
+from tickets.org.models import User
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def make_ticket(city: object) -> Callable[..., Ticket]:
 
 @pytest.fixture
 def kb_demo(city: object) -> int:
-    kb.kb_index_invalidate()
-    made = kb.kb_load_demo()
+    articles.kb_index_invalidate()
+    made = articles.kb_load_demo()
     yield made
-    kb.kb_index_invalidate()  # the next test's rolled-back database must not meet this index
+    articles.kb_index_invalidate()  # the next test's rolled-back database must not meet this index

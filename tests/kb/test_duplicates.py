@@ -8,10 +8,15 @@ import pytest
 import time_machine
 
 from tests.tickets.helpers import lead_of, staff
-from tickets.models import DuplicateLink, SmsMessage, TicketBand, TicketEvent, User
-from tickets.selectors_metrics import repeat_call_rate
-from tickets.services import duplicates, textsearch, workflow
-from tickets.services.actors import Actor
+from tickets import textsearch
+from tickets.core.actors import Actor
+from tickets.core.models import TicketEvent
+from tickets.core.services import workflow
+from tickets.duplicates.models import DuplicateLink, TicketBand
+from tickets.duplicates.services import duplicates
+from tickets.messaging.models import SmsMessage
+from tickets.metrics.selectors import repeat_call_rate
+from tickets.org.models import User
 
 WATER = "东湖区新华街道光明小区3栋从昨天早上开始停水，到现在还没有来水，家里有老人小孩，请尽快处理。"
 WATER_AGAIN = "光明小区3栋从昨天早上开始停水，到现在还是没有来水，家里有老人和小孩，请尽快处理！东湖区新华街道。"
@@ -231,7 +236,7 @@ def test_a_completed_draft_is_found_as_a_duplicate_by_its_full_text(  # type: ig
 def test_an_sms_draft_grown_by_a_second_part_is_found_by_the_whole_text(  # type: ignore[no-untyped-def]
     make_ticket, places
 ) -> None:
-    from tickets.services import intake
+    from tickets.intake.services import intake
 
     draft = make_ticket("光明小区3栋", citizen_phone="13900008888", jurisdiction=places["xinhua"], draft=True)
     intake.ticket_append_message(ticket=draft, text=WATER, actor=Actor.citizen())

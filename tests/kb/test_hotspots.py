@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
-from tickets.models import HotspotAlert, TicketEvent
-from tickets.services import hotspots
+from tickets.core.models import TicketEvent
+from tickets.duplicates.models import HotspotAlert
+from tickets.duplicates.services import hotspots
 
 NOW = datetime.fromisoformat("2026-03-10T16:00:00+08:00")
 WATER = [

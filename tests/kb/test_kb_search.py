@@ -7,15 +7,15 @@ from datetime import date
 import time_machine
 
 from tests.kb.paraphrases import PARAPHRASES
-from tickets.models import KbArticle
-from tickets.services import kb
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.knowledge.models import KbArticle
+from tickets.knowledge.services import articles
 
 
 def _ranks() -> list[int | None]:
     ranks = []
     for question, key in PARAPHRASES:
-        hits = [h.article.source_key for h in kb.kb_search(query=question, limit=3)]
+        hits = [h.article.source_key for h in articles.kb_search(query=question, limit=3)]
         ranks.append(hits.index(key) + 1 if key in hits else None)
     return ranks
 
@@ -33,12 +33,12 @@ def test_paraphrased_questions_find_their_article(kb_demo: int) -> None:
 
 @time_machine.travel("2026-03-02 10:00 +0800", tick=False)
 def test_expired_and_withdrawn_articles_are_not_offered(kb_demo: int) -> None:
-    found = [h.article.source_key for h in kb.kb_search(query="灵活就业人员社保补贴怎么申领", limit=10)]
+    found = [h.article.source_key for h in articles.kb_search(query="灵活就业人员社保补贴怎么申领", limit=10)]
     assert "sb-butie-2024" not in found  # valid until 2024-12-31
     article = KbArticle.objects.get(source_key="ts-chaxun")
-    kb.kb_article_update(article=article, actor=Actor.system("test"), changes={"is_active": False}, note="下架")
-    kb.kb_index_invalidate()
-    assert "ts-chaxun" not in [h.article.source_key for h in kb.kb_search(query="停水通知在哪里查", limit=10)]
+    articles.kb_article_update(article=article, actor=Actor.system("test"), changes={"is_active": False}, note="下架")
+    articles.kb_index_invalidate()
+    assert "ts-chaxun" not in [h.article.source_key for h in articles.kb_search(query="停水通知在哪里查", limit=10)]
 
 
 @time_machine.travel("2026-03-02 10:00 +0800", tick=False)
@@ -57,7 +57,7 @@ def test_every_edit_is_a_new_version_and_search_follows_it(kb_demo: int, api) ->
     detail = client.get(f"/api/kb/articles/{article.pk}/").json()
     assert [v["version"] for v in detail["versions"]] == [1, 2]
     assert "轮渡" not in detail["versions"][0]["answer"]
-    kb.kb_index_invalidate()
+    articles.kb_index_invalidate()
     hits = client.get("/api/kb/search/", {"q": "老人坐轮渡免费吗"}).json()
     assert hits[0]["article"]["id"] == article.pk
 
@@ -116,5 +116,5 @@ def test_search_api_needs_a_question(api, kb_demo: int) -> None:  # type: ignore
 
 def test_the_demo_knowledge_base_loads_once(kb_demo: int) -> None:
     assert kb_demo >= 30
-    assert kb.kb_load_demo() == 0
+    assert articles.kb_load_demo() == 0
     assert KbArticle.objects.filter(valid_until__lt=date(2026, 1, 1)).exists()

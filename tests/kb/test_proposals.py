@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.tickets.helpers import dispatched, staff
-from tickets.models import KbArticle, KbProposal
-from tickets.services import workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.services import workflow
+from tickets.knowledge.models import KbArticle, KbProposal
 
 PROPOSAL = {
     "question": "电动自行车上牌需要什么材料？",

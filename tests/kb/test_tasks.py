@@ -6,7 +6,7 @@ import time_machine
 from django.conf import settings
 
 from hotline.celery import app
-from tickets.models import HotspotAlert
+from tickets.duplicates.models import HotspotAlert
 
 
 def test_the_hotspot_jobs_are_on_the_beat_schedule() -> None:
@@ -17,7 +17,7 @@ def test_the_hotspot_jobs_are_on_the_beat_schedule() -> None:
 
 
 def test_the_daily_report_lists_yesterdays_hot_spots(make_ticket, units) -> None:  # type: ignore[no-untyped-def]
-    from tickets.tasks_kb import hotspots_daily_report, hotspots_surge_scan
+    from tickets.duplicates.tasks import hotspots_daily_report, hotspots_surge_scan
 
     with time_machine.travel("2026-03-09 10:00 +0800", tick=False):
         for n in range(4):

@@ -10,8 +10,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from tickets.models import User
-from tickets.services.staff_auth import api_token_issue
+from tickets.accounts.services import api_token_issue
+from tickets.org.models import User
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,10 @@ from rest_framework.test import APIClient
 
 from tests.live.conftest import drain, open_socket
 from tests.live.test_feed_filtering import _dispatch, _new_ticket
-from tickets.models import Ticket, TicketEvent, User
-from tickets.services import workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket, TicketEvent
+from tickets.core.services import workflow
+from tickets.org.models import User
 
 
 def _events(api: APIClient, **params: Any) -> dict[str, Any]:

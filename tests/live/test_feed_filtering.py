@@ -10,9 +10,11 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 from channels_app.broadcast import broadcast_call_incoming
 from tests.live.conftest import drain, open_feed
-from tickets.models import Ticket, Unit, User
-from tickets.services import intake, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.services import workflow
+from tickets.intake.services import intake
+from tickets.org.models import Unit, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

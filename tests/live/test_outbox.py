@@ -15,7 +15,8 @@ from django.utils import timezone
 from channels_app.broadcast import outbox_flush
 from tests.live.conftest import drain, open_feed
 from tests.live.test_feed_filtering import _new_ticket
-from tickets.models import LiveOutbox, Ticket
+from tickets.core.models import Ticket
+from tickets.live.models import LiveOutbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

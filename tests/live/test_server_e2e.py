@@ -25,7 +25,7 @@ import websockets.protocol
 from django.db import connection
 
 from tests.readiness import free_port, wait_http_ready
-from tickets.models import Unit
+from tickets.org.models import Unit
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "")

@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.live.conftest import open_socket
-from tickets.models import ApiToken, User
-from tickets.selectors_auth import api_token_digest
+from tickets.accounts.models import ApiToken
+from tickets.accounts.selectors import api_token_digest
+from tickets.org.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

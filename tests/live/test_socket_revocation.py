@@ -18,7 +18,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.live.conftest import open_feed, open_socket
-from tickets.models import User
+from tickets.org.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,10 +6,11 @@ import pytest
 from django.db import transaction
 from django.db.models import Sum
 
-from tickets.models import Unit, UnitDayStats, UnitMonthStats, User
-from tickets.services import intake
-from tickets.services.actors import Actor
-from tickets.services.events import event_record, events_batched
+from tickets.core.actors import Actor
+from tickets.core.services.events import event_record, events_batched
+from tickets.intake.services import intake
+from tickets.metrics.models import UnitDayStats, UnitMonthStats
+from tickets.org.models import Unit, User
 
 pytestmark = pytest.mark.django_db
 

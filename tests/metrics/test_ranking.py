@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tickets.models import MetricsConfig, Unit, UnitMonthStats
+from tickets.metrics.models import MetricsConfig, UnitMonthStats
+from tickets.org.models import Unit
 
 
 def _month_row(unit: Unit, month: date, *, valid: int, contacted: int, solved: int, satisfied: int, basic: int) -> None:

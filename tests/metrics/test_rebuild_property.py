@@ -12,19 +12,17 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket
+from tickets.core.services import workflow
 from tickets.errors import DomainError
-from tickets.models import (
-    Assignment,
-    Category,
-    Rating,
-    RatingCallback,
-    Ticket,
-    UnitDayStats,
-    UnitMonthStats,
-    User,
-)
-from tickets.services import intake, metrics, rating, rating_callbacks, sla_scanner, workflow
-from tickets.services.actors import Actor
+from tickets.feedback.models import Rating, RatingCallback
+from tickets.feedback.services import callbacks, rating
+from tickets.intake.services import intake
+from tickets.metrics.models import UnitDayStats, UnitMonthStats
+from tickets.metrics.services import scorecards
+from tickets.org.models import Category, User
+from tickets.supervision.services import scanner
 
 OPS = (
     "new",
@@ -94,7 +92,7 @@ def _apply(op: str, pick: int, clock: Any) -> None:
     elif op == "callback":
         callback = RatingCallback.objects.filter(ticket=ticket, status="open").first()
         if callback:
-            rating_callbacks.callback_record(
+            callbacks.callback_record(
                 callback=callback,
                 actor=Actor.of(callback.operator),
                 reached=pick % 4 != 0,
@@ -118,7 +116,7 @@ def _apply(op: str, pick: int, clock: Any) -> None:
     elif op == "wait":
         clock.shift(timedelta(hours=5 + pick % 40))
     elif op == "scan":
-        sla_scanner.deadlines_scan()
+        scanner.deadlines_scan()
     elif op == "send_back":
         workflow.ticket_review_reply(ticket=ticket, actor=who["dispatcher1"], accept=False, reason="答非所问")
     elif op == "extend" and lead:
@@ -159,5 +157,5 @@ def test_incremental_rows_equal_a_rebuild(city: Any, steps: list[tuple[str, int]
                 pass  # refused operations change nothing, the counters included
         kept = _snapshot()
         assert kept  # the first step always files a ticket: dispatched and accepted rows exist
-        metrics.metrics_rebuild()
+        scorecards.metrics_rebuild()
         assert _snapshot() == kept

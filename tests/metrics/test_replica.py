@@ -16,7 +16,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from tickets.db_router import REPLICA, read_alias, replica_reads
-from tickets.models import Unit
+from tickets.org.models import Unit
 
 on_both = pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
 

@@ -12,9 +12,13 @@ import time_machine
 from django.core.management import call_command
 
 from tests.rating.test_sms_and_web import sms
-from tickets.models import Assignment, RatingCallback, Ticket, Unit, UnitDayStats, UnitMonthStats
-from tickets.services import intake, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket
+from tickets.core.services import workflow
+from tickets.feedback.models import RatingCallback
+from tickets.intake.services import intake
+from tickets.metrics.models import UnitDayStats, UnitMonthStats
+from tickets.org.models import Unit
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tickets.models import RatingCallback, Unit
+from tickets.feedback.models import RatingCallback
+from tickets.org.models import Unit
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -15,7 +15,9 @@ from rest_framework.test import APIClient
 
 from tests.intake.conftest import payload, twilio_post
 from tests.security.test_authorization_matrix import _routes
-from tickets.models import Assignment, SmsMessage, Ticket, Unit, User
+from tickets.core.models import Assignment, Ticket
+from tickets.messaging.models import SmsMessage
+from tickets.org.models import Unit, User
 
 SMS_URL = "/webhooks/twilio/sms/"
 RARE = "琰瑾珺璐琮璋玥珩璟瑜"  # characters no page, label or demo datum uses: a name made of them is unmistakable

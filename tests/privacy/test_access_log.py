@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.privacy.story import Matter, dispatch, file, page_client, staff
-from tickets.models import TicketAccessLog, TicketEvent
+from tickets.core.models import TicketAccessLog, TicketEvent
 
 
 def _views(user: str) -> list[str]:

@@ -1,5 +1,5 @@
 """The one service for phone reveals (issue 15: it was written twice, in the API view and in the
-unit page, with different rules): `tickets.services.access.ticket_phone_reveal`."""
+unit page, with different rules): `tickets.core.services.access.ticket_phone_reveal`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from tests.privacy.story import Matter, dispatch, file
+from tickets.core.models import TicketAccessLog, TicketEvent
+from tickets.core.services import access
 from tickets.errors import NotPermitted
-from tickets.models import TicketAccessLog, TicketEvent, User
-from tickets.services import access
+from tickets.org.models import User
 
 
 def test_the_reveal_service_records_the_reveal_and_refuses_a_unit_on_an_anonymous_ticket(city: Any) -> None:

@@ -25,8 +25,10 @@ from tests.privacy.story import (
     staff,
     subscribe,
 )
-from tickets.models import SmsMessage, Supervision, Ticket, TicketEvent
-from tickets.services import sla_scanner
+from tickets.core.models import Ticket, TicketEvent
+from tickets.messaging.models import SmsMessage
+from tickets.supervision.models import Supervision
+from tickets.supervision.services import scanner
 
 CITIZEN_LABEL = "市民"  # what every reader sees as the actor of a citizen's own action
 
@@ -134,12 +136,12 @@ def test_notices_to_the_unit_quote_the_title_without_the_citizens_number(city: A
     Ticket.objects.filter(pk=matter.ticket_id).update(title=f"路灯坏了 电话{matter.national}")
     dispatch(matter)
     handle(matter)  # with a supervisor's 督办
-    sla_scanner.deadlines_scan(now=timezone.now() + timedelta(days=1))  # nothing due: the reply is in
+    scanner.deadlines_scan(now=timezone.now() + timedelta(days=1))  # nothing due: the reply is in
     another = Matter(channel="phone", national="13800138001", quotes_contact=False)
     file(another, 5)
     Ticket.objects.filter(pk=another.ticket_id).update(title=f"积水 {another.national[:3]} {another.national[3:]}")
     dispatch(another)
-    sla_scanner.deadlines_scan(now=timezone.now() + timedelta(days=30))  # 签收超时, 督办, 通报
+    scanner.deadlines_scan(now=timezone.now() + timedelta(days=30))  # 签收超时, 督办, 通报
 
     notices = list(Supervision.objects.filter(ticket_id__in=[matter.ticket_id, another.ticket_id]))
     assert {n.ticket_id for n in notices} == {matter.ticket_id, another.ticket_id}

@@ -10,8 +10,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.privacy.story import Matter, dispatch, file, handle, page_client
-from tickets import tasks
-from tickets.models import SmsMessage, SmsState, User
+from tickets.messaging import tasks
+from tickets.messaging.models import SmsMessage, SmsState
+from tickets.org.models import User
 
 PHONE = "13600136000"
 

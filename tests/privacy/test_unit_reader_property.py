@@ -38,7 +38,7 @@ from tests.privacy.story import (
     read_everything,
     subscribe,
 )
-from tickets.services import sla_scanner
+from tickets.supervision.services import scanner
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the sockets' consumer reads committed rows
 
@@ -83,7 +83,7 @@ def _tell(story: list[Matter], tokens: dict[str, str], seq: int) -> list[tuple[s
                 frames += [(reader, f) for f in await subscribe(sock, matter.ticket_id)]
             if matter.scan:  # 签收 overdue, 督办 and 通报 notices to the unit, quoting the title
                 later = timezone.now() + timedelta(days=30)
-                await sync_to_async(sla_scanner.deadlines_scan)(now=later)
+                await sync_to_async(scanner.deadlines_scan)(now=later)
             await sync_to_async(handle)(matter)
             if matter.rate:
                 await sync_to_async(rate)(matter, seq * 10 + i)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.intake.conftest import _twilio_settings, ticket_in_rating, web  # noqa: F401
-from tickets.models import Role, User
+from tickets.org.models import Role, User
 
 
 @pytest.fixture
@@ -20,6 +20,6 @@ def second_operator(city: Any) -> User:
 
 @pytest.fixture
 def rated_actor(user: Callable[[str], User]) -> Callable[[str], Any]:
-    from tickets.services.actors import Actor
+    from tickets.core.actors import Actor
 
     return lambda name: Actor.of(user(name))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from tests.rating.test_sms_and_web import sms
-from tickets.models import Rating, RatingCallback, RatingRequest, Ticket
+from tickets.core.models import Ticket
+from tickets.feedback.models import Rating, RatingCallback, RatingRequest
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -11,9 +11,14 @@ import time_machine
 
 from tests.rating.test_sms_and_web import sms
 from tests.tickets.helpers import lead_of, staff
-from tickets.models import Rating, RatingCallback, RatingRequest, SmsMessage, Ticket, Unit, User
-from tickets.services import intake, rating, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.services import workflow
+from tickets.feedback.models import Rating, RatingCallback, RatingRequest
+from tickets.feedback.services import rating
+from tickets.intake.services import intake
+from tickets.messaging.models import SmsMessage
+from tickets.org.models import Unit, User
 
 SH = ZoneInfo("Asia/Shanghai")
 WATER = "东湖区新华街道光明小区3栋从昨天早上开始停水，到现在还没有来水，请尽快处理。"

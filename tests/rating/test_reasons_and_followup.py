@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from tests.rating.test_sms_and_web import sms
-from tickets.models import Rating, Ticket, TicketEvent
-from tickets.services import rating
+from tickets.core.models import Ticket, TicketEvent
+from tickets.feedback.models import Rating
+from tickets.feedback.services import rating
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -97,8 +98,8 @@ def test_the_web_page_needs_a_reason_for_dissatisfaction(city: Any, web: Any, ti
 
 
 def test_the_app_needs_a_reason_for_dissatisfaction(city: Any, ticket_in_rating: Any) -> None:
+    from tickets.core.actors import Actor
     from tickets.errors import InvalidInput
-    from tickets.services.actors import Actor
 
     ticket = ticket_in_rating("+8613600138007")
     try:

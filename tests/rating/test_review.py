@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from tickets.models import Assignment, Rating, RatingCallback, Ticket
-from tickets.services import workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket
+from tickets.core.services import workflow
+from tickets.feedback.models import Rating, RatingCallback
 
 
 def _dissatisfied_by_callback(api: Any, ticket: Ticket, cause: str = "subjective") -> Rating:

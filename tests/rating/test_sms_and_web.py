@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.intake.conftest import payload, twilio_post
-from tickets.models import Rating, RatingRequest, Ticket
-from tickets.services import rating, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.services import workflow
+from tickets.feedback.models import Rating, RatingRequest
+from tickets.feedback.services import rating
 
 
 def sms(client: Any, sid: str, body: str, frm: str = "+8613600136000") -> Any:

@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.tickets.helpers import dispatched
-from tickets.models import User
+from tickets.org.models import User
 
 ROLES = ["anon", "operator", "dispatcher", "supervisor", "unit", "other", "admin"]
 USERS = {

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
-from tickets.models import LoginLockout
+from tickets.accounts.models import LoginLockout
 from tickets.request_meta import client_ip
 
 PROXY = "10.0.0.2"  # our nginx: every request reaches the app from it

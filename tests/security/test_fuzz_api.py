@@ -41,9 +41,9 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.security import hostile
-from tickets.models import User
-from tickets.services import citizen_auth
-from tickets.services.staff_auth import api_token_issue
+from tickets.accounts.services import api_token_issue
+from tickets.intake.services import citizen_auth
+from tickets.org.models import User
 
 # operator, dispatcher, supervisor, unit staff, admin (superuser), and nobody signed in
 ROLES = ["operator1", "dispatcher1", "supervisor1", "rsj_staff", "admin", None]

@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.security.test_deploy_check import ROOT, production_env
 from tests.tickets.helpers import dispatched
-from tickets.models import User
+from tickets.org.models import User
 
 TEMPLATE_DIRS = [ROOT / "templates", ROOT / "tickets" / "templates"]
 

@@ -16,9 +16,9 @@ import pytest
 from django.test import Client
 
 from tests.tickets.helpers import dispatched, new_ticket
-from tickets.models import User
-from tickets.services import citizen_auth
-from tickets.services.staff_auth import api_token_issue
+from tickets.accounts.services import api_token_issue
+from tickets.intake.services import citizen_auth
+from tickets.org.models import User
 
 EDGES = ["0001-01-01", "9999-12-31"]
 

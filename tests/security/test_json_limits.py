@@ -16,8 +16,8 @@ from django.conf import settings
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from tickets.models import Ticket, TicketEvent
-from tickets.services import citizen_auth
+from tickets.core.models import Ticket, TicketEvent
+from tickets.intake.services import citizen_auth
 
 NESTED = "[" * 50_000 + "]" * 50_000
 

@@ -13,7 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tickets.models import LoginLockout, User
+from tickets.accounts.models import LoginLockout
+from tickets.org.models import User
 
 PASSWORD = "demo-12345"
 

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tickets.models import ApiToken, StaffSession, User
+from tickets.accounts.models import ApiToken, StaffSession
+from tickets.org.models import User
 
 PASSWORD = "demo-12345"
 

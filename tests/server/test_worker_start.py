@@ -34,7 +34,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator
 from django.conf import settings
 from classifier.registry import get_registry
-from tickets.services.textsearch import search_tokens
+from tickets.textsearch import search_tokens
 
 registry = get_registry(settings.CLASSIFIER_MODEL_DIR)
 served_before = registry.serving_version

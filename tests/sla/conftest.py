@@ -9,11 +9,14 @@ import pytest
 import time_machine
 from django.db import connection
 
-from tickets.models import Assignment, Kind, Ticket, Unit, Urgency, User
-from tickets.services import intake, sla, workflow
-from tickets.services.actors import Actor
-from tickets.services.calendar import calendar_seed_from_package
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Kind, Ticket, Urgency
+from tickets.core.services import workflow
+from tickets.intake.services import intake
+from tickets.org.models import Unit, User
 from tickets.sla.deadlines import SHANGHAI
+from tickets.sla.services import policy
+from tickets.sla.services.calendar import calendar_seed_from_package
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +34,9 @@ def local(y: int, m: int, d: int, hour: int = 0, minute: int = 0, second: int = 
 def calendar(city: object) -> Iterator[None]:
     """The calendar table with 2025 and 2026 from chinesecalendar (2027 is not known)."""
     calendar_seed_from_package(years=[2025, 2026])
-    sla.calendar_invalidate()
+    policy.calendar_invalidate()
     yield
-    sla.calendar_invalidate()
+    policy.calendar_invalidate()
 
 
 Dispatch = Callable[..., Assignment]

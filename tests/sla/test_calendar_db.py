@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tickets.services import sla
 from tickets.sla.calendar_source import calendar_from_chinesecalendar
 from tickets.sla.deadlines import SHANGHAI, CalendarGap, Limit, LimitUnit, compute_deadline, working_days_between
+from tickets.sla.services import policy
 
 PACKAGE = calendar_from_chinesecalendar([2025, 2026])
 SLOW_FIXTURES = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -20,7 +20,7 @@ SLOW_FIXTURES = settings(max_examples=60, suppress_health_check=[HealthCheck.fun
 @SLOW_FIXTURES
 @given(day=st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 12, 31)))
 def test_every_day_of_the_table_matches_the_package(calendar: None, day: date) -> None:
-    assert sla.work_calendar().day_type(day) == PACKAGE.day_type(day)
+    assert policy.work_calendar().day_type(day) == PACKAGE.day_type(day)
 
 
 @SLOW_FIXTURES
@@ -32,7 +32,7 @@ def test_every_day_of_the_table_matches_the_package(calendar: None, day: date) -
 def test_db_deadlines_agree_with_the_table_and_never_go_backwards(
     calendar: None, received: datetime, amount: int, later: timedelta
 ) -> None:
-    db = sla.work_calendar()
+    db = policy.work_calendar()
     limit = Limit(amount, LimitUnit.WORKING_DAYS)
     deadline = compute_deadline(received, limit, db)
     assert deadline == compute_deadline(received, limit, PACKAGE)
@@ -44,4 +44,4 @@ def test_db_deadlines_agree_with_the_table_and_never_go_backwards(
 
 def test_the_table_refuses_a_year_it_does_not_hold(calendar: None) -> None:
     with pytest.raises(CalendarGap):
-        sla.work_calendar().day_type(date(2027, 3, 1))
+        policy.work_calendar().day_type(date(2027, 3, 1))

@@ -12,8 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.sla.conftest import Dispatch, fresh, local, staff, ticket_of
-from tickets.models import AdminAlert, CalendarDay, CalendarYear, TicketEvent, User
-from tickets.services import sla, workflow
+from tickets.core.models import TicketEvent
+from tickets.core.services import workflow
+from tickets.org.models import User
+from tickets.sla.models import AdminAlert, CalendarDay, CalendarYear
+from tickets.sla.services import policy
 
 EXAMPLE_2027 = Path(__file__).parents[2] / "tickets/sla/data/cn-2027.example.toml"
 
@@ -108,4 +111,4 @@ def test_calendar_seed_command_fills_missing_years(city: object, capsys) -> None
     assert "seeded years: 2024" in capsys.readouterr().out
     call_command("calendar_seed", "2024")
     assert "none" in capsys.readouterr().out
-    sla.calendar_invalidate()
+    policy.calendar_invalidate()

@@ -9,13 +9,17 @@ import pytest
 import time_machine
 
 from tests.sla.conftest import Dispatch, fresh, local, staff, ticket_of
+from tickets.core.actors import Actor
+from tickets.core.models import Kind, TicketEvent, Urgency
+from tickets.core.services import workflow
 from tickets.errors import TransitionNotAllowed
-from tickets.models import Kind, SlaPolicy, TicketEvent, Urgency, User
-from tickets.services import sla, sla_clock, workflow
-from tickets.services.actors import Actor
-from tickets.services.calendar import calendar_store_year
+from tickets.org.models import User
 from tickets.sla.calendar_source import days_from_chinesecalendar
 from tickets.sla.deadlines import DayType
+from tickets.sla.models import SlaPolicy
+from tickets.sla.services import clock
+from tickets.sla.services import policy as sla_policy
+from tickets.sla.services.calendar import calendar_store_year
 
 
 def eod(y: int, m: int, d: int):
@@ -41,7 +45,7 @@ def test_dispatch_stores_deadlines_and_the_three_levels_across_national_day(disp
 def test_a_policy_edit_is_a_new_version_and_applies_to_new_assignments_only(dispatch: Dispatch) -> None:
     before = dispatch(local(2025, 11, 3, 9, 0))
     old = SlaPolicy.objects.get(pk=before.sla_policy_id)
-    new = sla.policy_revise(policy=old, changes={"reply_amount": 3})
+    new = sla_policy.policy_revise(policy=old, changes={"reply_amount": 3})
     old.refresh_from_db()
     assert new.pk != old.pk and new.supersedes_id == old.pk
     assert not old.is_current and old.reply_amount == 5  # the old row is history, unchanged
@@ -49,14 +53,15 @@ def test_a_policy_edit_is_a_new_version_and_applies_to_new_assignments_only(disp
     assert fresh(before).reply_due_at == eod(2025, 11, 10)  # 5 working days, as it was created
     assert after.sla_policy_id == new.pk and after.reply_due_at == eod(2025, 11, 6)  # 3 working days
     with pytest.raises(TransitionNotAllowed):
-        sla.policy_revise(policy=old, changes={"reply_amount": 4})
+        sla_policy.policy_revise(policy=old, changes={"reply_amount": 4})
 
 
 def test_an_admin_edit_of_a_policy_creates_a_version_row(dispatch: Dispatch, client) -> None:
     a = dispatch(local(2025, 11, 3, 9, 0))
     policy = SlaPolicy.objects.get(pk=a.sla_policy_id)
     client.force_login(User.objects.get(username="admin"))
-    form = {f: getattr(policy, f) for f in sla.POLICY_EDITABLE | {"sign_unit", "reply_unit"} if f != "pause_allowed"}
+    editable = sla_policy.POLICY_EDITABLE | {"sign_unit", "reply_unit"}
+    form = {f: getattr(policy, f) for f in editable if f != "pause_allowed"}
     form.update({"reply_amount": 7, "pause_allowed": "on"})
     response = client.post(f"/admin/tickets/slapolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -85,12 +90,12 @@ def test_pause_and_resume_move_the_deadline_by_the_pause(dispatch: Dispatch) -> 
     unit = staff("rsj")
     with time_machine.travel(local(2025, 11, 4, 9, 0), tick=False):
         workflow.assignment_sign(assignment=a, actor=unit)
-        sla_clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待群众补充材料")
+        clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待群众补充材料")
     paused = fresh(a)
     assert paused.clock_paused_at is not None
     assert paused.warn_at is None and paused.supervise_at is None  # nothing fires while paused
     with time_machine.travel(local(2025, 11, 6, 9, 0), tick=False):
-        sla_clock.assignment_resume_clock(assignment=a, actor=unit, reason="材料已补齐")
+        clock.assignment_resume_clock(assignment=a, actor=unit, reason="材料已补齐")
     resumed = fresh(a)
     assert resumed.clock_paused_at is None
     assert resumed.reply_due_at == eod(2025, 11, 10) + timedelta(days=2)
@@ -107,7 +112,7 @@ def test_a_policy_can_forbid_pausing(dispatch: Dispatch) -> None:
     with time_machine.travel(local(2025, 11, 4, 9, 0), tick=False):
         workflow.assignment_sign(assignment=a, actor=unit)
         with pytest.raises(TransitionNotAllowed, match="不允许暂停"):
-            sla_clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待材料")
+            clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待材料")
 
 
 def test_a_reply_while_paused_resumes_first_and_judges_by_the_moved_deadline(dispatch: Dispatch) -> None:
@@ -115,7 +120,7 @@ def test_a_reply_while_paused_resumes_first_and_judges_by_the_moved_deadline(dis
     unit = staff("rsj")
     with time_machine.travel(local(2025, 11, 4, 9, 0), tick=False):
         workflow.assignment_sign(assignment=a, actor=unit)
-        sla_clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待群众补充材料")
+        clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待群众补充材料")
     with time_machine.travel(local(2025, 11, 11, 9, 0), tick=False):  # after the original deadline
         workflow.assignment_reply(assignment=a, actor=unit, text="已修复")
     a = fresh(a)
@@ -145,7 +150,7 @@ def test_verdicts_are_frozen_when_the_assignment_ends(dispatch: Dispatch) -> Non
 
 
 def test_centre_time_and_unit_time_are_measured_apart(dispatch: Dispatch, user) -> None:
-    from tickets.services import intake
+    from tickets.intake.services import intake
 
     with time_machine.travel(local(2025, 11, 3, 9, 0), tick=False):
         ticket = intake.ticket_create(actor=Actor.system("test"), channel="web", text="噪音扰民", auto_route=False)
@@ -158,7 +163,7 @@ def test_centre_time_and_unit_time_are_measured_apart(dispatch: Dispatch, user) 
     with time_machine.travel(local(2025, 11, 3, 15, 0), tick=False):  # 2 h of review
         workflow.ticket_review_reply(ticket=ticket, actor=centre(), accept=True)
     ticket.refresh_from_db()
-    split = sla_clock.ticket_time_split(ticket, now=local(2025, 11, 5, 0, 0))
+    split = clock.ticket_time_split(ticket, now=local(2025, 11, 5, 0, 0))
     assert split == {"centre_seconds": 3 * 3600, "unit_seconds": 3 * 3600, "paused_seconds": 0}
 
 

@@ -7,8 +7,9 @@ import time_machine
 from django.test import TestCase
 
 from tests.sla.conftest import Dispatch, local
-from tickets.models import SmsMessage, SmsStatus, Supervision
-from tickets.services import sla_scanner, supervision
+from tickets.messaging.models import SmsMessage
+from tickets.supervision.models import NoticeSmsStatus, Supervision
+from tickets.supervision.services import scanner, supervision
 
 pytestmark = pytest.mark.drill
 
@@ -17,7 +18,7 @@ def _scan_losing_the_fanout(moment: object) -> list[int]:
     """A scanner tick whose fan-out task never runs (broker down at commit, worker lost)."""
     lost: list[int] = []
     with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
-        sla_scanner.deadlines_scan(fanout=lambda sups, events: lost.extend(sups))
+        scanner.deadlines_scan(fanout=lambda sups, events: lost.extend(sups))
     return lost
 
 
@@ -25,7 +26,7 @@ def test_a_notice_whose_fanout_was_lost_is_sent_by_the_rescan_once(dispatch: Dis
     dispatch(local(2025, 11, 3, 9, 0))
     [lost] = _scan_losing_the_fanout(local(2025, 11, 4, 10, 0))  # the 签收 reminder
     notice = Supervision.objects.get(pk=lost)
-    assert notice.sms_status == SmsStatus.PENDING and not SmsMessage.objects.filter(body=notice.text).exists()
+    assert notice.sms_status == NoticeSmsStatus.PENDING and not SmsMessage.objects.filter(body=notice.text).exists()
 
     with time_machine.travel(local(2025, 11, 4, 10, 0, 30), tick=False):
         assert supervision.supervisions_notify_pending() == []  # too fresh: its own task may still come
@@ -33,7 +34,7 @@ def test_a_notice_whose_fanout_was_lost_is_sent_by_the_rescan_once(dispatch: Dis
         assert supervision.supervisions_notify_pending() == [lost]
         assert supervision.supervisions_notify_pending() == []  # the second tick finds nothing to do
     notice.refresh_from_db()
-    assert notice.sms_status == SmsStatus.SENT
+    assert notice.sms_status == NoticeSmsStatus.SENT
     assert SmsMessage.objects.filter(body=notice.text, to_phone="+8613800138000").count() == 1
 
 

@@ -14,9 +14,13 @@ from django.db import connection
 from django.test import TestCase
 
 from tests.sla.conftest import Dispatch, fresh, local, staff
-from tickets.models import Assignment, Supervision, SupervisionLevel, TicketEvent, User
-from tickets.services import sla_clock, sla_scanner, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, TicketEvent
+from tickets.core.services import workflow
+from tickets.org.models import User
+from tickets.sla.services import clock
+from tickets.supervision.models import Supervision, SupervisionLevel
+from tickets.supervision.services import scanner as supervision_scanner
 
 
 def eod(y: int, m: int, d: int):
@@ -26,7 +30,7 @@ def eod(y: int, m: int, d: int):
 def scan_at(moment):
     """One tick at `moment`, running the after-commit fan-out (live push, SMS) as a worker would."""
     with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
-        return sla_scanner.deadlines_scan()
+        return supervision_scanner.deadlines_scan()
 
 
 def levels(a: Assignment) -> list[str]:
@@ -55,10 +59,10 @@ def test_each_level_fires_once_at_its_time(dispatch: Dispatch) -> None:
     assert a.ticket.number in reminder.text and "市人社局" in reminder.text and "2025年10月14日 23:59" in reminder.text
     assert reminder.recipients == [{"kind": "liaison", "name": "市人社局联络员", "phone": "+8613800138000"}]
     assert reminder.issued_by_label == "scheduler"
-    if importlib.util.find_spec("tickets.services.sms") is None:  # before the SMS service is merged
+    if importlib.util.find_spec("tickets.messaging.services.sms") is None:  # before the SMS service is merged
         assert reminder.sms_status == "no_service"
     else:  # the liaison's SMS is queued with the notification service
-        from tickets.models import SmsMessage  # type: ignore[attr-defined]
+        from tickets.messaging.models import SmsMessage  # type: ignore[attr-defined]
 
         assert reminder.sms_status == "sent" and reminder.notified_at is not None
         assert SmsMessage.objects.filter(body=reminder.text, to_phone="+8613800138000").count() == 1
@@ -117,10 +121,10 @@ def test_a_paused_clock_does_not_fire(dispatch: Dispatch) -> None:
     unit = staff("rsj")
     with time_machine.travel(local(2025, 11, 4, 9, 0), tick=False):
         workflow.assignment_sign(assignment=a, actor=unit)
-        sla_clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待群众补充材料")
+        clock.assignment_pause_clock(assignment=a, actor=unit, reason="等待群众补充材料")
     assert scan_at(local(2025, 11, 20, 9, 0)).total == 0  # far past the original 督办
     with time_machine.travel(local(2025, 11, 20, 9, 0), tick=False):
-        sla_clock.assignment_resume_clock(assignment=a, actor=unit)
+        clock.assignment_resume_clock(assignment=a, actor=unit)
     resumed = fresh(a)
     assert resumed.reply_due_at == eod(2025, 11, 10) + (local(2025, 11, 20, 9) - local(2025, 11, 4, 9))
     assert resumed.warn_at == eod(2025, 11, 25)  # one working day before the moved deadline
@@ -147,7 +151,7 @@ def test_a_replied_assignment_is_left_alone(dispatch: Dispatch) -> None:
 def test_batches_process_every_due_row(dispatch: Dispatch) -> None:
     made = [dispatch(local(2025, 11, 3, 9, i)) for i in range(7)]
     with time_machine.travel(local(2025, 11, 4, 10, 0), tick=False):
-        report = sla_scanner.deadlines_scan(batch_size=3)
+        report = supervision_scanner.deadlines_scan(batch_size=3)
     assert report.fired["sign"] == 7 and report.batches == 3
     assert all(levels(a) == [SupervisionLevel.SIGN_REMINDER] for a in made)
 
@@ -199,13 +203,13 @@ def test_two_scanners_at_once_fire_once_in_total(dispatch: Dispatch) -> None:
     made = [dispatch(local(2025, 11, 3, 9, i % 60)) for i in range(40)]
     moment = local(2025, 11, 12, 9, 0)  # every sign reminder and 督办 is due; 催办s are overtaken
     start = threading.Barrier(2)
-    reports: list[sla_scanner.ScanReport] = []
+    reports: list[supervision_scanner.ScanReport] = []
     errors: list[BaseException] = []
 
     def scanner() -> None:
         try:
             start.wait()
-            reports.append(sla_scanner.deadlines_scan(now=moment, batch_size=7))
+            reports.append(supervision_scanner.deadlines_scan(now=moment, batch_size=7))
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -225,12 +229,12 @@ def test_two_scanners_at_once_fire_once_in_total(dispatch: Dispatch) -> None:
 
 
 def test_scanner_events_wait_in_the_live_outbox_until_pushed(dispatch: Dispatch) -> None:
-    from tickets.models import LiveOutbox
+    from tickets.live.models import LiveOutbox
 
     a = dispatch(local(2025, 11, 3, 9, 0))
     pushed: list[list[int]] = []
     with time_machine.travel(local(2025, 11, 4, 10, 0), tick=False):
-        sla_scanner.deadlines_scan(fanout=lambda s, e: pushed.append(e))  # fan-out not run: Redis "down"
+        supervision_scanner.deadlines_scan(fanout=lambda s, e: pushed.append(e))  # fan-out not run: Redis "down"
     event = TicketEvent.objects.get(assignment=a, action="sla.overdue")
     assert LiveOutbox.objects.filter(event=event).exists()  # outbox_flush will push it later
     assert scan_at(local(2025, 11, 4, 10, 1)).total == 0

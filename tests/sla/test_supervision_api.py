@@ -6,9 +6,12 @@ from __future__ import annotations
 import time_machine
 
 from tests.sla.conftest import Dispatch, fresh, local, staff
-from tickets.models import CityProfile, Supervision, SupervisionLevel, Ticket, TicketEvent, User
-from tickets.services import workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket, TicketEvent
+from tickets.core.services import workflow
+from tickets.org.models import User
+from tickets.sla.models import CityProfile
+from tickets.supervision.models import Supervision, SupervisionLevel
 
 
 def centre() -> Actor:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tickets.models import Assignment, Category, Channel, Kind, Ticket, Unit, User, top_lead_q
-from tickets.services import intake, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Channel, Kind, Ticket, top_lead_q
+from tickets.core.services import workflow
+from tickets.intake.services import intake
+from tickets.org.models import Category, Unit, User
 
 
 def staff(unit: Unit) -> User:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tickets.models import TicketAccessLog, TicketEvent
+from tickets.core.models import TicketAccessLog, TicketEvent
 
 from .helpers import dispatched, new_ticket
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tickets.models import Ticket, TicketEvent
+from tickets.core.models import Ticket, TicketEvent
 
 GOOD = {"text": "小区路灯损坏，晚上出行不便。", "citizen_phone": "13812341234"}
 

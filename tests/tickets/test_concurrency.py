@@ -8,10 +8,11 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, connections
 
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.services import workflow
 from tickets.errors import DomainError
-from tickets.models import Assignment, Ticket, TicketEvent, User
-from tickets.services import workflow
-from tickets.services.actors import Actor
+from tickets.org.models import User
 
 from .helpers import dispatched, new_ticket
 

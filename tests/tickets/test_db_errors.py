@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from tests.drills.conftest import free_port
 from tickets.db_errors import database_unavailable
-from tickets.models import User
+from tickets.org.models import User
 
 pytestmark = pytest.mark.drill
 

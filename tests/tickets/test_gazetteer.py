@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tickets.services.gazetteer import gazetteer_invalidate, jurisdiction_find
+from tickets.routing.services.gazetteer import gazetteer_invalidate, jurisdiction_find
 
 
 @pytest.fixture(autouse=True)

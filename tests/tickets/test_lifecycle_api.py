@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tickets.models import Assignment, Ticket, TicketEvent
+from tickets.core.models import Assignment, Ticket, TicketEvent
 
 from .helpers import dispatched, lead_of, new_ticket
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, top_lead_q
+from tickets.core.services import workflow
 from tickets.errors import InvalidInput
-from tickets.models import Assignment, Category, RoutingRule, User, functional_matter_refuses, top_lead_q
-from tickets.services import workflow
-from tickets.services.actors import Actor
-from tickets.services.routing import route_lookup
+from tickets.org.models import Category, RoutingRule, User, functional_matter_refuses
+from tickets.routing.services.catalogue import route_lookup
 
 from .helpers import dispatched, new_ticket, staff
 

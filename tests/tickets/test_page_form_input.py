@@ -4,7 +4,7 @@ and change nothing (issue 14, finding 8).
 Before: the console stored an over-long name or address straight into a varchar column (PostgreSQL:
 DataError, HTTP 500) and dropped control characters the API refuses; a NUL byte in a unit's reply or
 a return's legal basis failed at PostgreSQL (HTTP 500). The rule now lives in the services
-(`tickets/services/text.py`) and every door calls it.
+(`tickets/core/text.py`) and every door calls it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from tests.tickets.helpers import dispatched
-from tickets.models import Assignment, Ticket, TicketEvent
-from tickets.services import workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.services import workflow
 
 FORM = {"kind": "help", "urgency": "normal", "text": "小区路灯损坏，晚上出行不便。", "citizen_phone": "13812341234"}
 

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from tickets import reactions
-from tickets.models import SmsMessage, Ticket, TicketEvent, User
-from tickets.services import workflow
-from tickets.services.actors import Actor
-from tickets.services.events import ReactionTable, reactions_install, reactions_installed
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket, TicketEvent
+from tickets.core.services import workflow
+from tickets.core.services.events import ReactionTable, reactions_install, reactions_installed
+from tickets.messaging.models import SmsMessage
+from tickets.org.models import User
 
 from .helpers import new_ticket
 
@@ -32,7 +34,7 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ["tickets/services/workflow.py", "tickets/services/events.py"])
+@pytest.mark.parametrize("module", ["tickets/core/services/workflow.py", "tickets/core/services/events.py"])
 def test_the_workflow_and_the_event_log_import_no_domain_that_reacts_to_them(module: str) -> None:
     imported = _imports(ROOT / module)
     assert not {m for m in imported if m.startswith("channels_app")}

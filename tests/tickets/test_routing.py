@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tickets.models import Category, Ticket, TicketEvent
-from tickets.selectors import classifier_training_rows
-from tickets.services import workflow
-from tickets.services.actors import Actor
-from tickets.services.routing import route_lookup
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket, TicketEvent
+from tickets.core.selectors import classifier_training_rows
+from tickets.core.services import workflow
+from tickets.org.models import Category
+from tickets.routing.services.catalogue import route_lookup
 
 from .helpers import lead_of, new_ticket
 
@@ -120,7 +121,7 @@ def test_a_corrupt_model_does_not_take_intake_down(demo_model: Path, tmp_path: P
     ],
 )
 def test_hostile_text_gets_an_answer_from_the_classifier(demo_model: Path, text: str) -> None:
-    from tickets.services.classification import ticket_predict
+    from tickets.routing.services.classification import ticket_predict
 
     prediction = ticket_predict(Ticket(title="", text=text))
     assert prediction.unsure or prediction.top_k

@@ -10,10 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Q
 
-from tickets.models import COUNTERS, Assignment, Rating, Ticket, TicketEvent, UnitDayStats, UnitMonthStats, User
-from tickets.services import intake
-from tickets.services.actors import Actor
-from tickets.services.metrics import metrics_rebuild
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.feedback.models import Rating
+from tickets.intake.services import intake
+from tickets.metrics.models import COUNTERS, UnitDayStats, UnitMonthStats
+from tickets.metrics.services.scorecards import metrics_rebuild
+from tickets.org.models import User
 
 pytestmark = pytest.mark.postgres
 
@@ -93,7 +96,7 @@ def test_seed_bulk_refuses_a_count_that_copies_cannot_make(city: object) -> None
 def test_a_units_list_is_the_same_whether_probed_or_read_from_its_assignments(city: object) -> None:
     from django.db.models import Exists, OuterRef
 
-    from tickets.selectors import ProbeExists, assigned_under
+    from tickets.core.selectors import ProbeExists, assigned_under
 
     call_command("seed_bulk", tickets=400, units=45, seed=9, chunk=400)
     for path in ("/donghu/", "/donghu/donghu-xinhua/", "/rsj/"):
@@ -115,8 +118,8 @@ def test_lists_walked_from_an_id_set_hold_the_same_tickets_as_the_plain_filters(
     from django.db.models import Exists, OuterRef
     from django.utils import timezone
 
-    from tickets import selectors
-    from tickets.models import Category, Unit
+    from tickets.core import selectors
+    from tickets.org.models import Category, Unit
 
     call_command("seed_bulk", tickets=1500, units=45, seed=9, chunk=1500)
     selectors._SCOPE_SIZES.clear()  # sizes cached by an earlier test's data

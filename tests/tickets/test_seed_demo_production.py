@@ -15,8 +15,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.security.test_deploy_check import ROOT, production_env
+from tickets.core.models import Ticket
 from tickets.demo import city as demo_city
-from tickets.models import Ticket, User
+from tickets.org.models import User
 
 
 def test_production_settings_raise_the_production_flag_and_seed_demo_refuses_there(tmp_path: Path) -> None:

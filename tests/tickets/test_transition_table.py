@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.services import workflow
+from tickets.core.states import ASSIGNMENT_TRANSITIONS, PREVIOUS, TICKET_TRANSITIONS, AssignmentState, TicketState
 from tickets.errors import TransitionNotAllowed
-from tickets.models import Assignment, Ticket, TicketEvent
-from tickets.services import workflow
-from tickets.services.actors import Actor
-from tickets.states import ASSIGNMENT_TRANSITIONS, PREVIOUS, TICKET_TRANSITIONS, AssignmentState, TicketState
 
 from .helpers import dispatched, new_ticket
 

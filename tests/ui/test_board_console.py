@@ -11,9 +11,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.ui.conftest import DESKTOP, PHONE, login, screenshot
-from tickets.models import BackgroundJob, CalendarYear, KbArticle, Rating, RatingCallback, Ticket, Unit, User
-from tickets.services import intake, kb, rating, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.services import workflow
+from tickets.feedback.models import Rating, RatingCallback
+from tickets.feedback.services import rating
+from tickets.intake.services import intake
+from tickets.jobs.models import BackgroundJob
+from tickets.knowledge.models import KbArticle
+from tickets.knowledge.services import articles
+from tickets.org.models import Unit, User
+from tickets.sla.models import CalendarYear
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -51,8 +59,8 @@ def eager_celery() -> Iterator[None]:
 
 
 def test_console_shows_duplicates_and_kb_answers_and_answers_directly(city: Any, new_page: Any) -> None:
-    kb.kb_index_invalidate()
-    article = kb.kb_article_create(
+    articles.kb_index_invalidate()
+    article = articles.kb_article_create(
         actor=_actor("supervisor1"),
         question="住房公积金提取需要哪些材料？",
         answer="携带身份证、银行卡和购房合同到公积金中心任一网点办理，也可在公积金App上提交。",
@@ -87,7 +95,7 @@ def test_console_shows_duplicates_and_kb_answers_and_answers_directly(city: Any,
     assert ticket.state == "answered_directly" and "公积金中心" in ticket.outcome_reason
     assert ticket.events.filter(action="answer_directly", data__article=article.pk).exists()
     assert KbArticle.objects.get(pk=article.pk).usage_count == 1
-    kb.kb_index_invalidate()
+    articles.kb_index_invalidate()
 
 
 def test_operator_completes_a_callback_and_the_rating_is_recorded(city: Any, new_page: Any) -> None:

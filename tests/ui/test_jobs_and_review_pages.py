@@ -9,10 +9,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tickets.core.actors import Actor
 from tickets.errors import TransitionNotAllowed
-from tickets.models import BackgroundJob, JobState, User
-from tickets.services import jobs
-from tickets.services.actors import Actor
+from tickets.jobs import services as jobs
+from tickets.jobs.models import BackgroundJob, JobState
+from tickets.org.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -30,9 +30,9 @@ PASSWORD = "{PASSWORD}"
 from django.contrib.auth.hashers import make_password
 from django.test import override_settings
 from tickets.demo import seed
-from tickets.models import User
-from tickets.services import sla
-from tickets.services.calendar import calendar_seed_from_package
+from tickets.org.models import User
+from tickets.sla.services import policy as sla
+from tickets.sla.services.calendar import calendar_seed_from_package
 calendar_seed_from_package()
 sla.profile_ensure_default()
 with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
@@ -147,9 +147,9 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
 
 
 CREATE_OFFLINE = """
-from tickets.models import User
-from tickets.services import intake
-from tickets.services.actors import Actor
+from tickets.org.models import User
+from tickets.intake.services import intake
+from tickets.core.actors import Actor
 ticket = intake.ticket_create(
     actor=Actor.of(User.objects.get(username="operator1")), channel="phone", text="公交站台的雨棚被风刮坏了"
 )

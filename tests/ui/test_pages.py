@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tickets.models import Unit, User
-from tickets.services import intake, workflow
-from tickets.services.actors import Actor
+from tickets.core.actors import Actor
+from tickets.core.services import workflow
+from tickets.intake.services import intake
+from tickets.org.models import Unit, User
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.ui.conftest import DESKTOP, PHONE, login, screenshot
-from tickets.models import UNIT_GROUPS, Assignment, CityProfile, MetricsConfig, Ticket
-from tickets.services.rating import rating_link
+from tickets.core.models import Assignment, Ticket
+from tickets.feedback.services.rating import rating_link
+from tickets.metrics.models import MetricsConfig
+from tickets.org.models import UNIT_GROUPS
+from tickets.sla.models import CityProfile
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -155,9 +158,9 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
 
 
 def test_unit_cannot_open_another_units_ticket(city: Any, new_page: Any) -> None:
-    from tickets.models import User
-    from tickets.services import intake
-    from tickets.services.actors import Actor
+    from tickets.core.actors import Actor
+    from tickets.intake.services import intake
+    from tickets.org.models import User
 
     ticket = intake.ticket_create(
         actor=Actor.of(User.objects.get(username="operator1")), channel="phone", text="小区路灯坏了一个月没人修"
@@ -170,9 +173,11 @@ def test_unit_cannot_open_another_units_ticket(city: Any, new_page: Any) -> None
 
 
 def test_reveal_phone_is_recorded(city: Any, new_page: Any) -> None:
-    from tickets.models import AccessAction, TicketAccessLog, Unit, User
-    from tickets.services import intake, workflow
-    from tickets.services.actors import Actor
+    from tickets.core.actors import Actor
+    from tickets.core.models import AccessAction, TicketAccessLog
+    from tickets.core.services import workflow
+    from tickets.intake.services import intake
+    from tickets.org.models import Unit, User
 
     operator = User.objects.get(username="operator1")
     ticket = intake.ticket_create(
@@ -210,9 +215,9 @@ def test_login_and_citizen_pages_at_both_widths(city: Any, new_page: Any) -> Non
 
 
 def test_operator_completes_a_draft_and_sees_chinese_errors(city: Any, new_page: Any) -> None:
-    from tickets.models import User
-    from tickets.services import intake
-    from tickets.services.actors import Actor
+    from tickets.core.actors import Actor
+    from tickets.intake.services import intake
+    from tickets.org.models import User
 
     draft = intake.ticket_create(
         actor=Actor.of(User.objects.get(username="operator1")),
@@ -240,9 +245,10 @@ def test_operator_completes_a_draft_and_sees_chinese_errors(city: Any, new_page:
 
 
 def _dispatched_to_rsj(text: str) -> Ticket:
-    from tickets.models import Unit, User
-    from tickets.services import intake, workflow
-    from tickets.services.actors import Actor
+    from tickets.core.actors import Actor
+    from tickets.core.services import workflow
+    from tickets.intake.services import intake
+    from tickets.org.models import Unit, User
 
     operator = Actor.of(User.objects.get(username="operator1"))
     ticket = intake.ticket_create(

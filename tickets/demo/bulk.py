@@ -5,7 +5,7 @@ Each ticket goes through the lifecycle the workflow would give it (受理 → �
 recent tickets are still open and a few old ones are stuck and overdue. Every step writes the
 TicketEvent the workflow writes (same action, states and data keys), so `metrics_rebuild` can
 replay the history; the scorecard counters the events imply (by the rules of
-`tickets/services/metrics_rules.py`) are added up while generating and written once at the end
+`tickets/metrics/services/rules.py`) are added up while generating and written once at the end
 (the test checks they equal a rebuild from the events).
 
 Rows are produced by a thread while the main thread streams the previous chunk with COPY FROM
@@ -28,24 +28,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tickets.core.models import Assignment, Ticket, TicketEvent, TicketNumberSequence
 from tickets.demo.bulk_text import citizen_names, text_pool
-from tickets.models import (
-    COUNTERS,
-    Assignment,
-    Category,
-    Rating,
-    RatingRequest,
-    Role,
-    RoutingRule,
-    Ticket,
-    TicketEvent,
-    TicketNumberSequence,
-    Unit,
-    UnitDayStats,
-    UnitKind,
-    UnitMonthStats,
-    User,
-)
+from tickets.feedback.models import Rating, RatingRequest
+from tickets.metrics.models import COUNTERS, UnitDayStats, UnitMonthStats
+from tickets.org.models import Category, Role, RoutingRule, Unit, UnitKind, User
 
 DAY = 86400
 HOUR = 3600

@@ -9,25 +9,15 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment, Channel, Kind, Outcome, Ticket, Urgency, top_lead_q
+from tickets.core.services import workflow
 from tickets.demo import city
-from tickets.models import (
-    Assignment,
-    Category,
-    Channel,
-    Kind,
-    Outcome,
-    Role,
-    RoutingRule,
-    Ticket,
-    Unit,
-    UnitKind,
-    Urgency,
-    User,
-    top_lead_q,
-)
-from tickets.services import intake, sla, workflow
-from tickets.services.actors import Actor
-from tickets.services.calendar import calendar_seed_from_package
+from tickets.intake.services import intake
+from tickets.knowledge.services.articles import kb_load_demo  # 知识库: the demo city's articles
+from tickets.org.models import Category, Role, RoutingRule, Unit, UnitKind, User
+from tickets.sla.services import policy
+from tickets.sla.services.calendar import calendar_seed_from_package
 
 # (text, category code or None, district code or None, kind)
 DEMO_TICKETS = [
@@ -336,13 +326,11 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
 @transaction.atomic
 def demo_seed(*, random_passwords: bool = False) -> dict[str, object]:
     calendar_seed_from_package()
-    sla.profile_ensure_default()
+    policy.profile_ensure_default()
     units = seed_units()
     cats = seed_categories()
     seed_routing(units, cats)
     users = seed_users(units, random_passwords=random_passwords)
     made = seed_tickets(units, cats)
-    from tickets.services.kb import kb_load_demo  # 知识库: the demo city's articles
-
     kb_load_demo()
     return {"units": len(units), "categories": len(cats), "users": users, "tickets_created": made}

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from tickets.models import Role
+from tickets.org.models import Role
 
 login_view = auth_views.LoginView.as_view(
     template_name="tickets/login.html", redirect_authenticated_user=True, next_page="/"

@@ -1,6 +1,6 @@
 """督办看板: overdue, due today/tomorrow and problem/flagged tickets, refreshed from the live feed.
 
-Supervisors issue 督办, 挂牌督办 and 摘牌 from the board through tickets.services.supervision.
+Supervisors issue 督办, 挂牌督办 and 摘牌 from the board through tickets.supervision.services.supervision.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets import selectors
-from tickets.models import Role
+from tickets.core import selectors
+from tickets.core.actors import Actor
+from tickets.org.models import Role
 from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
-from tickets.services import supervision
-from tickets.services.actors import Actor
+from tickets.supervision.services import supervision
 
 
 def _context(request: HttpRequest) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def board_fragment(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
-    """督办 (supervise), 挂牌督办 (flag) or 摘牌 (unflag) through tickets.services.supervision."""
+    """督办 (supervise), 挂牌督办 (flag) or 摘牌 (unflag) through tickets.supervision.services.supervision."""
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
     actor = Actor.of(request.user)  # type: ignore[arg-type]
     text = request.POST.get("reason", "")

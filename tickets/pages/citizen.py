@@ -20,13 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from tickets.core.actors import Actor
+from tickets.core.models import Channel, Kind, Ticket
+from tickets.core.privacy import mask_phone
+from tickets.core.public import public_history, public_reply
 from tickets.errors import DomainError, InvalidInput, RateLimited
-from tickets.models import Channel, Kind, Satisfaction, Ticket
-from tickets.privacy import mask_phone
-from tickets.public import public_history, public_reply
+from tickets.feedback.models import Satisfaction
+from tickets.feedback.services import rating
+from tickets.intake.services import citizen_auth, intake, photos
 from tickets.request_meta import client_ip
-from tickets.services import citizen_auth, intake, photos, rating
-from tickets.services.actors import Actor
 
 T = "tickets/citizen/"
 VERIFIED_FOR_SECONDS = 30 * 60

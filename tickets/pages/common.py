@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tickets import privacy
+from tickets.core import privacy
+from tickets.core.models import Ticket
+from tickets.core.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
 from tickets.errors import DomainError, NotFound
-from tickets.models import Role, Ticket, User
+from tickets.org.models import Role, User
 
 View = Callable[..., HttpResponse]
 
@@ -88,7 +90,7 @@ def with_due(rows: Iterable[Any], attr: str) -> list[Any]:
     return out
 
 
-# History rows in Chinese: transition labels from tickets.states, the rest named here.
+# History rows in Chinese: transition labels from tickets.core.states, the rest named here.
 OTHER_ACTIONS = {
     "created": gettext_lazy("受理"),
     "jurisdiction_found": gettext_lazy("识别属地"),
@@ -100,10 +102,8 @@ OTHER_ACTIONS = {
 
 
 def history_rows(events: Iterable[Any], *, ticket: Ticket, reader: User) -> list[Any]:
-    """History rows for a page: labels in Chinese, the actor and the reason as `tickets.privacy` lets
+    """History rows for a page: labels in Chinese, the actor and the reason as `tickets.core.privacy` lets
     this reader see them (`actor_label`, `reason_shown`)."""
-    from tickets.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
-
     labels = {name: t.label for name, t in {**ASSIGNMENT_TRANSITIONS, **TICKET_TRANSITIONS}.items()}
     states = {**dict(AssignmentState.choices), **dict(TicketState.choices)}
     rows = []

@@ -19,15 +19,23 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets import selectors
+from tickets.core import selectors
+from tickets.core.actors import Actor
+from tickets.core.models import Channel, Kind, Ticket, Urgency
+from tickets.core.services import workflow
+from tickets.core.states import AssignmentState
+from tickets.core.text import normalise_phone, normalise_text
+from tickets.duplicates.services import duplicates
 from tickets.errors import InvalidInput
-from tickets.models import Category, Cause, Channel, Kind, Role, Satisfaction, Ticket, Urgency
+from tickets.feedback.models import Cause, Satisfaction
+from tickets.feedback.services import callbacks
+from tickets.intake import selectors as intake_selectors
+from tickets.intake.services import intake
+from tickets.knowledge.services import articles
+from tickets.knowledge.services.search import kb_search
+from tickets.org.models import Category, Role
 from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service, with_due
-from tickets.services import classification, duplicates, intake, kb, rating_callbacks, routing, workflow
-from tickets.services.actors import Actor
-from tickets.services.kb_search import kb_search
-from tickets.services.text import normalise_phone, normalise_text
-from tickets.states import AssignmentState
+from tickets.routing.services import catalogue, classification
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
 
@@ -75,7 +83,7 @@ PANELS = {
         },
     ),
     "requests": ("tickets/console/_requests.html", _requests_context),
-    "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": selectors.callbacks_open()}),
+    "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": intake_selectors.callbacks_open()}),
     "review": (
         "tickets/console/_review.html",
         lambda r: {
@@ -86,7 +94,7 @@ PANELS = {
     "rating_callbacks": (
         "tickets/console/_rating_callbacks.html",
         lambda r: {
-            "tasks": list(rating_callbacks.callback_queue(r.user)[:30]),
+            "tasks": list(callbacks.callback_queue(r.user)[:30]),
             "satisfactions": Satisfaction.choices,
             "causes": Cause.choices,
         },
@@ -186,7 +194,7 @@ def console_answer(request: HttpRequest) -> HttpResponse:
             anonymous=bool(data.get("anonymous")),
             auto_route=False,
         )
-        done.append(kb.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
+        done.append(articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
 
     if run_service(request, answer, _("已按知识库直接答复并办结")):
         state = {"number": done[0].number, "state": done[0].get_state_display()}
@@ -206,14 +214,14 @@ def _yes_no(value: str | None) -> bool | None:
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def console_callback_record(request: HttpRequest, callback_id: int) -> HttpResponse:
     """回访 record: reached? then the citizen's answers; a reached call records the rating."""
-    callback = rating_callbacks.callback_get(request.user, callback_id)  # type: ignore[arg-type]
+    callback = callbacks.callback_get(request.user, callback_id)  # type: ignore[arg-type]
     data = request.POST
 
     def record() -> None:
         reached = _yes_no(data.get("reached"))
         if reached is None:
             raise InvalidInput(_("请选择是否接通"), field="reached")
-        rating_callbacks.callback_record(
+        callbacks.callback_record(
             callback=callback,
             actor=Actor.of(request.user),  # type: ignore[arg-type]
             reached=reached,
@@ -278,7 +286,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
         category = Category.objects.filter(pk=posted_id(request.POST.get("category")) or 0, is_active=True).first()
         if category is None:
             raise InvalidInput(_("请选择分类"), field="category")
-        route = routing.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
+        route = catalogue.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
         if route is None:
             raise InvalidInput(
                 _("派单目录中没有“%(category)s”的承办单位，请人工选择") % {"category": category.name},

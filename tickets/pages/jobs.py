@@ -7,11 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tickets.core.actors import Actor
 from tickets.errors import InvalidInput
-from tickets.models import BackgroundJob, JobKind, Role
+from tickets.jobs import services as job_service
+from tickets.jobs.models import BackgroundJob, JobKind
+from tickets.org.models import Role
 from tickets.pages.common import role_required, run_service
-from tickets.services import jobs as job_service
-from tickets.services.actors import Actor
 
 JOB_PAGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from tickets import privacy
-from tickets.models import SmsMessage
-from tickets.services.sms import twilio_configured
+from tickets.core import privacy
+from tickets.messaging.models import SmsMessage
+from tickets.messaging.services.sms import twilio_configured
 
 
 @login_required(login_url="/admin/login/")

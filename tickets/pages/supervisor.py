@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets import selectors
+from tickets.core import selectors
+from tickets.core.actors import Actor
+from tickets.core.dates import month_parse
 from tickets.errors import InvalidInput
-from tickets.models import Rating, Role, Unit
+from tickets.feedback.models import Rating
+from tickets.feedback.services import review
+from tickets.metrics.selectors import period_range
+from tickets.org.models import Role, Unit
 from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
-from tickets.selectors_metrics import period_range
-from tickets.services import rating_review
-from tickets.services.actors import Actor
-from tickets.services.dates import month_parse
 
 GROUP_CHOICES = [
     ("departments", gettext_lazy("职能部门")),
@@ -107,7 +108,7 @@ def unit_tickets(request: HttpRequest, code: str) -> HttpResponse:
 @role_required(*REVIEW_PAGE_ROLES)
 def ratings(request: HttpRequest) -> HttpResponse:
     """不满意审核: ratings the citizen gave 不满意 for the unit's own reasons, oldest first."""
-    queue = list(rating_review.dissatisfied_queue()[:100])
+    queue = list(review.dissatisfied_queue()[:100])
     user = request.user
     can_decide = bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR)
     return render(request, "tickets/board/ratings.html", {"ratings": queue, "can_decide": can_decide, "tab": "ratings"})
@@ -127,7 +128,7 @@ def rating_decide(request: HttpRequest, rating_id: int) -> HttpResponse:
         done = _("工单 %(number)s 已说明办结") % number
     run_service(
         request,
-        lambda: rating_review.rating_decide(
+        lambda: review.rating_decide(
             rating=rating,
             actor=Actor.of(request.user),  # type: ignore[arg-type]
             decision=decision,

@@ -1,6 +1,6 @@
 """承办工作台: a unit's inbox with deadline countdowns and the ticket page with its actions.
 
-Everything goes through tickets.services.workflow; unit staff opening another unit's ticket get 404
+Everything goes through tickets.core.services.workflow; unit staff opening another unit's ticket get 404
 (the selectors scope every read to the user's unit subtree).
 """
 
@@ -17,13 +17,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets import privacy, selectors
+from tickets.core import privacy, selectors
+from tickets.core.actors import Actor
+from tickets.core.models import Assignment
+from tickets.core.services import access, workflow
+from tickets.core.states import AssignmentState
 from tickets.errors import InvalidInput, NotPermitted
-from tickets.models import Assignment, Unit, User
+from tickets.org.models import Unit, User
 from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, posted_id, role_required, run_service, with_due
-from tickets.services import access, workflow
-from tickets.services.actors import Actor
-from tickets.states import AssignmentState
 
 STATE_ORDER = [
     AssignmentState.PENDING_SIGN,

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from tickets.models import Ticket
-from tickets.states import TicketState
+from tickets.core.models import Ticket
+from tickets.core.states import TicketState
+from tickets.pages.auth import home_redirect
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    from tickets.pages.auth import home_redirect
-
     if (target := home_redirect(request)) is not None:
         return target
     counts = {}

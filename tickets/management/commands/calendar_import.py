@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tickets.services import calendar
 from tickets.sla.calendar_source import YearFileError
+from tickets.sla.services import calendar
 
 
 class Command(BaseCommand):

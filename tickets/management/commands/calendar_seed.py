@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tickets.services import calendar
+from tickets.sla.services import calendar
 
 
 class Command(BaseCommand):

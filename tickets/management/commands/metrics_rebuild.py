@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from tickets.services.metrics import metrics_rebuild
+from tickets.metrics.services.scorecards import metrics_rebuild
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tickets.services.partners import partner_key_create
+from tickets.intake.services.partners import partner_key_create
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tickets.services import sla_scanner
+from tickets.supervision.services import scanner
 
 
 class Command(BaseCommand):
@@ -16,6 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = sla_scanner.deadlines_scan(batch_size=options["batch_size"])
+        report = scanner.deadlines_scan(batch_size=options["batch_size"])
         fired = ", ".join(f"{k}={v}" for k, v in report.fired.items())
         self.stdout.write(f"fired: {fired}; skipped: {report.skipped}; {report.seconds:.3f}s")

@@ -1,0 +1,1 @@
+"""Staff logins: API tokens that expire and are revoked, sessions, lockouts."""

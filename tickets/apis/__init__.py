@@ -1,1 +1,0 @@
-"""REST API: one small view per operation; rules live in services, reads in selectors."""

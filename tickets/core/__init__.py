@@ -1,0 +1,1 @@
+"""Core: tickets, assignments, states, history, the workflow, actors, numbering, privacy, access audit."""

@@ -1,0 +1,1 @@
+"""Core endpoints (tickets, assignments, the catalogue) and the API building blocks."""

@@ -1,0 +1,295 @@
+"""Output serializers. Everything of a citizen (contact fields, free text, the actor of an event)
+passes through `tickets.core.privacy` for the reader's role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from tickets.core import privacy
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.selectors import ticket_assignments, ticket_history
+from tickets.core.states import AssignmentState, TicketState
+from tickets.org.models import Category, RoutingRule, Unit, User
+from tickets.sla.services.clock import ticket_time_split
+from tickets.supervision.selectors import ticket_supervisions
+
+
+def reader_of(context: dict[str, Any]) -> User | None:
+    """The signed-in reader of a serializer; None (no request) reads like an outsider."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user if isinstance(user, User) else None
+
+
+def cut_texts(data: dict[str, Any], keys: tuple[str, ...], ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
+    """The free-text fields of a representation, as the reader may read them (privacy.citizen_text)."""
+    reader = reader_of(context)
+    for key in keys:
+        if isinstance(data.get(key), str):
+            data[key] = privacy.citizen_text(data[key], ticket, reader)
+    return data
+
+
+class UnitRef(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "kind"]
+
+
+class CategoryRef(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name"]
+
+
+class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
+    parent: serializers.PrimaryKeyRelatedField[Unit] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Unit
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "path",
+            "aliases",
+            "liaison_name",
+            "liaison_phone",
+            "is_active",
+        ]
+
+
+class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
+    parent: serializers.PrimaryKeyRelatedField[Category] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "parent", "path", "is_functional", "is_active"]
+
+
+class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    category = CategoryRef(read_only=True, allow_null=True)
+    jurisdiction = UnitRef(read_only=True, allow_null=True)
+    lead_unit = UnitRef(read_only=True, allow_null=True)
+    assisting_units = UnitRef(many=True, read_only=True)
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "category", "jurisdiction", "lead_unit", "assisting_units", "is_active"]
+
+
+class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    title = serializers.SerializerMethodField()
+    state_label = serializers.SerializerMethodField()
+    category = CategoryRef(read_only=True, allow_null=True)
+    jurisdiction = UnitRef(read_only=True, allow_null=True)
+    lead_unit = UnitRef(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    citizen_name = serializers.SerializerMethodField()
+    citizen_phone = serializers.SerializerMethodField()
+    phone_masked = serializers.SerializerMethodField()
+    suggestions = serializers.SerializerMethodField(help_text="分类器建议（前 3 项），供派单员参考")
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "channel",
+            "kind",
+            "urgency",
+            "title",
+            "state",
+            "state_label",
+            "category",
+            "jurisdiction",
+            "lead_unit",
+            "due_at",
+            "overdue",
+            "is_problem",
+            "is_flagged",
+            "confidential",
+            "anonymous",
+            "citizen_name",
+            "citizen_phone",
+            "phone_masked",
+            "suggestions",
+            "created_at",
+        ]
+
+    def _citizen(self, ticket: Ticket) -> dict[str, Any]:
+        cache = self.context.setdefault("_citizen", {})
+        if ticket.pk not in cache:
+            cache[ticket.pk] = privacy.citizen_view(ticket, reader_of(self.context))
+        return cache[ticket.pk]  # type: ignore[no-any-return]
+
+    def get_title(self, ticket: Ticket) -> str:
+        return privacy.citizen_text(ticket.title, ticket, reader_of(self.context))
+
+    def get_suggestions(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return list((ticket.classification or {}).get("suggestions", []))[:3]
+
+    def get_state_label(self, ticket: Ticket) -> str:
+        return str(TicketState(ticket.state).label)
+
+    def get_overdue(self, ticket: Ticket) -> bool:
+        return bool(ticket.due_at and ticket.closed_at is None and ticket.due_at < timezone.now())
+
+    def get_citizen_name(self, ticket: Ticket) -> str:
+        return str(self._citizen(ticket)["citizen_name"])
+
+    def get_citizen_phone(self, ticket: Ticket) -> str:
+        return str(self._citizen(ticket)["citizen_phone"])
+
+    def get_phone_masked(self, ticket: Ticket) -> bool:
+        return bool(self._citizen(ticket)["phone_masked"])
+
+
+class AssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    unit = UnitRef(read_only=True)
+    state_label = serializers.SerializerMethodField()
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "ticket",
+            "ticket_number",
+            "unit",
+            "role",
+            "parent",
+            "state",
+            "state_label",
+            "round",
+            "dispatched_at",
+            "sign_due_at",
+            "reply_due_at",
+            "signed_at",
+            "replied_at",
+            "ended_at",
+            "reply_text",
+            "return_reason",
+            "return_legal_basis",
+            "extension_until",
+            "extension_reason",
+            "sign_on_time",
+            "reply_on_time",
+            "calendar_gap_year",
+            "note",
+            # 统一督办 clocks
+            "warn_at",
+            "supervise_at",
+            "notice_at",
+            "sign_warned_at",
+            "warned_at",
+            "supervised_at",
+            "noticed_at",
+            "clock_paused_at",
+            "paused_seconds",
+        ]
+
+    def get_state_label(self, assignment: Assignment) -> str:
+        return str(AssignmentState(assignment.state).label)
+
+    def to_representation(self, assignment: Assignment) -> dict[str, Any]:
+        data = super().to_representation(assignment)
+        return cut_texts(data, ASSIGNMENT_TEXTS, assignment.ticket, self.context)
+
+
+ASSIGNMENT_TEXTS = ("reply_text", "return_reason", "return_legal_basis", "extension_reason", "note", "ticket_title")
+
+
+class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = [
+            "id",
+            "action",
+            "actor_kind",
+            "actor",
+            "assignment",
+            "from_state",
+            "to_state",
+            "reason",
+            "data",
+            "created_at",
+        ]
+
+    def to_representation(self, event: TicketEvent) -> dict[str, Any]:
+        data = super().to_representation(event)
+        data["data"] = privacy.event_data(event.data, event.ticket, reader_of(self.context))
+        return cut_texts(data, ("reason",), event.ticket, self.context)
+
+    def get_actor(self, event: TicketEvent) -> str:
+        return privacy.event_actor(event)
+
+
+class TicketDetailOutput(TicketListOutput):
+    text = serializers.SerializerMethodField()
+    citizen_address = serializers.SerializerMethodField()
+    classification = serializers.SerializerMethodField()
+    merged_into: serializers.SlugRelatedField[Ticket] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    assignments = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
+    supervisions = serializers.SerializerMethodField()
+    time_split = serializers.SerializerMethodField()
+
+    class Meta(TicketListOutput.Meta):
+        fields = [
+            *TicketListOutput.Meta.fields,
+            "text",
+            "citizen_address",
+            "classification",
+            "outcome",
+            "outcome_reason",
+            "merged_into",
+            "reopen_count",
+            "units_passed",
+            "closed_at",
+            "assignments",
+            "history",
+            "supervisions",
+            "time_split",
+        ]
+
+    def get_text(self, ticket: Ticket) -> str:
+        return privacy.citizen_text(ticket.text, ticket, reader_of(self.context))
+
+    def get_citizen_address(self, ticket: Ticket) -> str:
+        return str(self._citizen(ticket)["citizen_address"])
+
+    def get_classification(self, ticket: Ticket) -> dict[str, Any] | None:
+        """The classifier's record (its terms are words of the text)."""
+        found = privacy.citizen_value(ticket.classification, ticket, reader_of(self.context))
+        return found if isinstance(found, dict) else None
+
+    def get_assignments(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return AssignmentOutput(ticket_assignments(ticket), many=True, context=self.context).data  # type: ignore[return-value]
+
+    def get_history(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return EventOutput(ticket_history(ticket), many=True, context=self.context).data  # type: ignore[return-value]
+
+    def get_supervisions(self, ticket: Ticket) -> list[dict[str, Any]]:
+        # function-level: tickets.supervision.apis.outputs imports this module while loading (import cycle)
+        from tickets.supervision.apis.outputs import SupervisionOutput
+        return SupervisionOutput(ticket_supervisions(ticket), many=True, context=self.context).data  # type: ignore[return-value]
+
+    def get_time_split(self, ticket: Ticket) -> dict[str, int]:
+        """Centre time and unit time, measured apart (domain.md §2.3)."""
+        return ticket_time_split(ticket)

@@ -1,0 +1,1 @@
+"""Core writes: the workflow (the only code that changes a state), history events, numbers."""

@@ -1,0 +1,1 @@
+"""Duplicate writes: fingerprints, links, merges, hot-spot scans."""

@@ -1,0 +1,244 @@
+"""热点 (未诉先办): cluster recent tickets by text and place, compare with the previous period,
+and alert supervisors when a cluster grows much faster than its baseline.
+
+Clustering: jieba-word TF-IDF vectors, one group per district (place), tickets joined when their
+cosine similarity reaches a threshold, clusters = connected components. A previous period's
+ticket counts toward a cluster's baseline when it is as similar to one of its members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from tickets import textsearch
+from tickets.core.actors import Actor
+from tickets.core.models import Ticket
+from tickets.core.services.events import event_record
+from tickets.duplicates.models import HotspotAlert
+from tickets.org.models import Unit
+
+log = logging.getLogger("tickets.hotspots")
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+@dataclass
+class Item:
+    ticket: Ticket
+    place: str  # district code, "" when unknown
+    tokens: list[str]
+
+
+@dataclass
+class Hotspot:
+    key: str
+    label: str
+    place: str
+    place_name: str
+    keywords: list[str]
+    items: list[Item]
+    previous: int = 0
+    categories: list[tuple[str, int]] = field(default_factory=list)
+    places: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    @property
+    def trend(self) -> float | None:
+        """Growth against the previous equal period: +1.0 is twice as many; None when it is new."""
+        return None if self.previous == 0 else round((self.size - self.previous) / self.previous, 3)
+
+    @property
+    def representative(self) -> Ticket:
+        return self.items[0].ticket
+
+    @property
+    def samples(self) -> list[Ticket]:
+        return [i.ticket for i in self.items[:5]]
+
+    @property
+    def ticket_ids(self) -> list[int]:
+        return [i.ticket.pk for i in self.items]
+
+
+def _items(start: datetime, end: datetime) -> list[Item]:
+    cap = int(_setting("HOTSPOT_MAX_TICKETS", 20000))
+    qs = (
+        Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+        .select_related("jurisdiction", "category")
+        .only("id", "number", "title", "text", "citizen_address", "created_at", "state", "jurisdiction", "category")
+        .order_by("-id")[:cap]
+    )
+    out = []
+    for t in qs:
+        unit = t.jurisdiction
+        code = next((p for p in unit.path.split("/") if p), "") if unit else ""
+        tokens = [w for w in textsearch.search_tokens(f"{t.title} {t.text}") if len(w) > 1]
+        out.append(Item(t, code, tokens))
+    return out
+
+
+def _vectorise(current: list[Item], previous: list[Item]) -> tuple[csr_matrix, csr_matrix, np.ndarray]:
+    vec = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True)
+    matrix = vec.fit_transform([i.tokens for i in current] + [i.tokens for i in previous])
+    names = np.array(vec.get_feature_names_out())
+    return matrix[: len(current)], matrix[len(current) :], names
+
+
+def _components(x: csr_matrix, threshold: float) -> np.ndarray:
+    sim = (x @ x.T).tocsr()
+    sim.data = (sim.data >= threshold).astype(np.int8)
+    sim.eliminate_zeros()
+    _, labels = connected_components(sim, directed=False)
+    return labels
+
+
+def _place_names(current: list[Item]) -> dict[str, str]:
+    codes = {i.place for i in current if i.place}
+    return {u.code: u.name for u in Unit.objects.filter(code__in=codes)}
+
+
+def cluster(
+    current: list[Item], previous: list[Item], *, threshold: float | None = None, min_size: int = 2
+) -> list[Hotspot]:
+    """Clusters of the current items (by place, then text), each with its previous-period count."""
+    if not any(i.tokens for i in current):
+        return []
+    threshold = threshold if threshold is not None else _setting("HOTSPOT_SIMILARITY", 0.35)
+    x_cur, x_prev, names = _vectorise(current, previous)
+    place_names = _place_names(current)
+    by_place: dict[str, list[int]] = defaultdict(list)
+    for n, item in enumerate(current):
+        by_place[item.place].append(n)
+    prev_by_place: dict[str, list[int]] = defaultdict(list)
+    for n, item in enumerate(previous):
+        prev_by_place[item.place].append(n)
+    spots: list[Hotspot] = []
+    for place, rows in by_place.items():
+        labels = _components(x_cur[rows], threshold)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for row, label in zip(rows, labels, strict=True):
+            groups[int(label)].append(row)
+        prev_rows = prev_by_place.get(place, [])
+        for members in groups.values():
+            if len(members) < min_size:
+                continue
+            centroid = np.asarray(x_cur[members].sum(axis=0)).ravel()
+            keywords = [str(names[i]) for i in np.argsort(-centroid)[:3] if centroid[i] > 0]
+            previous_count = 0
+            if prev_rows:
+                sims = (x_prev[prev_rows] @ x_cur[members].T).toarray()
+                previous_count = int(np.sum(sims.max(axis=1) >= threshold))
+            items = sorted((current[m] for m in members), key=lambda i: -i.ticket.pk)
+            place_name = place_names.get(place, "")
+            key = hashlib.sha1(f"{place}|{'|'.join(sorted(keywords))}".encode(), usedforsecurity=False).hexdigest()[:16]
+            spot = Hotspot(
+                key=key,
+                label=f"{place_name or '未定属地'}：{'、'.join(keywords)}",
+                place=place,
+                place_name=place_name,
+                keywords=keywords,
+                items=items,
+                previous=previous_count,
+            )
+            spot.categories = Counter(i.ticket.category.name for i in items if i.ticket.category).most_common(3)
+            spot.places = Counter(
+                (i.ticket.jurisdiction.name if i.ticket.jurisdiction else "") or i.ticket.citizen_address[:20]
+                for i in items
+            ).most_common(3)
+            spots.append(spot)
+    spots.sort(key=lambda s: (-s.size, -(s.trend or 0.0), s.key))
+    return spots
+
+
+def hotspots_for_period(*, start: datetime, end: datetime, top: int = 10, min_size: int = 2) -> list[Hotspot]:
+    """热点 of [start, end), with the trend against the previous equal period."""
+    span = end - start
+    current = _items(start, end)
+    previous = _items(start - span, start)
+    return cluster(current, previous, min_size=min_size)[:top]
+
+
+# --- surge alerts -------------------------------------------------------------------------------
+
+
+def hotspot_surge_scan(*, now: datetime | None = None) -> list[HotspotAlert]:
+    """热点激增: clusters of the last 24 h that are `factor` × their daily baseline of the previous week."""
+    now = now or timezone.now()
+    window = timedelta(hours=24)
+    baseline_days = int(_setting("HOTSPOT_BASELINE_DAYS", 7))
+    factor = _setting("HOTSPOT_SURGE_FACTOR", 3.0)
+    min_size = int(_setting("HOTSPOT_SURGE_MIN_SIZE", 5))
+    current = _items(now - window, now)
+    previous = _items(now - window - timedelta(days=baseline_days), now - window)
+    alerts = []
+    for spot in cluster(current, previous, min_size=min_size):
+        baseline = spot.previous / baseline_days
+        if spot.size < factor * max(baseline, 1.0):
+            continue
+        alert = _alert_record(spot, baseline=baseline, day=timezone.localdate(now))
+        if alert is not None:
+            alerts.append(alert)
+    return alerts
+
+
+def _alert_record(spot: Hotspot, *, baseline: float, day) -> HotspotAlert | None:  # type: ignore[no-untyped-def]
+    ids = set(spot.ticket_ids)
+    for earlier in HotspotAlert.objects.filter(day=day, place=spot.place_name):
+        if len(ids & set(earlier.ticket_ids)) * 2 >= min(len(ids), len(earlier.ticket_ids)):
+            return None  # the same surge, already announced today
+    try:
+        with transaction.atomic():
+            alert = HotspotAlert.objects.create(
+                key=spot.key,
+                day=day,
+                label=spot.label,
+                place=spot.place_name,
+                keywords=spot.keywords,
+                current_count=spot.size,
+                baseline_per_day=round(baseline, 3),
+                growth=round(spot.size / max(baseline, 1.0), 2),
+                representative=spot.representative,
+                ticket_ids=sorted(ids),
+            )
+            hotspot_surge_announce(alert=alert)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def hotspot_surge_announce(*, alert: HotspotAlert) -> None:
+    """Tell supervisors live: a `hotspot.surge` event on the representative ticket goes to the centre feed.
+
+    The live-feed branch may add a typed alert broadcast; this is the one place to call it from.
+    """
+    event_record(
+        ticket=alert.representative,
+        actor=Actor.scheduler(),
+        action="hotspot.surge",
+        reason=f"热点激增：{alert.label}，24小时内{alert.current_count}件（基线每日{alert.baseline_per_day:g}件）",
+        data={
+            "alert": alert.pk,
+            "label": alert.label,
+            "count": alert.current_count,
+            "baseline_per_day": alert.baseline_per_day,
+            "tickets": alert.ticket_ids[:50],
+        },
+    )
+    log.warning("hotspot surge: %s ×%s (baseline %.2f/day)", alert.label, alert.current_count, alert.baseline_per_day)

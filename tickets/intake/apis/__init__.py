@@ -1,0 +1,1 @@
+"""Intake endpoints: the citizen app and the operators' call console."""

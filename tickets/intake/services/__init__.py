@@ -1,0 +1,1 @@
+"""Intake writes: the one intake path, calls, inbound SMS, citizen logins, partners, limits."""

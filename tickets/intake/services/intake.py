@@ -1,0 +1,235 @@
+"""统一接收: every channel ends here — one ticket store, one numbering scheme, one routing step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from tickets.core.actors import Actor
+from tickets.core.memo import memo_scope
+from tickets.core.models import Kind, Ticket, Urgency
+from tickets.core.services import workflow
+from tickets.core.services.events import event_record, events_batched
+from tickets.core.services.numbering import ticket_number_next
+from tickets.core.states import TicketState
+from tickets.core.text import PHONE_RAW_MAX, normalise_phone, normalise_text, text_checked, ticket_texts_check
+from tickets.duplicates.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
+from tickets.intake.services import ratelimit
+from tickets.messaging.services import citizen_notifications
+from tickets.org.models import Category, Unit
+from tickets.routing.services import catalogue, classification, gazetteer
+
+
+def ticket_create(
+    *,
+    actor: Actor,
+    channel: str,
+    text: str,
+    kind: str = Kind.HELP,
+    urgency: str = Urgency.NORMAL,
+    title: str = "",
+    citizen_name: str = "",
+    citizen_phone: str = "",
+    citizen_address: str = "",
+    confidential: bool = False,
+    anonymous: bool = False,
+    jurisdiction: Unit | None = None,
+    category: Category | None = None,
+    draft: bool = False,
+    external_ref: str = "",
+    raw: dict[str, Any] | None = None,
+    auto_route: bool = True,
+    client_ip: str = "",
+    notify: bool = True,
+) -> Ticket:
+    """受理: store the ticket, record the raw inbound message, then route it.
+
+    Citizen channels (anyone but signed-in staff) are rate-limited per number and per address;
+    the citizen is told the ticket number by SMS after commit (the SMS channel answers in its
+    own reply instead).
+    """
+    fields = ticket_texts_check(
+        {"title": title, "text": text, "citizen_name": citizen_name, "citizen_address": citizen_address}, draft=draft
+    )
+    text_checked(citizen_phone, field="citizen_phone", max_length=PHONE_RAW_MAX, label="联系电话")
+    # The number is taken first, in its own statement, when no transaction is open yet: the
+    # sequence row's lock then lasts one statement. Taken inside the intake's transaction it
+    # would be held until the commit and every intake in the city would wait for the one before
+    # (measured: the cap on intake throughput). A failed intake leaves a gap in the day's
+    # numbers; numbers stay unique and increasing. Callers inside their own transaction (the SMS
+    # webhook, the citizen form) take it inside, as before.
+    phone = normalise_phone(citizen_phone)
+    if not actor.is_user:
+        _abuse_check(phone=phone, client_ip=client_ip)  # before a number is spent on a refused intake
+    number = None if transaction.get_connection().in_atomic_block else ticket_number_next()
+    with memo_scope():  # the profile, policy, category, centre and opt-out are read once
+        return _ticket_create(
+            number=number,
+            actor=actor, channel=channel, kind=kind, urgency=urgency, citizen_phone=phone, **fields,
+            confidential=confidential, anonymous=anonymous, jurisdiction=jurisdiction, category=category,
+            draft=draft, external_ref=external_ref, raw=raw, auto_route=auto_route, notify=notify,
+        )  # fmt: skip
+
+
+@transaction.atomic
+@events_batched()
+def _ticket_create(
+    *,
+    number: str | None,
+    actor: Actor,
+    channel: str,
+    text: str,
+    kind: str,
+    urgency: str,
+    title: str,
+    citizen_name: str,
+    citizen_phone: str,
+    citizen_address: str,
+    confidential: bool,
+    anonymous: bool,
+    jurisdiction: Unit | None,
+    category: Category | None,
+    draft: bool,
+    external_ref: str,
+    raw: dict[str, Any] | None,
+    auto_route: bool,
+    notify: bool,
+) -> Ticket:
+    text = normalise_text(text)
+    title = normalise_text(title) or text[:30]
+    ticket = Ticket.objects.create(
+        number=number or ticket_number_next(),
+        channel=channel,
+        kind=kind,
+        urgency=urgency,
+        title=title,
+        text=text,
+        citizen_name=normalise_text(citizen_name),
+        citizen_phone=citizen_phone,  # normalised (and the abuse limits checked) by ticket_create
+        citizen_address=normalise_text(citizen_address),
+        confidential=confidential,
+        anonymous=anonymous,
+        jurisdiction=jurisdiction,
+        category=category,
+        state=TicketState.DRAFT if draft else TicketState.REGISTERED,
+        external_ref=external_ref,
+        created_by=actor.user,
+    )
+    event_record(
+        ticket=ticket,
+        actor=actor,
+        action="created",
+        to_state=ticket.state,
+        data={"channel": channel, **({"raw": raw} if raw else {})},
+    )
+    if auto_route and not draft:
+        # Dispatched within this intake: the citizen gets one 受理 notice that names the unit,
+        # not a 受理 and a 转办 SMS in the same second.
+        ticket = ticket_route(ticket=ticket, dispatch_notice=not notify)
+    if notify:
+        citizen_notifications.ticket_received(ticket=ticket)
+    duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
+    return ticket
+
+
+def _abuse_check(*, phone: str, client_ip: str) -> None:
+    """恶意/刷单 protection: too many tickets from one number or address within the window."""
+    message = "提交过于频繁，请稍后再试或拨打12345热线"
+    ratelimit.check("intake-phone", phone, settings.INTAKE_LIMIT_PER_PHONE, message)
+    ratelimit.check("intake-ip", client_ip, settings.INTAKE_LIMIT_PER_IP, message)
+
+
+def ticket_route(*, ticket: Ticket, dispatch_notice: bool = True) -> Ticket:
+    """按责转办: place, category, then the catalogue; dispatch automatically only when sure.
+
+    The jurisdiction comes from the address or text when the operator gave none; the category
+    from the classifier when the operator gave none, and only above the confidence threshold.
+    Everything else waits in the dispatcher queue with the top suggestions.
+    """
+    actor = Actor.system("routing")
+    if ticket.jurisdiction_id is None:
+        place = gazetteer.jurisdiction_find(text=ticket.text, address=ticket.citizen_address)
+        if place is not None:
+            Ticket.objects.filter(pk=ticket.pk).update(jurisdiction=place)
+            ticket.jurisdiction = place
+            event_record(
+                ticket=ticket, actor=actor, action="jurisdiction_found", data={"unit": place.code, "name": place.name}
+            )
+    if ticket.category_id is None:
+        prediction = classification.ticket_predict(ticket)
+        record = classification.classification_record(prediction)
+        robot = Actor.classifier(prediction.model_version or "")
+        category = classification.category_for_label(prediction.label)
+        threshold = classification.auto_dispatch_threshold(category) if category else 1.0
+        sure = category is not None and not prediction.unsure and prediction.confidence >= threshold
+        record["threshold"] = threshold
+        changes: dict[str, object] = {"classification": record}
+        if sure:
+            changes |= {"category": category, "category_source": "classifier"}
+        Ticket.objects.filter(pk=ticket.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(ticket, name, value)
+        event_record(ticket=ticket, actor=robot, action="classified", data=record)
+        if not sure:
+            why = (
+                f"分类置信度 {prediction.confidence:.2f} 低于阈值 {threshold:.2f}"
+                if prediction.top_k
+                else "分类器无法判断"
+            )
+            return workflow.ticket_await_dispatch(
+                ticket=ticket, actor=robot, reason=f"{why}，等待人工派单", data=record
+            )
+        actor = robot
+    route = catalogue.route_for_ticket(ticket)
+    if route is None or ticket.category is None:
+        return workflow.ticket_await_dispatch(
+            ticket=ticket, actor=actor, reason="派单目录中没有对应的承办单位，等待人工派单"
+        )
+    return workflow.ticket_dispatch(
+        ticket=ticket,
+        actor=actor,
+        lead_unit=route.lead_unit,
+        assisting_units=route.assisting_units,
+        note=route.basis,
+        notify=dispatch_notice,
+    )
+
+
+@transaction.atomic
+def ticket_append_message(*, ticket: Ticket, text: str, actor: Actor, raw: dict[str, Any] | None = None) -> Ticket:
+    """A further part of the same matter (a split SMS, a second utterance) joins the open draft."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    addition = normalise_text(text)
+    if not addition:
+        return ticket
+    combined = f"{ticket.text}\n{addition}" if ticket.text else addition
+    ticket.text = truncate_text(combined)
+    Ticket.objects.filter(pk=ticket.pk).update(text=ticket.text)
+    event_record(
+        ticket=ticket,
+        actor=actor,
+        action="message_appended",
+        data={"length": len(addition), **({"raw": raw} if raw else {})},
+    )
+    duplicates.ticket_fingerprint_store(ticket=ticket)  # the text grew: keep the duplicate lookup current
+    return ticket
+
+
+TRUNCATED_MARK = "【内容过长已截断，原文见来信记录】"
+
+
+def message_text(raw: str) -> str:
+    """A citizen's words from a door that cannot answer "400" (an SMS, a transcribed call): control
+    characters dropped and cut to TICKET_TEXT_MAX, so the ticket rule accepts it; the original stays
+    in the raw payload."""
+    return truncate_text(normalise_text(raw))
+
+
+def truncate_text(text: str) -> str:
+    """Keep a ticket's text within TICKET_TEXT_MAX; the full original stays in the raw payload."""
+    limit = settings.TICKET_TEXT_MAX
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATED_MARK)] + TRUNCATED_MARK

@@ -1,0 +1,166 @@
+"""Twilio webhook plumbing: signature check, raw-payload audit and idempotent answers.
+
+`twilio_webhook` wraps a handler `(request, params, inbound) -> body`:
+1. the X-Twilio-Signature is checked with the twilio library's RequestValidator against the
+   public URL Twilio called; a missing or wrong signature gets 403 and nothing is written; a
+   signed body that is not a form (JSON, text) gets 415 and nothing is written: these endpoints
+   read form parameters only, and a JSON body used to run the handler with none of them;
+2. the delivery is stored as an InboundMessage whose unique `dedupe_key` (endpoint + sid) makes
+   a retried delivery — also one arriving at the same moment — return the stored answer;
+3. the handler runs in the same transaction; an unexpected error rolls it back, keeps the raw
+   payload (without a key, so Twilio's retry is processed again) and answers politely, never 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from tickets.core.text import normalise_phone
+from tickets.errors import InvalidInput
+from tickets.intake.models import InboundMessage
+from tickets.request_meta import forwarded_value, trusted_proxy_hops
+
+log = logging.getLogger("tickets.intake.webhooks")
+
+TWIML = "text/xml; charset=utf-8"
+FORM = "application/x-www-form-urlencoded"
+_UNSAFE = re.compile(r"[\x00\ud800-\udfff]")
+
+Handler = Callable[[HttpRequest, dict[str, Any], InboundMessage], str]
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL Twilio signed. Proxy headers are believed only when configured to be."""
+    path = request.get_full_path()
+    if settings.TWILIO_WEBHOOK_BASE_URL:
+        return settings.TWILIO_WEBHOOK_BASE_URL + path
+    if trusted_proxy_hops():
+        # the values our outermost proxy wrote, never the left-most ones a client can prepend
+        proto = forwarded_value(request.META, "HTTP_X_FORWARDED_PROTO") or request.scheme
+        host = forwarded_value(request.META, "HTTP_X_FORWARDED_HOST") or request.get_host()
+        return f"{proto}://{host}{path}"
+    return request.build_absolute_uri()
+
+
+def signature_valid(request: HttpRequest) -> bool:
+    token = settings.TWILIO_AUTH_TOKEN
+    if not token:
+        # No token configured: refuse, unless a developer explicitly allows unsigned local testing.
+        return bool(settings.TWILIO_ALLOW_UNSIGNED)
+    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
+    if not signature:
+        return False
+    params: Any = request.POST
+    if request.content_type == "application/json":
+        params = request.body.decode("utf-8", "replace")
+    return bool(RequestValidator(token).validate(public_url(request), params, signature))
+
+
+def _clean(value: str) -> str:
+    # PostgreSQL refuses NUL in text and JSON, and lone surrogates cannot be encoded: keep the
+    # rest of the payload and mark the spot.
+    return _UNSAFE.sub("\ufffd", value)
+
+
+def clean_params(request: HttpRequest) -> dict[str, Any]:
+    """The form parameters as a JSON-safe dict (lists only where a name repeats)."""
+    params: dict[str, Any] = {}
+    for key in request.POST:
+        values = [_clean(v) for v in request.POST.getlist(key)]
+        params[_clean(key)[:200]] = values[0] if len(values) == 1 else values
+    return params
+
+
+def param(params: dict[str, Any], name: str, limit: int = 200) -> str:
+    value = params.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value)[:limit]
+
+
+def phone_of(raw: str) -> str:
+    """E.164 of a caller ID, or "" for withheld / client: / malformed numbers."""
+    try:
+        return normalise_phone(raw[:64], field="From")
+    except InvalidInput:
+        return ""
+
+
+def empty_twiml() -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
+def twilio_webhook(
+    *,
+    channel: str,
+    key: Callable[[HttpRequest, dict[str, Any]], str | None],
+    sid_param: str,
+    fallback: Callable[[], str] = empty_twiml,
+) -> Callable[[Handler], Callable[[HttpRequest], HttpResponse]]:
+    def decorate(handler: Handler) -> Callable[[HttpRequest], HttpResponse]:
+        @csrf_exempt
+        @require_POST
+        @functools.wraps(handler)
+        def view(request: HttpRequest) -> HttpResponse:
+            if not signature_valid(request):
+                log.warning("twilio webhook %s: missing or wrong signature", request.path)
+                return HttpResponseForbidden("签名无效")
+            if request.content_type != FORM:
+                log.warning("twilio webhook %s: %s body refused", request.path, request.content_type or "no")
+                return HttpResponse(f"仅接受 {FORM} 表单", status=415, content_type="text/plain; charset=utf-8")
+            params = clean_params(request)
+            dedupe = key(request, params)
+            if dedupe:
+                stored = InboundMessage.objects.filter(dedupe_key=dedupe).first()
+                if stored is not None:
+                    return _replay(stored)
+            from_number = param(params, "From", 64)
+            fields = {
+                "channel": channel,
+                "sid": param(params, sid_param, 64),
+                "from_number": from_number,
+                "phone": phone_of(from_number),
+                "raw": params,
+            }
+            try:
+                with transaction.atomic():
+                    try:
+                        with transaction.atomic():
+                            inbound = InboundMessage.objects.create(dedupe_key=dedupe, **fields)
+                    except IntegrityError:
+                        raise _Duplicate from None
+                    body = handler(request, params, inbound)
+                    inbound.response_body = body
+                    inbound.save(update_fields=["response_body", "ticket", "note"])
+            except _Duplicate:
+                stored = InboundMessage.objects.filter(dedupe_key=dedupe).first()
+                return _replay(stored) if stored is not None else HttpResponse(fallback(), content_type=TWIML)
+            except Exception:
+                log.exception("twilio webhook %s failed; raw payload kept", request.path)
+                body = fallback()
+                InboundMessage.objects.create(**fields, response_body=body, response_status=200, note="处理失败")
+                return HttpResponse(body, content_type=TWIML)
+            return HttpResponse(body, content_type=TWIML)
+
+        return view
+
+    return decorate
+
+
+def _replay(stored: InboundMessage) -> HttpResponse:
+    return HttpResponse(stored.response_body, status=stored.response_status, content_type=TWIML)

@@ -1,0 +1,1 @@
+"""Long operations started from a page (retraining, calendar import), with progress."""

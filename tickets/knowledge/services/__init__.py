@@ -1,0 +1,1 @@
+"""Knowledge writes and search: articles, proposals, BM25 search."""

@@ -1,0 +1,1 @@
+"""Outbound SMS: the stored message, sending and retries, opt-outs, what citizens are told."""

@@ -1,0 +1,61 @@
+"""What the citizen is told by SMS, and when: received (受理), dispatched (转办), rating request (回访评价).
+
+Called from the services that make those changes, inside their transaction: the message row is
+written with the change and sent after commit (see `tickets.messaging.services.sms`). A number that sent
+TD / 退订 gets a `suppressed` row instead of a message.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from tickets.core.models import Channel, Ticket
+from tickets.messaging.models import SmsMessage, SmsPurpose
+from tickets.messaging.services import sms
+from tickets.org.models import Unit
+
+SIGNATURE = "【12345热线】"
+OPT_OUT_HINT = "回复TD退订"
+
+
+def status_url() -> str:
+    return f"{settings.HOTLINE_PUBLIC_URL}/citizen/status/"
+
+
+def received_text(ticket: Ticket) -> str:
+    if ticket.state == "draft":
+        lead = f"已收到您的诉求，工单号{ticket.number}，话务员将尽快处理。"
+    elif (unit := _dispatched_unit(ticket)) is not None:
+        lead = f"您的诉求已受理，工单号{ticket.number}，已转交{unit.name}办理，请保持电话畅通。"
+    else:
+        lead = f"您的诉求已受理，工单号{ticket.number}。"
+    return f"{SIGNATURE}{lead}回复“查询 {ticket.number}”或访问 {status_url()} 查询办理进度。{OPT_OUT_HINT}"
+
+
+def _dispatched_unit(ticket: Ticket) -> Unit | None:
+    """The lead unit when the ticket was dispatched as it was taken (before the notice)."""
+    return ticket.lead_unit if ticket.state == "in_progress" and ticket.lead_unit_id else None
+
+
+def ticket_received(*, ticket: Ticket) -> SmsMessage | None:
+    """受理告知 (naming the unit when the intake dispatched the ticket at once).
+
+    The SMS channel answers in its own TwiML reply, so it gets no second 受理 message; only the
+    转办 notice, should its ticket have been dispatched as it was taken.
+    """
+    if not ticket.citizen_phone:
+        return None
+    if ticket.channel == Channel.SMS:
+        unit = _dispatched_unit(ticket)
+        return ticket_dispatched(ticket=ticket, lead_unit=unit) if unit is not None else None
+    return sms.sms_enqueue(
+        to=ticket.citizen_phone, body=received_text(ticket), purpose=SmsPurpose.RECEIVED, ticket=ticket
+    )
+
+
+def ticket_dispatched(*, ticket: Ticket, lead_unit: Unit) -> SmsMessage | None:
+    """转办告知: which unit now handles the matter."""
+    if not ticket.citizen_phone:
+        return None
+    body = f"{SIGNATURE}您的工单{ticket.number}已转交{lead_unit.name}办理，请保持电话畅通。{OPT_OUT_HINT}"
+    return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.DISPATCHED, ticket=ticket)

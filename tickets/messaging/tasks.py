@@ -1,0 +1,27 @@
+"""Celery tasks: thin adapters that call services by id.
+
+Every task carries an explicit `name`: a queued message (an SMS retry can wait an hour in Redis)
+names its task, and a name derived from the module path would change when the module moves.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tickets.messaging.services import sms
+
+
+@shared_task(name="tickets.tasks.sms_send", bind=True, max_retries=None, acks_late=True)  # type: ignore[misc]
+def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Send one stored SMS; a transient failure is retried with exponential backoff."""
+    result = sms.sms_send(message_id=message_id)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.state
+
+
+@shared_task(name="tickets.tasks.sms_resend_stale")  # type: ignore[misc]
+def sms_resend_stale() -> int:
+    """Every minute: re-enqueue queued messages the broker lost (e.g. Redis was down at commit)."""
+    return len(sms.sms_resend_stale())
+

@@ -1,0 +1,1 @@
+"""Metrics endpoints: scorecards, rankings, exports."""

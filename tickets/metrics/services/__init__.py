@@ -1,0 +1,1 @@
+"""Metrics writes: scorecard counters, their rules, exports."""

@@ -1,0 +1,60 @@
+"""按责转办: the routing catalogue (派单目录) and the decision to dispatch or queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tickets.core.models import Ticket
+from tickets.org.models import Category, RoutingRule, Unit, UnitKind, functional_matter_refuses
+
+
+@dataclass(frozen=True)
+class Route:
+    lead_unit: Unit
+    assisting_units: list[Unit] = field(default_factory=list)
+    basis: str = ""  # which rule matched, shown in the history
+
+
+def _district_of(unit: Unit | None) -> Unit | None:
+    while unit is not None and unit.kind != UnitKind.DISTRICT:
+        unit = unit.parent
+    return unit
+
+
+def route_lookup(*, category: Category | None, jurisdiction: Unit | None) -> Route | None:
+    """The lead unit for category × jurisdiction.
+
+    Most specific first: the category and its ancestors × the jurisdiction and its ancestors,
+    then a category-only rule, then — for territorial matters only — the district (兜底).
+    A functional department's matter is never pushed down to a street.
+    """
+    places: list[Unit | None] = []
+    node = jurisdiction
+    while node is not None:
+        places.append(node)
+        node = node.parent
+    categories = category.lineage() if category else []
+    rules = {
+        (r.category_id, r.jurisdiction_id): r
+        for r in RoutingRule.objects.filter(category__in=categories, is_active=True, lead_unit__is_active=True)
+        .select_related("lead_unit")
+        .prefetch_related("assisting_units")
+    }
+    for cat in categories:
+        for place in [*places, None]:
+            rule = rules.get((cat.pk, place.pk if place else None))
+            if rule is None:
+                continue
+            if functional_matter_refuses(category, rule.lead_unit):
+                continue
+            where = place.name if place else "全市"
+            return Route(rule.lead_unit, list(rule.assisting_units.all()), f"派单目录：{cat.name} × {where}")
+    if category is None or not category.is_functional_matter():
+        district = _district_of(jurisdiction)
+        if district is not None:
+            return Route(district, [], f"属地兜底：{district.name}")
+    return None
+
+
+def route_for_ticket(ticket: Ticket) -> Route | None:
+    return route_lookup(category=ticket.category, jurisdiction=ticket.jurisdiction)

@@ -1,0 +1,1 @@
+"""SLA writes and reads: policies, clocks, the calendar table, admin alerts."""

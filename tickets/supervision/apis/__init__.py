@@ -1,0 +1,1 @@
+"""Supervision endpoints and their output serializers."""

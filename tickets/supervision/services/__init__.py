@@ -1,0 +1,1 @@
+"""Supervision writes: notices and escalation, the deadline scanner, notice texts."""
