@@ -15,6 +15,8 @@ fi
 
 echo "==> lint"
 .venv/bin/ruff check .
+echo "==> architecture (import-linter contracts in pyproject.toml; ARCHITECTURE.md is the map)"
+.venv/bin/lint-imports
 echo "==> types"
 .venv/bin/mypy hotline tickets classifier channels_app
 echo "==> tests (database: ${DATABASE_URL:-embedded SQLite}; redis: ${REDIS_URL:-none})"
