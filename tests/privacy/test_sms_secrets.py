@@ -10,8 +10,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.privacy.story import Matter, dispatch, file, handle, page_client
+from tickets.core import privacy as privacy_rule
 from tickets.messaging import tasks
-from tickets.messaging.models import SmsMessage, SmsState
+from tickets.messaging.models import SmsMessage, SmsPurpose, SmsState
 from tickets.org.models import User
 
 PHONE = "13600136000"
@@ -74,3 +75,9 @@ def test_the_offline_demo_switch_shows_them_only_for_messages_no_phone_received(
     SmsMessage.objects.update(state=SmsState.DELIVERED)  # as if a real SMS gateway had delivered them
     page = page_client("operator1").get("/sms-outbox/").content.decode()
     assert code not in page and token not in page
+
+
+def test_the_privacy_rule_names_the_sms_values_the_messaging_model_stores() -> None:
+    """tickets.core.privacy compares plain values (core sits below messaging): they must stay equal."""
+    assert privacy_rule.SMS_PURPOSE_VERIFICATION == SmsPurpose.VERIFICATION
+    assert privacy_rule.SMS_STATE_OUTBOX == SmsState.OUTBOX
