@@ -1,10 +1,4 @@
-"""Settings, read from the environment.
-
-Two ways to run, one code path:
-- embedded default (no DATABASE_URL / REDIS_URL): SQLite file, in-memory channel layer,
-  Celery tasks run in-process and the embedded scheduler plays beat;
-- production: DATABASE_URL (PostgreSQL) and REDIS_URL (Celery broker and channel layer).
-"""
+"""Settings that do not depend on the backends (see hotline/settings/__init__.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +7,10 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("HOTLINE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -49,7 +43,8 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
-EMBEDDED = not REDIS_URL
+# Read replica for scorecards and exports (tickets/db_router.py), with DATABASE_URL only.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -99,35 +94,6 @@ TEMPLATES = [
     },
 ]
 
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("HOTLINE_DB_POOL", True):
-        # A psycopg pool per process (Django 5.1+): a request borrows an open connection instead
-        # of opening one (a PostgreSQL backend start per request cost more than the intake's SQL).
-        # Under ASGI persistent connections (CONN_MAX_AGE) are not safe; the pool is.
-        # Health checks on: the pool tests a connection as it is lent (one round trip), so after a
-        # PostgreSQL restart the dead ones are dropped instead of failing requests until the pool's
-        # timeout (tests/drills/test_postgres_restart.py).
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": int(os.environ.get("HOTLINE_DB_POOL_MIN", "1")),
-            "max_size": int(os.environ.get("HOTLINE_DB_POOL_MAX", "8")),
-            "timeout": float(os.environ.get("HOTLINE_DB_POOL_TIMEOUT", "5")),
-        }
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "hotline.sqlite3"),
-            "OPTIONS": {
-                # IMMEDIATE makes a writer take the lock at BEGIN, so concurrent writers queue
-                # instead of failing with "database is locked" half-way through a transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tickets.User"
@@ -186,21 +152,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# --- Channels ---------------------------------------------------------------------------
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
 # --- Celery -----------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -208,6 +161,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Task modules: `autodiscover_tasks` only finds <app>.tasks, and ours live in the domains.
+CELERY_IMPORTS = [
+    "tickets.accounts.tasks",
+    "tickets.duplicates.tasks",
+    "tickets.feedback.tasks",
+    "tickets.jobs.tasks",
+    "tickets.messaging.tasks",
+    "tickets.supervision.tasks",
+]
 # The embedded default has no beat process: hotline.embedded_scheduler runs the same schedule
 # in a thread of the web server when HOTLINE_EMBEDDED_SCHEDULER=1 (set by scripts/start.sh).
 EMBEDDED_SCHEDULER = env_bool("HOTLINE_EMBEDDED_SCHEDULER", False)
@@ -264,24 +226,6 @@ LOGGING = {
     },
 }
 
-# --- Live workspaces (channels_app) -----------------------------------------------------
-# Redis layer timeouts:
-# - connect 2 s: when Redis is down a write must not hang in its on_commit push; the event
-#   stays in the live outbox and the flush task sends it later;
-# - read 15 s: redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's
-#   blocking BZPOPMIN, so every idle socket was torn down every ~5 s (channels_redis#422).
-#   It must stay above that 5 s, and finite so a half-dead Redis is still noticed.
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
-                "capacity": int(os.environ.get("LIVE_CHANNEL_CAPACITY", "200")),
-                "expiry": 30,
-            },
-        }
-    }
 CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
     "task": "channels_app.tasks.live_outbox_flush",
     "schedule": timedelta(seconds=15),
@@ -289,7 +233,6 @@ CELERY_BEAT_SCHEDULE["live-outbox-flush"] = {
 
 # --- Classifier retraining (按责转办) -----------------------------------------------------
 # Nightly: train on human-confirmed closed tickets, promote only if not worse on the newest ones.
-from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["classifier-retrain"] = {"task": "classifier.retrain", "schedule": crontab(hour=3, minute=15)}
 
@@ -339,15 +282,10 @@ CITIZEN_PHOTO_MAX_SIDE = 1920  # stored photos are downscaled to this long side
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "12345")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}}
 
 # --- 限时办结 / 统一督办 (tickets.supervision.tasks) ---------------------------------------------
 # The deadline scanner runs every minute; each assignment and level fires once (guarded updates),
 # so an overlapping tick or a second beat does no harm.
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.supervision.tasks"]
 CELERY_BEAT_SCHEDULE["sla-scan-deadlines"] = {
     "task": "tickets.sla.scan_deadlines",
     "schedule": timedelta(minutes=1),
@@ -357,7 +295,6 @@ CELERY_BEAT_SCHEDULE["sla-scan-deadlines"] = {
 # --- Rating feedback (评价反馈) ----------------------------------------------------------------
 # Hourly: a rating request unanswered for CityProfile.rating_expiry_days closes the ticket as 未评价.
 CELERY_BEAT_SCHEDULE["rating-expire-due"] = {"task": "tickets.tasks.rating_expire_due", "schedule": timedelta(hours=1)}
-from celery.schedules import crontab  # noqa: E402
 
 # --- 并单, 热点 and 知识库 (tickets/services/{duplicates,hotspots,kb}.py) ---------------------
 DUPLICATE_SAME_CALLER_DAYS = 30  # domain.md §6: 重复来电率 counts the same caller within 30 days
@@ -368,8 +305,6 @@ HOTSPOT_MAX_TICKETS = 20000  # newest tickets clustered per period
 HOTSPOT_BASELINE_DAYS = 7
 HOTSPOT_SURGE_FACTOR = 3.0  # last 24 h ≥ 3 × the daily baseline …
 HOTSPOT_SURGE_MIN_SIZE = 5  # … and at least this many tickets
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "tickets.duplicates.tasks"]
-CELERY_IMPORTS = [*CELERY_IMPORTS, "tickets.jobs.tasks"]  # long operations started from the jobs page
 CELERY_BEAT_SCHEDULE["hotspots-surge-scan"] = {"task": "tickets.hotspots_surge_scan", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["hotspots-daily-report"] = {
     "task": "tickets.hotspots_daily_report",
@@ -407,12 +342,7 @@ CELERY_BEAT_SCHEDULER = "hotline.beat:LeaderScheduler"
 BEAT_LEADER_LOCK_KEY = 12345_0001
 BEAT_STANDBY_SECONDS = float(os.environ.get("HOTLINE_BEAT_STANDBY_SECONDS", "5"))
 # Read replica: metrics/scorecard reads and exports go to it (tickets/db_router.py); writes never.
-DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
-if DATABASE_URL and DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=0, conn_health_checks=True)
 DATABASE_ROUTERS = ["tickets.db_router.ReplicaRouter"]
-if REDIS_URL:  # the rate-limit counters: a dead Redis must not hold a citizen's request up
-    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}  # type: ignore[assignment]
 
 # --- Security: rate limits, CSP, production checks (issue 10; tickets/throttles.py, hotline/security.py) ---
 # Public doors are throttled per client address in Django's cache (Redis with REDIS_URL). The
@@ -484,7 +414,3 @@ AXES_CLIENT_IP_CALLABLE = "tickets.request_meta.client_ip"
 AXES_LOCKOUT_CALLABLE = "tickets.accounts.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # tickets/admin.py shows the lockouts in Chinese, with 解除锁定
 CELERY_BEAT_SCHEDULE["staff-auth-purge"] = {"task": "tickets.tasks.staff_credentials_purge", "schedule": 3600.0}
-# Task modules of the domain packages (issue 15): autodiscovery finds only <app>.tasks.
-CELERY_IMPORTS = [
-    *globals().get("CELERY_IMPORTS", []), "tickets.feedback.tasks", "tickets.messaging.tasks", "tickets.accounts.tasks"
-]
