@@ -11,7 +11,9 @@
 - `event_announce(event_id)`: push one event whose outbox row was written with it (the SLA
   scanner's batches); on success the row goes, on failure it stays.
 - `outbox_flush()`: the periodic retry (CELERY_BEAT_SCHEDULE) for rows left behind.
-- `broadcast_call_incoming(call_sid, phone, history)`: 来电弹屏 for the Twilio voice webhook.
+- `broadcast_call_incoming(call_sid, phone, history)`: a ringing call for the IVR-only line.
+- `call_bridged_push(payload)`: 来电弹屏 to the one operator bridged to the caller (call centre);
+  `wallboard_push(snapshot)`: the supervisors' wallboard.
 - `credentials_revoked_push(user_id, tokens, sessions)`: a logout, password change or
   deactivation closes the user's open sockets (tickets/accounts/services.py).
 
@@ -35,7 +37,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from channels_app import payloads as p
 from channels_app.envelopes import envelopes_build, event_rows
-from channels_app.groups import role_group, ticket_group, unit_codes_on_paths, unit_group, user_group
+from channels_app.groups import role_group, seat_group, ticket_group, unit_codes_on_paths, unit_group, user_group
 from tickets.core.models import Ticket, TicketEvent
 from tickets.live.models import LiveOutbox
 
@@ -54,6 +56,10 @@ def groups_for_envelope(envelope: p.Envelope) -> list[str]:
     groups = [role_group(a) for a in (p.OPERATOR, p.DISPATCHER, p.SUPERVISOR) if a in audience]
     if kind == p.CALL_INCOMING:
         return groups
+    if kind == p.CALL_BRIDGED:
+        return [seat_group(cast(p.CallBridged, payload)["operator"])]
+    if kind == p.WALLBOARD:
+        return [role_group(p.SUPERVISOR)]
     if p.UNIT in audience:
         groups += [unit_group(code) for code in unit_codes_on_paths(envelope["unit_paths"])]
     groups.append(ticket_group(cast(p.TicketEventPayload, payload)["ticket"]["id"]))
@@ -265,6 +271,36 @@ def broadcast_call_incoming(call_sid: str, phone: str, history: Sequence[Ticket 
     except Exception as exc:
         log.warning("call.incoming for %s not pushed: %s", call_sid, exc)
         return False
+    return True
+
+
+async def _send_to(group: str, envelope: p.Envelope) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "envelope": envelope})
+
+
+def call_bridged_push(payload: p.CallBridged) -> bool:
+    """来电弹屏 on the bridge: to the bridged operator's seat group only. Not stored: the console
+    also reads the call it is on from the page (`/console/seat/`) when it (re)loads."""
+    try:
+        async_to_sync(_send_to)(seat_group(payload["operator"]), p.Envelope(payload=payload, unit_paths=[]))
+    except Exception as exc:
+        log.warning("call.bridged for %s not pushed: %s", payload["call_sid"], exc)
+        return False
+    return True
+
+
+def wallboard_push(snapshot: Mapping[str, Any]) -> bool:
+    """The wallboard's snapshot to supervisors (throttled by the caller; the page also polls)."""
+    payload = p.Wallboard(
+        type="wallboard",
+        cursor=None,
+        at=timezone.now().isoformat(),
+        desks=list(snapshot["desks"]),
+        seats=list(snapshot["seats"]),
+    )
+    async_to_sync(_send_to)(role_group(p.SUPERVISOR), p.Envelope(payload=payload, unit_paths=[]))
     return True
 
 

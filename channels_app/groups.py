@@ -1,9 +1,9 @@
 """Group names of the live feed.
 
-One group per centre role, one per unit, one per watched ticket and one per user (revoked
-logins). A unit's group receives the events of every ticket assigned to it or to any of its
-descendants (a district sees what its streets handle), so the broadcast sends to each unit code
-on an assignment's path.
+One group per centre role, one per unit, one per watched ticket, one per user (revoked
+logins) and one per centre user's seat (the caller bridged to them). A unit's group
+receives the events of every ticket assigned to it or to any of its descendants (a district
+sees what its streets handle), so the broadcast sends to each unit code on an assignment's path.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ def unit_group(unit_code: str) -> str:
 def user_group(user_id: int) -> str:
     """Every socket of one user: told to close when the user's login is revoked."""
     return f"user.{user_id}"
+
+
+def seat_group(user_id: int) -> str:
+    """One operator's seat: the 来电弹屏 of the caller bridged to them, and nobody else's."""
+    return f"seat.{user_id}"
 
 
 def ticket_group(ticket_id: int) -> str:

@@ -172,6 +172,48 @@ class CallIncoming(TypedDict):
     ticket: NotRequired[None]
 
 
+class CallBridged(TypedDict):
+    """来电弹屏 on connect: the caller is bridged to this operator (only their sockets get it)."""
+
+    type: Literal["call.bridged"]
+    cursor: None
+    at: str
+    operator: int  # the user id of the bridged operator: every other reader gets nothing
+    call_sid: str
+    desk: str
+    phone: str
+    wait_seconds: int
+    repeat_caller: bool
+    opted_out: bool
+    confidential_history: bool
+    history: list[CallerTicket]
+    ticket: NotRequired[None]
+
+
+class WallboardDesk(TypedDict):
+    code: str
+    name: str
+    waiting: int
+    longest_wait: int
+
+
+class WallboardSeats(TypedDict):
+    state: str
+    label: str
+    count: int
+
+
+class Wallboard(TypedDict):
+    """The supervisors' wallboard: queue length and longest wait per desk, operators by state."""
+
+    type: Literal["wallboard"]
+    cursor: None
+    at: str
+    desks: list[WallboardDesk]
+    seats: list[WallboardSeats]
+    ticket: NotRequired[None]
+
+
 LivePayload = (
     TicketCreated
     | TicketDispatched
@@ -185,6 +227,8 @@ LivePayload = (
     | RatingReceived
     | TicketChanged
     | CallIncoming
+    | CallBridged
+    | Wallboard
 )
 
 
@@ -211,6 +255,8 @@ SUPERVISION_ISSUED = "supervision.issued"
 RATING_RECEIVED = "rating.received"
 TICKET_CHANGED = "ticket.changed"
 CALL_INCOMING = "call.incoming"
+CALL_BRIDGED = "call.bridged"
+WALLBOARD = "wallboard"
 
 # TicketEvent.action → payload type. The SLA, supervision and rating actions are written by
 # other services; both spellings (underscore and dotted) and the usual verbs are accepted.
@@ -265,6 +311,9 @@ AUDIENCE: dict[str, frozenset[str]] = {
     RATING_RECEIVED: frozenset({OPERATOR, DISPATCHER, SUPERVISOR, UNIT}),
     TICKET_CHANGED: frozenset(),
     CALL_INCOMING: frozenset({OPERATOR}),
+    # only to the bridged operator's seat group (channels_app.groups.seat_group), whatever the role
+    CALL_BRIDGED: frozenset({OPERATOR, DISPATCHER, SUPERVISOR}),
+    WALLBOARD: frozenset({SUPERVISOR}),
 }
 
 

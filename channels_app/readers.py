@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from channels_app import payloads as p
-from channels_app.groups import role_group, unit_group
+from channels_app.groups import role_group, seat_group, unit_group
 from tickets.core import privacy
 from tickets.org.models import Role, User
 
@@ -51,7 +51,7 @@ def reader_for(user: User) -> Reader | None:
 def groups_for_reader(reader: Reader) -> list[str]:
     if reader.audience == p.UNIT:
         return [unit_group(reader.unit_code)]
-    return [role_group(reader.audience)]
+    return [role_group(reader.audience), seat_group(reader.user.pk)]
 
 
 def reaches_unit(reader: Reader, unit_paths: list[str]) -> bool:
@@ -83,6 +83,13 @@ def payload_for_reader(envelope: p.Envelope, reader: Reader, *, watching: bool =
     """The payload this reader may receive, or None. `watching`: subscribed to this ticket."""
     payload = envelope["payload"]
     kind = payload["type"]
+    if kind == p.CALL_BRIDGED:
+        bridged = cast(p.CallBridged, payload)
+        if bridged["operator"] != reader.user.pk:
+            return None
+        return cast(p.LivePayload, {**bridged, "phone": privacy.phone_for(bridged["phone"], reader.user)})
+    if kind == p.WALLBOARD:
+        return payload if reader.audience in p.AUDIENCE[kind] else None
     if kind == p.CALL_INCOMING:
         if reader.audience not in p.AUDIENCE[kind]:
             return None

@@ -23,7 +23,8 @@ POLICY = (
     "style-src-attr 'unsafe-inline'; "
     "img-src 'self' data: blob:; "
     "font-src 'self' data:; "
-    "connect-src 'self'; "
+    # the softphone (Twilio Voice JS SDK, static/js/seat.js) signals and reports to Twilio
+    "connect-src 'self' wss://*.twilio.com https://*.twilio.com; "
     "object-src 'none'; "
     "base-uri 'self'; "
     "form-action 'self'; "

@@ -26,6 +26,8 @@ def _require_environment() -> None:
         raise ImproperlyConfigured("生产环境不得开启 DJANGO_DEBUG")
     if os.environ.get("HOTLINE_DEMO_SHOW_SECRETS", "").strip().lower() in {"1", "true", "yes", "on"}:
         raise ImproperlyConfigured("生产环境不得开启 HOTLINE_DEMO_SHOW_SECRETS（仅供离线演示显示验证码）")
+    if os.environ.get("HOTLINE_CALLCENTRE_DEMO", "").strip().lower() in {"1", "true", "yes", "on"}:
+        raise ImproperlyConfigured("生产环境不得开启 HOTLINE_CALLCENTRE_DEMO（模拟来电仅供演示）")
     if not os.environ.get("ALLOWED_HOSTS", "").strip():
         raise ImproperlyConfigured("生产环境必须设置 ALLOWED_HOSTS（对外域名，逗号分隔）")
     tls = os.environ.get("HOTLINE_BEHIND_TLS", "").strip().lower() in {"1", "true", "yes", "on"}
@@ -43,3 +45,4 @@ from hotline.settings import *  # noqa: E402, F403
 
 # Read by code that must behave differently on a production server (e.g. seed_demo refuses to run).
 HOTLINE_PRODUCTION = True
+CALLCENTRE_DEMO = False  # the 模拟来电 control never exists here

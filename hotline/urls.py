@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("channels_app.urls")),  # live feed catch-up: /api/events/
     path("api/", include("tickets.urls")),
+    path("webhooks/twilio/callcentre/", include("tickets.callcentre.urls")),
     path("webhooks/", include("tickets.intake.webhooks.urls")),
     path("open311/", include("tickets.intake.open311.urls")),
     path("", include("tickets.pages.urls")),

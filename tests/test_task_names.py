@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PINNED_TASK_NAMES = {
     "channels_app.tasks.live_outbox_flush",
     "classifier.retrain",
+    "tickets.callcentre.assign_sweep",
+    "tickets.callcentre.recordings_purge",
     "tickets.hotspots_daily_report",
     "tickets.hotspots_surge_scan",
     "tickets.job_run",

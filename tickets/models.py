@@ -7,6 +7,16 @@ admin reads this registry (import-linter contract "model registry").
 from __future__ import annotations
 
 from tickets.accounts.models import ApiToken, LoginLockout, StaffSession
+from tickets.callcentre.models import (
+    CallRecording,
+    Desk,
+    QueuedCall,
+    QueueOutcome,
+    Seat,
+    SeatDevice,
+    SeatState,
+    SeatStateChange,
+)
 from tickets.core.models import (
     AccessAction,
     ActorKind,
@@ -95,6 +105,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Call",
+    "CallRecording",
     "CallbackTask",
     "Category",
     "Cause",
@@ -102,6 +113,7 @@ __all__ = [
     "CitizenSession",
     "CityProfile",
     "DayTypeChoice",
+    "Desk",
     "DuplicateLink",
     "DuplicateLinkKind",
     "HotspotAlert",
@@ -125,6 +137,8 @@ __all__ = [
     "PartnerKey",
     "PhoneLine",
     "ProposalState",
+    "QueueOutcome",
+    "QueuedCall",
     "Rating",
     "RatingCallback",
     "RatingCallbackState",
@@ -134,6 +148,10 @@ __all__ = [
     "Role",
     "RoutingRule",
     "Satisfaction",
+    "Seat",
+    "SeatDevice",
+    "SeatState",
+    "SeatStateChange",
     "SlaPolicy",
     "SmsMessage",
     "SmsOptOut",

@@ -414,3 +414,35 @@ AXES_CLIENT_IP_CALLABLE = "tickets.request_meta.client_ip"
 AXES_LOCKOUT_CALLABLE = "tickets.accounts.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # tickets/admin.py shows the lockouts in Chinese, with 解除锁定
 CELERY_BEAT_SCHEDULE["staff-auth-purge"] = {"task": "tickets.tasks.staff_credentials_purge", "schedule": 3600.0}
+
+# --- Call centre (呼叫中心, issue 18; docs/callcentre.md) ---------------------------------------
+# GB/T 33358-2016: answered within 15 s, 24-hour connection rate >= 95 %. Targets shown against the figures.
+CALLCENTRE_ANSWER_TARGET_SECONDS = int(os.environ.get("HOTLINE_CALLCENTRE_ANSWER_TARGET_SECONDS", "15"))
+CALLCENTRE_CONNECTION_TARGET = float(os.environ.get("HOTLINE_CALLCENTRE_CONNECTION_TARGET", "0.95"))
+# A caller who hangs up within this many seconds of entering the queue is a "short abandon";
+# whether it counts as offered is the centre's choice (domain.md §9), stated with every figure.
+CALLCENTRE_SHORT_ABANDON_SECONDS = int(os.environ.get("HOTLINE_CALLCENTRE_SHORT_ABANDON_SECONDS", "5"))
+CALLCENTRE_SHORT_ABANDON_EXCLUDED = env_bool("HOTLINE_CALLCENTRE_SHORT_ABANDON_EXCLUDED", True)
+# 未接来电回拨 done within this many hours of the abandoned call counts as "within target".
+CALLCENTRE_CALLBACK_TARGET_HOURS = float(os.environ.get("HOTLINE_CALLCENTRE_CALLBACK_TARGET_HOURS", "2"))
+# 话后处理: wrap-up after a call, then the seat is ready again.
+CALLCENTRE_WRAP_UP_SECONDS = int(os.environ.get("HOTLINE_CALLCENTRE_WRAP_UP_SECONDS", "30"))
+# Overflow: a caller still waiting after this long is offered the IVR (speech / voicemail draft).
+CALLCENTRE_OVERFLOW_SECONDS = int(os.environ.get("HOTLINE_CALLCENTRE_OVERFLOW_SECONDS", "180"))
+# How long the seat's phone rings before the offer goes to the next operator (the seat goes 小休).
+CALLCENTRE_RING_SECONDS = int(os.environ.get("HOTLINE_CALLCENTRE_RING_SECONDS", "20"))
+# Recordings of bridged calls are kept this many days, then deleted at Twilio and unlinked.
+CALLCENTRE_RECORDING_RETENTION_DAYS = int(os.environ.get("HOTLINE_CALLCENTRE_RECORDING_RETENTION_DAYS", "180"))
+# The softphone's access token (Twilio Voice JS SDK) lives this long; the page fetches a new one.
+CALLCENTRE_TOKEN_TTL_SECONDS = int(os.environ.get("HOTLINE_CALLCENTRE_TOKEN_TTL_SECONDS", "600"))
+TWILIO_API_KEY_SID = os.environ.get("TWILIO_API_KEY_SID", "")
+TWILIO_API_KEY_SECRET = os.environ.get("TWILIO_API_KEY_SECRET", "")
+TWILIO_TWIML_APP_SID = os.environ.get("TWILIO_TWIML_APP_SID", "")
+# The "模拟来电" control of the demo (posts the same signed webhooks in-process). Refused in production.
+CALLCENTRE_DEMO = env_bool("HOTLINE_CALLCENTRE_DEMO", False)
+CELERY_BEAT_SCHEDULE["callcentre-assign-sweep"] = {"task": "tickets.callcentre.assign_sweep", "schedule": 5.0}
+CELERY_BEAT_SCHEDULE["callcentre-recordings-purge"] = {
+    "task": "tickets.callcentre.recordings_purge",
+    "schedule": crontab(hour=2, minute=40),
+}
+CELERY_IMPORTS.append("tickets.callcentre.tasks")

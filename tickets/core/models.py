@@ -321,6 +321,7 @@ class AccessAction(models.TextChoices):
     VIEW = "view", "查看"
     REVEAL_PHONE = "reveal_phone", "查看完整号码"
     EXPORT = "export", "导出"
+    LISTEN = "listen", "收听录音"
 
 
 class TicketAccessLog(models.Model):

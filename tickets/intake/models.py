@@ -75,6 +75,9 @@ class Call(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
     started_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(
+        "人工接通时间", null=True, blank=True, help_text="话务员接通（呼叫中心桥接）的时间；接通的来电不生成回拨任务"
+    )
     status_history = models.JSONField(default=list, blank=True)
 
     class Meta:

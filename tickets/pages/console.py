@@ -34,6 +34,7 @@ from tickets.intake.services import intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Role
+from tickets.pages.callcentre import call_link_from_form, seat_context
 from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service, with_due
 from tickets.routing.services import catalogue, classification
 
@@ -100,6 +101,7 @@ PANELS = {
         },
     ),
     "live": ("tickets/console/_live.html", lambda r: {"recent": selectors.recent_tickets(r.user)}),
+    "seat": ("tickets/console/_seat.html", lambda r: seat_context(r)),  # 呼叫中心: state, softphone, caller panel
 }
 
 
@@ -119,7 +121,7 @@ def console_panel(request: HttpRequest, panel: str) -> HttpResponse:
     template, build = PANELS.get(panel, (None, None))
     if template is None or build is None:
         return HttpResponse(status=404)
-    return render(request, template, build(request))
+    return render(request, template, {**build(request), "fragment": True})
 
 
 def _typed(request: HttpRequest, name: str) -> str:
@@ -247,6 +249,7 @@ def console_create(request: HttpRequest) -> HttpResponse:
     data = request.POST
     created: list[Ticket] = []
 
+    @transaction.atomic
     def create() -> None:
         created.append(
             intake.ticket_create(
@@ -262,6 +265,7 @@ def console_create(request: HttpRequest) -> HttpResponse:
                 anonymous=bool(data.get("anonymous")),
             )
         )
+        call_link_from_form(request, created[0])  # filed during a call: the ticket keeps the CallSid
 
     if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
         messages.error(request, _("请选择诉求类型和紧急程度"))

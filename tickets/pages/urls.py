@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.pages import auth, board, citizen, console, jobs, outbox, supervisor, unit, views
+from tickets.pages import auth, board, callcentre, citizen, console, jobs, outbox, supervisor, unit, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,14 @@ urlpatterns = [
     path("console/assignments/<int:assignment_id>/<str:what>/", console.console_decide, name="console-decide"),
     path("console/tickets/<int:ticket_id>/review/", console.console_review, name="console-review"),
     path("console/tickets/<int:ticket_id>/complete/", console.console_complete_draft, name="console-complete"),
+    # --- 呼叫中心: the seat on the console, recordings, the wallboard, the demo's 模拟来电 ---
+    path("console/seat/state/", callcentre.seat_state, name="seat-state"),
+    path("console/seat/token/", callcentre.seat_token, name="seat-token"),
+    path("console/seat/call/", callcentre.seat_call, name="seat-call"),
+    path("console/seat/simulate/<str:step>/", callcentre.simulate_call, name="seat-simulate"),
+    path("console/recordings/<int:recording_id>/", callcentre.recording_audio, name="recording-audio"),
+    path("board/callcentre/", callcentre.wallboard, name="board-callcentre"),
+    path("board/callcentre/data/", callcentre.wallboard_data, name="board-callcentre-data"),
     path("unit/", unit.inbox, name="unit-inbox"),
     path("unit/inbox/", unit.inbox_fragment, name="unit-inbox-fragment"),
     path("unit/tickets/<int:ticket_id>/", unit.ticket_detail, name="unit-ticket"),

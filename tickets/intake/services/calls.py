@@ -76,8 +76,13 @@ def line_state(*, now: datetime | None = None, exclude: Call | None = None) -> s
 
 
 @transaction.atomic
-def call_incoming(*, call_sid: str, from_number: str, phone: str, to_number: str, status: str) -> tuple[Call, str]:
-    """A call arrives: keep it, decide whether operators can take it, tell the console who calls."""
+def call_incoming(
+    *, call_sid: str, from_number: str, phone: str, to_number: str, status: str, announce: bool = True
+) -> tuple[Call, str]:
+    """A call arrives: keep it, decide whether operators can take it, tell the console who calls.
+
+    `announce=False`: the call centre queues it and pops the caller to the one operator bridged
+    to it (tickets/callcentre), so no ring goes to every console."""
     call, created = Call.objects.get_or_create(
         call_sid=call_sid,
         defaults={"from_number": from_number, "phone": phone, "to_number": to_number, "status": status or "ringing"},
@@ -86,7 +91,7 @@ def call_incoming(*, call_sid: str, from_number: str, phone: str, to_number: str
     if created and state != "open":
         Call.objects.filter(pk=call.pk).update(after_hours=True)
         call.after_hours = True
-    if created:
+    if created and announce:
         transaction.on_commit(lambda: call_announce(call), robust=True)
     return call, state
 
@@ -177,7 +182,7 @@ def call_status(
 
 
 def _callback_if_missed(call: Call, status: str) -> None:
-    if call.ticket_id is not None or call.recording_url:
+    if call.ticket_id is not None or call.recording_url or call.answered_at is not None:
         return
     reason = MISSED_STATUSES.get(status) or ("非服务时间未留言" if call.after_hours else "来电人未留下诉求即挂断")
     CallbackTask.objects.get_or_create(call=call, defaults={"phone": call.phone, "reason": reason})

@@ -83,7 +83,6 @@ def _call_key(endpoint: str) -> Any:
 def voice_incoming(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
     """POST /webhooks/twilio/voice/ — Twilio asks what to do with a new call."""
     call_sid = param(params, "CallSid", 64)
-    response = VoiceResponse()
     if not call_sid:
         inbound.note = "缺少 CallSid"
         return sorry()
@@ -96,10 +95,22 @@ def voice_incoming(request: HttpRequest, params: dict[str, Any], inbound: Inboun
     )
     if state != "open":
         inbound.note = "非服务时间" if state == "closed" else "坐席全忙"
+    return ivr_answer(state)
+
+
+def ivr_answer(state: str, *, lead: str = "") -> str:
+    """The speech-to-draft IVR: "open" asks for the kind and the matter by voice; "closed" and
+    "busy" take a voicemail. The call centre sends closed hours and overflow here (`lead` is
+    said first, e.g. why no operator took the call)."""
+    response = VoiceResponse()
+    if lead:
+        _say(response, lead)
+    if state != "open":
         _say(response, CLOSED if state == "closed" else BUSY)
         _record(response)
         return str(response)
-    _say(response, GREETING)
+    if not lead:
+        _say(response, GREETING)
     gather = Gather(
         input="speech dtmf",
         language=LANG,

@@ -1,0 +1,183 @@
+"""呼叫中心 pages: the seat panel on the console (state, softphone token, the caller bridged to me,
+recent calls with recordings), the recording proxy, the supervisors' wallboard and service
+levels, and the demo's 模拟来电 (posts the same signed webhooks in-process; demo mode only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets.callcentre import selectors as cc_selectors
+from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, SeatState
+from tickets.callcentre.services import queue, recordings, seats, twilio_rest
+from tickets.core import privacy
+from tickets.core.models import Ticket
+from tickets.errors import DomainError, NotFound
+from tickets.metrics.selectors import period_range
+from tickets.org.models import Role, User
+from tickets.pages.callcentre_demo import simulate_step
+from tickets.pages.common import CENTRE_PAGE_ROLES, role_required
+
+BOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _current_call(user: User) -> QueuedCall | None:
+    return (
+        QueuedCall.objects.filter(operator=user, outcome=QueueOutcome.BRIDGED, handle_seconds__isnull=True)
+        .select_related("call", "desk")
+        .order_by("-bridged_at")
+        .first()
+    )
+
+
+def seat_context(request: HttpRequest) -> dict[str, Any]:
+    """The seat panel's context (a console panel: tickets/pages/console.py PANELS["seat"])."""
+    user: User = request.user  # type: ignore[assignment]
+    seat = seats.seat_for(user)
+    recent = list(
+        QueuedCall.objects.filter(operator=user, outcome=QueueOutcome.BRIDGED)
+        .select_related("call", "call__ticket")
+        .prefetch_related("call__recordings")
+        .order_by("-bridged_at")[:5]
+    )
+    current = _current_call(user)
+    return {
+        "seat": seat,
+        "seat_states": [(s, lbl) for s, lbl in SeatState.choices if s in seats.CHOSEN],
+        "desks": list(Desk.objects.all()),
+        "callcentre_demo": settings.CALLCENTRE_DEMO,
+        "current_call": current,
+        "current_phone": privacy.phone_for(current.phone, user) if current else "",
+        "recent_calls": recent,
+    }
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def seat_state(request: HttpRequest) -> HttpResponse:
+    """就绪 / 小休 / 离线 from the console; answers the re-rendered seat panel."""
+    try:
+        seats.seat_choose_state(user=request.user, state=request.POST.get("state", ""))  # type: ignore[arg-type]
+    except DomainError as exc:
+        context = {**seat_context(request), "seat_error": str(exc), "fragment": True}
+        return render(request, "tickets/console/_seat.html", context, status=exc.status_code)
+    return render(request, "tickets/console/_seat.html", {**seat_context(request), "fragment": True})
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def seat_token(request: HttpRequest) -> JsonResponse:
+    """The softphone's access token (VoiceGrant) for this operator's seat, short-lived."""
+    seat = seats.seat_for(request.user)  # type: ignore[arg-type]
+    token, expires = twilio_rest.voice_token(identity=seat.identity)
+    return JsonResponse({"token": token, "identity": seat.identity, "expires": expires})
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def seat_call(request: HttpRequest) -> JsonResponse:
+    """The call I am on now (a console that reloads mid-call shows the caller again)."""
+    current = _current_call(request.user)  # type: ignore[arg-type]
+    if current is None:
+        return JsonResponse({"call": None})
+    panel = cc_selectors.caller_panel(current)
+    user: User = request.user  # type: ignore[assignment]
+    return JsonResponse(
+        {
+            "call": {
+                "type": "call.bridged",
+                "call_sid": panel["call_sid"],
+                "desk": panel["desk"],
+                "phone": privacy.phone_for(panel["phone"], user),
+                "wait_seconds": panel["wait_seconds"],
+                "repeat_caller": panel["repeat_caller"],
+                "opted_out": panel["opted_out"],
+                "confidential_history": panel["confidential_history"],
+                "history": [
+                    {"id": t.pk, "number": t.number, "title": t.title, "state": t.get_state_display()}
+                    for t in panel["tickets"]
+                ],
+            }
+        }
+    )
+
+
+def call_link_from_form(request: HttpRequest, ticket: Ticket) -> None:
+    """The new-ticket form carries the CallSid of the call it was filed in (set by seat.js)."""
+    call_sid = request.POST.get("call_sid", "")[:64]
+    if call_sid:
+        queue.call_link_ticket(call_sid=call_sid, ticket=ticket, user=request.user)  # type: ignore[arg-type]
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse:
+    """收听录音 through the server (never a Twilio URL in the page); each listen is logged."""
+    try:
+        audio, content_type = recordings.recording_listen(user=request.user, recording_id=recording_id)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
+    except LookupError:
+        return HttpResponse(_("录音暂时无法获取，请稍后再试"), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(audio, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@role_required(*BOARD_ROLES)
+def wallboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "tickets/board/callcentre.html",
+        {
+            "tab": "callcentre",
+            "snapshot": cc_selectors.wallboard_snapshot(),
+            "seat_rows": cc_selectors.seats_board(),
+            "targets": {
+                "answer_seconds": settings.CALLCENTRE_ANSWER_TARGET_SECONDS,
+                "connection_rate": settings.CALLCENTRE_CONNECTION_TARGET,
+            },
+        },
+    )
+
+
+@require_GET
+@role_required(*BOARD_ROLES)
+def wallboard_data(request: HttpRequest) -> JsonResponse:
+    """The wallboard's figures as JSON: snapshot, and service levels of ?period=day|month."""
+    period = request.GET.get("period", "day")
+    if period not in ("day", "month"):
+        return JsonResponse({"detail": _("period 只能是 day 或 month"), "field": "period"}, status=400)
+    first, last = period_range(period, timezone.localdate())
+    start, end = cc_selectors.local_day_bounds(first)[0], cc_selectors.local_day_bounds(last)[1]
+    return JsonResponse(
+        {
+            "period": period,
+            "snapshot": cc_selectors.wallboard_snapshot(),
+            "levels": cc_selectors.service_levels(start=start, end=end),
+        }
+    )
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def simulate_call(request: HttpRequest, step: str) -> HttpResponse:
+    """模拟来电 (demo only): ring / answer / hangup / abandon, as Twilio would post them."""
+    if not settings.CALLCENTRE_DEMO or settings.HOTLINE_PRODUCTION:
+        raise Http404(_("演示功能未开启"))
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        note = simulate_step(request=request, user=user, step=step, phone=request.POST.get("phone", ""))
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    context = {**seat_context(request), "seat_note": note, "fragment": True}
+    return render(request, "tickets/console/_seat.html", context)
