@@ -27,5 +27,9 @@ else
   # Offline demo: SMS stay in the outbox, and the staff outbox (/sms-outbox/) shows their
   # verification codes and rating links so the citizen flow can be tried without a phone.
   export HOTLINE_DEMO_SHOW_SECRETS="${HOTLINE_DEMO_SHOW_SECRETS:-1}"
+  # 呼叫中心 demo: the console's 模拟来电 posts signed Twilio webhooks in-process. Without a Twilio
+  # account a local signing token is used (nothing reaches Twilio; docs/callcentre.md).
+  export HOTLINE_CALLCENTRE_DEMO="${HOTLINE_CALLCENTRE_DEMO:-1}"
+  if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN:-offline-demo-signing-token}"; fi
   exec .venv/bin/python -m hotline.serve --host "$HOST" --port "$PORT" --workers 1 --log-level warning
 fi

@@ -29,15 +29,12 @@ t = intake.ticket_create(actor=Actor.of(User.objects.get(username="operator2")),
                          text="楼道里的声控灯坏了好几天", citizen_phone="+8613812341234")
 print(t.number, User.objects.get(username="operator1").pk, User.objects.get(username="operator2").pk)
 """
-LINKED = (
-    """
+LINKED = f"""
 from tickets.intake.models import Call
 from tickets.callcentre.models import CallRecording
-call = Call.objects.get(call_sid="%s")
+call = Call.objects.get(call_sid="{CALLER}")
 print(call.ticket.number, CallRecording.objects.get(call=call).ticket.number)
 """
-    % CALLER
-)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from tickets.callcentre.models import Desk
+from tickets.callcentre.services import seats
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Channel, Kind, Outcome, Ticket, Urgency, top_lead_q
 from tickets.core.services import workflow
@@ -323,6 +325,24 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
     return made
 
 
+DEMO_DESKS = [("enterprise", "企业专席", "1"), ("dialect", "方言专席", "2")]
+
+
+def seed_callcentre() -> None:
+    """呼叫中心: two 专席 beside the general desk (keys 1 and 2 in the menu); the centre's demo users
+    get a seat skilled for every desk (operator2 not for 方言专席, so skills show on the wallboard)."""
+    general, _ = Desk.objects.get_or_create(code="general", defaults={"name": "普通话综合", "is_default": True})
+    desks = [general]
+    for n, (code, name, digit) in enumerate(DEMO_DESKS, start=1):
+        desks.append(Desk.objects.get_or_create(code=code, defaults={"name": name, "digit": digit, "sort": n})[0])
+    for username in ("operator1", "operator2", "dispatcher1", "supervisor1"):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            continue
+        seat = seats.seat_for(user)
+        seat.skills.set(desks if username != "operator2" else desks[:2])
+
+
 @transaction.atomic
 def demo_seed(*, random_passwords: bool = False) -> dict[str, object]:
     calendar_seed_from_package()
@@ -333,4 +353,5 @@ def demo_seed(*, random_passwords: bool = False) -> dict[str, object]:
     users = seed_users(units, random_passwords=random_passwords)
     made = seed_tickets(units, cats)
     kb_load_demo()
+    seed_callcentre()
     return {"units": len(units), "categories": len(cats), "users": users, "tickets_created": made}

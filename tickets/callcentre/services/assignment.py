@@ -109,7 +109,10 @@ def offer_ring(offer: Offer) -> str | None:
 
 
 def offers_expire(*, now: datetime | None = None) -> int:
-    """Offers nobody picked up (ring time + a grace) go back to the queue; the seat goes 小休."""
+    """Offers nobody picked up (ring time + a grace) go back to the queue; the seat goes 小休.
+    Only when we ring seats: without Twilio (the offline demo) an offer waits for the seat."""
+    if not twilio_rest.configured():
+        return 0
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CALLCENTRE_RING_SECONDS + 10)
     expired = 0
