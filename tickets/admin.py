@@ -233,6 +233,35 @@ class CallbackTaskAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ["call", "phone", "reason", "created_at"]
 
 
+@admin.register(m.Desk)
+class DeskAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """专席: one named Twilio queue each; chosen by the number called or a key in the menu."""
+
+    list_display = ["name", "code", "digit", "called_number", "is_default", "sort"]
+
+
+@admin.register(m.Seat)
+class SeatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """座席: skills (desks) and how to ring the operator; the state is set by the console and calls."""
+
+    list_display = ["user", "state", "state_since", "device", "phone"]
+    list_filter = ["state", "device", "skills"]
+    filter_horizontal = ["skills"]
+    readonly_fields = ["state", "state_since", "wrap_up_until", "leg_call_sid"]
+
+
+@admin.register(m.QueuedCall)
+class QueuedCallAdmin(ReadOnlyAdmin):
+    list_display = ["call", "desk", "outcome", "enqueued_at", "wait_seconds", "operator", "handle_seconds"]
+    list_filter = ["outcome", "desk"]
+
+
+@admin.register(m.CallRecording)
+class CallRecordingAdmin(ReadOnlyAdmin):
+    list_display = ["recording_sid", "call", "ticket", "duration_seconds", "created_at", "purged_at"]
+    exclude = ["url"]  # listened to through the audited proxy on the console, never by its Twilio URL
+
+
 @admin.register(m.PhoneLine)
 class PhoneLineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["profile", "opens_at", "closes_at", "seats"]

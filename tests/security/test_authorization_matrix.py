@@ -169,6 +169,22 @@ MATRIX: dict[tuple[str, str], str] = {
     ("job-status", "GET"):                     "login 404   404   404   404   404   404",
     ("jobs", "GET"):                           "login 404   404   ok    404   404   ok",
     ("metrics-trends", "GET"):                 "401   ok    ok    ok    ok    ok    ok",
+    ("board-callcentre", "GET"):                "login 404   404   ok    404   404   ok",
+    ("board-callcentre-data", "GET"):           "login 404   404   ok    404   404   ok",
+    ("callcentre-voice", "POST"):               "403   403   403   403   403   403   403",
+    ("callcentre-choose", "POST"):              "403   403   403   403   403   403   403",
+    ("callcentre-wait", "POST"):                "403   403   403   403   403   403   403",
+    ("callcentre-seat", "POST"):                "403   403   403   403   403   403   403",
+    ("callcentre-seat-status", "POST"):         "403   403   403   403   403   403   403",
+    ("callcentre-bridge", "POST"):              "403   403   403   403   403   403   403",
+    ("callcentre-dial", "POST"):                "403   403   403   403   403   403   403",
+    ("callcentre-recording", "POST"):           "403   403   403   403   403   403   403",
+    ("callcentre-left", "POST"):                "403   403   403   403   403   403   403",
+    ("recording-audio", "GET"):                 "login 404   404   404   404   404   404",
+    ("seat-call", "GET"):                       "login ok    ok    ok    404   404   ok",
+    ("seat-simulate", "POST"):                  "login 404   404   404   404   404   404",
+    ("seat-state", "POST"):                     "login ok    ok    ok    404   404   ok",
+    ("seat-token", "GET"):                      "login ok    ok    ok    404   404   ok",
 }
 # fmt: on
 
@@ -218,7 +234,7 @@ def _url(route: str, ids: dict[str, object]) -> str:
     action = "sign" if route.startswith("unit/") else "flag"
     values = {
         **ids,
-        **{"code": "rsj", "kind": "calendar", "call_sid": "CA0000", "panel": "queue"},
+        **{"code": "rsj", "kind": "calendar", "call_sid": "CA0000", "panel": "queue", "step": "ring"},
         **{"what": "return", "action": action, "token": "bogus"},
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), MISSING)), route)
