@@ -250,6 +250,7 @@ async def run(args: argparse.Namespace) -> int:
             gate = asyncio.Semaphore(args.concurrency)
 
             async def one(n: int) -> None:
+                await asyncio.sleep(n / args.arrivals)  # callers arrive at a steady rate
                 async with gate:
                     await bench.caller(n)
 
@@ -291,7 +292,7 @@ async def run(args: argparse.Namespace) -> int:
     stored = await asyncio.to_thread(
         lambda: QueuedCall.objects.filter(call__call_sid__in=list(bench.bridge_sent), outcome="bridged").count()
     )
-    print(f"callers {args.callers}, operators {args.operators}, talk {args.talk}s, in flight {args.concurrency}")
+    print(f"callers {args.callers} ({args.arrivals}/s), operators {args.operators}, talk {args.talk}s")
     print(f"  all callers queued in {queued_in:.1f} s; all calls done in {elapsed:.1f} s; seats rung {fake.created}")
     print(f"  bridged {bridged}, stored as bridged {stored}, pops received {sum(len(v) for v in bench.pops.values())}")
     print(f"  lost pops {len(missing)}, duplicated pops {len(duplicated)}, pops to the wrong operator {len(wrong)}")
@@ -315,7 +316,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--callers", type=int, default=500)
     parser.add_argument("--operators", type=int, default=50)
-    parser.add_argument("--talk", type=float, default=0.5, help="seconds each call lasts")
+    parser.add_argument("--talk", type=float, default=3.0, help="seconds each call lasts")
+    parser.add_argument("--arrivals", type=float, default=25.0, help="callers arriving per second")
     parser.add_argument("--concurrency", type=int, default=16, help="incoming webhooks in flight")
     parser.add_argument("--budget", type=float, default=170.0)
     parser.add_argument("--server-log", default="/tmp/callcentre_bench_server.log")

@@ -43,7 +43,13 @@
     list.textContent = "";
     (call.history || []).forEach(function (t) {
       var li = document.createElement("li");
-      li.textContent = t.number + " · " + (t.title || "") + " · " + t.state;
+      li.textContent = t.number + " · " + (t.title || "") + " · " + t.state + " ";
+      var link = document.createElement("button");
+      link.type = "button";
+      link.className = "link-call";
+      link.setAttribute("data-ticket", t.id);
+      link.textContent = "关联本次来电";
+      li.appendChild(link);
       list.appendChild(li);
     });
     if (!(call.history || []).length) {
@@ -104,7 +110,24 @@
     }).catch(function (e) { status("无法获取软电话令牌：" + e.message); });
   }
 
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function linkCall(button) {
+    var box = document.getElementById("caller-panel");
+    var body = new URLSearchParams({ ticket: button.getAttribute("data-ticket"), call_sid: box.getAttribute("data-call-sid") });
+    fetch(panel().getAttribute("data-link-url"), {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "X-CSRFToken": csrf(), "Content-Type": "application/x-www-form-urlencoded" },
+    }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+      .then(function (res) { button.textContent = res[0] ? "已关联" : (res[1].detail || "关联失败"); button.disabled = res[0]; })
+      .catch(function () { button.textContent = "关联失败"; });
+  }
+
   document.addEventListener("click", function (ev) {
+    if (ev.target && ev.target.classList && ev.target.classList.contains("link-call")) { linkCall(ev.target); return; }
     var id = ev.target && ev.target.id;
     if (id === "softphone-on") softphoneOn();
     if (id === "softphone-accept" && activeCall) { activeCall.accept(); toggle("softphone-accept", false); toggle("softphone-hangup", true); status("通话中"); }

@@ -202,3 +202,24 @@ def test_an_unsigned_bridge_is_refused_and_changes_nothing(city: Any, ready: Any
     forged = web.post(f"{CC}/bridge/", {"CallSid": CALLER, "DequeingCallSid": "CA" + "f" * 32, "QueueTime": "1"})
     assert forged.status_code == 403
     assert QueuedCall.objects.get().outcome == "offered"
+
+
+def test_a_call_joins_an_existing_ticket_of_the_caller_from_the_panel(
+    city: Any, user: Any, ready: Any, post: Any
+) -> None:
+    earlier = intake.ticket_create(
+        actor=Actor.of(user("operator2")), channel="phone", text="小区门口路灯不亮已经一周了", citizen_phone=FROM
+    )
+    operator = ready("operator1")
+    post(f"{CC}/voice/", CallSid=CALLER, From=FROM, To=LINE)
+    post(f"{CC}/seat/?seat={operator.pk}", CallSid="CA" + "e" * 32, From=LINE)
+    post(f"{CC}/bridge/", CallSid=CALLER, DequeingCallSid="CA" + "e" * 32, QueueTime="3")
+    other = Client()
+    other.force_login(user("operator2"))  # not on this call
+    assert other.post("/console/seat/link/", {"ticket": earlier.pk, "call_sid": CALLER}).status_code == 404
+    page = Client()
+    page.force_login(operator)
+    assert page.post("/console/seat/link/", {"ticket": "x", "call_sid": CALLER}).status_code == 400
+    linked = page.post("/console/seat/link/", {"ticket": earlier.pk, "call_sid": CALLER})
+    assert linked.json() == {"ticket": earlier.number}
+    assert Call.objects.get(call_sid=CALLER).ticket == earlier

@@ -182,6 +182,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("callcentre-left", "POST"):                "403   403   403   403   403   403   403",
     ("recording-audio", "GET"):                 "login 404   404   404   404   404   404",
     ("seat-call", "GET"):                       "login ok    ok    ok    404   404   ok",
+    ("seat-link", "POST"):                     "login ok    ok    ok    404   404   ok",
     ("seat-simulate", "POST"):                  "login 404   404   404   404   404   404",
     ("seat-state", "POST"):                     "login ok    ok    ok    404   404   ok",
     ("seat-token", "GET"):                      "login ok    ok    ok    404   404   ok",

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from tickets.callcentre import selectors as cc_selectors
 from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, SeatState
 from tickets.callcentre.services import queue, recordings, seats, twilio_rest
-from tickets.core import privacy
+from tickets.core import privacy, selectors
 from tickets.core.models import Ticket
 from tickets.errors import DomainError, NotFound
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, User
 from tickets.pages.callcentre_demo import simulate_step
-from tickets.pages.common import CENTRE_PAGE_ROLES, role_required
+from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required
 
 BOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -113,6 +113,24 @@ def call_link_from_form(request: HttpRequest, ticket: Ticket) -> None:
     call_sid = request.POST.get("call_sid", "")[:64]
     if call_sid:
         queue.call_link_ticket(call_sid=call_sid, ticket=ticket, user=request.user)  # type: ignore[arg-type]
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def seat_link(request: HttpRequest) -> JsonResponse:
+    """关联本次来电: the call I am on joins an existing ticket of the caller (updated during the call)."""
+    user: User = request.user  # type: ignore[assignment]
+    ticket_id = posted_id(request.POST.get("ticket"))
+    if ticket_id is None:
+        return JsonResponse({"detail": _("请选择工单"), "field": "ticket"}, status=400)
+    try:
+        ticket = selectors.ticket_get(user, ticket_id)
+        queue.call_link_ticket(call_sid=request.POST.get("call_sid", "")[:64], ticket=ticket, user=user)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        return JsonResponse({"detail": str(exc), "rule": exc.rule}, status=exc.status_code)
+    return JsonResponse({"ticket": ticket.number})
 
 
 @require_GET
