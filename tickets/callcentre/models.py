@@ -151,3 +151,21 @@ class CallRecording(models.Model):
 
     def __str__(self) -> str:
         return self.recording_sid
+
+
+class CallbackAttempt(models.Model):
+    """未接来电回拨 made from the console: our call to the operator's seat, bridged to the citizen.
+    The operator's leg is itself a call record (`call`); a connected callback closes the task."""
+
+    task = models.ForeignKey("tickets.CallbackTask", on_delete=models.PROTECT, related_name="attempts")
+    call = models.OneToOneField("tickets.Call", on_delete=models.PROTECT, related_name="callback_attempt")
+    operator = models.ForeignKey("tickets.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20, blank=True, help_text="Twilio DialCallStatus")
+    talk_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"回拨 {self.task_id} {self.outcome or '进行中'}"

@@ -14,4 +14,6 @@ urlpatterns = [
     path("dial/", webhooks.dial, name="callcentre-dial"),
     path("recording/", webhooks.recording, name="callcentre-recording"),
     path("left/", webhooks.left, name="callcentre-left"),
+    path("callback/", webhooks.callback, name="callcentre-callback"),
+    path("callback/done/", webhooks.callback_done, name="callcentre-callback-done"),
 ]

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from tickets.callcentre.models import Desk
-from tickets.callcentre.services import queue
+from tickets.callcentre.services import callbacks, queue
 from tickets.callcentre.services.recordings import recording_stored
 from tickets.callcentre.services.twilio_rest import webhook_url
 from tickets.errors import NotFound
@@ -235,6 +236,46 @@ def left(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) 
     inbound.note = f"离开队列：{outcome}"
     if outcome == "overflow":
         return ivr_answer("open", lead=_("对不起，话务员暂时无法接听。请您说出诉求，我们会尽快处理并短信告知工单号。"))
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+@twilio_webhook(channel=InboundChannel.VOICE, key=_key("callback"), sid_param="CallSid")
+def callback(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
+    """POST callback/?task=<id> — the operator picked up a console callback: dial the citizen from
+    the hotline number, recorded; the `<Dial action>` closes the task when it connected."""
+    task = request.GET.get("task", "")
+    number = callbacks.callback_leg(leg_sid=param(params, "CallSid", 64), task_id=int(task) if task.isdigit() else 0)
+    response = VoiceResponse()
+    if number is None:
+        inbound.note = "回拨任务不存在或已处理"
+        _say(response, _("该回拨任务已处理。"))
+        response.hangup()
+        return str(response)
+    inbound.note = "话务台回拨"
+    dial = Dial(
+        caller_id=settings.TWILIO_FROM_NUMBER or None,
+        action=webhook_url("callback/done/"),
+        method="POST",
+        record="record-from-answer-dual",
+        recording_status_callback=webhook_url("recording/"),
+        recording_status_callback_method="POST",
+    )
+    dial.number(number)
+    response.append(dial)
+    return str(response)
+
+
+@twilio_webhook(channel=InboundChannel.VOICE_STATUS, key=_key("callback-done"), sid_param="CallSid")
+def callback_done(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
+    """POST callback/done/ — the callback's `<Dial>` ended (DialCallStatus, DialCallDuration)."""
+    attempt = callbacks.callback_ended(
+        leg_sid=param(params, "CallSid", 64),
+        status=param(params, "DialCallStatus", 20),
+        duration=_int(param(params, "DialCallDuration", 10)),
+    )
+    inbound.note = f"回拨结果：{attempt.outcome}" if attempt is not None else "回拨记录不存在"
     response = VoiceResponse()
     response.hangup()
     return str(response)

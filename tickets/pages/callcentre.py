@@ -8,21 +8,21 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.callcentre import selectors as cc_selectors
 from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, SeatState
-from tickets.callcentre.services import queue, recordings, seats, twilio_rest
+from tickets.callcentre.services import callbacks, queue, recordings, seats, twilio_rest
 from tickets.core import privacy, selectors
 from tickets.core.models import Ticket
 from tickets.errors import DomainError, NotFound
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, User
 from tickets.pages.callcentre_demo import simulate_step
-from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required
+from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service
 
 BOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -131,6 +131,18 @@ def seat_link(request: HttpRequest) -> JsonResponse:
     except DomainError as exc:
         return JsonResponse({"detail": str(exc), "rule": exc.rule}, status=exc.status_code)
     return JsonResponse({"ticket": ticket.number})
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def callback_dial(request: HttpRequest, task_id: int) -> HttpResponse:
+    """回拨 from the console: the seat rings, then the citizen is dialled from the hotline number."""
+    run_service(
+        request,
+        lambda: callbacks.callback_dial(user=request.user, task_id=task_id),  # type: ignore[arg-type]
+        _("正在回拨：请接听座席电话"),
+    )
+    return redirect("console")
 
 
 @require_GET

@@ -35,6 +35,7 @@ urlpatterns = [
     path("console/seat/token/", callcentre.seat_token, name="seat-token"),
     path("console/seat/call/", callcentre.seat_call, name="seat-call"),
     path("console/seat/link/", callcentre.seat_link, name="seat-link"),
+    path("console/callbacks/<int:task_id>/dial/", callcentre.callback_dial, name="callback-dial"),
     path("console/seat/simulate/<str:step>/", callcentre.simulate_call, name="seat-simulate"),
     path("console/recordings/<int:recording_id>/", callcentre.recording_audio, name="recording-audio"),
     path("board/callcentre/", callcentre.wallboard, name="board-callcentre"),

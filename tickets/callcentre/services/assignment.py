@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.callcentre.models import QueuedCall, QueueOutcome, Seat, SeatDevice, SeatState
+from tickets.callcentre.models import QueuedCall, QueueOutcome, Seat, SeatState
 from tickets.callcentre.services import seats, twilio_rest
 
 log = logging.getLogger("tickets.callcentre")
@@ -54,12 +54,6 @@ def match(waiting: list[QueuedCall], ready: list[Seat], skills: dict[int, set[in
     return pairs
 
 
-def _target(seat: Seat) -> str:
-    if seat.device == SeatDevice.PHONE and seat.phone:
-        return seat.phone
-    return f"client:{seat.identity}"
-
-
 def queue_assign(*, now: datetime | None = None) -> list[Offer]:
     """One assignment pass; the REST calls ring the seats after the pass has committed."""
     now = now or timezone.now()
@@ -82,7 +76,7 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
             if not taken:
                 continue
             seats.seat_move(seat=seat, to=SeatState.RINGING, reason="分配来电", now=now, expect=SeatState.READY)
-            offers.append(Offer(queued.pk, seat.pk, seat.user_id, _target(seat)))
+            offers.append(Offer(queued.pk, seat.pk, seat.user_id, twilio_rest.seat_target(seat)))
     for offer in offers:
         offer_ring(offer)
     return offers

@@ -15,6 +15,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 from twilio.rest import Client
 
+from tickets.callcentre.models import Seat, SeatDevice
 from tickets.messaging.services.sms import HotlineTwilioHttpClient, twilio_client
 
 WEBHOOKS = "/webhooks/twilio/callcentre"
@@ -29,12 +30,12 @@ def configured() -> bool:
     return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER)
 
 
-def seat_call_create(*, target: str, seat_user_id: int) -> str:
-    """Ring a seat; when it answers Twilio asks `seat/` what to dial (the desk's queue)."""
+def seat_call_create(*, target: str, seat_user_id: int, path: str = "") -> str:
+    """Ring a seat; when it answers Twilio asks `seat/` (or `path`) what to dial."""
     call = twilio_client().calls.create(
         to=target,
         from_=settings.TWILIO_FROM_NUMBER,
-        url=webhook_url(f"seat/?seat={seat_user_id}"),
+        url=webhook_url(path or f"seat/?seat={seat_user_id}"),
         method="POST",
         status_callback=webhook_url(f"seat/status/?seat={seat_user_id}"),
         status_callback_method="POST",
@@ -42,6 +43,13 @@ def seat_call_create(*, target: str, seat_user_id: int) -> str:
         timeout=settings.CALLCENTRE_RING_SECONDS,
     )
     return str(call.sid)
+
+
+def seat_target(seat: Seat) -> str:
+    """How to ring a seat: its desk phone or SIP address, else the softphone's client identity."""
+    if seat.device == SeatDevice.PHONE and seat.phone:
+        return seat.phone
+    return f"client:{seat.identity}"
 
 
 def recording_fetch(url: str) -> tuple[bytes, str]:
