@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.test import Client
@@ -155,26 +154,41 @@ def ready(user: Callable[[str], User], django_capture_on_commit_callbacks: Any) 
 
 
 class SeatEar:
-    """A channel in one operator's seat group of the live layer: what their sockets would get."""
+    """A channel in one operator's seat group of the live layer: what their sockets would get.
+
+    Runs on an event loop of its own (a thread), because channels-redis binds a channel's receive
+    buffer to the loop that created it."""
 
     def __init__(self, user_id: int) -> None:
         self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(f"seat.{user_id}", self.channel)
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.channel = self._run(self.layer.new_channel())
+        self._run(self.layer.group_add(f"seat.{user_id}", self.channel))
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
     def messages(self) -> list[dict[str, Any]]:
         found = []
         while True:
             try:
-                message = async_to_sync(self._receive)()
+                found.append(self._run(asyncio.wait_for(self.layer.receive(self.channel), 0.2)))
             except TimeoutError:
                 return found
-            found.append(message)
 
-    async def _receive(self) -> dict[str, Any]:
-        return await asyncio.wait_for(self.layer.receive(self.channel), 0.05)
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 @pytest.fixture
-def seat_ear() -> Callable[[User], SeatEar]:
-    return lambda operator: SeatEar(operator.pk)
+def seat_ear() -> Iterator[Callable[[User], SeatEar]]:
+    ears: list[SeatEar] = []
+
+    def make(operator: User) -> SeatEar:
+        ears.append(SeatEar(operator.pk))
+        return ears[-1]
+
+    yield make
+    for ear in ears:
+        ear.close()

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tickets.callcentre.models import QueuedCall, QueueOutcome, Seat, SeatState
 from tickets.callcentre.services import seats, twilio_rest
+from tickets.callcentre.services.locking import queue_lock
 
 log = logging.getLogger("tickets.callcentre")
 
@@ -59,6 +60,7 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
     now = now or timezone.now()
     offers: list[Offer] = []
     with transaction.atomic():
+        queue_lock()
         seats.seats_wrap_up_end(now=now)
         ready = list(Seat.objects.select_for_update().filter(state=SeatState.READY).order_by("state_since", "id"))
         if not ready:
@@ -92,6 +94,7 @@ def offer_ring(offer: Offer) -> str | None:
     except Exception as exc:  # Twilio unreachable: offer the caller to someone else, this seat pauses
         log.warning("ringing seat %s failed: %s", offer.user_id, exc)
         with transaction.atomic():
+            queue_lock()
             QueuedCall.objects.filter(pk=offer.queued_id, outcome=QueueOutcome.OFFERED).update(
                 outcome=QueueOutcome.WAITING, offered_to=None, offered_at=None
             )
@@ -111,6 +114,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(seconds=settings.CALLCENTRE_RING_SECONDS + 10)
     expired = 0
     with transaction.atomic():
+        queue_lock()
         stale = list(
             QueuedCall.objects.select_for_update(skip_locked=True).filter(
                 outcome=QueueOutcome.OFFERED, offered_at__lt=cutoff

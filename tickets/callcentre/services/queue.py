@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tickets.callcentre.models import CallRecording, Desk, QueuedCall, QueueOutcome, Seat, SeatState
 from tickets.callcentre.services import live, seats
+from tickets.callcentre.services.locking import queue_lock
 from tickets.core.models import Ticket
 from tickets.errors import NotFound, TransitionNotAllowed
 from tickets.intake.models import Call, CallbackTask, MissedCallState
@@ -125,6 +126,7 @@ class Leg:
 def seat_leg_answer(*, leg_sid: str, seat_id: int | None = None, identity: str = "") -> Leg:
     """The operator's phone or softphone is up (our REST call, or the softphone dialled in): which
     queue it takes. The offered caller's desk, else the desk of the longest-waiting caller it may take."""
+    queue_lock()
     seat = _seat_of_leg(seat_id=seat_id, identity=identity)
     if seat is None:
         return Leg(None, None)
@@ -162,8 +164,12 @@ class Bridge:
 def queue_bridge(*, call_sid: str, dequeuing_sid: str, queue_time: int | None) -> Bridge:
     """接通: Twilio dequeued `call_sid` for the operator's leg `dequeuing_sid`. The seat goes 通话中
     and, after the commit, that operator alone gets the caller's panel (来电弹屏)."""
+    queue_lock()
     queued = (
-        QueuedCall.objects.select_for_update().select_related("call", "desk").filter(call__call_sid=call_sid).first()
+        QueuedCall.objects.select_for_update(of=("self",))
+        .select_related("call", "desk")
+        .filter(call__call_sid=call_sid)
+        .first()
     )
     if queued is None:
         raise NotFound("排队记录不存在")
@@ -172,7 +178,7 @@ def queue_bridge(*, call_sid: str, dequeuing_sid: str, queue_time: int | None) -
     seat = _seat_of_leg(leg_sid=dequeuing_sid)
     if seat is None:
         seat = (
-            Seat.objects.select_for_update().filter(offers__offer_call_sid=dequeuing_sid).first()
+            Seat.objects.select_for_update(of=("self",)).filter(offers__offer_call_sid=dequeuing_sid).first()
             if dequeuing_sid
             else None
         )
@@ -212,6 +218,7 @@ def queue_bridge(*, call_sid: str, dequeuing_sid: str, queue_time: int | None) -
 def seat_leg_ended(*, leg_sid: str, status: str, duration: int | None) -> QueuedCall | None:
     """The operator's `<Dial>` ended: handle time; the seat goes 话后处理 (or back to 就绪 when no
     caller was bridged, e.g. the queue was empty)."""
+    queue_lock()
     seat = _seat_of_leg(leg_sid=leg_sid)
     queued = QueuedCall.objects.select_for_update().filter(operator_call_sid=leg_sid).first() if leg_sid else None
     if queued is not None and queued.handle_seconds is None and duration is not None:
@@ -239,6 +246,7 @@ def _offer_back(seat: Seat) -> None:
 def seat_leg_status(*, leg_sid: str, seat_id: int | None, status: str) -> None:
     """Status of the call we placed to a seat: not answered (busy, no-answer, failed, canceled) →
     the caller is offered to the next operator and the seat goes 小休 (it did not pick up)."""
+    queue_lock()
     if status not in ("busy", "no-answer", "failed", "canceled"):
         return
     seat = _seat_of_leg(seat_id=seat_id) if seat_id is not None else _seat_of_leg(leg_sid=leg_sid)
@@ -256,7 +264,13 @@ OVERFLOW_RESULTS = {"leave", "queue-full", "system-error", "error"}
 def queue_left(*, call_sid: str, result: str, queue_time: int | None) -> str:
     """`<Enqueue action>`: the caller left the queue. Returns "bridged", "abandoned", "overflow" or
     "unknown". A caller who hung up while waiting becomes a 未接来电回拨 task naming the wait."""
-    queued = QueuedCall.objects.select_for_update().select_related("call").filter(call__call_sid=call_sid).first()
+    queue_lock()
+    queued = (
+        QueuedCall.objects.select_for_update(of=("self",))
+        .select_related("call")
+        .filter(call__call_sid=call_sid)
+        .first()
+    )
     if queued is None:
         return "unknown"
     now = timezone.now()
