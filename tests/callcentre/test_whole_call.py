@@ -223,3 +223,25 @@ def test_a_call_joins_an_existing_ticket_of_the_caller_from_the_panel(
     linked = page.post("/console/seat/link/", {"ticket": earlier.pk, "call_sid": CALLER})
     assert linked.json() == {"ticket": earlier.number}
     assert Call.objects.get(call_sid=CALLER).ticket == earlier
+
+
+def test_crosswise_offers_settle_each_caller_with_the_operator_twilio_connected(
+    city: Any, ready: Any, post: Any, seat_ear: Any
+) -> None:
+    """Twilio gives a seat's leg the head of the queue, whoever our offer named: offers swap."""
+    first, second = ready("operator1"), ready("operator2")
+    ear1, ear2 = seat_ear(first), seat_ear(second)
+    older, newer = "CA" + "1" * 32, "CA" + "2" * 32
+    post(f"{CC}/voice/", CallSid=older, From=FROM, To=LINE)
+    post(f"{CC}/voice/", CallSid=newer, From="+8613900000002", To=LINE)
+    assert QueuedCall.objects.get(call__call_sid=older).offered_to.user == first
+    # operator2's phone answers first and dequeues the head: the older caller (offered to operator1)
+    post(f"{CC}/seat/?seat={second.pk}", CallSid="CA" + "b" * 32, From=LINE)
+    post(f"{CC}/bridge/", CallSid=older, DequeingCallSid="CA" + "b" * 32, QueueTime="5")
+    assert QueuedCall.objects.get(call__call_sid=newer).offered_to.user == first  # inherited
+    assert Seat.objects.get(user=first).state == "ringing"  # its phone still rings
+    post(f"{CC}/seat/?seat={first.pk}", CallSid="CA" + "a" * 32, From=LINE)
+    post(f"{CC}/bridge/", CallSid=newer, DequeingCallSid="CA" + "a" * 32, QueueTime="6")
+    assert [m["envelope"]["payload"]["call_sid"] for m in ear2.messages()] == [older]
+    assert [m["envelope"]["payload"]["call_sid"] for m in ear1.messages()] == [newer]
+    assert {q.operator for q in QueuedCall.objects.all()} == {first, second}

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tickets.callcentre.models import QueuedCall, QueueOutcome, Seat, SeatState
@@ -59,6 +60,9 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
     """One assignment pass; the REST calls ring the seats after the pass has committed."""
     now = now or timezone.now()
     offers: list[Offer] = []
+    free = Q(state=SeatState.READY) | Q(state=SeatState.WRAP_UP, wrap_up_until__lte=now)
+    if not Seat.objects.filter(free).exists():  # most passes under load: nobody to offer to
+        return []
     with transaction.atomic():
         queue_lock()
         seats.seats_wrap_up_end(now=now)

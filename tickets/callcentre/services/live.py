@@ -81,10 +81,10 @@ def wallboard_push(*, force: bool = False) -> bool:
         return False
 
 
-def caller_pop(queued_id: int) -> bool:
-    """After the bridge has committed: the caller's panel to the bridged operator's sockets."""
-    queued = QueuedCall.objects.select_related("call", "desk").filter(pk=queued_id).first()
-    if queued is None or queued.operator_id is None:
+def caller_pop(queued: QueuedCall) -> bool:
+    """After the bridge has committed: the caller's panel to the bridged operator's sockets
+    (`queued` as the bridge left it, with its call and desk)."""
+    if queued.operator_id is None:
         return False
     panel = selectors.caller_panel(queued)
     payload = CallBridged(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -110,7 +111,7 @@ def _seat_of_leg(*, leg_sid: str = "", identity: str = "", seat_id: int | None =
     if identity.startswith("client:seat-") and identity[12:].isdigit():
         return Seat.objects.select_for_update().filter(user_id=int(identity[12:])).first()
     if leg_sid:
-        return Seat.objects.select_for_update().filter(leg_call_sid=leg_sid).first()
+        return Seat.objects.select_for_update(of=("self",)).select_related("user").filter(leg_call_sid=leg_sid).first()
     return None
 
 
@@ -148,6 +149,8 @@ def seat_leg_answer(*, leg_sid: str, seat_id: int | None = None, identity: str =
         .first()
     )
     if waiting is None:
+        if seat.state == SeatState.RINGING:  # rung for a caller who has gone meanwhile
+            seats.seat_move(seat=seat, to=SeatState.READY, reason="没有排队来电", expect=SeatState.RINGING)
         return Leg(seat, None)
     if seat.state != SeatState.RINGING:
         seats.seat_move(seat=seat, to=SeatState.RINGING, reason="话务员主动接听")
@@ -185,15 +188,9 @@ def queue_bridge(*, call_sid: str, dequeuing_sid: str, queue_time: int | None) -
     now = timezone.now()
     wait = queue_time if queue_time is not None else int((now - queued.enqueued_at).total_seconds())
     operator = seat.user if seat is not None else None
-    if queued.offered_to_id is not None and (seat is None or queued.offered_to_id != seat.pk):
-        # offered to one seat, taken by another (the softphone dialled in): the first rings no more
-        other = Seat.objects.select_for_update().filter(pk=queued.offered_to_id, state=SeatState.RINGING).first()
-        if other is not None:
-            seats.seat_move(seat=other, to=SeatState.READY, reason="来电已由他人接听", expect=SeatState.RINGING)
-    # Twilio took the head of the desk's queue; if our offer named another caller, that one waits again.
-    QueuedCall.objects.filter(offered_to=seat, outcome=QueueOutcome.OFFERED).exclude(pk=queued.pk).update(
-        outcome=QueueOutcome.WAITING, offered_to=None, offered_at=None, offer_call_sid=""
-    )
+    if seat is not None:  # registered first: the pop goes out before the wallboard's snapshot
+        transaction.on_commit(lambda: live.caller_pop(queued), robust=True)
+    _offers_settle(queued, seat, now)
     QueuedCall.objects.filter(pk=queued.pk).update(
         outcome=QueueOutcome.BRIDGED,
         operator=operator,
@@ -204,14 +201,48 @@ def queue_bridge(*, call_sid: str, dequeuing_sid: str, queue_time: int | None) -
         offered_to=seat,
     )
     Call.objects.filter(pk=queued.call_id).update(answered_at=now)
-    queued.refresh_from_db()
+    queued.outcome, queued.operator, queued.operator_call_sid = QueueOutcome.BRIDGED, operator, dequeuing_sid or None
+    queued.bridged_at, queued.ended_at, queued.wait_seconds, queued.offered_to = now, now, wait, seat
+    queued.call.answered_at = now
     if seat is not None:
         seats.seat_move(seat=seat, to=SeatState.ON_CALL, reason="接通来电")
-        transaction.on_commit(lambda: live.caller_pop(queued.pk), robust=True)
     else:
         log.warning("bridge of %s by unknown leg %s: no operator to pop", call_sid, dequeuing_sid)
     live.wallboard_changed()
     return Bridge(queued, operator)
+
+
+def _offers_settle(queued: QueuedCall, seat: Seat | None, now: datetime) -> None:
+    """Twilio connects the head of the desk's queue, which need not be the caller our offer named.
+    Offers were crosswise when the caller was offered to another seat: that seat still rings and
+    will take the queue's next head, so it inherits the caller this seat had been offered (or the
+    oldest one waiting); a caller offered to this seat and not inherited waits again."""
+    mine = None
+    if seat is not None:
+        mine = (
+            QueuedCall.objects.filter(offered_to=seat, outcome=QueueOutcome.OFFERED)
+            .exclude(pk=queued.pk)
+            .order_by("enqueued_at", "id")
+            .first()
+        )
+    other_id = queued.offered_to_id if queued.offered_to_id != (seat.pk if seat else None) else None
+    if other_id is not None:
+        heir = mine or (
+            QueuedCall.objects.filter(desk_id=queued.desk_id, outcome=QueueOutcome.WAITING)
+            .order_by("enqueued_at", "id")
+            .first()
+        )
+        if heir is not None:
+            QueuedCall.objects.filter(pk=heir.pk).update(
+                outcome=QueueOutcome.OFFERED, offered_to_id=other_id, offered_at=now, offer_call_sid=""
+            )
+            if heir is mine:
+                mine = None
+    if mine is not None:
+        QueuedCall.objects.filter(pk=mine.pk).update(
+            outcome=QueueOutcome.WAITING, offered_to=None, offered_at=None, offer_call_sid=""
+        )
+        live.assign_after_commit()
 
 
 @transaction.atomic
