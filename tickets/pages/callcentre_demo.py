@@ -73,7 +73,7 @@ def simulate_step(*, request: HttpRequest, user: User, step: str, phone: str = "
         if "<Gather" in answer and "<Enqueue" not in answer:
             _post(request, f"{WEBHOOKS}/choose/", {**params, "Digits": ""})
         queued = QueuedCall.objects.filter(call__call_sid=sid).first()
-        if queued is None:
+        if queued is None or queued.outcome == QueueOutcome.OVERFLOW:
             return _("无话务员就绪，来电已转语音留言")
         _post(
             request, f"{WEBHOOKS}/wait/", {"CallSid": sid, "QueuePosition": "1", "QueueTime": "0", "AvgQueueTime": "0"}

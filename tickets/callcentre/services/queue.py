@@ -71,12 +71,19 @@ def queue_enter(*, call_sid: str, from_number: str, phone: str, to_number: str, 
     )
     existing = QueuedCall.objects.filter(call=call).select_related("desk").first()
     if existing is not None:  # Twilio retried the incoming webhook
-        return Entry("queue", existing.desk, existing)
+        return Entry("overflow" if existing.outcome == QueueOutcome.OVERFLOW else "queue", existing.desk, existing)
     if state == "closed":
         return Entry("closed", None, None)
     desk = desk_for(to_number=to_number, digit=digit)
     if state != "open" or not desk_staffed(desk):
-        return Entry("overflow", desk, None)
+        # offered to the human service within its hours and not answered: counted as overflow
+        now = timezone.now()
+        overflow = QueuedCall.objects.create(
+            call=call, desk=desk, phone=phone, enqueued_at=now, outcome=QueueOutcome.OVERFLOW, ended_at=now,
+            wait_seconds=0,
+        )  # fmt: skip
+        live.wallboard_changed()
+        return Entry("overflow", desk, overflow)
     queued = QueuedCall.objects.create(call=call, desk=desk, phone=phone, enqueued_at=timezone.now())
     live.assign_after_commit()
     live.wallboard_changed()
@@ -96,9 +103,7 @@ def queue_wait(*, call_sid: str, position: int | None, queue_time: int, average:
     position = max(1, position or 1)
     if queued is not None and queued.last_position != position:
         QueuedCall.objects.filter(pk=queued.pk).update(last_position=position)
-    expected = (average or 0) if average else 0
-    if not expected:
-        expected = position * 60  # no history yet: about a minute per caller ahead
+    expected = average or position * 60  # no history yet: about a minute per caller ahead
     leave = queue_time >= settings.CALLCENTRE_OVERFLOW_SECONDS
     if queued is not None and not leave and queued.outcome == QueueOutcome.WAITING:
         leave = not desk_staffed(queued.desk)  # everybody signed off while the caller waited
