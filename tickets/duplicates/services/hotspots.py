@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from scipy.sparse import csr_matrix
@@ -242,3 +243,38 @@ def hotspot_surge_announce(*, alert: HotspotAlert) -> None:
         },
     )
     log.warning("hotspot surge: %s ×%s (baseline %.2f/day)", alert.label, alert.current_count, alert.baseline_per_day)
+
+
+# --- the 热点 page: plain, cacheable summaries ---------------------------------------------------
+
+
+def hotspot_summaries(*, start: datetime, end: datetime, top: int = 10, min_size: int = 2) -> list[dict[str, object]]:
+    """`hotspots_for_period` as plain dicts for a page, cached until a new ticket arrives or 5 minutes pass.
+
+    Clustering a week is seconds of CPU at a large centre's volume; the page asks for the same
+    periods on every load, and the answer only changes when a ticket is added.
+    """
+    newest = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    bucket = int(end.timestamp()) // 300
+    key = f"hotspots:{int(start.timestamp())}:{bucket}:{top}:{min_size}:{newest}"
+    found = cache.get(key)
+    if found is not None:
+        return list(found)
+    spots = hotspots_for_period(start=start, end=end, top=top, min_size=min_size)
+    out: list[dict[str, object]] = [
+        {
+            "key": s.key,
+            "label": s.label,
+            "place": s.place_name,
+            "keywords": s.keywords,
+            "size": s.size,
+            "previous": s.previous,
+            "trend": s.trend,
+            "categories": s.categories,
+            "places": s.places,
+            "tickets": [(i.ticket.pk, i.ticket.number, i.ticket.title or i.ticket.text[:30]) for i in s.items[:50]],
+        }
+        for s in spots
+    ]
+    cache.set(key, out, 300)
+    return out
