@@ -125,6 +125,11 @@ def filtered(request: HttpRequest) -> Filtered:
     return Filtered(query, qs, "", getattr(found, "search_term", None), sort)
 
 
+def _national(phone: str) -> str:
+    """+8613812341234 → 13812341234: how a Chinese civil servant reads a mainland number."""
+    return phone[3:] if phone.startswith("+86") else phone
+
+
 def _rows(page: list[Ticket], user: User) -> list[dict[str, Any]]:
     now = timezone.now()
     rows = []
@@ -134,9 +139,10 @@ def _rows(page: list[Ticket], user: User) -> list[dict[str, Any]]:
             {
                 "ticket": t,
                 "url": ticket_url(t.pk, user),
-                "title": privacy.citizen_text(t.title or t.text[:40], t, user),
+                "title": privacy.citizen_text(t.title, t, user),
                 "excerpt": privacy.citizen_text(t.text[:80], t, user),
                 "citizen": citizen,
+                "phone": _national(citizen["citizen_phone"]),
                 "due_css": due_class(t.due_at, now) if t.closed_at is None else "due-none",
                 "overdue": bool(t.due_at and t.closed_at is None and t.due_at < now),
             }
