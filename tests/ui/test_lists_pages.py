@@ -37,7 +37,9 @@ def _ticket(text: str, **fields: Any) -> Ticket:
 
 
 def _dispatch(ticket: Ticket, unit_code: str) -> Ticket:
-    return workflow.ticket_dispatch(ticket=ticket, actor=_actor("operator1"), lead_unit=Unit.objects.get(code=unit_code))
+    return workflow.ticket_dispatch(
+        ticket=ticket, actor=_actor("operator1"), lead_unit=Unit.objects.get(code=unit_code)
+    )
 
 
 def _search(page: Any, term: str) -> None:
@@ -173,9 +175,7 @@ def test_bulk_dispatch_and_merge_report_each_ticket(city: Any, new_page: Any) ->
 
 
 def test_excel_export_has_the_filtered_rows_masked_by_role(city: Any, new_page: Any, tmp_path: Any) -> None:
-    water = [
-        _dispatch(_ticket(f"东湖小区{i}栋停水", citizen_phone=f"1381234{i:04d}"), "rsj") for i in range(3)
-    ]
+    water = [_dispatch(_ticket(f"东湖小区{i}栋停水", citizen_phone=f"1381234{i:04d}"), "rsj") for i in range(3)]
     _dispatch(_ticket("西山公园噪音扰民", citizen_phone="13900009999"), "rsj")
 
     def download(username: str) -> list[tuple[Any, ...]]:
