@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.core.dates import month_parse
+from tickets.core.models import Ticket
 from tickets.duplicates.models import HotspotAlert
 from tickets.duplicates.services import hotspots
 from tickets.errors import InvalidInput
@@ -39,6 +40,15 @@ def _month(request: HttpRequest, today: date) -> tuple[date, str]:
         except InvalidInput:
             return today.replace(day=1), _("月份格式应为 年-月，如 2026-11；已显示本月")
     return today.replace(day=1), ""
+
+
+def _last_months(today: date, n: int) -> list[tuple[str, str]]:
+    """(YYYY-MM, "2026年12月") for this month and the n - 1 before it, newest first."""
+    out, day = [], today.replace(day=1)
+    for _i in range(n):
+        out.append((day.strftime("%Y-%m"), _("%(y)s年%(m)s月") % {"y": day.year, "m": day.month}))
+        day = (day - timedelta(days=1)).replace(day=1)
+    return out
 
 
 def _trend(spot: dict[str, Any]) -> tuple[str, str]:
@@ -69,11 +79,13 @@ def _decorate(spots: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
 
 def _alerts(user: User) -> list[dict[str, Any]]:
     since = timezone.localdate() - timedelta(days=7)
-    rows = HotspotAlert.objects.filter(day__gte=since).order_by("-id")[:20]
+    rows = list(HotspotAlert.objects.filter(day__gte=since).order_by("-id")[:20])
+    wanted = {pk for a in rows for pk in a.ticket_ids[:20]}
+    numbers = dict(Ticket.objects.filter(pk__in=wanted).values_list("id", "number"))
     return [
         {
             "alert": a,
-            "links": [(ticket_url(pk, user), pk) for pk in a.ticket_ids[:20]],
+            "links": [(ticket_url(pk, user), numbers.get(pk, pk)) for pk in a.ticket_ids[:20]],
             "url": ticket_url(a.representative_id, user),
         }
         for a in rows
@@ -110,6 +122,7 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
             ],
             "month_spots": month_spots,
             "month": month.strftime("%Y-%m"),
+            "months": _last_months(today, 12),
             "alerts": _alerts(user),
             "chart": chart,
             "can_scan": bool(user.is_superuser or user.role in SCAN_ROLES),

@@ -140,7 +140,10 @@ def _rows(page: list[Ticket], user: User) -> list[dict[str, Any]]:
                 "ticket": t,
                 "url": ticket_url(t.pk, user),
                 "title": privacy.citizen_text(t.title, t, user),
-                "excerpt": privacy.citizen_text(t.text[:80], t, user),
+                # the text unless the title already is its beginning (intake titles a call by its first words)
+                "excerpt": ""
+                if t.title and t.text.startswith(t.title) and len(t.text) <= len(t.title) + 2
+                else privacy.citizen_text(t.text[:80], t, user),
                 "citizen": citizen,
                 "phone": _national(citizen["citizen_phone"]),
                 "due_css": due_class(t.due_at, now) if t.closed_at is None else "due-none",
