@@ -62,7 +62,7 @@ def kb_page(request: HttpRequest) -> HttpResponse:
     found = selectors.kb_articles_find(user, query)
     proposals = list(selectors.kb_proposals_for(user).filter(state=ProposalState.PENDING).order_by("id")[:50])
     for p in proposals:
-        p.ticket_url = ticket_url(p.ticket_id, user)
+        p.ticket_url = ticket_url(p.ticket_id, user)  # type: ignore[attr-defined]
     return render(
         request,
         "tickets/kb/kb.html",

@@ -235,7 +235,8 @@ def ticket_list_export(request: HttpRequest) -> HttpResponse:
     limited = exports.export_prepare(user=user, tickets=found.qs, what="tickets", fmt="xlsx", filters=filters)
     handle = exports.xlsx_file(exports.TICKET_HEADER, exports.ticket_rows(limited, user), _("工单"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    return FileResponse(handle, as_attachment=True, filename=f"tickets-{stamp}.xlsx", content_type=XLSX)
+    # a FileResponse is a streaming response, not an HttpResponse subclass; role_required passes it through
+    return FileResponse(handle, as_attachment=True, filename=f"tickets-{stamp}.xlsx", content_type=XLSX)  # type: ignore[return-value]
 
 
 # --- saved views ------------------------------------------------------------------------------------

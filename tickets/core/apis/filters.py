@@ -89,7 +89,9 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class TicketFilter(StrictFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
+    # distinct=False: a column of the ticket row cannot repeat a row, and DISTINCT over every column
+    # made PostgreSQL sort the whole filtered set for one page.
+    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices, distinct=False)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
