@@ -9,7 +9,7 @@ the view, django-filter, the keyset page, the capped count, the template), again
 PostgreSQL database: server time without the network. Cases (terms drawn from the data):
 - search: a whole ticket number; a caller's number (centre); words of 4 characters (trigram
   indexes); words of 2 characters (bounded to the newest tickets); a unit's word search;
-- filtered lists: state; urgency + channel; overdue; a district's tickets (unit filter) as the
+- filtered lists: none (the state counts of the centre's unfiltered list); state; urgency + channel; overdue; a district's tickets (unit filter) as the
   centre; category + sort by deadline; a date range; the next (keyset) page of a broad list;
 - baseline: the login page (same stack, no ticket query): the ratio column divides by its p50.
 Figures: median and p99 wall ms per case (goal: < 300 ms at 1M tickets), Python CPU p50, the summed
@@ -102,6 +102,7 @@ def main() -> None:
         ("search: 4-character words", operator, lambda: q(q=rng.choice(words4))),
         ("search: 2-character words", operator, lambda: q(q=rng.choice(words2))),
         ("search: unit staff, words", unit, lambda: q(q=rng.choice(unit_words))),
+        ("list: unfiltered, with state counts", supervisor, lambda: "/tickets/"),
         ("list: state = in_progress", supervisor, lambda: q(state="in_progress")),
         ("list: urgency + channel", supervisor, lambda: q(urgency="urgent", channel="phone")),
         ("list: overdue", supervisor, lambda: q(overdue="true")),

@@ -108,6 +108,9 @@ def test_filters_count_sort_and_a_saved_view(city: Any, new_page: Any) -> None:
     login(page, "operator1")
     page.goto("/tickets/")
     expect(page.get_by_test_id("list-count")).to_contain_text("共 4 件")
+    states = page.get_by_label("状态")  # each state with its count
+    expect(states.locator("option[value=in_progress]")).to_have_text("办理中（1）")
+    expect(states.locator("option[value=closed]")).to_have_text("已办结（0）")
     page.get_by_label("紧急程度").select_option(label="紧急")
     page.get_by_label("关键词").press("Enter")  # the form submits from the keyboard
     expect(page.get_by_test_id("list-count")).to_contain_text("第 1–3 件，共 3 件")
