@@ -26,6 +26,7 @@ from tickets.core.privacy import mask_phone
 from tickets.core.public import public_history, public_reply
 from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.feedback.models import Satisfaction
+from tickets.feedback.selectors import dissatisfaction_under_review
 from tickets.feedback.services import rating
 from tickets.intake.services import citizen_auth, intake, photos
 from tickets.request_meta import client_ip
@@ -206,8 +207,12 @@ def status(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             context["error"], code = exc.message, exc.status_code
         else:
+            under_review = dissatisfaction_under_review(ticket)
             context.update(
                 ticket=ticket,
+                # Not 已办结 while the citizen's 不满意 is being reviewed: the page says what happens next.
+                state_label=_("不满意意见审核中") if under_review else ticket.get_state_display(),
+                under_review=under_review,
                 history=public_history(ticket),
                 reply=public_reply(ticket),
                 can_rate=rating.can_rate(ticket),
