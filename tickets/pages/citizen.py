@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from tickets.core.actors import Actor
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.privacy import mask_phone
+from tickets.core.text import normalise_phone
 from tickets.core.public import public_history, public_reply
 from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.feedback.models import Satisfaction
@@ -73,6 +74,15 @@ def verify(request: HttpRequest) -> HttpResponse:
             try:
                 pending = citizen_auth.code_send(phone=phone_form.cleaned_data["phone"], client_ip=client_ip(request))
                 request.session["citizen_pending_phone"] = pending
+            except RateLimited as exc:
+                if exc.rule == "code_resend":
+                    # A code went to this number less than a minute ago (maybe from another tab or
+                    # session): it is still valid, so offer the field to type it instead of a dead end.
+                    pending = normalise_phone(phone_form.cleaned_data["phone"], field="phone")
+                    request.session["citizen_pending_phone"] = pending
+                    error = exc.message + _("；请输入已收到的验证码")
+                else:
+                    error, limited = exc.message, True
             except DomainError as exc:
                 error, limited = exc.message, isinstance(exc, RateLimited)
     elif request.method == "POST" and request.POST.get("action") == "check" and pending:
