@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.ui.conftest import PHONE, screenshot
-from tests.ui.test_live import AsgiServer, _operator_console, _signed_in, asgi, asgi_url  # noqa: F401 (fixtures)
+from tests.ui.test_live import AsgiServer, _operator_console, _signed_in, asgi  # noqa: F401 (the server fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,7 +36,11 @@ def _register_and_dispatch(operator: Any, text: str, phone: str) -> str:
     return number
 
 
-def test_a_new_ticket_in_the_unit_inbox_is_highlighted_counted_and_in_the_title(browser: Any, asgi_url: str) -> None:
+def test_a_new_ticket_in_the_unit_inbox_is_highlighted_counted_and_in_the_title(
+    browser: Any,
+    asgi: AsgiServer,  # noqa: F811
+) -> None:
+    asgi_url = asgi.url
     clerk = _signed_in(browser, asgi_url, "rsj_staff", "/unit/")
     expect(clerk.locator("body")).to_have_attribute("data-live", "on")
     expect(clerk.get_by_test_id("new-arrivals")).to_be_hidden()

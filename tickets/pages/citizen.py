@@ -23,8 +23,8 @@ from django.views.decorators.http import require_http_methods
 from tickets.core.actors import Actor
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.privacy import mask_phone
-from tickets.core.text import normalise_phone
 from tickets.core.public import public_history, public_reply
+from tickets.core.text import normalise_phone
 from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.feedback.models import Satisfaction
 from tickets.feedback.selectors import dissatisfaction_under_review
