@@ -41,7 +41,7 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     groups = [(AssignmentState(s).label, [a for a in rows if a.state == s]) for s in STATE_ORDER]
     replied = list(selectors.assignment_replied_recent(request.user)[:50])  # type: ignore[arg-type]
     for row in replied:
-        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[arg-type]
+        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[attr-defined,arg-type]
     open_count = sum(len(rows) for _label, rows in groups)
     return {"groups": groups, "replied": replied, "open_count": open_count, "now": timezone.now()}
 
