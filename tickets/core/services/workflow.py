@@ -209,15 +209,15 @@ def _iso(value: datetime | None) -> str | None:
 def _record_override(ticket: Ticket, category: Category, actor: Actor) -> None:
     """A human's category replaces the classifier's (or the operator's): training data for retraining.
 
-    Choosing the classifier's own top suggestion is a confirmation (`category_confirmed`, 确认智能分类),
-    not a change: only a different category is recorded as `category_changed` (人工修改分类).
+    Choosing exactly the classifier's top suggestion is a confirmation (`category_confirmed`, 确认智能分类),
+    not a change; another category (a sub-category of it included) is `category_changed` (人工修改分类).
     """
     suggested = (ticket.classification or {}).get("label")
     overrides = bool(suggested) and suggested != category.lineage()[-1].name
     event_record(
         ticket=ticket,
         actor=actor,
-        action="category_changed" if overrides or not suggested else "category_confirmed",
+        action="category_confirmed" if suggested and category.name == suggested else "category_changed",
         data={
             "from": ticket.category.name if ticket.category else None,
             "to": category.name,
