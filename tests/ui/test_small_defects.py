@@ -65,6 +65,9 @@ def test_other_category_defaults_to_the_top_suggestion_and_a_low_one_asks_to_con
     assert ticket.state == "dispatching"
     confirm = page.get_by_test_id(f"low-confirm-{ticket.pk}")
     screenshot(page, "console-low-confirm")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "console-low-confirm")
+    page.set_viewport_size(DESKTOP)
     confirm.get_by_role("button", name="确认派单").click()
     expect(page.get_by_role("status")).to_contain_text(f"工单 {ticket.number} 已派单至 市人社局")  # names the unit
     ticket.refresh_from_db()
@@ -187,6 +190,8 @@ def test_a_code_resent_within_a_minute_in_a_new_session_still_offers_the_code_fi
     expect(second.get_by_role("alert")).to_contain_text("秒后再试")
     expect(second.get_by_label("短信验证码")).to_be_visible()
     screenshot(second, "citizen-verify-resend")
+    second.set_viewport_size(DESKTOP)
+    screenshot(second, "citizen-verify-resend")
     code = re.search(r"验证码是(\d{6})", SmsMessage.objects.get(purpose="verification").body)
     assert code is not None
     second.get_by_label("短信验证码").fill(code.group(1))
@@ -221,6 +226,8 @@ def test_api_docs_load_without_a_csp_violation(city: Any, new_page: Any) -> None
     page.goto("/api/docs/")
     expect(page.locator("#swagger-ui .information-container")).to_be_visible(timeout=20_000)
     assert violations == [], violations
+    screenshot(page, "api-docs")
+    page.set_viewport_size(PHONE)
     screenshot(page, "api-docs")
 
 
