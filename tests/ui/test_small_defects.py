@@ -68,7 +68,8 @@ def test_other_category_defaults_to_the_top_suggestion_and_a_low_one_asks_to_con
     page.set_viewport_size(PHONE)
     screenshot(page, "console-low-confirm")
     page.set_viewport_size(DESKTOP)
-    confirm.get_by_role("button", name="确认派单").click()
+    expect(confirm).to_contain_text("“劳动和社会保障”的置信度仅 2%")
+    confirm.get_by_role("button", name="确认按“劳动和社会保障”派单").click()
     expect(page.get_by_role("status")).to_contain_text(f"工单 {ticket.number} 已派单至 市人社局")  # names the unit
     ticket.refresh_from_db()
     assert ticket.state == "in_progress" and ticket.lead_unit.code == "rsj"

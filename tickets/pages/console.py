@@ -42,7 +42,7 @@ FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
 # a 2 % guess is a hint to read the text again, not a routing decision.
 LOW_CONFIDENCE = 0.2
 SAVED_KEY = "console_saved"  # the number of the ticket the last submit stored (the form's draft may go)
-CONFIRM_KEY = "console_dispatch_confirm"  # {ticket id: category id} waiting for a low-confidence confirmation
+CONFIRM_KEY = "console_dispatch_confirm"  # {ticket id: {category, name, percent}} awaiting a confirmation
 
 
 def _suggestions_of(ticket: Ticket) -> list[dict[str, Any]]:
@@ -317,19 +317,24 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
     units: list[str] = []
-    pending: dict[str, int] = dict(request.session.get(CONFIRM_KEY, {}))
+    pending: dict[str, dict[str, Any]] = dict(request.session.get(CONFIRM_KEY, {}))
 
     def dispatch() -> None:
         category = Category.objects.filter(pk=posted_id(request.POST.get("category")) or 0, is_active=True).first()
         if category is None:
             raise InvalidInput(_("请选择分类"), field="category")
         probability = _probability_of(ticket, category.pk)
-        confirmed = request.POST.get("confirm_low") == "1" and pending.get(str(ticket.pk)) == category.pk
+        asked = pending.get(str(ticket.pk)) or {}
+        confirmed = request.POST.get("confirm_low") == "1" and asked.get("category") == category.pk
         if probability is not None and probability < LOW_CONFIDENCE and not confirmed:
-            pending[str(ticket.pk)] = category.pk
+            pending[str(ticket.pk)] = {
+                "category": category.pk,
+                "name": category.name,
+                "percent": round(probability * 100),
+            }
             request.session[CONFIRM_KEY] = pending
             raise InvalidInput(
-                _("“%(category)s”的置信度仅 %(percent)s%%，请核对诉求内容；确认无误请点击“确认派单”")
+                _("“%(category)s”的置信度仅 %(percent)s%%，请核对诉求内容，确认无误后在该工单旁再次确认派单")
                 % {
                     "category": category.name,
                     "percent": round(probability * 100),
