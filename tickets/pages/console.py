@@ -193,6 +193,33 @@ def console_assist(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found, "kb_hits": hits})
 
 
+def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True) -> Ticket:
+    """The call on the operator's form becomes a ticket (受理, or stored for a 知识库 answer)."""
+    if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
+        raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
+    return intake.ticket_create(
+        actor=actor,
+        channel=Channel.PHONE,
+        kind=data["kind"],
+        urgency=data["urgency"],
+        text=data.get("text", ""),
+        citizen_phone=data.get("citizen_phone", ""),
+        citizen_name=data.get("citizen_name", ""),
+        citizen_address=data.get("citizen_address", ""),
+        confidential=bool(data.get("confidential")),
+        anonymous=bool(data.get("anonymous")),
+        auto_route=auto_route,
+    )
+
+
+def _form_again(request: HttpRequest) -> HttpResponse:
+    """The console with the operator's typed form kept and the refusal shown (400)."""
+    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": request.POST}
+    for _template, build in PANELS.values():
+        context.update(build(request))
+    return render(request, "tickets/console/console.html", context, status=400)
+
+
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def console_answer(request: HttpRequest) -> HttpResponse:
@@ -205,22 +232,8 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         article_id = posted_id(data.get("article_id"))
         if article_id is None:
             raise InvalidInput(_("请选择知识库答复"), field="article_id")
-        if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-            raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
-        ticket = intake.ticket_create(
-            actor=actor,
-            channel=Channel.PHONE,
-            kind=data["kind"],
-            urgency=data["urgency"],
-            text=data.get("text", ""),
-            citizen_phone=data.get("citizen_phone", ""),
-            citizen_name=data.get("citizen_name", ""),
-            citizen_address=data.get("citizen_address", ""),
-            confidential=bool(data.get("confidential")),
-            anonymous=bool(data.get("anonymous")),
-            auto_route=False,
-        )
+        ticket = _call_ticket_create(actor, data, auto_route=False)
         done.append(articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
 
     if run_service(request, answer, _("已按知识库直接答复并办结")):
@@ -230,10 +243,7 @@ def console_answer(request: HttpRequest) -> HttpResponse:
             messages.info(request, _("答复内容已通过短信发送给来电人"))
         request.session[SAVED_KEY] = done[0].number
         return redirect("console")
-    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
-    for _template, build in PANELS.values():
-        context.update(build(request))
-    return render(request, "tickets/console/console.html", context, status=400)
+    return _form_again(request)
 
 
 def _yes_no(value: str | None) -> bool | None:
@@ -278,33 +288,15 @@ def console_create(request: HttpRequest) -> HttpResponse:
     created: list[Ticket] = []
 
     def create() -> None:
-        created.append(
-            intake.ticket_create(
-                actor=Actor.of(request.user),  # type: ignore[arg-type]
-                channel=Channel.PHONE,
-                kind=data.get("kind", Kind.HELP),
-                urgency=data.get("urgency", Urgency.NORMAL),
-                text=data.get("text", ""),
-                citizen_phone=data.get("citizen_phone", ""),
-                citizen_name=data.get("citizen_name", ""),
-                citizen_address=data.get("citizen_address", ""),
-                confidential=bool(data.get("confidential")),
-                anonymous=bool(data.get("anonymous")),
-            )
-        )
+        created.append(_call_ticket_create(Actor.of(request.user), data))  # type: ignore[arg-type]
 
-    if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-        messages.error(request, _("请选择诉求类型和紧急程度"))
-    elif run_service(request, create, _("已受理")):
+    if run_service(request, create, _("已受理")):
         ticket = created[0]
         state = {"number": ticket.number, "state": ticket.get_state_display()}
         messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
         request.session[SAVED_KEY] = ticket.number
         return redirect("console")
-    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
-    for _template, build in PANELS.values():
-        context.update(build(request))
-    return render(request, "tickets/console/console.html", context, status=400)
+    return _form_again(request)
 
 
 @require_POST
