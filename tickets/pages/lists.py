@@ -125,11 +125,6 @@ def filtered(request: HttpRequest) -> Filtered:
     return Filtered(query, qs, "", getattr(found, "search_term", None), sort)
 
 
-def _national(phone: str) -> str:
-    """+8613812341234 → 13812341234: how a Chinese civil servant reads a mainland number."""
-    return phone[3:] if phone.startswith("+86") else phone
-
-
 def _rows(page: list[Ticket], user: User) -> list[dict[str, Any]]:
     now = timezone.now()
     rows = []
@@ -145,7 +140,7 @@ def _rows(page: list[Ticket], user: User) -> list[dict[str, Any]]:
                 if t.title and t.text.startswith(t.title) and len(t.text) <= len(t.title) + 2
                 else privacy.citizen_text(t.text[:80], t, user),
                 "citizen": citizen,
-                "phone": _national(citizen["citizen_phone"]),
+                "phone": privacy.phone_display(citizen["citizen_phone"]),
                 "due_css": due_class(t.due_at, now) if t.closed_at is None else "due-none",
                 "overdue": bool(t.due_at and t.closed_at is None and t.due_at < now),
             }
