@@ -24,4 +24,3 @@ def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
 def sms_resend_stale() -> int:
     """Every minute: re-enqueue queued messages the broker lost (e.g. Redis was down at commit)."""
     return len(sms.sms_resend_stale())
-

@@ -288,6 +288,7 @@ class TicketDetailOutput(TicketListOutput):
     def get_supervisions(self, ticket: Ticket) -> list[dict[str, Any]]:
         # function-level: tickets.supervision.apis.outputs imports this module while loading (import cycle)
         from tickets.supervision.apis.outputs import SupervisionOutput
+
         return SupervisionOutput(ticket_supervisions(ticket), many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_time_split(self, ticket: Ticket) -> dict[str, int]:

@@ -14,7 +14,7 @@ def default_desk(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0008_staff_auth'),
+        ('tickets', '0010_merge_20261203_0015'),
     ]
 
     operations = [
