@@ -236,6 +236,7 @@ def console_answer(request: HttpRequest) -> HttpResponse:
             raise InvalidInput(_("请选择知识库答复"), field="article_id")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
         ticket = _call_ticket_create(actor, data, auto_route=False)
+        call_link_from_form(request, ticket)  # answered during a call: the ticket keeps the CallSid
         done.append(articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
 
     if run_service(request, answer, _("已按知识库直接答复并办结")):
