@@ -34,6 +34,7 @@ from tickets.feedback.models import (
     Satisfaction,
 )
 from tickets.intake.models import (
+    AttachmentSource,
     Call,
     CallbackTask,
     CitizenSession,
@@ -51,6 +52,7 @@ from tickets.knowledge.models import KbArticle, KbArticleVersion, KbProposal, Pr
 from tickets.live.models import LiveOutbox
 from tickets.messaging.models import SmsMessage, SmsOptOut, SmsPurpose, SmsState
 from tickets.metrics.models import COUNTERS, MetricsConfig, UnitDayStats, UnitMonthStats, same_caller_days
+from tickets.notes.models import ReplyTemplate, TicketNote
 from tickets.org.models import (
     CENTRE_ROLES,
     FUNCTIONAL_MATTER_MESSAGE,
@@ -91,6 +93,7 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "AssignmentRole",
+    "AttachmentSource",
     "BackgroundJob",
     "CalendarDay",
     "CalendarYear",
@@ -130,6 +133,7 @@ __all__ = [
     "RatingCallbackState",
     "RatingRequest",
     "RatingRequestState",
+    "ReplyTemplate",
     "Review",
     "Role",
     "RoutingRule",
@@ -148,6 +152,7 @@ __all__ = [
     "TicketBand",
     "TicketEvent",
     "TicketFingerprint",
+    "TicketNote",
     "TicketNumberSequence",
     "Unit",
     "UnitDayStats",

@@ -321,6 +321,8 @@ class AccessAction(models.TextChoices):
     VIEW = "view", "查看"
     REVEAL_PHONE = "reveal_phone", "查看完整号码"
     EXPORT = "export", "导出"
+    VIEW_ATTACHMENT = "view_attachment", "查看附件"
+    PRINT = "print", "打印"
 
 
 class TicketAccessLog(models.Model):

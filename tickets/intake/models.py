@@ -176,16 +176,47 @@ class PartnerKey(models.Model):
         return f"{self.name} ({self.key_prefix}…)"
 
 
-class TicketAttachment(models.Model):
-    """A photo a citizen attached, re-encoded without metadata (EXIF, GPS)."""
+class AttachmentSource(models.TextChoices):
+    CITIZEN = "citizen", "市民上传"
+    UNIT_REPLY = "unit_reply", "承办单位办复附件"
+    CENTRE = "centre", "热线中心上传"
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
-    content_type = models.CharField(max_length=32)
-    size = models.PositiveIntegerField()
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+
+class TicketAttachment(models.Model):
+    """A file on a ticket: a citizen's photo, a unit's reply attachment, … Images are re-encoded
+    without metadata (EXIF, GPS). Served only through the logged view `attachment-file`, never a
+    public media URL (MEDIA_URL is not routed)."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="attachments", verbose_name="工单"
+    )
+    file = models.FileField("文件", upload_to="attachments/%Y/%m/")
+    content_type = models.CharField("文件类型", max_length=32)
+    size = models.PositiveIntegerField("大小（字节）")
+    width = models.PositiveIntegerField("宽（像素）", default=0)
+    height = models.PositiveIntegerField("高（像素）", default=0)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    source = models.CharField("来源", max_length=16, choices=AttachmentSource.choices, default=AttachmentSource.CITIZEN)
+    original_name = models.CharField("原文件名", max_length=200, blank=True)
+    assignment = models.ForeignKey(
+        "tickets.Assignment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name="所属派单",
+    )
+    uploaded_by = models.ForeignKey(
+        "tickets.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="上传人"
+    )
+
+    class Meta:
+        verbose_name = "工单附件"
+        verbose_name_plural = "工单附件"
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.original_name or self.file.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

@@ -34,7 +34,7 @@ from tickets.intake.services import intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Role
-from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, posted_id, role_required, run_service, with_due
 from tickets.routing.services import catalogue, classification
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
@@ -302,7 +302,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
 
     run_service(request, dispatch, _("工单 %(number)s 已派单") % {"number": ticket.number})
-    return redirect("console")
+    return back_or(request, "console")
 
 
 @require_POST
@@ -331,7 +331,7 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             ),
             _("已同意延期") if approve else _("已驳回延期申请"),
         )
-    return redirect("console")
+    return back_or(request, "console")
 
 
 @require_POST
@@ -355,7 +355,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         ),
         success,
     )
-    return redirect("console")
+    return back_or(request, "console")
 
 
 @require_POST
