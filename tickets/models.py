@@ -6,6 +6,8 @@ admin reads this registry (import-linter contract "model registry").
 
 from __future__ import annotations
 
+from django.db.models import Model
+
 from tickets.accounts.models import ApiToken, LoginLockout, StaffSession
 from tickets.core.models import (
     AccessAction,
@@ -52,6 +54,7 @@ from tickets.knowledge.models import KbArticle, KbArticleVersion, KbProposal, Pr
 from tickets.live.models import LiveOutbox
 from tickets.messaging.models import SmsMessage, SmsOptOut, SmsPurpose, SmsState
 from tickets.metrics.models import COUNTERS, MetricsConfig, UnitDayStats, UnitMonthStats, same_caller_days
+from tickets.model_labels import apply_labels
 from tickets.notes.models import ReplyTemplate, TicketNote
 from tickets.org.models import (
     CENTRE_ROLES,
@@ -78,6 +81,9 @@ from tickets.sla.models import (
     SlaPolicy,
 )
 from tickets.supervision.models import NoticeSmsStatus, NoticeTemplate, Supervision, SupervisionLevel
+
+# Chinese names for the admin (tickets/model_labels.py), applied once as the models load.
+apply_labels(v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, Model) and v is not Model)
 
 __all__ = [
     "CENTRE_ROLES",

@@ -156,7 +156,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("unit-inbox", "GET"):                     "login 404   404   404   ok    ok    ok",
     ("unit-inbox-fragment", "GET"):            "login 404   404   404   ok    ok    ok",
     ("unit-list", "GET"):                      "401   ok    ok    ok    ok    ok    ok",
-    ("unit-ticket", "GET"):                    "login 404   404   404   ok    404   ok",
+    ("unit-ticket", "GET"):                    "login ok    ok    ok    ok    404   ok",
     ("unit-reveal", "POST"):                   "login 404   404   404   ok    404   ok",
     ("board-rating-decide", "POST"):           "login 404   404   404   404   404   404",
     ("board-ratings", "GET"):                  "login 404   404   ok    404   404   ok",
@@ -169,6 +169,16 @@ MATRIX: dict[tuple[str, str], str] = {
     ("job-status", "GET"):                     "login 404   404   404   404   404   404",
     ("jobs", "GET"):                           "login 404   404   ok    404   404   ok",
     ("metrics-trends", "GET"):                 "401   ok    ok    ok    ok    ok    ok",
+    ("ticket-page", "GET"):                    "login ok    ok    ok    ok    404   ok",
+    ("ticket-print", "GET"):                   "login ok    ok    ok    ok    404   ok",
+    ("ticket-compare", "GET"):                 "login ok    ok    ok    404   404   ok",
+    ("ticket-page-merge", "POST"):             "login ok    ok    ok    404   404   ok",
+    ("ticket-page-unmerge", "POST"):           "login ok    ok    ok    404   404   ok",
+    ("ticket-page-note", "POST"):              "login ok    ok    ok    ok    404   ok",
+    ("attachment-file", "GET"):                "login 404   404   404   404   404   404",
+    ("recording-open", "GET"):                 "login 404   404   404   404   404   404",
+    ("ticket-notes", "GET"):                   "401   ok    ok    ok    ok    404   ok",
+    ("ticket-notes", "POST"):                  "401   ok    ok    ok    ok    404   ok",
 }
 # fmt: on
 
@@ -218,7 +228,7 @@ def _url(route: str, ids: dict[str, object]) -> str:
     action = "sign" if route.startswith("unit/") else "flag"
     values = {
         **ids,
-        **{"code": "rsj", "kind": "calendar", "call_sid": "CA0000", "panel": "queue"},
+        **{"code": "rsj", "kind": "calendar", "call_sid": "CA0000", "panel": "queue", "other_id": ids["ticket_id"]},
         **{"what": "return", "action": action, "token": "bogus"},
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), MISSING)), route)

@@ -24,9 +24,9 @@ class InboundMessage(models.Model):
     """
 
     channel = models.CharField(max_length=16, choices=InboundChannel.choices)
-    sid = models.CharField(max_length=64, blank=True, help_text="CallSid / MessageSid / RecordingSid")
+    sid = models.CharField(max_length=64, blank=True, help_text="来件在短信或电话服务中的编号")
     dedupe_key = models.CharField(max_length=160, null=True, blank=True, unique=True)
-    from_number = models.CharField(max_length=64, blank=True, help_text="原始 From 参数")
+    from_number = models.CharField(max_length=64, blank=True, help_text="来件号码（原样保存）")
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, 无法识别时为空")
     raw = models.JSONField(default=dict, help_text="全部请求参数（原样保存）")
     received_at = models.DateTimeField(auto_now_add=True)
@@ -62,7 +62,7 @@ class Call(models.Model):
 
     call_sid = models.CharField(max_length=64, unique=True)
     from_number = models.CharField(max_length=64, blank=True)
-    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    phone = models.CharField(max_length=20, blank=True, help_text="国际格式号码，如 +8613812341234")
     to_number = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, default="ringing")
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -148,7 +148,7 @@ class CitizenSession(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a request carrying an Idempotency-Key, replayed for its retries."""
 
-    scope = models.CharField(max_length=64, help_text="who sent it (the citizen's phone)")
+    scope = models.CharField(max_length=64, help_text="提交方（市民电话）")
     key = models.CharField(max_length=128)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(default=0)

@@ -8,7 +8,6 @@ records every action the services write and fails when one is missing from the t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from tickets.core.models import ActorKind, Ticket, TicketEvent
 from tickets.core.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
 from tickets.feedback.models import Cause, Satisfaction
 from tickets.org.models import Role, User
+from tickets.routing.services import classification
 from tickets.supervision.models import SupervisionLevel
 
 # Events that are not state transitions (the transitions carry their own Chinese label in states.py).
@@ -67,8 +67,6 @@ MACHINE_LABELS: Mapping[str, Any] = {
 
 _TRANSITION_LABELS = {name: t.label for name, t in {**ASSIGNMENT_TRANSITIONS, **TICKET_TRANSITIONS}.items()}
 _STATE_LABELS = {**dict(AssignmentState.choices), **dict(TicketState.choices)}
-# Reasons the classifier wrote before its wording was made plain (kept in history, shown plainly).
-_OLD_CLASSIFIER_REASON = re.compile(r"分类置信度 ([0-9.]+) 低于阈值 ([0-9.]+)")
 
 
 def event_label(action: str, data: Mapping[str, Any] | None = None) -> str:
@@ -111,12 +109,8 @@ def plain_percent(value: Any) -> str:
 
 def plain_reason(reason: str) -> str:
     """Older classifier reasons in words a civil servant reads without a statistics course."""
-    return _OLD_CLASSIFIER_REASON.sub(
-        lambda m: (
-            _("智能分类把握不足（可信度 %(got)s，自动派单需 %(need)s 以上），需人工确认分类")
-            % {"got": plain_percent(m.group(1)), "need": plain_percent(m.group(2))}
-        ),
-        reason,
+    return classification.LEGACY_UNSURE_REASON.sub(
+        lambda m: classification.unsure_reason(float(m.group(1)), float(m.group(2))), reason
     )
 
 

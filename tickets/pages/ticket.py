@@ -81,6 +81,8 @@ def _assignment_rows(ticket: Ticket, reader: User, now: datetime) -> list[Assign
         reply_done = a.replied_at or a.ended_at
         a.reply_clock = clock_of(_("答复时限"), a.reply_due_at, reply_done, a.reply_on_time, now)  # type: ignore[attr-defined]
         a.reply_shown = privacy.citizen_text(a.reply_text, ticket, reader)  # type: ignore[attr-defined]
+        a.return_shown = privacy.citizen_text(a.return_reason, ticket, reader)  # type: ignore[attr-defined]
+        a.extension_shown = privacy.citizen_text(a.extension_reason, ticket, reader)  # type: ignore[attr-defined]
         a.paused = a.clock_paused_at is not None  # type: ignore[attr-defined]
     return rows
 
@@ -136,8 +138,10 @@ def _duplicates_context(ticket: Ticket, reader: User) -> dict[str, Any]:
     return {"children": children, "linked": linked, "candidates": candidates}
 
 
-def _feedback_context(ticket: Ticket) -> dict[str, Any]:
+def _feedback_context(ticket: Ticket, reader: User) -> dict[str, Any]:
     ratings = list(Rating.objects.filter(ticket=ticket).select_related("unit", "reviewed_by").order_by("round"))
+    for r in ratings:  # the citizen's own words may quote their number
+        r.comment_shown = privacy.citizen_text(r.comment, ticket, reader)  # type: ignore[attr-defined]
     callbacks = list(RatingCallback.objects.filter(ticket=ticket).select_related("operator").order_by("round"))
     for c in callbacks:
         c.operator_label = person_label(c.operator)  # type: ignore[attr-defined]
@@ -149,6 +153,7 @@ def _supervisions(ticket: Ticket, reader: User) -> list[Any]:
     for s in rows:
         s.issuer = person_label(s.issued_by) if s.issued_by else (s.issued_by_label and _("系统定时督办"))  # type: ignore[attr-defined]
         s.text_shown = privacy.citizen_text(s.text, ticket, reader)  # type: ignore[attr-defined]
+        s.note_shown = privacy.citizen_text(s.note, ticket, reader)  # type: ignore[attr-defined]
     return rows
 
 
@@ -165,8 +170,9 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         else []
     )
     notes_rows = list(note_selectors.ticket_notes(ticket))
-    for n in notes_rows:
+    for n in notes_rows:  # staff write them, but may paste what the citizen said
         n.author_label = person_label(n.author)  # type: ignore[attr-defined]
+        n.text_shown = privacy.citizen_text(n.text, ticket, reader)  # type: ignore[attr-defined]
     return {
         "ticket": ticket,
         "citizen": privacy.citizen_view(ticket, reader),
@@ -200,7 +206,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         else [],
         "is_unit_reader": reader.is_unit_staff,
         **_duplicates_context(ticket, reader),
-        **_feedback_context(ticket),
+        **_feedback_context(ticket, reader),
     }
 
 

@@ -174,7 +174,7 @@ def ticket_route(*, ticket: Ticket, dispatch_notice: bool = True) -> Ticket:
         event_record(ticket=ticket, actor=robot, action="classified", data=record)
         if not sure:
             why = (
-                f"智能分类把握不足（可信度 {prediction.confidence:.0%}，自动派单需 {threshold:.0%} 以上）"
+                classification.unsure_reason(prediction.confidence, threshold)
                 if prediction.top_k
                 else "智能分类无法判断"
             )
