@@ -30,6 +30,23 @@
         if (target && body) { target.value = body; target.focus(); }
       });
     });
+    // Deadlines count down while the page stays open (live.js recolours the same badges).
+    function span(ms) {
+      var minutes = Math.floor(Math.abs(ms) / 60000), days = Math.floor(minutes / 1440);
+      var hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
+      if (days) return days + "天" + hours + "小时";
+      if (hours) return hours + "小时" + mins + "分钟";
+      return mins + "分钟";
+    }
+    function countdown() {
+      document.querySelectorAll("[data-due] [data-countdown]").forEach(function (el) {
+        var due = Date.parse(el.closest("[data-due]").getAttribute("data-due"));
+        if (isNaN(due)) return;
+        var left = due - Date.now();
+        el.textContent = left < 0 ? "已超期 " + span(left) : "剩余 " + span(left);
+      });
+    }
+    setInterval(countdown, 60000);
     var printNow = document.querySelector("[data-print-now]");
     if (printNow) printNow.addEventListener("click", function () { window.print(); });
   });

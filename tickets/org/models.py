@@ -179,6 +179,10 @@ class User(AbstractUser):
         login names); the login name otherwise."""
         return f"{self.last_name}{self.first_name}".strip() or self.get_username()
 
+    def get_full_name(self) -> str:
+        """Chinese order, family name first and no space (王芳, not "芳 王")."""
+        return f"{self.last_name}{self.first_name}".strip()
+
     def clean(self) -> None:
         if self.role == Role.UNIT_STAFF and not self.unit_id:
             raise ValidationError({"unit": "承办单位人员必须属于一个单位"})

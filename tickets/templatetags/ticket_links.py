@@ -12,7 +12,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -34,7 +34,7 @@ def ticket_link(ticket: Any, where: str = "") -> SafeString | str:
         return ""
     if pk is None:
         return str(number)
-    target = format_html(' target="_blank" rel="noopener"') if where == "new" else ""
+    target = mark_safe(' target="_blank" rel="noopener"') if where == "new" else ""
     return format_html(
         '<a class="ticket-link" href="{}" data-testid="ticket-link-{}"{}>{}</a>',
         reverse("ticket-page", args=[pk]),
@@ -42,3 +42,13 @@ def ticket_link(ticket: Any, where: str = "") -> SafeString | str:
         target,
         number,
     )
+
+
+@register.filter
+def phone_cn(phone: str) -> str:
+    """+8613812341234 → 138 1234 1234 (a Chinese mobile as people write it); a masked or foreign
+    number is left as it is."""
+    if isinstance(phone, str) and phone.startswith("+86") and phone[3:].isdigit() and len(phone) == 14:
+        national = phone[3:]
+        return f"{national[:3]} {national[3:7]} {national[7:]}"
+    return phone
