@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import Context, Template, TemplateSyntaxError
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from tickets import models as m
@@ -559,3 +559,19 @@ class TicketNoteAdmin(ReadOnlyAdmin):
     list_display = ["id", "ticket", "author", "author_unit", "created_at"]
     list_select_related = ["ticket", "author", "author_unit"]
     show_full_result_count = False
+
+
+@admin.register(m.TicketAttachment)
+class TicketAttachmentAdmin(ReadOnlyAdmin):
+    """附件: listed here, opened only through the logged page view (never the stored file's URL)."""
+
+    list_display = ["id", "ticket", "source", "content_type", "size", "created_at", "open_link"]
+    list_filter = ["source"]
+    list_select_related = ["ticket"]
+    exclude = ["file"]
+    show_full_result_count = False
+
+    @admin.display(description="查看")
+    def open_link(self, attachment: m.TicketAttachment) -> str:
+        url = reverse("attachment-file", args=[attachment.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">查看（将被记录）</a>', url)

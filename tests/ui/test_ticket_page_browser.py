@@ -24,6 +24,7 @@ from tests.ui.conftest import DESKTOP, PHONE, login, screenshot
 from tickets.core.actors import Actor
 from tickets.core.models import AccessAction, Ticket, TicketAccessLog
 from tickets.core.services import workflow
+from tickets.demo import city as city_module
 from tickets.intake.services import photos
 from tickets.org.models import User
 from tickets.supervision.services import supervision
@@ -181,6 +182,20 @@ def test_defect5_history_and_error_pages_read_in_chinese(city: Any, units: Any, 
     _both_widths(page, "error-404")
     error.get_by_role("link", name="回到首页").click()
     expect(page).to_have_url(re.compile(r"/(board/)?$"))
+
+    # The admin: Chinese header, names and labels, no "Django 管理".
+    admin = new_page()
+    admin.goto("/admin/login/?next=/admin/")
+    admin.get_by_label("用户名").fill("admin")
+    admin.get_by_label("密码").fill(city_module.ADMIN_PASSWORD)
+    admin.get_by_role("button", name="登录").click()
+    expect(admin.locator("#content")).to_contain_text("工单")
+    expect(admin.locator("#site-name")).to_have_text("12345 工单系统 · 后台管理")
+    _both_widths(admin, "admin-index")
+    admin.goto("/admin/tickets/ticketevent/")
+    expect(admin.locator("#result_list")).to_contain_text("其他工单并入本单")
+    assert "child_merged" not in admin.locator("#result_list").inner_text()
+    _both_widths(admin, "admin-events")
 
 
 def test_merge_from_the_compare_page_and_unmerge(city: Any, units: Any, new_page: Any) -> None:
