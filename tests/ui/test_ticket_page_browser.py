@@ -26,6 +26,7 @@ from tickets.core.models import AccessAction, Ticket, TicketAccessLog
 from tickets.core.services import workflow
 from tickets.demo import city as city_module
 from tickets.intake.services import photos
+from tickets.notes.models import ReplyTemplate
 from tickets.org.models import User
 from tickets.supervision.services import supervision
 
@@ -87,7 +88,8 @@ def test_defect4_every_role_opens_the_ticket_from_its_lists(
     expect(supervisor.get_by_test_id("supervisions")).to_contain_text("请于明日前办结")
     _both_widths(supervisor, "ticket-supervisor")
 
-    # The unit clerk: inbox → page, 签收, reply with a photo; the old address still works.
+    # The unit clerk: inbox → page, 签收, reply with a template and a photo; the old address still works.
+    ReplyTemplate.objects.create(unit=units["rsj"], title="已协调企业整改", body="经核实，已协调相关企业限期整改。")
     clerk = new_page()
     login(clerk, "rsj_staff")
     clerk.get_by_role("link", name=ticket.number).click()
@@ -95,6 +97,8 @@ def test_defect4_every_role_opens_the_ticket_from_its_lists(
     expect(clerk.get_by_test_id("phone-masked")).to_have_text("138****1234")
     clerk.get_by_role("button", name="签收").click()
     expect(clerk.get_by_role("status")).to_contain_text("已签收")
+    clerk.get_by_label("答复模板").select_option(label="已协调企业整改")  # the unit's reply template
+    expect(clerk.get_by_label("办理结果（办复）")).to_have_value("经核实，已协调相关企业限期整改。")
     clerk.get_by_label("办理结果（办复）").fill("已责成企业于本周内足额支付拖欠工资。")
     buffer = io.BytesIO()
     Image.new("RGB", (320, 240), "green").save(buffer, format="JPEG")
