@@ -14,8 +14,9 @@ import sys
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.html import escape
-from django.views import defaults
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from tickets.apis_errors import SERVER_ERROR_BODY, UNAVAILABLE_BODY
 from tickets.db_errors import database_unavailable
@@ -25,10 +26,52 @@ def _api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def _back(request: HttpRequest) -> str:
+    """Where 返回上一页 leads: the referring page on this site, else the home page."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return referer
+    return "/"
+
+
+def _reason(exception: Exception | None) -> str:
+    """The Chinese reason a view raised (Http404("工单不存在或无权查看")), never Django's English."""
+    text = str(exception or "")
+    return text if text and not text.isascii() and len(text) < 200 else ""
+
+
+def error_page(
+    request: HttpRequest, *, status: int, title: str, text: str, steps: list[str], reason: str = ""
+) -> HttpResponse:
+    """A styled Chinese error page that says what to do next, with a way back (templates/error.html)."""
+    context = {"title": title, "text": text, "steps": steps, "reason": reason, "status": status, "back": _back(request)}
+    return HttpResponse(render_to_string("error.html", context), status=status)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _api(request):
         return JsonResponse({"detail": "未找到", "rule": "not_found", "field": None, "errors": {}}, status=404)
-    return defaults.page_not_found(request, exception)
+    return error_page(
+        request,
+        status=404,
+        title="找不到您要的页面或工单",
+        text="链接可能有误，或该工单不在您的办理范围内（承办单位只能查看派给本单位及下级单位的工单）。",
+        reason=_reason(exception),
+        steps=["核对工单号或网址是否完整", "回到工作台，从列表中打开工单", "如确需查看其他单位的工单，请联系热线中心"],
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _api(request):
+        return JsonResponse({"detail": "无权执行此操作", "rule": "forbidden", "field": None, "errors": {}}, status=403)
+    return error_page(
+        request,
+        status=403,
+        title="您没有权限执行此操作",
+        text="当前登录的账号没有这项操作的权限。",
+        reason=_reason(exception),
+        steps=["确认登录的是正确的账号（右上角显示姓名和岗位）", "需要此权限时，请联系系统管理员"],
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -41,12 +84,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "errors": {},
         }
         return JsonResponse(body, status=403)
-    html = (
-        '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8"><title>请求被拒绝 · 12345</title></head>'
-        "<body><h1>请求被拒绝</h1><p>页面已过期或来源不明（CSRF 校验失败）。请返回并刷新页面后重试。</p>"
-        '<p><a href="/">返回首页</a></p></body></html>'
+    return error_page(
+        request,
+        status=403,
+        title="页面已过期，请求未被接受",
+        text="页面打开时间过长，或请求来源不明（安全校验未通过），本次提交没有生效。",
+        steps=["返回上一页，刷新后重新提交", "若反复出现，请重新登录"],
     )
-    return HttpResponse(html, status=403)
 
 
 JSON_PREFIXES = ("/api/", "/open311/")
@@ -55,7 +99,9 @@ _PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · 12345 热线</title></head>
 <body style="font-family: sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.6">
-<h1 style="font-size: 1.4rem">{title}</h1><p>{text}</p><p><a href="">重新加载</a></p></body></html>
+<h1 style="font-size: 1.4rem">{title}</h1><p>{text}</p>
+<p>接下来可以：稍等片刻后重新加载本页；仍不行请联系系统管理员，并告知出错的时间。</p>
+<p><a href="">重新加载</a> · <a href="/">回到首页</a></p></body></html>
 """
 
 

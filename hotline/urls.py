@@ -26,5 +26,6 @@ urlpatterns = [
 
 # Unmatched URLs under /api/ (e.g. /api/tickets/abc/) answer in the API's JSON error shape.
 handler400 = "hotline.errors.bad_request"  # e.g. more files than DATA_UPLOAD_MAX_NUMBER_FILES
+handler403 = "hotline.errors.permission_denied"
 handler404 = "hotline.errors.not_found"
 handler500 = "hotline.errors.server_error"  # 503 for a database outage, JSON under /api/

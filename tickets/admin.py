@@ -2,38 +2,133 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import JSONField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import Template, TemplateSyntaxError
-from django.urls import path
+from django.template import Context, Template, TemplateSyntaxError
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from tickets import models as m
 from tickets.accounts.services import api_token_revoke
 from tickets.core import privacy
+from tickets.core.states import AssignmentState, TicketState
+from tickets.pages import history
 from tickets.sla.calendar_source import YearFileError
 from tickets.sla.services import policy as sla_policy
 from tickets.sla.services.calendar import calendar_import_file
 from tickets.supervision.services.notice_texts import notice_templates_ensure
 
 
+def _boolean_icon(value: bool | None) -> str:
+    """Django's yes/no icon, with a Chinese alt text (its own says "True"/"False" to screen readers)."""
+    icon = static("admin/img/icon-%s.svg" % {True: "yes", False: "no", None: "unknown"}[value])  # noqa: UP031
+    return format_html('<img src="{}" alt="{}">', icon, {True: "是", False: "否", None: "未知"}[value])
+
+
+# Django reads this module attribute each time it draws a boolean cell (admin_list and utils).
+admin_list._boolean_icon = _boolean_icon  # type: ignore[attr-defined]
+
+RATING_CHANNELS = {"sms": "短信", "web": "网站", "app": "移动端", "phone": "电话回访"}
+NOTICE_EXAMPLE = {
+    "ticket_number": "20261202000001",
+    "ticket_title": "小区门口道路破损",
+    "unit_name": "示例街道办事处",
+    "level_label": "督办",
+    "clock_label": "办结",
+    "due_at": "2026年12月5日 23:59",
+    "overdue_days": 2,
+    "note": "请加快办理",
+    "round": 1,
+    "issued_by": "市热线督办科",
+}
+
+admin.site.site_header = "12345 工单系统 · 后台管理"
+admin.site.site_title = "12345 后台管理"
+admin.site.index_title = "系统配置与记录"
+
+
+def readable_json(value: Any) -> str:
+    """A JSON value as an indented block a person can read (Chinese kept as Chinese)."""
+    if value in (None, "", [], {}):
+        return "—"
+    return format_html('<pre class="readable-json">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2))
+
+
+class ReadableJsonWidget(forms.Textarea):
+    """An editable JSON field, indented and with Chinese kept as Chinese (not \\u escapes)."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+class HotlineModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every admin page here: JSON fields shown readably, edited as indented text."""
+
+    formfield_overrides = {JSONField: {"widget": ReadableJsonWidget(attrs={"rows": 8, "cols": 80})}}
+
+    def __init__(self, model: Any, admin_site: Any) -> None:
+        super().__init__(model, admin_site)
+        self.json_fields = {f.name for f in model._meta.fields if isinstance(f, JSONField)}
+        for name in self.json_fields:
+            field = model._meta.get_field(name)
+
+            def show(obj: Any, _name: str = name) -> str:
+                return readable_json(getattr(obj, _name))
+
+            setattr(self, f"{name}_readable", admin.display(description=field.verbose_name)(show))
+
+    def _readable_names(self, request: HttpRequest, obj: Any) -> set[str]:
+        """JSON fields this page shows rather than edits: declared read-only, or a view-only page."""
+        declared = {n for n in super().get_readonly_fields(request, obj) if isinstance(n, str)}
+        view_only = obj is not None and not self.has_change_permission(request, obj)
+        excluded = set(self.exclude or ())
+        return {n for n in self.json_fields if (n in declared or view_only) and n not in excluded}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The raw name stays read-only too, so the form never offers it; get_fields shows the
+        # readable one in its place.
+        shown = self._readable_names(request, obj)
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, *(n for n in shown if n not in readonly), *(f"{n}_readable" for n in shown)]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        shown = self._readable_names(request, obj)
+        fields = [f"{n}_readable" if n in shown else n for n in super().get_fields(request, obj)]
+        return list(dict.fromkeys(fields))
+
+
 @admin.register(m.User)
 class HotlineUserAdmin(UserAdmin):  # type: ignore[type-arg]
-    list_display = ["username", "first_name", "role", "unit", "is_active"]
+    list_display = ["username", "full_name", "role", "unit", "is_active"]
+
+    @admin.display(description="姓名", ordering="last_name")
+    def full_name(self, user: m.User) -> str:
+        return f"{user.last_name}{user.first_name}" or "—"
+
     list_filter = ["role", "is_active"]
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("12345", {"fields": ("role", "unit")}))
-    add_fieldsets = (*UserAdmin.add_fieldsets, ("12345", {"fields": ("role", "unit")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("岗位与单位", {"fields": ("role", "unit")}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("岗位与单位", {"fields": ("role", "unit")}))
 
 
 @admin.register(m.Unit)
-class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UnitAdmin(HotlineModelAdmin):
     list_display = ["name", "code", "kind", "parent", "liaison_name", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
@@ -41,7 +136,7 @@ class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.Category)
-class CategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CategoryAdmin(HotlineModelAdmin):
     list_display = ["name", "code", "parent", "is_functional", "is_active"]
     list_filter = ["is_functional", "is_active"]
     search_fields = ["name", "code"]
@@ -49,7 +144,7 @@ class CategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RoutingRuleAdmin(HotlineModelAdmin):
     list_display = ["category", "jurisdiction", "lead_unit", "is_active"]
     list_filter = ["is_active", "category"]
     autocomplete_fields = ["category", "jurisdiction", "lead_unit"]
@@ -57,12 +152,12 @@ class RoutingRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.CityProfile)
-class CityProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CityProfileAdmin(HotlineModelAdmin):
     list_display = ["name", "is_active", "problem_reopen_threshold", "problem_units_threshold", "rating_expiry_days"]
 
 
 @admin.register(m.SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SlaPolicyAdmin(HotlineModelAdmin):
     list_display = [
         "profile",
         "kind",
@@ -104,11 +199,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class CalendarUploadForm(forms.Form):
-    file = forms.FileField(label="年度节假日安排文件（.toml 或 .json）")
+    file = forms.FileField(label="年度节假日安排文件（TOML 或 JSON 格式）")
 
 
 @admin.register(m.CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CalendarYearAdmin(HotlineModelAdmin):
     list_display = ["year", "source", "imported_at"]
     change_list_template = "admin/tickets/calendaryear/change_list.html"
 
@@ -149,13 +244,13 @@ class CalendarYearAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CalendarDayAdmin(HotlineModelAdmin):
     list_display = ["date", "day_type", "name"]
     list_filter = ["day_type"]
     date_hierarchy = "date"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(HotlineModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -174,16 +269,60 @@ class TicketAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+class EventActionFilter(admin.SimpleListFilter):
+    """办理记录 filtered by what happened, named as the ticket page names it."""
+
+    title = "操作"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        actions = m.TicketEvent.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((a, history.event_label(a)) for a in actions), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+_STATE_LABELS = {**dict(AssignmentState.choices), **dict(TicketState.choices)}
+
+
 @admin.register(m.TicketEvent)
 class TicketEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "ticket", "action", "actor_kind", "actor", "from_state", "to_state", "created_at"]
-    list_filter = ["action", "actor_kind"]
+    list_display = ["id", "ticket", "action_label", "actor_kind", "actor_label", "from_label", "to_label", "created_at"]
+    list_filter = [EventActionFilter, "actor_kind"]
+    list_select_related = ["actor__unit", "ticket"]
     show_full_result_count = False
+
+    @admin.display(description="操作", ordering="action")
+    def action_label(self, event: m.TicketEvent) -> str:
+        return history.event_label(event.action, event.data)
+
+    @admin.display(description="操作人")
+    def actor_label(self, event: m.TicketEvent) -> str:
+        return history.actor_label(event)
+
+    @admin.display(description="原状态")
+    def from_label(self, event: m.TicketEvent) -> str:
+        return str(_STATE_LABELS.get(event.from_state, "")) or "—"
+
+    @admin.display(description="新状态")
+    def to_label(self, event: m.TicketEvent) -> str:
+        return str(_STATE_LABELS.get(event.to_state, "")) or "—"
+
+
+def _person(user: Any) -> str:
+    return history.person_label(user) or "—"
 
 
 @admin.register(m.TicketAccessLog)
 class TicketAccessLogAdmin(ReadOnlyAdmin):
-    list_display = ["id", "ticket", "user", "action", "created_at"]
+    list_display = ["id", "ticket", "reader", "action", "created_at"]
+    list_select_related = ["user__unit", "ticket"]
+
+    @admin.display(description="查看人", ordering="user")
+    def reader(self, log: m.TicketAccessLog) -> str:
+        return _person(log.user)
+
     list_filter = ["action"]
     show_full_result_count = False
 
@@ -227,8 +366,13 @@ class CallAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.CallbackTask)
-class CallbackTaskAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["id", "phone", "reason", "state", "created_at", "done_by"]
+class CallbackTaskAdmin(HotlineModelAdmin):
+    list_display = ["id", "phone", "reason", "state", "created_at", "done_by_label"]
+
+    @admin.display(description="完成人")
+    def done_by_label(self, task: m.CallbackTask) -> str:
+        return _person(task.done_by) if task.done_by_id else "—"
+
     list_filter = ["state"]
     readonly_fields = ["call", "phone", "reason", "created_at"]
 
@@ -263,18 +407,18 @@ class CallRecordingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.PhoneLine)
-class PhoneLineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PhoneLineAdmin(HotlineModelAdmin):
     list_display = ["profile", "opens_at", "closes_at", "seats"]
 
 
 @admin.register(m.SmsOptOut)
-class SmsOptOutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SmsOptOutAdmin(HotlineModelAdmin):
     list_display = ["phone", "source", "created_at"]
     search_fields = ["phone"]
 
 
 @admin.register(m.PartnerKey)
-class PartnerKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PartnerKeyAdmin(HotlineModelAdmin):
     """Keys are created with `manage.py partner_key_create NAME` (shown once); here: disable them."""
 
     list_display = ["name", "key_prefix", "is_active", "created_at", "last_used_at"]
@@ -286,8 +430,12 @@ class PartnerKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(m.Rating)
 class RatingAdmin(ReadOnlyAdmin):
-    list_display = ["ticket", "round", "satisfaction", "solved", "contacted", "channel", "created_at"]
-    list_filter = ["satisfaction", "channel"]
+    list_display = ["ticket", "round", "satisfaction", "solved", "contacted", "channel_label", "created_at"]
+    list_filter = ["satisfaction"]
+
+    @admin.display(description="评价渠道", ordering="channel")
+    def channel_label(self, rating: m.Rating) -> str:
+        return RATING_CHANNELS.get(rating.channel, rating.channel)
 
 
 # --- 统一督办 ---------------------------------------------------------------------------------
@@ -302,10 +450,15 @@ class SupervisionAdmin(ReadOnlyAdmin):
         "unit",
         "due_at",
         "sms_status",
-        "issued_by",
-        "issued_by_label",
+        "issuer",
         "created_at",
     ]
+    list_select_related = ["issued_by__unit", "unit", "ticket"]
+
+    @admin.display(description="发出人")
+    def issuer(self, notice: m.Supervision) -> str:
+        return _person(notice.issued_by) if notice.issued_by_id else "系统定时督办"
+
     list_filter = ["level", "sms_status"]
     show_full_result_count = False
 
@@ -315,8 +468,9 @@ class NoticeTemplateForm(forms.ModelForm):  # type: ignore[type-arg]
         model = m.NoticeTemplate
         fields = ["level", "body"]
         help_texts = {
-            "body": "Django 模板语法。可用变量：ticket_number, ticket_title, unit_name, level_label, clock_label, "
-            "due_at, overdue_days, note, round",
+            "body": "模板语法：用 {{ 变量名 }} 插入内容。可用变量：ticket_number（工单号）、ticket_title（标题）、"
+            "unit_name（单位名称）、level_label（督办级别）、clock_label（所涉时限）、due_at（时限）、"
+            "overdue_days（超期天数）、note（督办意见）、round（办理轮次）",
         }
 
     def clean_body(self) -> str:
@@ -329,9 +483,17 @@ class NoticeTemplateForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(m.NoticeTemplate)
-class NoticeTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NoticeTemplateAdmin(HotlineModelAdmin):
     form = NoticeTemplateForm
-    list_display = ["level", "body", "updated_at"]
+    list_display = ["level", "preview", "updated_at"]
+
+    @admin.display(description="示例效果")
+    def preview(self, template: m.NoticeTemplate) -> str:
+        """The notice as a unit would read it, filled with an example ticket (the source is on the edit page)."""
+        try:
+            return Template(template.body).render(Context(NOTICE_EXAMPLE))
+        except TemplateSyntaxError:
+            return "（模板有语法错误，请打开修改）"
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         notice_templates_ensure()  # the defaults are there to be edited
@@ -339,7 +501,7 @@ class NoticeTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.AdminAlert)
-class AdminAlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AdminAlertAdmin(HotlineModelAdmin):
     list_display = ["title", "kind", "occurrences", "created_at", "last_seen_at", "resolved_at"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
     readonly_fields = ["kind", "key", "title", "message", "data", "occurrences", "created_at", "last_seen_at"]
@@ -352,7 +514,7 @@ class AdminAlertAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.LoginLockout)
-class LoginLockoutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LoginLockoutAdmin(HotlineModelAdmin):
     list_display = ["username", "ip_address", "failures", "last_failure", "path_info"]
     search_fields = ["username", "ip_address"]
     actions = ["unlock"]
@@ -377,8 +539,13 @@ class LoginLockoutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["prefix", "user", "created_at"]
+class ApiTokenAdmin(HotlineModelAdmin):
+    list_display = ["prefix", "holder", "created_at"]
+
+    @admin.display(description="工作人员", ordering="user")
+    def holder(self, token: m.ApiToken) -> str:
+        return _person(token.user)
+
     search_fields = ["user__username", "prefix"]
     readonly_fields = ["user", "prefix", "created_at"]
     exclude = ["digest", "credential_hash"]
@@ -401,3 +568,39 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- notes and reply templates (tickets/notes/) ----------------------------------------------------
+
+
+@admin.register(m.ReplyTemplate)
+class ReplyTemplateAdmin(HotlineModelAdmin):
+    """答复模板: offered in each unit's reply form (its own, its ancestors', and the shared ones)."""
+
+    list_display = ["title", "unit", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "body"]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(m.TicketNote)
+class TicketNoteAdmin(ReadOnlyAdmin):
+    list_display = ["id", "ticket", "author", "author_unit", "created_at"]
+    list_select_related = ["ticket", "author", "author_unit"]
+    show_full_result_count = False
+
+
+@admin.register(m.TicketAttachment)
+class TicketAttachmentAdmin(ReadOnlyAdmin):
+    """附件: listed here, opened only through the logged page view (never the stored file's URL)."""
+
+    list_display = ["id", "ticket", "source", "content_type", "size", "created_at", "open_link"]
+    list_filter = ["source"]
+    list_select_related = ["ticket"]
+    exclude = ["file"]
+    show_full_result_count = False
+
+    @admin.display(description="查看")
+    def open_link(self, attachment: m.TicketAttachment) -> str:
+        url = reverse("attachment-file", args=[attachment.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">查看（将被记录）</a>', url)

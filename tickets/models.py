@@ -6,8 +6,11 @@ admin reads this registry (import-linter contract "model registry").
 
 from __future__ import annotations
 
+from django.db.models import Model
+
 from tickets.accounts.models import ApiToken, LoginLockout, StaffSession
 from tickets.callcentre.models import (
+    CallbackAttempt,
     CallRecording,
     Desk,
     QueuedCall,
@@ -44,6 +47,7 @@ from tickets.feedback.models import (
     Satisfaction,
 )
 from tickets.intake.models import (
+    AttachmentSource,
     Call,
     CallbackTask,
     CitizenSession,
@@ -61,6 +65,8 @@ from tickets.knowledge.models import KbArticle, KbArticleVersion, KbProposal, Pr
 from tickets.live.models import LiveOutbox
 from tickets.messaging.models import SmsMessage, SmsOptOut, SmsPurpose, SmsState
 from tickets.metrics.models import COUNTERS, MetricsConfig, UnitDayStats, UnitMonthStats, same_caller_days
+from tickets.model_labels import apply_labels
+from tickets.notes.models import ReplyTemplate, TicketNote
 from tickets.org.models import (
     CENTRE_ROLES,
     FUNCTIONAL_MATTER_MESSAGE,
@@ -70,6 +76,7 @@ from tickets.org.models import (
     Category,
     Role,
     RoutingRule,
+    SavedView,
     Unit,
     UnitKind,
     User,
@@ -87,6 +94,9 @@ from tickets.sla.models import (
 )
 from tickets.supervision.models import NoticeSmsStatus, NoticeTemplate, Supervision, SupervisionLevel
 
+# Chinese names for the admin (tickets/model_labels.py), applied once as the models load.
+apply_labels(v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, Model) and v is not Model)
+
 __all__ = [
     "CENTRE_ROLES",
     "COUNTERS",
@@ -101,11 +111,13 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "AssignmentRole",
+    "AttachmentSource",
     "BackgroundJob",
     "CalendarDay",
     "CalendarYear",
     "Call",
     "CallRecording",
+    "CallbackAttempt",
     "CallbackTask",
     "Category",
     "Cause",
@@ -144,10 +156,12 @@ __all__ = [
     "RatingCallbackState",
     "RatingRequest",
     "RatingRequestState",
+    "ReplyTemplate",
     "Review",
     "Role",
     "RoutingRule",
     "Satisfaction",
+    "SavedView",
     "Seat",
     "SeatDevice",
     "SeatState",
@@ -166,6 +180,7 @@ __all__ = [
     "TicketBand",
     "TicketEvent",
     "TicketFingerprint",
+    "TicketNote",
     "TicketNumberSequence",
     "Unit",
     "UnitDayStats",

@@ -21,8 +21,10 @@ By action, after the operation that recorded it:
                         (rating), each merged child's own round (rating)
     close               merged children follow the master, and their citizens are told (duplicates)
     merge               the pair becomes a confirmed duplicate link (duplicates); a child joining a
-                        master already in rating is asked to rate at once (rating)
-    unmerge             the duplicate link is revoked (duplicates)
+                        master already in rating is asked to rate at once (rating); the child's
+                        citizen is told by SMS (notifications)
+    unmerge             the duplicate link is revoked (duplicates); the child's citizen is told by
+                        SMS that it is handled on its own again (notifications)
     complete_draft      the fingerprint follows the completed text (duplicates)
 """
 
@@ -99,6 +101,14 @@ def _late_child_rates_at_once(event: TicketEvent, context: Context) -> None:
         rating.merged_child_rating_open(child=event.ticket, master=context["master"])
 
 
+def _tell_child_merged(event: TicketEvent, context: Context) -> None:
+    citizen_notifications.ticket_merged(child=event.ticket, master=context["master"])
+
+
+def _tell_child_unmerged(event: TicketEvent, context: Context) -> None:
+    citizen_notifications.ticket_unmerged(child=event.ticket)
+
+
 def _unlink_pair(event: TicketEvent, context: Context) -> None:
     duplicates.merge_link_revoke(ticket=event.ticket, master=context.get("master"))
 
@@ -116,8 +126,8 @@ BY_ACTION: dict[str, tuple[Reaction, ...]] = {
     "reopen": (_problem_check,),
     "request_rating": (_ask_for_rating, _open_rating_round, _open_children_rating_rounds),
     "close": (_children_follow_master,),
-    "merge": (_link_merged_pair, _late_child_rates_at_once),
-    "unmerge": (_unlink_pair,),
+    "merge": (_link_merged_pair, _late_child_rates_at_once, _tell_child_merged),
+    "unmerge": (_unlink_pair, _tell_child_unmerged),
     "complete_draft": (_fingerprint_follows_text,),
 }
 

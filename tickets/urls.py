@@ -7,6 +7,7 @@ from tickets.core.apis import catalogue as c
 from tickets.core.apis import tickets as t
 from tickets.intake.apis import tickets as intake_tickets
 from tickets.knowledge import apis as kb_api
+from tickets.notes import apis as notes_api
 from tickets.supervision.apis import endpoints as sv
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("tickets/", intake_tickets.TicketListCreateApi.as_view(), name="ticket-list"),
     path("tickets/<int:ticket_id>/", t.TicketDetailApi.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/history/", t.TicketHistoryApi.as_view(), name="ticket-history"),
+    path("tickets/<int:ticket_id>/notes/", notes_api.TicketNotesApi.as_view(), name="ticket-notes"),
     path("tickets/<int:ticket_id>/reveal-phone/", t.TicketRevealPhoneApi.as_view(), name="ticket-reveal-phone"),
     path("tickets/<int:ticket_id>/dispatch/", t.TicketDispatchApi.as_view(), name="ticket-dispatch"),
     path("tickets/<int:ticket_id>/review/", t.TicketReviewApi.as_view(), name="ticket-review"),

@@ -25,9 +25,9 @@ def test_reading_a_tickets_history_or_its_events_is_recorded_like_its_detail(cit
     assert rsj.get(f"/api/tickets/{matter.ticket_id}/history/").status_code == 200
     assert rsj.get(f"/api/events/?ticket={matter.ticket_id}").status_code == 200
     assert rsj.get(f"/api/tickets/{matter.ticket_id}/").status_code == 200
-    assert page_client("rsj_staff").get(f"/unit/tickets/{matter.ticket_id}/").status_code == 200
+    assert page_client("rsj_staff").get(f"/tickets/{matter.ticket_id}/").status_code == 200
 
-    assert _views("rsj_staff") == ["api.history", "api.events", "api.detail", "page.unit"]
+    assert _views("rsj_staff") == ["api.history", "api.events", "api.detail", "page.ticket"]
     assert set(TicketAccessLog.objects.filter(action="view").values_list("ticket_id", flat=True)) == {matter.ticket_id}
     # Another unit's attempt is a 404 and leaves no record of a view that did not happen.
     assert staff("zjj_staff").get(f"/api/tickets/{matter.ticket_id}/history/").status_code == 404

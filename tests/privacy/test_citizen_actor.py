@@ -115,7 +115,7 @@ def test_a_confidential_ticket_shows_a_unit_nothing_of_the_citizen_even_in_their
         url: body_text(client.get(url))
         for client, urls in (
             (staff("rsj_staff"), ["/api/tickets/", f"/api/tickets/{matter.ticket_id}/", "/api/exports/tickets.csv"]),
-            (page_client("rsj_staff"), ["/unit/", f"/unit/tickets/{matter.ticket_id}/"]),
+            (page_client("rsj_staff"), ["/unit/", f"/tickets/{matter.ticket_id}/"]),
         )
         for url in urls
     }

@@ -156,7 +156,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("unit-inbox", "GET"):                     "login 404   404   404   ok    ok    ok",
     ("unit-inbox-fragment", "GET"):            "login 404   404   404   ok    ok    ok",
     ("unit-list", "GET"):                      "401   ok    ok    ok    ok    ok    ok",
-    ("unit-ticket", "GET"):                    "login 404   404   404   ok    404   ok",
+    ("unit-ticket", "GET"):                    "login ok    ok    ok    ok    404   ok",
     ("unit-reveal", "POST"):                   "login 404   404   404   ok    404   ok",
     ("board-rating-decide", "POST"):           "login 404   404   404   404   404   404",
     ("board-ratings", "GET"):                  "login 404   404   ok    404   404   ok",
@@ -202,6 +202,16 @@ MATRIX: dict[tuple[str, str], str] = {
     ("seat-simulate", "POST"):                  "login 404   404   404   404   404   404",
     ("seat-state", "POST"):                     "login ok    ok    ok    404   404   ok",
     ("seat-token", "GET"):                      "login ok    ok    ok    404   404   ok",
+    ("ticket-page", "GET"):                    "login ok    ok    ok    ok    404   ok",
+    ("ticket-print", "GET"):                   "login ok    ok    ok    ok    404   ok",
+    ("ticket-compare", "GET"):                 "login ok    ok    ok    404   404   ok",
+    ("ticket-page-merge", "POST"):             "login ok    ok    ok    404   404   ok",
+    ("ticket-page-unmerge", "POST"):           "login ok    ok    ok    404   404   ok",
+    ("ticket-page-note", "POST"):              "login ok    ok    ok    ok    404   ok",
+    ("attachment-file", "GET"):                "login 404   404   404   404   404   404",
+    ("recording-open", "GET"):                 "login 404   404   404   404   404   404",
+    ("ticket-notes", "GET"):                   "401   ok    ok    ok    ok    404   ok",
+    ("ticket-notes", "POST"):                  "401   ok    ok    ok    ok    404   ok",
 }
 # fmt: on
 
@@ -252,6 +262,7 @@ def _url(route: str, ids: dict[str, object]) -> str:
     values = {
         **ids,
         **{"code": "rsj", "kind": "calendar", "call_sid": "CA0000", "panel": "queue", "step": "ring"},
+        "other_id": ids["ticket_id"],
         **{"what": "return", "action": action, "token": "bogus"},
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), MISSING)), route)

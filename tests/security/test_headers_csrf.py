@@ -64,11 +64,11 @@ def test_a_page_post_without_the_csrf_token_is_refused_and_changes_nothing(units
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(User.objects.get(username="rsj_staff"))
     refused = browser.post(f"/unit/tickets/{ticket.pk}/sign/")
-    assert refused.status_code == 403 and "CSRF" in refused.content.decode()
+    assert refused.status_code == 403 and "安全校验未通过" in refused.content.decode()
     assignment.refresh_from_db()
     assert assignment.state == "pending_sign"
     # the same POST with the token from the page goes through
-    page = browser.get(f"/unit/tickets/{ticket.pk}/")
+    page = browser.get(f"/tickets/{ticket.pk}/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)  # type: ignore[union-attr]
     browser.post(f"/unit/tickets/{ticket.pk}/sign/", {"csrfmiddlewaretoken": token})
     assignment.refresh_from_db()
@@ -77,7 +77,7 @@ def test_a_page_post_without_the_csrf_token_is_refused_and_changes_nothing(units
 
 def test_a_login_post_without_the_token_is_refused(city: Any) -> None:
     answer = Client(enforce_csrf_checks=True).post("/login/", {"username": "operator1", "password": "demo-12345"})
-    assert answer.status_code == 403 and "CSRF 校验失败" in answer.content.decode()
+    assert answer.status_code == 403 and "安全校验未通过" in answer.content.decode()
 
 
 PROBE = """

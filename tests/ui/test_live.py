@@ -188,7 +188,7 @@ def test_an_open_console_goes_to_the_login_page_when_its_login_is_revoked(browse
     admin.get_by_role("link", name="operator2", exact=True).click()
     admin.get_by_label("有效").uncheck()
     admin.get_by_role("button", name="保存", exact=True).click()
-    expect(admin.locator(".messagelist")).to_contain_text("operator2")
+    expect(admin.locator(".messagelist")).to_contain_text("成功修改")  # names the person (User.__str__), not the login
     expect(console).to_have_url(re.compile(r"/login/\?next=%2Fconsole%2F$"))
     console.context.close()
     admin.context.close()

@@ -23,13 +23,13 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8, help_text="first characters of the key, to tell tokens apart")
+    prefix = models.CharField(max_length=8, help_text="令牌的前几个字符，用于区分不同令牌")
     credential_hash = models.CharField(max_length=128)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = "API 令牌"
-        verbose_name_plural = "API 令牌"
+        verbose_name = "接口访问令牌"
+        verbose_name_plural = "接口访问令牌"
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user_id})"

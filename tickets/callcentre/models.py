@@ -42,7 +42,7 @@ class SeatState(models.TextChoices):
 
 class SeatDevice(models.TextChoices):
     SOFTPHONE = "softphone", "软电话（浏览器）"
-    PHONE = "phone", "座席电话/SIP"
+    PHONE = "phone", "座席话机"
 
 
 class Seat(models.Model):

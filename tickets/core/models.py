@@ -80,7 +80,7 @@ class Ticket(models.Model):
     title = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     citizen_name = models.CharField(max_length=64, blank=True)
-    citizen_phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    citizen_phone = models.CharField(max_length=20, blank=True, help_text="国际格式号码，如 +8613812341234")
     citizen_address = models.CharField(max_length=255, blank=True)
     confidential = models.BooleanField("保密", default=False)
     anonymous = models.BooleanField("匿名", default=False)
@@ -109,7 +109,7 @@ class Ticket(models.Model):
     category_source = models.CharField(
         max_length=12, blank=True, choices=[("human", "人工"), ("classifier", "分类器")], help_text="分类由谁确定"
     )
-    external_ref = models.CharField(max_length=64, blank=True, help_text="CallSid / MessageSid / 外部编号")
+    external_ref = models.CharField(max_length=64, blank=True, help_text="来电、短信或合作系统的编号")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -322,6 +322,8 @@ class AccessAction(models.TextChoices):
     REVEAL_PHONE = "reveal_phone", "查看完整号码"
     EXPORT = "export", "导出"
     LISTEN = "listen", "收听录音"
+    VIEW_ATTACHMENT = "view_attachment", "查看附件"
+    PRINT = "print", "打印"
 
 
 class TicketAccessLog(models.Model):

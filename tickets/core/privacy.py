@@ -87,6 +87,11 @@ def may_reveal(ticket: Citizen, user: User) -> bool:
     return sees_contact(user) or not is_hidden(ticket)
 
 
+def may_hear_recording(user: User | None) -> bool:
+    """A call recording carries the caller's voice and number: the centre only (domain.md §9)."""
+    return sees_contact(user)
+
+
 def text_search_scope(term: str, user: User | None) -> Q:
     """Which tickets a reader's words may be matched against, or a refusal naming `q`.
 

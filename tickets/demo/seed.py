@@ -92,6 +92,46 @@ def _user(
     return user, created, password
 
 
+# People's names for the demo accounts (pages show 姓名（单位）, never a login name).
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+    "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
+GIVEN = [
+    "芳",
+    "洋",
+    "静",
+    "强",
+    "敏",
+    "磊",
+    "丽",
+    "军",
+    "婷",
+    "涛",
+    "娜",
+    "超",
+    "霞",
+    "勇",
+    "燕",
+    "杰",
+    "玲",
+    "斌",
+    "红",
+    "明",
+]
+
+
+def _name(user: User, index: int) -> None:
+    """Give a demo account a person's name once (an admin's later edit is kept)."""
+    if user.last_name or user.first_name:
+        return
+    if user.is_superuser:
+        user.last_name, user.first_name = "系统", "管理员"
+    else:
+        user.last_name, user.first_name = SURNAMES[index % len(SURNAMES)], GIVEN[index % len(GIVEN)]
+    user.save(update_fields=["last_name", "first_name"])
+
+
 def seed_units() -> dict[str, Unit]:
     units: dict[str, Unit] = {}
 
@@ -165,8 +205,9 @@ def seed_users(units: dict[str, Unit], *, random_passwords: bool = False) -> lis
         specs.append((f"{d_code}_staff", Role.UNIT_STAFF, units[d_code], False))
         for s_code, *_ in streets:
             specs.append((f"{d_code}_{s_code}_staff", Role.UNIT_STAFF, units[f"{d_code}-{s_code}"], False))
-    for username, role, unit, superuser in specs:
-        _, created, password = _user(username, role, unit, superuser=superuser, random_password=random_passwords)
+    for index, (username, role, unit, superuser) in enumerate(specs):
+        account, created, password = _user(username, role, unit, superuser=superuser, random_password=random_passwords)
+        _name(account, index)
         if password is None:  # an existing account: its password was not touched
             password = "（未改动）" if random_passwords else (city.ADMIN_PASSWORD if superuser else city.PASSWORD)
         rows.append((username, Role(role).label + (f"（{unit.name}）" if unit else ""), password, created))

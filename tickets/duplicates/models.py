@@ -14,7 +14,7 @@ class TicketFingerprint(models.Model):
     """
 
     ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+")
-    signature = models.BinaryField(help_text="MinHash 签名（uint32 小端序）")
+    signature = models.BinaryField(help_text="文本签名，用于查找重复诉求")
     shingle_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(db_index=True)
 

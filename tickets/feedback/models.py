@@ -41,7 +41,7 @@ class Rating(models.Model):
     solved = models.BooleanField("已解决", null=True, blank=True)
     contacted = models.BooleanField("承办单位已联系", null=True, blank=True)
     comment = models.TextField(blank=True)
-    channel = models.CharField(max_length=16, help_text="sms / web / app / phone")
+    channel = models.CharField(max_length=16, help_text="评价渠道：短信、网站、移动端或电话回访")
     phone = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     cause = models.CharField("不满意原因", max_length=12, choices=Cause.choices, blank=True)

@@ -24,9 +24,9 @@ class InboundMessage(models.Model):
     """
 
     channel = models.CharField(max_length=16, choices=InboundChannel.choices)
-    sid = models.CharField(max_length=64, blank=True, help_text="CallSid / MessageSid / RecordingSid")
+    sid = models.CharField(max_length=64, blank=True, help_text="来件在短信或电话服务中的编号")
     dedupe_key = models.CharField(max_length=160, null=True, blank=True, unique=True)
-    from_number = models.CharField(max_length=64, blank=True, help_text="原始 From 参数")
+    from_number = models.CharField(max_length=64, blank=True, help_text="来件号码（原样保存）")
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, 无法识别时为空")
     raw = models.JSONField(default=dict, help_text="全部请求参数（原样保存）")
     received_at = models.DateTimeField(auto_now_add=True)
@@ -62,7 +62,7 @@ class Call(models.Model):
 
     call_sid = models.CharField(max_length=64, unique=True)
     from_number = models.CharField(max_length=64, blank=True)
-    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    phone = models.CharField(max_length=20, blank=True, help_text="国际格式号码，如 +8613812341234")
     to_number = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, default="ringing")
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -151,7 +151,7 @@ class CitizenSession(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a request carrying an Idempotency-Key, replayed for its retries."""
 
-    scope = models.CharField(max_length=64, help_text="who sent it (the citizen's phone)")
+    scope = models.CharField(max_length=64, help_text="提交方（市民电话）")
     key = models.CharField(max_length=128)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(default=0)
@@ -179,16 +179,47 @@ class PartnerKey(models.Model):
         return f"{self.name} ({self.key_prefix}…)"
 
 
-class TicketAttachment(models.Model):
-    """A photo a citizen attached, re-encoded without metadata (EXIF, GPS)."""
+class AttachmentSource(models.TextChoices):
+    CITIZEN = "citizen", "市民上传"
+    UNIT_REPLY = "unit_reply", "承办单位办复附件"
+    CENTRE = "centre", "热线中心上传"
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
-    content_type = models.CharField(max_length=32)
-    size = models.PositiveIntegerField()
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+
+class TicketAttachment(models.Model):
+    """A file on a ticket: a citizen's photo, a unit's reply attachment, … Images are re-encoded
+    without metadata (EXIF, GPS). Served only through the logged view `attachment-file`, never a
+    public media URL (MEDIA_URL is not routed)."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="attachments", verbose_name="工单"
+    )
+    file = models.FileField("文件", upload_to="attachments/%Y/%m/")
+    content_type = models.CharField("文件类型", max_length=32)
+    size = models.PositiveIntegerField("大小（字节）")
+    width = models.PositiveIntegerField("宽（像素）", default=0)
+    height = models.PositiveIntegerField("高（像素）", default=0)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    source = models.CharField("来源", max_length=16, choices=AttachmentSource.choices, default=AttachmentSource.CITIZEN)
+    original_name = models.CharField("原文件名", max_length=200, blank=True)
+    assignment = models.ForeignKey(
+        "tickets.Assignment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        verbose_name="所属派单",
+    )
+    uploaded_by = models.ForeignKey(
+        "tickets.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="上传人"
+    )
+
+    class Meta:
+        verbose_name = "工单附件"
+        verbose_name_plural = "工单附件"
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.original_name or self.file.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

@@ -171,6 +171,15 @@ class User(AbstractUser):
     def is_unit_staff(self) -> bool:
         return self.role == Role.UNIT_STAFF and not self.is_superuser
 
+    def __str__(self) -> str:
+        """A person's name where one is entered (the admin's lists and choices name people, not
+        login names); the login name otherwise."""
+        return f"{self.last_name}{self.first_name}".strip() or self.get_username()
+
+    def get_full_name(self) -> str:
+        """Chinese order, family name first and no space (王芳, not "芳 王")."""
+        return f"{self.last_name}{self.first_name}".strip()
+
     def clean(self) -> None:
         if self.role == Role.UNIT_STAFF and not self.unit_id:
             raise ValidationError({"unit": "承办单位人员必须属于一个单位"})

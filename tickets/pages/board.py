@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tickets.core import selectors
 from tickets.core.actors import Actor
 from tickets.org.models import Role
-from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, role_required, run_service, with_due
 from tickets.supervision import selectors as supervision_selectors
 from tickets.supervision.services import supervision
 
@@ -94,4 +94,4 @@ def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpRespo
         raise Http404(_("未知的督办操作"))
     call, success = actions[action]
     run_service(request, call, success)
-    return redirect("board")
+    return back_or(request, "board")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import wraps
@@ -10,15 +11,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from tickets.core import privacy
-from tickets.core.models import Ticket
-from tickets.core.states import ASSIGNMENT_TRANSITIONS, TICKET_TRANSITIONS, AssignmentState, TicketState
 from tickets.errors import DomainError, NotFound
-from tickets.org.models import Role, User
+from tickets.org.models import Role
 
 View = Callable[..., HttpResponse]
 
@@ -90,28 +88,14 @@ def with_due(rows: Iterable[Any], attr: str) -> list[Any]:
     return out
 
 
-# History rows in Chinese: transition labels from tickets.core.states, the rest named here.
-OTHER_ACTIONS = {
-    "created": gettext_lazy("受理"),
-    "jurisdiction_found": gettext_lazy("识别属地"),
-    "classified": gettext_lazy("智能分类"),
-    "category_changed": gettext_lazy("人工修改分类"),
-    "category_confirmed": gettext_lazy("确认智能分类"),
-    "assignment_created": gettext_lazy("派单至单位"),
-    "phone_revealed": gettext_lazy("查看完整号码"),
-}
+_TICKET_PAGE = re.compile(r"^/tickets/\d{1,18}/$")
 
 
-def history_rows(events: Iterable[Any], *, ticket: Ticket, reader: User) -> list[Any]:
-    """History rows for a page: labels in Chinese, the actor and the reason as `tickets.core.privacy` lets
-    this reader see them (`actor_label`, `reason_shown`)."""
-    labels = {name: t.label for name, t in {**ASSIGNMENT_TRANSITIONS, **TICKET_TRANSITIONS}.items()}
-    states = {**dict(AssignmentState.choices), **dict(TicketState.choices)}
-    rows = []
-    for event in events:
-        event.action_label = labels.get(event.action) or OTHER_ACTIONS.get(event.action, event.action)
-        event.state_label = states.get(event.to_state, event.to_state)
-        event.actor_label = privacy.event_actor(event)
-        event.reason_shown = privacy.citizen_text(event.reason, ticket, reader)
-        rows.append(event)
-    return rows
+def back_or(request: HttpRequest, default: str, **kwargs: Any) -> HttpResponse:
+    """After an action posted from the ticket page (hidden field `back`), return to that ticket
+    page; otherwise to the workspace the action belongs to. Only a ticket page path is followed
+    (never an outside address)."""
+    back = request.POST.get("back", "")
+    if _TICKET_PAGE.match(back):
+        return redirect(back)
+    return redirect(default, **kwargs)

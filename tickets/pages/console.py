@@ -35,7 +35,7 @@ from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Role
 from tickets.pages.callcentre import call_link_from_form, seat_context
-from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, posted_id, role_required, run_service, with_due
 from tickets.routing.services import catalogue, classification
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
@@ -371,7 +371,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
             messages.success(request, _("工单 %(number)s 已派单：主办 %(unit)s，协办 %(assist)s") % names)
         else:
             messages.success(request, _("工单 %(number)s 已派单至 %(unit)s") % names)
-    return redirect("console")
+    return back_or(request, "console")
 
 
 @require_POST
@@ -400,7 +400,7 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             ),
             _("已同意延期") if approve else _("已驳回延期申请"),
         )
-    return redirect("console")
+    return back_or(request, "console")
 
 
 @require_POST
@@ -424,7 +424,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         ),
         success,
     )
-    return redirect("console")
+    return back_or(request, "console")
 
 
 @require_POST

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,8 +24,9 @@ from tickets.core.models import Assignment
 from tickets.core.services import access, workflow
 from tickets.core.states import AssignmentState
 from tickets.errors import InvalidInput, NotPermitted
+from tickets.intake.services import attachments
 from tickets.org.models import Unit, User
-from tickets.pages.common import UNIT_PAGE_ROLES, history_rows, posted_id, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, UNIT_PAGE_ROLES, posted_id, role_required, run_service, with_due
 
 STATE_ORDER = [
     AssignmentState.PENDING_SIGN,
@@ -70,35 +72,12 @@ def _own_assignment(request: HttpRequest, ticket_id: int) -> Assignment | None:
 
 
 @require_GET
-@role_required(*UNIT_PAGE_ROLES)
+@role_required(*UNIT_PAGE_ROLES, *CENTRE_PAGE_ROLES)
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    reader: User = request.user  # type: ignore[assignment]
-    ticket = selectors.ticket_get(reader, ticket_id)
-    access.ticket_view_record(ticket=ticket, user=reader, via="page.unit")
-    assignment = _own_assignment(request, ticket_id)
-    if assignment is not None:
-        with_due([assignment], "reply_due_at")
-    unit: Unit | None = request.user.unit  # type: ignore[union-attr]
-    # An admin (superuser, no unit) may open the page too: no 下派 targets, not a 500.
-    children = (
-        list(Unit.objects.filter(path__startswith=unit.path, is_active=True).exclude(pk=unit.pk).order_by("path"))
-        if unit is not None
-        else []
-    )
-    return render(
-        request,
-        "tickets/unit/ticket.html",
-        {
-            "ticket": ticket,
-            "citizen": privacy.citizen_view(ticket, reader),
-            "text": privacy.citizen_text(ticket.text, ticket, reader),
-            "reply_text": privacy.citizen_text(assignment.reply_text, ticket, reader) if assignment else "",
-            "assignment": assignment,
-            "assignments": selectors.ticket_assignments(ticket),
-            "history": history_rows(selectors.ticket_history(ticket), ticket=ticket, reader=reader),
-            "children": children,
-        },
-    )
+    """The old address of the unit's ticket page: the one ticket page now serves every role
+    (scoped first, so another unit's ticket is still a 404 here)."""
+    selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    return redirect("ticket-page", ticket_id=ticket_id)
 
 
 def _parse_local(value: str) -> datetime:
@@ -115,7 +94,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     """签收 / 办复 / 申请退回 / 申请延期 / 下派 on this unit's assignment."""
     selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]  # 404 for another unit's ticket
     assignment = _own_assignment(request, ticket_id)
-    back = redirect("unit-ticket", ticket_id=ticket_id)
+    back = redirect("ticket-page", ticket_id=ticket_id)
     if assignment is None:
         messages.error(request, _("本单位没有可办理的派单（已下派的工单由下级单位办理）"))
         return back
@@ -124,7 +103,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     actions: dict[str, tuple[Any, str]] = {
         "sign": (lambda: workflow.assignment_sign(assignment=assignment, actor=actor), _("已签收")),
         "reply": (
-            lambda: workflow.assignment_reply(assignment=assignment, actor=actor, text=data.get("text", "")),
+            lambda: _reply_with_attachments(request, assignment, actor),
             _("已办复，等待热线中心审核"),
         ),
         "return": (
@@ -159,6 +138,20 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
         call, success = actions[action]
         run_service(request, call, success)
     return back
+
+
+@transaction.atomic
+def _reply_with_attachments(request: HttpRequest, assignment: Assignment, actor: Actor) -> None:
+    """办复 and its attachments together: a refused file refuses the reply (nothing half-stored)."""
+    workflow.assignment_reply(assignment=assignment, actor=actor, text=request.POST.get("text", ""))
+    files = request.FILES.getlist("attachments")
+    if files:
+        attachments.reply_attachments_add(
+            ticket=assignment.ticket,
+            assignment=assignment,
+            files=files,
+            user=request.user,  # type: ignore[arg-type]
+        )
 
 
 def _child_unit(request: HttpRequest, unit_id: str) -> Unit:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tickets.pages import (
+    attachments,
     auth,
     board,
     callcentre,
@@ -12,6 +13,7 @@ from tickets.pages import (
     lists,
     outbox,
     supervisor,
+    ticket,
     unit,
     views,
 )
@@ -59,6 +61,15 @@ urlpatterns = [
     path("unit/tickets/<int:ticket_id>/", unit.ticket_detail, name="unit-ticket"),
     path("unit/tickets/<int:ticket_id>/reveal-phone/", unit.reveal_phone, name="unit-reveal"),
     path("unit/tickets/<int:ticket_id>/<str:action>/", unit.ticket_action, name="unit-action"),
+    # --- the one ticket page (every role, scoped like the API), print, 并单, notes, attachments ---
+    path("tickets/<int:ticket_id>/", ticket.ticket_page, name="ticket-page"),
+    path("tickets/<int:ticket_id>/print/", ticket.ticket_print, name="ticket-print"),
+    path("tickets/<int:ticket_id>/compare/<int:other_id>/", ticket.ticket_compare, name="ticket-compare"),
+    path("tickets/<int:ticket_id>/merge/", ticket.ticket_merge, name="ticket-page-merge"),
+    path("tickets/<int:ticket_id>/unmerge/", ticket.ticket_unmerge, name="ticket-page-unmerge"),
+    path("tickets/<int:ticket_id>/notes/", ticket.ticket_note, name="ticket-page-note"),
+    path("attachments/<int:attachment_id>/", attachments.attachment_file, name="attachment-file"),
+    path("recordings/<int:call_id>/", attachments.recording_open, name="recording-open"),
     path("board/", board.board, name="board"),
     path("board/fragment/", board.board_fragment, name="board-fragment"),
     path("board/tickets/<int:ticket_id>/<str:action>/", board.board_action, name="board-action"),

@@ -33,7 +33,7 @@ class Supervision(models.Model):
     )
     unit = models.ForeignKey("tickets.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     level = models.CharField(max_length=16, choices=SupervisionLevel.choices)
-    clock = models.CharField(max_length=8, blank=True, help_text="sign（签收）或 reply（办结）")
+    clock = models.CharField(max_length=8, blank=True, help_text="所涉时限：签收或办结")
     due_at = models.DateTimeField("所涉时限", null=True, blank=True)
     text = models.TextField("通知内容")
     note = models.TextField("督办意见", blank=True)

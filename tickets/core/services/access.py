@@ -36,3 +36,20 @@ def ticket_phone_reveal(*, ticket: Ticket, user: User, via: str) -> str:
     TicketAccessLog.objects.create(ticket=ticket, user=user, action=AccessAction.REVEAL_PHONE, detail={"via": via})
     event_record(ticket=ticket, actor=Actor.of(user), action="phone_revealed")
     return ticket.citizen_phone
+
+
+def attachment_view_record(*, ticket: Ticket, user: User, attachment: str, via: str) -> TicketAccessLog:
+    """查看附件: a photo, a reply attachment or a call recording of this ticket was opened.
+
+    `attachment` names it (e.g. "file:12", "recording:3"): the model lives in the domain that owns
+    it (intake), so this log takes its name, not the row."""
+    return TicketAccessLog.objects.create(
+        ticket=ticket, user=user, action=AccessAction.VIEW_ATTACHMENT, detail={"via": via, "attachment": attachment}
+    )
+
+
+def ticket_print_record(*, ticket: Ticket, user: User) -> TicketAccessLog:
+    """打印: the printable sheet carries the citizen's data onto paper, so it is logged like an export."""
+    return TicketAccessLog.objects.create(
+        ticket=ticket, user=user, action=AccessAction.PRINT, detail={"via": "page.print"}
+    )

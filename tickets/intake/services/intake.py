@@ -174,12 +174,12 @@ def ticket_route(*, ticket: Ticket, dispatch_notice: bool = True) -> Ticket:
         event_record(ticket=ticket, actor=robot, action="classified", data=record)
         if not sure:
             why = (
-                f"分类置信度 {prediction.confidence:.2f} 低于阈值 {threshold:.2f}"
+                classification.unsure_reason(prediction.confidence, threshold)
                 if prediction.top_k
-                else "分类器无法判断"
+                else "智能分类无法判断"
             )
             return workflow.ticket_await_dispatch(
-                ticket=ticket, actor=robot, reason=f"{why}，等待人工派单", data=record
+                ticket=ticket, actor=robot, reason=f"{why}，等待人工确认分类后派单", data=record
             )
         actor = robot
     route = catalogue.route_for_ticket(ticket)

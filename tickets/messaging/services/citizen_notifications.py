@@ -68,3 +68,25 @@ def ticket_answered(*, ticket: Ticket, answer: str) -> SmsMessage | None:
         return None
     body = f"{SIGNATURE}您咨询的事项（工单号{ticket.number}）答复如下：{answer.strip()}{OPT_OUT_HINT}"
     return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.ANSWER, ticket=ticket)
+
+
+def ticket_merged(*, child: Ticket, master: Ticket) -> SmsMessage | None:
+    """并单告知: the citizen's ticket is handled together with an earlier one about the same matter."""
+    if not child.citizen_phone:
+        return None
+    body = (
+        f"{SIGNATURE}您反映的诉求（工单号{child.number}）与工单{master.number}为同一事项，已合并办理，"
+        f"办理结果将一并告知您。可访问 {status_url()} 查询。{OPT_OUT_HINT}"
+    )
+    return sms.sms_enqueue(to=child.citizen_phone, body=body, purpose=SmsPurpose.OTHER, ticket=child)
+
+
+def ticket_unmerged(*, child: Ticket) -> SmsMessage | None:
+    """取消并单告知: the citizen's ticket is handled on its own again."""
+    if not child.citizen_phone:
+        return None
+    body = (
+        f"{SIGNATURE}经核实，您的工单{child.number}与此前合并的工单并非同一事项，已恢复单独办理，"
+        f"请保持电话畅通。可访问 {status_url()} 查询。{OPT_OUT_HINT}"
+    )
+    return sms.sms_enqueue(to=child.citizen_phone, body=body, purpose=SmsPurpose.OTHER, ticket=child)

@@ -8,6 +8,7 @@ as a TicketEvent with the model version and the probabilities.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -70,3 +71,13 @@ def classification_record(prediction: Prediction) -> dict[str, Any]:
     record = prediction.as_dict()
     record["suggestions"] = suggestions(prediction)
     return record
+
+
+# Reasons recorded before the wording was made plain ("分类置信度 0.50 低于阈值 0.60"): history keeps
+# them, pages rewrite them with `unsure_reason` (tickets/pages/history.py).
+LEGACY_UNSURE_REASON = re.compile(r"分类置信度 ([0-9.]+) 低于阈值 ([0-9.]+)")
+
+
+def unsure_reason(confidence: float, threshold: float) -> str:
+    """Why the ticket waits for a dispatcher, in words a civil servant reads at a glance."""
+    return f"智能分类把握不足（可信度 {confidence:.0%}，自动派单需 {threshold:.0%} 以上）"
