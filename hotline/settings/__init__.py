@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hotline.settings import embedded, production
 from hotline.settings.base import *  # noqa: F403
-from hotline.settings.base import DATABASE_REPLICA_URL, DATABASE_URL, REDIS_URL, VAR_DIR
+from hotline.settings.base import DATABASE_REPLICA_URL, DATABASE_URL, REDIS_URL, VAR_DIR, env_bool
 
 EMBEDDED = not REDIS_URL
 DATABASES = production.databases(DATABASE_URL, DATABASE_REPLICA_URL) if DATABASE_URL else embedded.databases(VAR_DIR)
@@ -21,3 +21,4 @@ CHANNEL_LAYERS = production.channel_layers(REDIS_URL) if REDIS_URL else embedded
 CACHES = production.caches(REDIS_URL) if REDIS_URL else embedded.CACHES
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+ROUTING_INLINE = env_bool("HOTLINE_ROUTING_INLINE", EMBEDDED)

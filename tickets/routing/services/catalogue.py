@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from tickets.core.models import Ticket
 from tickets.org.models import Category, RoutingRule, Unit, UnitKind, functional_matter_refuses
 
+NO_ROUTE_REASON = "派单目录中没有对应的承办单位，等待人工派单"
+
 
 @dataclass(frozen=True)
 class Route:
