@@ -133,13 +133,14 @@ def _ticket_create(
         created_by=actor.user,
         route_state=route_state,
     )
-    event_record(
+    created = event_record(
         ticket=ticket,
         actor=actor,
         action="created",
         to_state=ticket.state,
         data={"channel": channel, **({"raw": raw} if raw else {})},
     )
+    ticket.accepted_history = [created]  # type: ignore[attr-defined]  # the 201 answer, without reading back
     if not queued:
         if notify:
             citizen_notifications.ticket_received(ticket=ticket)

@@ -40,4 +40,3 @@ def hit(scope: str, who: str, limit: tuple[int, int]) -> bool:
 def check(scope: str, who: str, limit: tuple[int, int], message: str = "操作过于频繁，请稍后再试") -> None:
     if not hit(scope, who, limit):
         raise RateLimited(message, rule=f"rate_limited:{scope}")
-

@@ -108,11 +108,10 @@ def _decisions(tickets: list[Ticket], *, untold: set[int]) -> list[workflow_sets
         if not choice.sure:  # waits for a dispatcher, with the classifier's proposal
             decision.note, decision.data = choice.reason, choice.record
             unsure.add(ticket.pk)
-    for ticket in tickets:
-        if ticket.pk in unsure:
-            continue
+    sure = [t for t in tickets if t.pk not in unsure]
+    routes = catalogue.routes_lookup([(t.category, t.jurisdiction) for t in sure])
+    for ticket, route in zip(sure, routes, strict=True):
         decision = decisions[ticket.pk]
-        route = catalogue.route_for_ticket(ticket)
         if route is None or ticket.category is None:
             decision.note = catalogue.NO_ROUTE_REASON
             continue

@@ -106,10 +106,11 @@ def sms_enqueue_many(messages: Sequence[tuple[str, str, str, Ticket | None]]) ->
     """`sms_enqueue` for a set of (to, body, purpose, ticket): one INSERT, and one send task after the
     commit for all of them (the routing worker's batch: its SMS go out together, per wake-up)."""
     now = timezone.now()
+    phones = [normalise_phone(to, field="to") for to, _body, _purpose, _ticket in messages]
+    opted = set(SmsOptOut.objects.filter(phone__in=set(phones)).values_list("phone", flat=True)) if phones else set()
     rows = []
-    for to, body, purpose, ticket in messages:
-        phone = normalise_phone(to, field="to")
-        suppressed = opted_out(phone)
+    for phone, (_to, body, purpose, ticket) in zip(phones, messages, strict=True):
+        suppressed = phone in opted
         rows.append(
             SmsMessage(
                 to_phone=phone, body=body, purpose=purpose, ticket=ticket,
