@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from celery import Celery
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
 
 from tests.drills.conftest import needs_servers, wait_until
 from tickets.core.actors import Actor
@@ -122,7 +122,8 @@ def test_two_routing_workers_racing_route_each_ticket_exactly_once(
     )
 
     dispatched = _assert_routed_once(ids)
-    assert _dispatched_counted() == counted_before + dispatched  # scorecards counted each dispatch once
+    assignments = Assignment.objects.filter(ticket_id__in=ids).count()  # 主办 and 协办 each count as dispatched
+    assert dispatched and _dispatched_counted() == counted_before + assignments  # counted once each
     by_a, by_b = _routed_by(processes.log("worker-a")), _routed_by(processes.log("worker-b"))
     assert by_a + by_b == len(ids)
     assert by_a and by_b, (by_a, by_b)  # both raced over the one queue
@@ -142,6 +143,7 @@ def test_a_routing_worker_killed_mid_batch_leaves_its_tickets_routed_once_by_the
         _wake(private_redis.url)
 
         def held() -> bool:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND query LIKE 'INSERT INTO tickets_unitdaystats%%'"
@@ -152,12 +154,13 @@ def test_a_routing_worker_killed_mid_batch_leaves_its_tickets_routed_once_by_the
         processes.kill("worker-a")  # SIGKILL, whole process group: no rollback from the worker's side
     # The lock is released: the dead worker's session finds no client and its transaction is rolled back.
     assert not Assignment.objects.filter(ticket_id__in=ids).exists()
-    assert Ticket.objects.filter(pk__in=ids, route_state=RouteState.PENDING).count() == len(ids)
+    # Still in the queue (told 受理 by the worker's first step if they waited past the notice delay).
+    assert Ticket.objects.filter(pk__in=ids).exclude(route_state=RouteState.DONE).count() == len(ids)
 
     processes.worker("worker-b", env)
     processes.beat("beat", env)  # the periodic run (every 2 s in the drill settings) finds the queue
     wait_until(lambda: _all_routed(ids), timeout=60, what="the killed batch routed by worker-b", every=0.5)
 
     dispatched = _assert_routed_once(ids)
-    assert _dispatched_counted() == counted_before + dispatched
-    assert Ticket.objects.filter(pk__in=ids).aggregate(n=Count("assignments"))["n"] >= dispatched
+    assignments = Assignment.objects.filter(ticket_id__in=ids).count()
+    assert dispatched and _dispatched_counted() == counted_before + assignments

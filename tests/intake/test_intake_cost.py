@@ -27,12 +27,13 @@ from tickets.live.models import LiveOutbox
 from tickets.messaging.models import SmsMessage
 from tickets.metrics.models import UnitDayStats
 from tickets.org.models import User
+from tickets.sla.services import policy
 
 pytestmark = pytest.mark.django_db(transaction=True)  # commits for real: the after-commit push is counted too
 
 # Measured on this branch. PostgreSQL + Redis; embedded SQLite runs Celery eagerly (the SMS sends).
-ACCEPT_STATEMENTS_MAX = {"postgresql": 0, "sqlite": 11}
-ROUTE_STATEMENTS_MAX = {"postgresql": 0, "sqlite": 22}
+ACCEPT_STATEMENTS_MAX = {"postgresql": 11, "sqlite": 11}
+ROUTE_STATEMENTS_MAX = {"postgresql": 24, "sqlite": 22}
 
 TEXT = (
     "东湖区阳光花园小区3栋电梯一个月坏了四次，物业每次只是简单重启，老人上下楼非常困难，"
@@ -44,6 +45,7 @@ TEXT = (
 def operator_api(city: object, demo_model: object, settings: Any) -> APIClient:
     settings.ROUTING_INLINE = False  # accepted here, routed by the batch the test runs
     settings.ROUTING_WAKE_DELAY = 3600.0  # no wake-up message to a worker this test does not run
+    policy.work_calendar(fresh=True)  # a flushed (transactional) database is seeded now, not mid-measure
     key = api_token_issue(user=User.objects.get(username="operator1"))[0]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
