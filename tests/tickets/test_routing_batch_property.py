@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Kind, RouteState, Ticket, TicketEvent, Urgency
+from tickets.core.services.events import events_batched, events_react_every
 from tickets.intake.services import intake, routing_batch
 from tickets.metrics.models import UnitDayStats, UnitMonthStats
 from tickets.org.models import Category, Unit, User
@@ -101,6 +102,8 @@ def _run(rows: list[tuple[Any, ...]], *, batch: bool) -> dict[str, Any]:
             if batch:
                 routing_batch.tickets_route_pending()
             else:
+                with events_batched():  # the accepted tickets' `created` counted as the batch counts them
+                    events_react_every(list(TicketEvent.objects.filter(ticket__in=tickets, action="created")))
                 for ticket in tickets:
                     intake.ticket_route(ticket=ticket, dispatch_notice=False)
                 Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(route_state=RouteState.DONE)

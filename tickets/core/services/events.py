@@ -161,3 +161,17 @@ def events_record_many(specs: Sequence[EventSpec]) -> list[TicketEvent]:
     events = TicketEvent.objects.bulk_create([spec.row() for spec in specs])
     _recorded(events)
     return events
+
+
+def event_record_deferred(spec: EventSpec) -> TicketEvent:
+    """Append an event whose every-event reactions (scorecard count, live push) run later, through
+    `events_react_every` in the transaction that finishes the work: the intake's `created` event,
+    counted and pushed by the routing batch together with its routing (one upsert, one push)."""
+    event = spec.row()
+    event.save(force_insert=True)
+    return event
+
+
+def events_react_every(events: Sequence[TicketEvent]) -> None:
+    """Run the every-event reactions of events recorded with `event_record_deferred`."""
+    _recorded(list(events))

@@ -11,7 +11,7 @@ from tickets.core.actors import Actor
 from tickets.core.memo import memo_scope
 from tickets.core.models import Kind, RouteState, Ticket, Urgency
 from tickets.core.services import workflow
-from tickets.core.services.events import event_record, events_batched
+from tickets.core.services.events import EventSpec, event_record, event_record_deferred, events_batched
 from tickets.core.services.numbering import ticket_number_next
 from tickets.core.states import TicketState
 from tickets.core.text import PHONE_RAW_MAX, normalise_phone, normalise_text, text_checked, ticket_texts_check
@@ -133,13 +133,12 @@ def _ticket_create(
         created_by=actor.user,
         route_state=route_state,
     )
-    created = event_record(
-        ticket=ticket,
-        actor=actor,
-        action="created",
-        to_state=ticket.state,
-        data={"channel": channel, **({"raw": raw} if raw else {})},
+    spec = EventSpec(
+        ticket, actor, "created", to_state=ticket.state, data={"channel": channel, **({"raw": raw} if raw else {})}
     )
+    # A queued ticket's `created` is counted and pushed live by the routing batch, with its routing:
+    # the accepting transaction is the ticket and its event only.
+    created = event_record_deferred(spec) if queued else event_record(**vars(spec))
     ticket.accepted_history = [created]  # type: ignore[attr-defined]  # the 201 answer, without reading back
     if not queued:
         if notify:

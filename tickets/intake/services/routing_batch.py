@@ -27,9 +27,9 @@ from django.utils import timezone
 
 from tickets.core.actors import Actor
 from tickets.core.memo import memo_scope
-from tickets.core.models import RouteState, Ticket
+from tickets.core.models import RouteState, Ticket, TicketEvent
 from tickets.core.services import workflow_sets
-from tickets.core.services.events import EventSpec, events_batched
+from tickets.core.services.events import EventSpec, events_batched, events_react_every
 from tickets.core.states import TicketState
 from tickets.duplicates.services import duplicates
 from tickets.messaging.services import citizen_notifications
@@ -59,6 +59,8 @@ def tickets_route_pending(*, ids: Sequence[int] | None = None, limit: int | None
         left = [t.pk for t in claimed if t.state != TicketState.REGISTERED]
         if left:
             Ticket.objects.filter(pk__in=left).update(route_state=RouteState.DONE)
+        # The intake left its `created` events' scorecard count and live push to this batch.
+        events_react_every(list(TicketEvent.objects.filter(ticket__in=claimed, action="created").order_by("id")))
         _load_references(claimed)
         workflow_sets.tickets_decide(decisions=_decisions(routable, untold={t.pk for t in untold}))
         citizen_notifications.tickets_received(tickets=untold)  # 受理, naming the unit when dispatched
