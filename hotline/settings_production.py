@@ -1,8 +1,10 @@
 """Production settings: `DJANGO_SETTINGS_MODULE=hotline.settings_production` (README "Production").
 
-The same settings as hotline/settings.py (everything comes from the environment), but the process
-refuses to start when a secret or a safety switch is missing, instead of falling back to the
+The same settings as the hotline/settings/ package (everything comes from the environment), but the
+process refuses to start when a secret or a safety switch is missing, instead of falling back to the
 development conveniences (a generated key in var/, DEBUG from a stray variable, plain HTTP).
+It lives beside the package, not in it, on purpose: a module inside hotline/settings/ would run the
+package's __init__ (and so generate a development key in var/) before these checks could refuse.
 `manage.py check --deploy` is clean with these settings (tests/security/test_deploy_check.py).
 """
 

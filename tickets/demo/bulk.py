@@ -156,7 +156,7 @@ def org_prepare(*, units: int = 0) -> Org:
             continue
         top = c.parent
         assert top is not None
-        leaves.append((c.pk, c.name, top.code, c.is_functional or top.is_functional))
+        leaves.append((c.pk, c.name, top.code, c.is_functional_matter()))
     city_rule: dict[int, HandlingUnit] = {}
     district_rule: dict[tuple[int, int], HandlingUnit] = {}
     for rule in RoutingRule.objects.filter(is_active=True):

@@ -64,9 +64,6 @@ class Unit(models.Model):
         if self.parent_id and self.parent and self.parent.path and self.path and self.parent.path.startswith(self.path):
             raise ValidationError({"parent": "上级单位不能是本单位或其下级单位"})
 
-    def is_descendant_of(self, other: Unit) -> bool:
-        return self.path.startswith(other.path) and self.path != other.path
-
 
 class Category(models.Model):
     """事项分类: a node of the category tree; the classifier predicts top-level names."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tickets.core.actors import Actor
 from tickets.core.dates import moment_checked
+from tickets.core.deadlines import deadlines
 from tickets.core.models import (
     OUT_OF_SCOPE_OUTCOMES,
     Assignment,
@@ -39,7 +40,6 @@ from tickets.core.states import (
 from tickets.core.text import TICKET_TEXTS, normalise_text, text_optional, text_required, ticket_texts_check
 from tickets.errors import ConcurrentChange, InvalidInput, NotFound, TransitionNotAllowed
 from tickets.org.models import FUNCTIONAL_MATTER_MESSAGE, Category, Role, Unit, UnitKind, functional_matter_refuses
-from tickets.sla.services import clock, policy
 
 CENTRE = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR)
 LEGAL_BASIS_MAX = 255  # Assignment.return_legal_basis
@@ -163,7 +163,7 @@ def _open_assignment(
     round_no: int = 1,
     note: str = "",
 ) -> Assignment:
-    clocks = policy.assignment_clocks(ticket=ticket, start=now)
+    clocks = deadlines().assignment_clocks(ticket=ticket, start=now)
     assignment = Assignment.objects.create(
         ticket=ticket,
         unit=unit,
@@ -286,7 +286,7 @@ def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assi
     actor.require_unit_of(assignment)
     text = _require_text(text, "text", "办理结果", settings.REPLY_MAX)
     now = timezone.now()
-    clock.resume_if_paused(assignment=assignment, actor=actor, now=now)
+    deadlines().resume_if_paused(assignment=assignment, actor=actor, now=now)
     on_time: bool | None = assignment.reply_due_at is None or now <= assignment.reply_due_at
     if assignment.reply_due_at is None and assignment.calendar_gap_year:
         on_time = None  # no deadline for want of calendar data: decided once the year is imported
@@ -338,7 +338,7 @@ def assignment_request_return(*, assignment: Assignment, actor: Actor, reason: s
     actor.require_unit_of(assignment)
     reason = _require_text(reason, "reason", "退回理由")
     legal_basis = _require_text(legal_basis, "legal_basis", "法律法规或职责依据", LEGAL_BASIS_MAX)
-    policy.check_return_window(assignment=assignment, now=timezone.now())
+    deadlines().check_return_window(assignment=assignment, now=timezone.now())
     _assignment_move(
         assignment,
         "request_return",
@@ -394,7 +394,7 @@ def assignment_request_extension(*, assignment: Assignment, actor: Actor, until:
     actor.require_unit_of(assignment)
     reason = _require_text(reason, "reason", "延期理由")
     until = moment_checked(until, field="until")
-    policy.check_extension_request(assignment=assignment, until=until, now=timezone.now())
+    deadlines().check_extension_request(assignment=assignment, until=until, now=timezone.now())
     _assignment_move(
         assignment,
         "request_extension",
@@ -432,7 +432,7 @@ def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve
         data={"from": _iso(assignment.reply_due_at), "to": _iso(new_due)},
         extension_count=assignment.extension_count + 1,
         # The deadline moves: 催办/督办/通报 are rescheduled, a pending 催办 is cancelled.
-        **clock.reply_deadline_fields(assignment=assignment, reply_due_at=new_due),
+        **deadlines().reply_deadline_fields(assignment=assignment, reply_due_at=new_due),
     )
     if assignment.is_top_lead:
         Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=new_due)

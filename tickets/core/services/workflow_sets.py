@@ -21,6 +21,7 @@ from typing import Any
 from django.utils import timezone
 
 from tickets.core.actors import Actor
+from tickets.core.deadlines import deadlines
 from tickets.core.models import Assignment, AssignmentRole, RouteState, Ticket, TicketEvent
 from tickets.core.services import transitions
 from tickets.core.services.events import EventSpec, event_react, events_record_many
@@ -28,7 +29,6 @@ from tickets.core.services.workflow import DISPATCHERS, _check_lead_unit
 from tickets.core.states import TICKET_TRANSITIONS
 from tickets.errors import DomainError
 from tickets.org.models import Unit
-from tickets.sla.services import policy
 
 
 @dataclass
@@ -108,7 +108,7 @@ def tickets_decide(*, decisions: Sequence[Decision]) -> list[TicketEvent]:
 
 
 def _assignment(ticket: Ticket, unit: Unit, *, role: str, actor: Actor, now: datetime, note: str) -> Assignment:
-    clocks = policy.assignment_clocks(ticket=ticket, start=now)
+    clocks = deadlines().assignment_clocks(ticket=ticket, start=now)
     assignment = Assignment(
         ticket=ticket,
         unit=unit,

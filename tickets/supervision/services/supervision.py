@@ -250,17 +250,26 @@ def ticket_supervise(*, ticket: Ticket, actor: Actor, note: str) -> list[Supervi
     actor.require_role(*SUPERVISORS)
     note = _required(note, "note", "督办意见")
     ticket = _open_ticket(ticket.pk)
-    targets = _targets(ticket)
-    if not targets:
+    if not _targets(ticket):
         raise TransitionNotAllowed("该工单当前没有在办的承办单位，无法督办", rule="supervise_no_unit")
+    return _issue_to_units(ticket=ticket, level=SupervisionLevel.MANUAL, actor=actor, note=note)
+
+
+def _issue_to_units(
+    *, ticket: Ticket, level: str, actor: Actor, note: str, action: str = "supervision.issued"
+) -> list[Supervision]:
+    """One notice to every unit handling the ticket, on its reply clock; with none open, one notice
+    without a unit, kept as the centre's own record."""
+    targets: list[Assignment | None] = [*_targets(ticket)] or [None]
     return [
         supervision_issue(
             ticket=ticket,
-            level=SupervisionLevel.MANUAL,
+            level=level,
             actor=actor,
+            action=action,
             assignment=target,
-            due_at=target.reply_due_at,
-            clock="reply",
+            due_at=target.reply_due_at if target else None,
+            clock="reply" if target else "",
             note=note,
         )
         for target in targets
@@ -276,22 +285,7 @@ def ticket_flag(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     if not Ticket.objects.filter(pk=ticket.pk, is_flagged=False).update(is_flagged=True, updated_at=timezone.now()):
         raise TransitionNotAllowed("该工单已挂牌督办", rule="flag_twice")
     ticket.is_flagged = True
-    targets = _targets(ticket)
-    if not targets:
-        supervision_issue(
-            ticket=ticket, level=SupervisionLevel.FLAGGED, actor=actor, action="supervision.issued", note=reason
-        )
-    for target in targets:
-        supervision_issue(
-            ticket=ticket,
-            level=SupervisionLevel.FLAGGED,
-            actor=actor,
-            action="supervision.issued",
-            assignment=target,
-            due_at=target.reply_due_at,
-            clock="reply",
-            note=reason,
-        )
+    _issue_to_units(ticket=ticket, level=SupervisionLevel.FLAGGED, actor=actor, note=reason)
     return ticket
 
 
@@ -330,17 +324,11 @@ def ticket_check_problem(*, ticket: Ticket, actor: Actor) -> bool:
         return False
     ticket.is_problem = True
     reason = "；".join(reasons)
-    system = Actor.system("supervision")
-    targets: list[Assignment | None] = [*_targets(ticket)] or [None]  # none open: the centre's own record
-    for target in targets:
-        supervision_issue(
-            ticket=ticket,
-            level=SupervisionLevel.ESCALATED,
-            actor=system,
-            action="escalated_problem",
-            assignment=target,
-            due_at=target.reply_due_at if target else None,
-            clock="reply" if target else "",
-            note=reason,
-        )
+    _issue_to_units(
+        ticket=ticket,
+        level=SupervisionLevel.ESCALATED,
+        actor=Actor.system("supervision"),
+        action="escalated_problem",
+        note=reason,
+    )
     return True

@@ -1,7 +1,8 @@
-"""Production backends: PostgreSQL from DATABASE_URL, Redis from REDIS_URL.
+"""The real services' backends: PostgreSQL from DATABASE_URL, Redis from REDIS_URL (chosen by
+hotline/settings/__init__.py whenever those are set, in tests and CI as on a server).
 
-The strict production profile (secrets, DEBUG, hosts, TLS refused when unsafe) is a different
-thing: hotline/settings_production.py, which imports hotline.settings.
+The strict production profile (secrets, DEBUG, hosts, TLS refused when unsafe) is
+hotline/settings_production.py, which imports hotline.settings.
 """
 
 from __future__ import annotations
