@@ -265,7 +265,7 @@ SMS_STALE_AFTER_SECONDS = 60  # a queued message older than this is re-sent by t
 # after the commit instead. A ticket still unrouted after ROUTING_NOTICE_WAIT_SECONDS gets its 受理 SMS
 # without the unit; the 转办 notice follows.
 ROUTING_BATCH = int(os.environ.get("HOTLINE_ROUTING_BATCH", "100"))
-ROUTING_WAKE_DELAY = float(os.environ.get("HOTLINE_ROUTING_WAKE_DELAY", "0.02"))
+ROUTING_WAKE_DELAY = float(os.environ.get("HOTLINE_ROUTING_WAKE_DELAY", "0.1"))
 ROUTING_NOTICE_WAIT_SECONDS = float(os.environ.get("HOTLINE_ROUTING_NOTICE_WAIT_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE["routing-run"] = {"task": "tickets.routing_run", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["sms-resend-stale"] = {"task": "tickets.tasks.sms_resend_stale", "schedule": 60.0}

@@ -18,6 +18,7 @@ its dispatch.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -139,9 +140,16 @@ def routing_tell_waiting(*, older_than: timedelta | None = None) -> int:
     return len(waiting)
 
 
+_told_at = 0.0  # when this process last looked for long-waiting tickets
+
+
 def routing_run(*, max_batches: int = 1000) -> int:
-    """One worker wake-up: tell the long-waiting, then route batches until the queue is empty."""
-    routing_tell_waiting()
+    """One worker wake-up: tell the long-waiting (at most once a second per process: under load the
+    wake-ups come tens of times a second), then route batches until the queue is empty."""
+    global _told_at
+    if time.monotonic() - _told_at >= 1.0:
+        _told_at = time.monotonic()
+        routing_tell_waiting()
     routed = 0
     for _ in range(max_batches):
         batch = tickets_route_pending()
