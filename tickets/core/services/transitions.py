@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from tickets.core.deadlines import AssignmentClocks
 from tickets.core.states import PREVIOUS, TICKET_TRANSITIONS, AssignmentState, TicketState, Transition
 from tickets.errors import TransitionNotAllowed
 from tickets.org.models import Unit
-
-
-class HasClocks(Protocol):
-    @property
-    def sign_due_at(self) -> datetime | None: ...
-    @property
-    def reply_due_at(self) -> datetime | None: ...
-    @property
-    def calendar_gap(self) -> int | None: ...
 
 
 def refusal(label: str, current_label: str, action: str) -> TransitionNotAllowed:
@@ -49,7 +41,7 @@ def dispatch_data(lead_unit: Unit, assisting: Sequence[Unit], data: dict[str, An
     return {"lead_unit": lead_unit.code, "assisting_units": [u.code for u in assisting], **(data or {})}
 
 
-def assignment_created_data(unit: Unit, *, role: str, round_no: int, clocks: HasClocks) -> dict[str, Any]:
+def assignment_created_data(unit: Unit, *, role: str, round_no: int, clocks: AssignmentClocks) -> dict[str, Any]:
     """The `assignment_created` event's data: the unit and its two deadlines."""
     return {
         "unit": unit.code,
