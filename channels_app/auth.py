@@ -26,7 +26,7 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from tickets.accounts.selectors import api_token_by_id_is_valid, api_token_for_key, session_user_id
+from tickets.accounts.selectors import api_token_by_id_state, api_token_for_key, session_user_id
 from tickets.org.models import User
 
 TOKEN_PROTOCOL_PREFIX = "token."  # noqa: S105  (a prefix, not a secret)
@@ -77,13 +77,15 @@ def credential_of(scope: dict[str, Any]) -> tuple[str, Any] | None:
     return ("session", key) if key else None
 
 
-def credential_valid_until(credential: tuple[str, Any], user_id: int) -> datetime | bool | None:
-    """False when the login is no longer good; else when it expires (a datetime) or True (a
-    session, which Django ends by itself). Sync: run it in a thread."""
+def credential_valid_until(credential: tuple[str, Any], user_id: int) -> datetime | bool | str:
+    """Why the login is no longer good ("revoked" or "expired", the socket's close reason); else
+    when it expires (a datetime) or True (a session, which Django ends by itself). The reason is
+    decided here, not by which path noticed first: the revocation message and this periodic
+    re-check race, and a revoked login must read "revoked" whichever wins. Sync: run it in a thread."""
     kind, value = credential
     if kind == "token":
-        return api_token_by_id_is_valid(token_id=value) or False
-    return session_user_id(session_key=value) == user_id
+        return api_token_by_id_state(token_id=value)
+    return True if session_user_id(session_key=value) == user_id else "revoked"
 
 
 def _allowed_origins() -> Iterable[str]:

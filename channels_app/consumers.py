@@ -193,8 +193,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         user_id = self.reader.user.pk
         while self.credential is not None:
             valid = await database_sync_to_async(credential_valid_until)(self.credential, user_id)
-            if valid is False:
-                await self._sign_out("expired")
+            if isinstance(valid, str):
+                await self._sign_out(valid)
                 return
             wait = settings.LIVE_AUTH_RECHECK_SECONDS
             if isinstance(valid, datetime):

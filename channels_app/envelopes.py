@@ -153,6 +153,18 @@ def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.Live
                 "contacted": _bool(data.get("contacted")),
             },
         )
+    if kind == p.HOTSPOT_SURGE:
+        return cast(
+            p.HotspotSurge,
+            {
+                **base,
+                "alert": int(data.get("alert") or 0),
+                "label": str(data.get("label", "")),
+                "count": int(data.get("count") or 0),
+                "baseline_per_day": float(data.get("baseline_per_day") or 0.0),
+                "tickets": [int(i) for i in data.get("tickets", [])][:50],
+            },
+        )
     return cast(
         p.TicketChanged,
         {

@@ -143,6 +143,16 @@ class RatingReceived(TicketEventPayload):
     contacted: bool | None
 
 
+class HotspotSurge(TicketEventPayload):
+    """热点激增: a cluster of tickets grew far past its baseline (the ticket is its representative)."""
+
+    alert: int
+    label: str
+    count: int
+    baseline_per_day: float
+    tickets: list[int]
+
+
 class TicketChanged(TicketEventPayload):
     """Any other change, only for clients watching this very ticket (a detail page)."""
 
@@ -183,6 +193,7 @@ LivePayload = (
     | SlaNotice
     | SupervisionIssued
     | RatingReceived
+    | HotspotSurge
     | TicketChanged
     | CallIncoming
 )
@@ -209,6 +220,7 @@ SLA_WARNING = "sla.warning"
 SLA_OVERDUE = "sla.overdue"
 SUPERVISION_ISSUED = "supervision.issued"
 RATING_RECEIVED = "rating.received"
+HOTSPOT_SURGE = "hotspot.surge"
 TICKET_CHANGED = "ticket.changed"
 CALL_INCOMING = "call.incoming"
 
@@ -242,6 +254,7 @@ ACTION_TYPES: dict[str, str] = {
     "rating.received": RATING_RECEIVED,
     "rate": RATING_RECEIVED,
     "rated": RATING_RECEIVED,
+    "hotspot.surge": HOTSPOT_SURGE,
 }
 
 # Actions that are never pushed live, not even to a ticket's watchers.
@@ -263,6 +276,7 @@ AUDIENCE: dict[str, frozenset[str]] = {
     SLA_OVERDUE: frozenset({DISPATCHER, SUPERVISOR, UNIT}),
     SUPERVISION_ISSUED: frozenset({SUPERVISOR, UNIT}),
     RATING_RECEIVED: frozenset({OPERATOR, DISPATCHER, SUPERVISOR, UNIT}),
+    HOTSPOT_SURGE: frozenset({OPERATOR, DISPATCHER, SUPERVISOR}),
     TICKET_CHANGED: frozenset(),
     CALL_INCOMING: frozenset({OPERATOR}),
 }

@@ -63,6 +63,11 @@ def _tell_citizen_dispatched(event: TicketEvent, context: Context) -> None:
         citizen_notifications.ticket_dispatched(ticket=event.ticket, lead_unit=event.ticket.lead_unit)
 
 
+def _tell_citizen_answer(event: TicketEvent, context: Context) -> None:
+    if context.get("notify", True):
+        citizen_notifications.ticket_answered(ticket=event.ticket, answer=event.reason)
+
+
 def _problem_check(event: TicketEvent, context: Context) -> None:
     supervision.ticket_check_problem(ticket=event.ticket, actor=context["actor"])
 
@@ -106,6 +111,7 @@ def _fingerprint_follows_text(event: TicketEvent, context: Context) -> None:
 BY_ACTION: dict[str, tuple[Reaction, ...]] = {
     "assignment_created": (_calendar_gap,),
     "dispatch": (_tell_citizen_dispatched,),
+    "answer_directly": (_tell_citizen_answer,),
     "return_to_queue": (_problem_check,),
     "reopen": (_problem_check,),
     "request_rating": (_ask_for_rating, _open_rating_round, _open_children_rating_rounds),

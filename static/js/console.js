@@ -1,7 +1,130 @@
-/* 来电弹屏 on the operator console: a ringing call (live event call.incoming) shows the caller's
- * number and earlier tickets, and pre-fills the new-ticket form. Text only (no innerHTML). */
+/* The operator's console (话务台). Text only (no innerHTML).
+ *
+ * - 来电弹屏: a ringing call (live event call.incoming) shows the caller's number and earlier
+ *   tickets beside the form and pre-fills 来电号码.
+ * - 知识库答复 is a deliberate act: the article's button (out of the Tab path, never the form's
+ *   default button) opens a confirmation showing the whole article and where the SMS goes; Enter
+ *   in the form always registers the call (受理).
+ * - Focus comes back to the form after each action (page load, closing the confirmation).
+ * - What the operator typed is kept in sessionStorage until a submit stored it (the server marks
+ *   the form data-saved), and a submit while the server cannot be reached is held back with a
+ *   message instead of leaving the page for a browser error page.
+ */
 (function () {
   "use strict";
+  var DRAFT_KEY = "hotline.console.draft";
+  var FIELDS = ["kind", "urgency", "text", "citizen_phone", "citizen_name", "citizen_address"];
+  var lastField = null;
+
+  function nationalPhone(value) {
+    var digits = (value || "").replace(/[^\d]/g, "").replace(/^(0086|86)(?=1\d{10}$)/, "");
+    if (/^1\d{10}$/.test(digits)) return digits.slice(0, 3) + " " + digits.slice(3, 7) + " " + digits.slice(7);
+    return (value || "").replace(/^\+86/, "");
+  }
+
+  function form() { return document.getElementById("new-ticket"); }
+
+  function focusForm() {
+    var f = form();
+    if (!f) return;
+    var target = lastField && document.body.contains(lastField) ? lastField : f.querySelector("#f-kind");
+    if (target) target.focus();
+  }
+
+  /* --- drafts: never lose what the caller said --- */
+  function saveDraft() {
+    var f = form();
+    if (!f) return;
+    var data = {};
+    FIELDS.forEach(function (name) { if (f.elements[name]) data[name] = f.elements[name].value; });
+    data.confidential = f.elements.confidential && f.elements.confidential.checked;
+    data.anonymous = f.elements.anonymous && f.elements.anonymous.checked;
+    try { sessionStorage.setItem(DRAFT_KEY, JSON.stringify(data)); } catch (e) { /* private mode */ }
+  }
+
+  function restoreDraft() {
+    var f = form();
+    if (!f) return;
+    if (f.getAttribute("data-saved")) { try { sessionStorage.removeItem(DRAFT_KEY); } catch (e) {} return; }
+    var raw = null;
+    try { raw = sessionStorage.getItem(DRAFT_KEY); } catch (e) { return; }
+    if (!raw || f.elements.text.value) return;
+    var data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
+    if (!data || !data.text) return;
+    FIELDS.forEach(function (name) { if (f.elements[name] && data[name] !== undefined) f.elements[name].value = data[name]; });
+    if (f.elements.confidential) f.elements.confidential.checked = !!data.confidential;
+    if (f.elements.anonymous) f.elements.anonymous.checked = !!data.anonymous;
+    say("已恢复尚未提交的受理内容，请核对后提交。", false);
+  }
+
+  function say(text, isError) {
+    var box = document.getElementById("form-alert");
+    if (!box) return;
+    box.textContent = text;
+    box.className = "form-alert" + (isError ? " error-text" : "");
+    box.hidden = !text;
+  }
+
+  /* --- a submit while the server is unreachable stays on the page --- */
+  var checked = false;
+  function guardSubmit(ev) {
+    if (checked) { checked = false; return; }
+    if (document.body.dataset.live === "on") return;  // the live socket is up: so is the server
+    ev.preventDefault();
+    var f = form(), submitter = ev.submitter || null;
+    saveDraft();
+    fetch("/healthz", { cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      checked = true;
+      if (f.requestSubmit) f.requestSubmit(submitter || undefined); else f.submit();
+    }).catch(function () {
+      say("与服务器的连接已中断，工单尚未提交。填写的内容已保留，连接恢复后请再次提交。", true);
+      var dialog = document.getElementById("kb-confirm");
+      if (dialog && dialog.open) dialog.close();
+      focusForm();
+    });
+  }
+
+  /* --- knowledge-base answer: confirm first --- */
+  function openConfirm(button) {
+    var dialog = document.getElementById("kb-confirm");
+    if (!dialog || !dialog.showModal) return;
+    dialog.querySelector("[data-kb-question]").textContent = button.getAttribute("data-question");
+    dialog.querySelector("[data-kb-answer-text]").textContent = button.getAttribute("data-answer");
+    var sms = dialog.querySelector("[data-kb-sms]");
+    var phone = (document.getElementById("f-phone") || {}).value || "";
+    sms.textContent = phone.trim()
+      ? sms.getAttribute("data-sms-to") + " " + nationalPhone(phone.trim()) + "。"
+      : sms.getAttribute("data-sms-none");
+    dialog.querySelector("[data-kb-confirm]").value = button.getAttribute("data-kb-answer");
+    dialog.showModal();
+    dialog.querySelector("[data-kb-cancel]").focus();  // the safe choice has the focus
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var f = form();
+    if (!f) return;
+    restoreDraft();
+    f.addEventListener("focusin", function (ev) { if (ev.target.name) lastField = ev.target; });
+    f.addEventListener("input", saveDraft);
+    f.addEventListener("change", saveDraft);
+    f.addEventListener("submit", guardSubmit);
+    document.addEventListener("click", function (ev) {
+      var button = ev.target.closest ? ev.target.closest("[data-kb-answer]") : null;
+      if (button) { ev.preventDefault(); openConfirm(button); }
+    });
+    var dialog = document.getElementById("kb-confirm");
+    if (dialog) {
+      dialog.querySelector("[data-kb-cancel]").addEventListener("click", function () { dialog.close(); focusForm(); });
+      dialog.addEventListener("close", focusForm);
+    }
+    if (!document.activeElement || document.activeElement === document.body) {
+      var first = f.querySelector(f.elements.text.value ? "#f-text" : "#f-kind");
+      if (first) first.focus();
+    }
+  });
+
   document.addEventListener("hotline:live", function (ev) {
     var call = ev.detail;
     if (!call || call.type !== "call.incoming") return;
@@ -9,7 +132,7 @@
     if (!box) return;
     box.hidden = false;
     var national = (call.phone || "").replace(/^\+86/, "");
-    box.querySelector("[data-phone]").textContent = national || "未显示号码";
+    box.querySelector("[data-phone]").textContent = national ? nationalPhone(national) : "未显示号码";
     var list = box.querySelector("ol");
     list.textContent = "";
     (call.history || []).forEach(function (t) {
@@ -24,6 +147,8 @@
     }
     var phone = document.getElementById("f-phone");
     if (phone && !phone.value) phone.value = national;
+    var f = form();
+    if (f && !f.contains(document.activeElement)) document.getElementById("f-text").focus();
   });
 })();
 

@@ -11,6 +11,7 @@
         var msg = li.querySelector("[data-job-message]");
         msg.textContent = job.message;
         msg.className = job.state === "failed" ? "error-text" : "";
+        li.classList.toggle("job-failed", job.state === "failed");
         var list = li.querySelector("[data-job-steps]");
         list.textContent = "";
         (job.steps || []).forEach(function (s) { var item = document.createElement("li"); item.textContent = s.text; list.appendChild(item); });

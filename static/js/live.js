@@ -6,6 +6,8 @@
  * answer also repeats recent events at or before the cursor (an event id can commit after a
  * later one), so the page remembers the cursors it has handled and drops repeats.
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
+ * A dropped connection is shown (a bar at the foot of the page) until the socket is back, so nobody
+ * trusts a page that has stopped updating; a page whose socket never opened says nothing.
  */
 (function () {
   "use strict";
@@ -49,11 +51,32 @@
       .catch(function () {});
   }
 
+  var everOpen = false, statusBar = null;
+  function liveStatus(text, ok) {
+    if (!statusBar) {
+      statusBar = document.createElement("div");
+      statusBar.className = "live-status";
+      statusBar.setAttribute("aria-live", "assertive");
+      statusBar.setAttribute("data-testid", "live-status");
+      document.body.appendChild(statusBar);
+    }
+    statusBar.textContent = text;
+    statusBar.classList.toggle("ok", !!ok);
+    statusBar.hidden = !text;
+  }
+
   function connect() {
     if (!document.querySelector("[data-live-refresh]")) return;
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(proto + location.host + "/ws/live/");
-    socket.onopen = function () { backoff = 1000; catchUp(); document.body.dataset.live = "on"; };
+    socket.onopen = function () {
+      backoff = 1000; catchUp(); document.body.dataset.live = "on";
+      if (everOpen) {
+        liveStatus("实时连接已恢复", true);
+        setTimeout(function () { if (document.body.dataset.live === "on") liveStatus("", true); }, 3000);
+      }
+      everOpen = true;
+    };
     socket.onmessage = function (msg) {
       try { var data = JSON.parse(msg.data); } catch (e) { return; }
       if (data.type === "hello" || data.type === "pong" || /subscribed$/.test(data.type || "")) {
@@ -64,6 +87,7 @@
     };
     socket.onclose = function (event) {
       document.body.dataset.live = "off";
+      if (everOpen && event.code !== 4401) liveStatus("实时连接已断开，页面暂不自动更新，正在重新连接……", false);
       if (event.code === 4401) {  // signed out elsewhere, password changed or account disabled
         location.assign("/login/?next=" + encodeURIComponent(location.pathname));
         return;

@@ -8,13 +8,24 @@
   "use strict";
   var TREND_MONTHS = 6;
 
-  function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
+  var NO_DATA = "无数据";  // a rate with nothing to count yet (no rating, no deadline due), said in words
+  function pct(v) { return v === null || v === undefined ? NO_DATA : (v * 100).toFixed(1) + "%"; }
+  /* The server's clock when it read the figures (the scorecards are kept per event, so this is the data time). */
+  function dataTime(header) {
+    var at = header ? new Date(header) : new Date();
+    if (isNaN(at.getTime())) at = new Date();
+    var parts = {};
+    new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hour12: false }).formatToParts(at).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
+  }
   function num(v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; }
 
   function getJson(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) throw new Error((body && body.detail) || ("HTTP " + r.status));
+        if (body && typeof body === "object") Object.defineProperty(body, "readAt", { value: r.headers.get("Date") });
         return body;
       });
     });
@@ -62,7 +73,7 @@
     }
     c.setOption({
       animation: false,
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? NO_DATA : v + "%"; } },
       legend: { top: 0 },
       grid: { left: 40, right: 16, top: 32, bottom: 28 },
       xAxis: { type: "category", data: months },
@@ -102,7 +113,7 @@
     if (!shown.length) shown = units.slice(0, 12);
     c.setOption({
       animation: false,
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? NO_DATA : v + "%"; } },
       legend: { top: 0 },
       grid: { left: 40, right: 16, top: 32, bottom: 64 },
       xAxis: { type: "category", data: shown.map(function (u) { return u.unit_name; }), axisLabel: { rotate: 30, interval: 0 } },
@@ -164,7 +175,8 @@
       drawTrend(root, months, all[0]);
       drawUnits(root, all[1], month);
       drawRanking(root, all[2]);
-      status.textContent = "已加载 " + month + " 的考核数据（" + (all[1].units || []).length + " 个单位）";
+      status.textContent = "已加载 " + month + " 的考核数据（" + (all[1].units || []).length + " 个单位）· 数据时间："
+        + dataTime(all[1].readAt) + "（按办理事件实时累计；“" + NO_DATA + "”表示本月尚无可计算的评价或到期派单）";
       root.dataset.loaded = "1";
     }).catch(function (err) {
       status.className = "errors";

@@ -125,7 +125,24 @@ def test_a_change_made_without_model_signals_is_caught_by_the_recheck(
         return await closed(comm)
 
     frame = async_to_sync(go)()
-    assert frame["code"] == 4401 and frame.get("reason") == "expired"
+    assert frame["code"] == 4401 and frame.get("reason") == "revoked"
+
+
+def test_a_revoked_login_reads_revoked_whichever_path_notices_first(
+    token: Callable[[str], str], settings: Any
+) -> None:
+    """The revocation message and the periodic re-check race (a loaded machine delays the message):
+    the reason is decided from the login itself, so a deactivated user's socket never reads "expired"."""
+    settings.LIVE_AUTH_RECHECK_SECONDS = 0.05
+    key = token("rsj_staff")
+
+    async def go() -> dict[str, Any]:
+        comm = await open_feed(key)
+        await database_sync_to_async(_save_user)("rsj_staff", is_active=False)
+        return await closed(comm)
+
+    frame = async_to_sync(go)()
+    assert frame["code"] == 4401 and frame.get("reason") == "revoked"
 
 
 def test_a_socket_is_closed_when_its_token_expires(token: Callable[[str], str], settings: Any) -> None:
@@ -136,4 +153,5 @@ def test_a_socket_is_closed_when_its_token_expires(token: Callable[[str], str], 
         comm = await open_feed(key)
         return await closed(comm)
 
-    assert async_to_sync(go)()["code"] == 4401
+    frame = async_to_sync(go)()
+    assert frame["code"] == 4401 and frame.get("reason") == "expired"

@@ -62,10 +62,10 @@ def test_a_reveal_follows_one_rule_at_the_api_and_on_the_unit_page(city: Any, do
     assert reveal("rsj_staff", hidden).status_code == 403
     assert not TicketAccessLog.objects.filter(action="reveal_phone").exists()
     shown = reveal("rsj_staff", public)
-    assert shown.status_code == 200 and public.national in shown.content.decode()
+    assert shown.status_code == 200 and public.national in shown.content.decode().replace(" ", "")  # 136 0013 6004
     # The admin (centre) may reveal a 保密 number at both doors; the page used to refuse what the API allowed.
     admin = reveal("admin", hidden)
-    assert admin.status_code == 200 and hidden.national in admin.content.decode()
+    assert admin.status_code == 200 and hidden.national in admin.content.decode().replace(" ", "")
     logged = TicketAccessLog.objects.filter(action="reveal_phone").order_by("id")
     assert [(r.user.username, r.ticket_id) for r in logged] == [
         ("rsj_staff", public.ticket_id),

@@ -90,6 +90,9 @@ def test_console_shows_duplicates_and_kb_answers_and_answers_directly(city: Any,
     page.set_viewport_size(DESKTOP)
 
     hits.get_by_role("button", name=re.compile("以知识库“住房公积金提取需要哪些材料？”直接答复")).click()
+    confirm = page.get_by_test_id("kb-confirm")  # a deliberate act: the article is shown first
+    expect(confirm).to_contain_text("公积金中心任一网点")
+    confirm.get_by_role("button", name="确认答复并办结").click()
     expect(page.get_by_role("status")).to_contain_text("已按知识库直接答复并办结")
     ticket = Ticket.objects.exclude(pk=earlier.pk).get(citizen_phone="+8613700007777")
     assert ticket.state == "answered_directly" and "公积金中心" in ticket.outcome_reason

@@ -139,7 +139,7 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
     assert ring.ok
     banner = watcher.locator("#incoming-call")
     expect(banner).to_be_visible()
-    expect(banner).to_contain_text("13812341234")
+    expect(banner).to_contain_text("138 1234 1234")
     expect(watcher.get_by_test_id("caller-history")).to_contain_text(number.group(1))
     expect(watcher.get_by_label("来电号码")).to_have_value("13812341234")
     watcher.context.close()
@@ -213,7 +213,7 @@ def test_whole_loop_citizen_to_scorecard(browser: Any, asgi_url: str) -> None:
     supervisor.get_by_role("link", name="考核与红黑榜").click()
     scorecards = supervisor.locator("#scorecards")
     expect(scorecards).to_have_attribute("data-loaded", "1")
-    expect(supervisor.get_by_test_id("satisfaction-rsj")).to_have_text("—")  # no rating yet this month
+    expect(supervisor.get_by_test_id("satisfaction-rsj")).to_have_text("无数据")  # no rating yet this month
 
     # 1. The citizen, on a phone: verify the number by SMS code, then submit.
     citizen_ctx = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=asgi_url, is_mobile=True)

@@ -90,7 +90,7 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     unit.set_viewport_size(DESKTOP)
 
     unit.get_by_role("link", name=ticket.number).click()
-    expect(unit.get_by_test_id("phone-masked")).to_have_text("138****1234")
+    expect(unit.get_by_test_id("phone-masked")).to_have_text("138 **** 1234")
     unit.get_by_role("button", name="签收").click()
     expect(unit.get_by_role("status")).to_contain_text("已签收")
     unit.get_by_label("办理结果（办复）").fill("已责成企业于本周内足额支付拖欠工资。")
@@ -132,7 +132,7 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     unit_code, group = ticket.lead_unit.code, UNIT_GROUPS[ticket.lead_unit.kind]
     supervisor.goto(f"/board/scorecards/?group={group}")
     expect(supervisor.locator("#scorecards")).to_have_attribute("data-loaded", "1")
-    expect(supervisor.get_by_test_id(f"satisfaction-{unit_code}")).to_have_text("—")
+    expect(supervisor.get_by_test_id(f"satisfaction-{unit_code}")).to_have_text("无数据")
     supervisor.get_by_test_id("units-table").get_by_role("link", name=ticket.lead_unit.name).click()
     late = supervisor.get_by_test_id(f"ontime-{ticket.number}")
     expect(late).to_have_text("超期办复")
@@ -188,7 +188,7 @@ def test_reveal_phone_is_recorded(city: Any, new_page: Any) -> None:
     login(page, "rsj_staff")
     page.goto(f"/unit/tickets/{ticket.pk}/")
     page.get_by_role("button", name="查看完整号码（将被记录）").click()
-    expect(page.get_by_test_id("phone-full")).to_have_text("+8613912345678")
+    expect(page.get_by_test_id("phone-full")).to_have_text("139 1234 5678")
     assert TicketAccessLog.objects.filter(ticket=ticket, action=AccessAction.REVEAL_PHONE).count() == 1
 
 

@@ -71,4 +71,3 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         accounts_services.staff_logout(request=request)
         return Response(status=204)
-

@@ -48,11 +48,15 @@ def api_token_for_key(*, key: str) -> ApiToken | None:
     return token
 
 
-def api_token_by_id_is_valid(*, token_id: int) -> datetime | None:
-    """When a live socket's token expires, or None if it is no longer valid."""
+def api_token_by_id_state(*, token_id: int) -> datetime | str:
+    """When a live socket's token expires; or why it no longer signs in: "expired" (its lifetime
+    is over) or "revoked" (signed out, password changed, user deactivated: the row is gone or
+    no longer matches)."""
     token = ApiToken.objects.select_related("user").filter(pk=token_id).first()
-    if token is None or not api_token_is_valid(token):
-        return None
+    if token is None:
+        return "revoked"
+    if not api_token_is_valid(token):
+        return "expired" if timezone.now() >= api_token_expires_at(token) else "revoked"
     return api_token_expires_at(token)
 
 

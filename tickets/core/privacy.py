@@ -117,6 +117,22 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 
+def phone_display(phone: str) -> str:
+    """How a page writes a number people read aloud: +8613900083352 → 139 0008 3352, a masked
+    138****1234 → 138 **** 1234, a landline +861062345678 → 010 6234 5678. Masking is decided
+    before (mask_phone / phone_for / citizen_view); this only groups the digits."""
+    if not phone:
+        return ""
+    national = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+    if len(national) == 11 and national[0] == "1":
+        return f"{national[:3]} {national[3:7]} {national[7:]}"
+    if phone.startswith("+86") and national.isdigit():
+        national = "0" + national
+        area = 3 if national[1] in "12" else 4  # 010, 02x: three digits; other area codes four
+        return f"{national[:area]} {national[area:-4]} {national[-4:]}".replace("  ", " ")
+    return phone
+
+
 def phone_for(phone: str, user: User | None) -> str:
     """A citizen's number that is not read from a ticket (a call, a callback task)."""
     return phone if sees_contact(user) else mask_phone(phone)

@@ -29,6 +29,7 @@ def public_history(ticket: Ticket) -> list[PublicEvent]:
     events = list(ticket.events.order_by("id").only("action", "data", "reason", "created_at"))
     names = _unit_names({str(e.data.get("lead_unit")) for e in events if e.action == "dispatch"})
     out: list[PublicEvent] = []
+    after_dissatisfied = False  # the close that follows a 不满意 is not the end: a supervisor reviews it
     for event in events:
         text = ""
         data = event.data or {}
@@ -45,9 +46,12 @@ def public_history(ticket: Ticket) -> list[PublicEvent]:
         elif event.action == "request_rating":
             text = "等待您对办理结果进行评价"
         elif event.action == "rated":
-            text = "您已评价"
+            after_dissatisfied = data.get("satisfaction") == "dissatisfied"
+            text = "您已评价：不满意，您的意见已转交督办人员审核" if after_dissatisfied else "您已评价"
         elif event.action == "close":
-            text = "工单已办结"
+            text = "" if after_dissatisfied else "工单已办结"
+        elif event.action == "dissatisfaction_closed":
+            text = "督办人员已核查您的不满意意见，工单办结"
         elif event.action == "reopen":
             text = "重新交办承办单位办理"
         elif event.action == "answer_directly":
@@ -66,10 +70,7 @@ def public_reply(ticket: Ticket) -> str:
     if ticket.state not in REPLY_VISIBLE:
         return ""
     lead = (
-        Assignment.objects.filter(top_lead_q(), ticket=ticket)
-        .exclude(reply_text="")
-        .order_by("-round", "-id")
-        .first()
+        Assignment.objects.filter(top_lead_q(), ticket=ticket).exclude(reply_text="").order_by("-round", "-id").first()
     )
     return lead.reply_text if lead else ""
 

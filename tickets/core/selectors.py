@@ -12,7 +12,7 @@ from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from tickets.core.models import Assignment, Ticket, TicketEvent
-from tickets.core.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES, TicketState
+from tickets.core.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES, AssignmentState, TicketState
 from tickets.errors import NotFound
 from tickets.metrics.models import UnitMonthStats
 from tickets.org.models import Unit, User
@@ -187,6 +187,16 @@ def assignment_inbox(user: User, *, state: str | None = None) -> QuerySet[Assign
         qs = Assignment.objects.select_related("ticket", "unit").filter(unit=user.unit)
     qs = qs.filter(state=state) if state else qs.filter(state__in=OPEN_ASSIGNMENT_STATES)
     return qs.order_by("reply_due_at", "id")
+
+
+def assignment_replied_recent(user: User, *, days: int = 30) -> QuerySet[Assignment]:
+    """已办复: the unit's replied assignments of the last `days` days, newest reply first, so a ticket
+    does not vanish from the unit's lists once it is answered (the centre still reviews and rates it)."""
+    since = timezone.now() - timedelta(days=days)
+    qs = assignment_queryset_for(user)
+    if user.is_unit_staff and user.unit is not None:
+        qs = Assignment.objects.select_related("ticket", "unit").filter(unit=user.unit)
+    return qs.filter(state=AssignmentState.REPLIED, replied_at__gte=since).order_by("-replied_at", "-id")
 
 
 def dispatch_queue(user: User) -> QuerySet[Ticket]:

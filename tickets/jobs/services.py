@@ -8,6 +8,8 @@ writes each step to the row, which the page polls.
 
 from __future__ import annotations
 
+import logging
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,8 @@ from tickets.jobs.models import BackgroundJob, JobKind, JobState
 from tickets.org.models import Role
 from tickets.sla.calendar_source import YearFileError
 from tickets.sla.services.calendar import calendar_import_file
+
+logger = logging.getLogger(__name__)
 
 JOB_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 CALENDAR_FILE_MAX = 256 * 1024
@@ -99,11 +103,40 @@ def job_run(job_id: int) -> BackgroundJob:
     runner = _RUNNERS[job.kind]
     try:
         message, result = runner(job, lambda p, t: _step(job_id, p, t))
-    except Exception as exc:  # any failure must reach the page, in Chinese
-        _step(job_id, 100, f"失败：{exc}", state=JobState.FAILED, finished_at=timezone.now())
+    except Exception as exc:  # any failure must reach the page, in Chinese, without server details
+        logger.exception("background job %s (%s) failed", job_id, job.kind)
+        # The bar stays where the work stopped (a full bar reads as done); the message is the user's.
+        _step(job_id, 0, f"失败：{_failure_text(exc)}", state=JobState.FAILED, finished_at=timezone.now())
     else:
         _step(job_id, 100, message, state=JobState.DONE, result=result, finished_at=timezone.now())
     return BackgroundJob.objects.get(pk=job_id)
+
+
+class JobFailed(Exception):
+    """A failure whose message (Chinese, no paths or parser internals) is meant for the page."""
+
+
+_LINE = re.compile(r"line (\d+)")
+
+
+def _failure_text(exc: Exception) -> str:
+    if isinstance(exc, JobFailed):
+        return str(exc)
+    return "系统内部错误，任务未完成。请稍后重试；如仍失败，请联系系统管理员查看日志。"
+
+
+def _year_file_text(exc: YearFileError) -> str:
+    """What was wrong with an uploaded year file, in Chinese; the parser's English detail (with the
+    server's temporary path) goes to the log only."""
+    problems = list(getattr(exc, "problems", []) or [str(exc)])
+    unparsable = next((p for p in problems if p.startswith("cannot parse") or p.startswith("unsupported")), None)
+    if unparsable is not None:
+        line = _LINE.search(unparsable)
+        where = f"（第 {line.group(1)} 行附近）" if line else ""
+        detail = f"文件不是有效的 TOML 或 JSON 格式{where}"
+    else:
+        detail = f"文件内容有 {len(problems)} 处不符合格式（年份、日期、节日名称或调休日）"
+    return f"日历文件有误：{detail}。请按 {EXAMPLE_FILE} 的格式修改后重新上传"
 
 
 Say = Callable[[int, str], None]
@@ -113,7 +146,7 @@ def _run_retrain(job: BackgroundJob, say: Say) -> tuple[str, dict[str, Any]]:
     def progress(message: str) -> None:
         for prefix, percent, label in _RETRAIN_STEPS:
             if message.strip().startswith(prefix):
-                say(percent, f"{label}（{message.strip()}）")
+                say(percent, label)  # the core's own line (English, for logs) stays in the log
                 return
 
     say(5, "正在读取已确认分类的工单")
@@ -138,7 +171,8 @@ def _run_calendar_import(job: BackgroundJob, say: Say) -> tuple[str, dict[str, A
         try:
             stored = calendar_import_file(path=path)
         except YearFileError as exc:
-            raise ValueError(f"日历文件有误，请按 {EXAMPLE_FILE} 的格式修改后重新上传（{exc}）") from exc
+            logger.info("calendar import job %s: %s", job.pk, exc)
+            raise JobFailed(_year_file_text(exc)) from exc
     text = f"{stored.year} 年工作日历已导入；补算时限 {stored.filled} 件，仍待下一年日历 {stored.still_missing} 件"
     return text, {"year": stored.year, "filled": stored.filled, "still_missing": stored.still_missing}
 

@@ -9,6 +9,7 @@ class SmsPurpose(models.TextChoices):
     RECEIVED = "received", "受理告知"
     DISPATCHED = "dispatched", "转办告知"
     RATING_REQUEST = "rating_request", "评价邀请"
+    ANSWER = "answer", "直接答复"
     VERIFICATION = "verification", "验证码"
     OTHER = "other", "其他"
 

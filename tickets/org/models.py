@@ -174,3 +174,19 @@ class User(AbstractUser):
     def clean(self) -> None:
         if self.role == Role.UNIT_STAFF and not self.unit_id:
             raise ValidationError({"unit": "承办单位人员必须属于一个单位"})
+
+
+class SavedView(models.Model):
+    """常用筛选: a staff member's named ticket-list filter (the list page's query string), theirs alone."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField("名称", max_length=40)
+    query = models.CharField("筛选条件", max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_user_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,10 +6,12 @@ Supervisors issue 督办, 挂牌督办 and 摘牌 from the board through tickets
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,11 +19,31 @@ from tickets.core import selectors
 from tickets.core.actors import Actor
 from tickets.org.models import Role
 from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.supervision import selectors as supervision_selectors
 from tickets.supervision.services import supervision
+
+
+def overdue_text(due: datetime | None, now: datetime) -> str:
+    """超期多久 (wall clock): 超期 2 天 3 小时, 超期 5 小时, 超期 20 分钟; "" when not overdue."""
+    if due is None or due >= now:
+        return ""
+    minutes = int((now - due).total_seconds() // 60)
+    days, hours = minutes // (24 * 60), minutes % (24 * 60) // 60
+    if days:
+        return _("超期 %(days)s 天 %(hours)s 小时") % {"days": days, "hours": hours}
+    if hours:
+        return _("超期 %(hours)s 小时") % {"hours": hours}
+    return _("超期 %(minutes)s 分钟") % {"minutes": max(minutes, 1)}
 
 
 def _context(request: HttpRequest) -> dict[str, Any]:
     groups = selectors.board_tickets(request.user)  # type: ignore[arg-type]
+    now = timezone.now()
+    shown = [t for rows in groups.values() for t in rows]
+    issued = supervision_selectors.latest_supervisions([t.pk for t in shown])
+    for ticket in shown:
+        ticket.overdue_for = overdue_text(ticket.due_at, now)  # type: ignore[attr-defined]
+        ticket.last_supervision = issued.get(ticket.pk)  # type: ignore[attr-defined]
     user = request.user
     return {
         "tab": "board",

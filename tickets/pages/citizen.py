@@ -24,8 +24,10 @@ from tickets.core.actors import Actor
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.privacy import mask_phone
 from tickets.core.public import public_history, public_reply
+from tickets.core.text import normalise_phone
 from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.feedback.models import Satisfaction
+from tickets.feedback.selectors import dissatisfaction_under_review
 from tickets.feedback.services import rating
 from tickets.intake.services import citizen_auth, intake, photos
 from tickets.request_meta import client_ip
@@ -72,6 +74,15 @@ def verify(request: HttpRequest) -> HttpResponse:
             try:
                 pending = citizen_auth.code_send(phone=phone_form.cleaned_data["phone"], client_ip=client_ip(request))
                 request.session["citizen_pending_phone"] = pending
+            except RateLimited as exc:
+                if exc.rule == "code_resend":
+                    # A code went to this number less than a minute ago (maybe from another tab or
+                    # session): it is still valid, so offer the field to type it instead of a dead end.
+                    pending = normalise_phone(phone_form.cleaned_data["phone"], field="phone")
+                    request.session["citizen_pending_phone"] = pending
+                    error = exc.message + _("；请输入已收到的验证码")
+                else:
+                    error, limited = exc.message, True
             except DomainError as exc:
                 error, limited = exc.message, isinstance(exc, RateLimited)
     elif request.method == "POST" and request.POST.get("action") == "check" and pending:
@@ -206,8 +217,12 @@ def status(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             context["error"], code = exc.message, exc.status_code
         else:
+            under_review = dissatisfaction_under_review(ticket)
             context.update(
                 ticket=ticket,
+                # Not 已办结 while the citizen's 不满意 is being reviewed: the page says what happens next.
+                state_label=_("不满意意见审核中") if under_review else ticket.get_state_display(),
+                under_review=under_review,
                 history=public_history(ticket),
                 reply=public_reply(ticket),
                 can_rate=rating.can_rate(ticket),

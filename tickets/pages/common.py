@@ -96,6 +96,7 @@ OTHER_ACTIONS = {
     "jurisdiction_found": gettext_lazy("识别属地"),
     "classified": gettext_lazy("智能分类"),
     "category_changed": gettext_lazy("人工修改分类"),
+    "category_confirmed": gettext_lazy("确认智能分类"),
     "assignment_created": gettext_lazy("派单至单位"),
     "phone_revealed": gettext_lazy("查看完整号码"),
 }

@@ -26,7 +26,7 @@ from tickets.core.services import workflow
 from tickets.core.states import AssignmentState
 from tickets.core.text import normalise_phone, normalise_text
 from tickets.duplicates.services import duplicates
-from tickets.errors import InvalidInput
+from tickets.errors import DomainError, InvalidInput, NotFound
 from tickets.feedback.models import Cause, Satisfaction
 from tickets.feedback.services import callbacks
 from tickets.intake import selectors as intake_selectors
@@ -38,6 +38,11 @@ from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, ru
 from tickets.routing.services import catalogue, classification
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
+# Dispatching on a classifier suggestion below this probability asks the dispatcher to confirm once:
+# a 2 % guess is a hint to read the text again, not a routing decision.
+LOW_CONFIDENCE = 0.2
+SAVED_KEY = "console_saved"  # the number of the ticket the last submit stored (the form's draft may go)
+CONFIRM_KEY = "console_dispatch_confirm"  # {ticket id: {category, name, percent}} awaiting a confirmation
 
 
 def _suggestions_of(ticket: Ticket) -> list[dict[str, Any]]:
@@ -45,13 +50,34 @@ def _suggestions_of(ticket: Ticket) -> list[dict[str, Any]]:
     return list(record.get("suggestions") or [])[:3]
 
 
+def _probability_of(ticket: Ticket, category_id: int) -> float | None:
+    """The classifier's probability for this category on this ticket, None when it did not suggest it."""
+    for row in _suggestions_of(ticket):
+        if row.get("category") == category_id:
+            return float(row.get("probability") or 0.0)
+    return None
+
+
 def _queue_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     queue = list(selectors.dispatch_queue(user)[:50])  # type: ignore[arg-type]
+    categories = list(Category.objects.filter(is_active=True, parent__isnull=True).order_by("name"))
+    pending = request.session.get(CONFIRM_KEY, {})
     for ticket in queue:
-        ticket.top_suggestions = _suggestions_of(ticket)  # type: ignore[attr-defined]
-    categories = Category.objects.filter(is_active=True, parent__isnull=True).order_by("name")
-    return {"queue": queue, "categories": list(categories)}
+        suggested = _suggestions_of(ticket)
+        for row in suggested:
+            row["low"] = float(row.get("probability") or 0) < LOW_CONFIDENCE
+        ticket.top_suggestions = suggested  # type: ignore[attr-defined]
+        top = next((row for row in suggested if row.get("category")), None)
+        # 其他分类 starts on the classifier's best guess, not on the alphabetically first category.
+        ticket.default_category = top["category"] if top else None  # type: ignore[attr-defined]
+        ticket.extra_category = (  # type: ignore[attr-defined]
+            top if top and all(c.pk != top["category"] for c in categories) else None
+        )
+        confirm = pending.get(str(ticket.pk))
+        if confirm is not None:
+            ticket.confirm = confirm  # type: ignore[attr-defined]
+    return {"queue": queue, "categories": categories}
 
 
 def _can_review(request: HttpRequest) -> bool:
@@ -107,6 +133,7 @@ PANELS = {
 @role_required(*CENTRE_PAGE_ROLES)
 def console(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": {}}
+    context["saved_number"] = request.session.pop(SAVED_KEY, "")
     for _template, build in PANELS.values():
         context.update(build(request))
     return render(request, "tickets/console/console.html", context)
@@ -166,6 +193,33 @@ def console_assist(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found, "kb_hits": hits})
 
 
+def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True) -> Ticket:
+    """The call on the operator's form becomes a ticket (受理, or stored for a 知识库 answer)."""
+    if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
+        raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
+    return intake.ticket_create(
+        actor=actor,
+        channel=Channel.PHONE,
+        kind=data["kind"],
+        urgency=data["urgency"],
+        text=data.get("text", ""),
+        citizen_phone=data.get("citizen_phone", ""),
+        citizen_name=data.get("citizen_name", ""),
+        citizen_address=data.get("citizen_address", ""),
+        confidential=bool(data.get("confidential")),
+        anonymous=bool(data.get("anonymous")),
+        auto_route=auto_route,
+    )
+
+
+def _form_again(request: HttpRequest) -> HttpResponse:
+    """The console with the operator's typed form kept and the refusal shown (400)."""
+    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": request.POST}
+    for _template, build in PANELS.values():
+        context.update(build(request))
+    return render(request, "tickets/console/console.html", context, status=400)
+
+
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def console_answer(request: HttpRequest) -> HttpResponse:
@@ -178,32 +232,18 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         article_id = posted_id(data.get("article_id"))
         if article_id is None:
             raise InvalidInput(_("请选择知识库答复"), field="article_id")
-        if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-            raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
-        ticket = intake.ticket_create(
-            actor=actor,
-            channel=Channel.PHONE,
-            kind=data["kind"],
-            urgency=data["urgency"],
-            text=data.get("text", ""),
-            citizen_phone=data.get("citizen_phone", ""),
-            citizen_name=data.get("citizen_name", ""),
-            citizen_address=data.get("citizen_address", ""),
-            confidential=bool(data.get("confidential")),
-            anonymous=bool(data.get("anonymous")),
-            auto_route=False,
-        )
+        ticket = _call_ticket_create(actor, data, auto_route=False)
         done.append(articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
 
     if run_service(request, answer, _("已按知识库直接答复并办结")):
         state = {"number": done[0].number, "state": done[0].get_state_display()}
         messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
+        if done[0].citizen_phone:
+            messages.info(request, _("答复内容已通过短信发送给来电人"))
+        request.session[SAVED_KEY] = done[0].number
         return redirect("console")
-    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
-    for _template, build in PANELS.values():
-        context.update(build(request))
-    return render(request, "tickets/console/console.html", context, status=400)
+    return _form_again(request)
 
 
 def _yes_no(value: str | None) -> bool | None:
@@ -248,46 +288,54 @@ def console_create(request: HttpRequest) -> HttpResponse:
     created: list[Ticket] = []
 
     def create() -> None:
-        created.append(
-            intake.ticket_create(
-                actor=Actor.of(request.user),  # type: ignore[arg-type]
-                channel=Channel.PHONE,
-                kind=data.get("kind", Kind.HELP),
-                urgency=data.get("urgency", Urgency.NORMAL),
-                text=data.get("text", ""),
-                citizen_phone=data.get("citizen_phone", ""),
-                citizen_name=data.get("citizen_name", ""),
-                citizen_address=data.get("citizen_address", ""),
-                confidential=bool(data.get("confidential")),
-                anonymous=bool(data.get("anonymous")),
-            )
-        )
+        created.append(_call_ticket_create(Actor.of(request.user), data))  # type: ignore[arg-type]
 
-    if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
-        messages.error(request, _("请选择诉求类型和紧急程度"))
-    elif run_service(request, create, _("已受理")):
+    if run_service(request, create, _("已受理")):
         ticket = created[0]
         # 分派中: accepted, routing follows in a moment; static/js/console.js updates this line live.
         shown = _("分派中") if ticket.route_state else ticket.get_state_display()
         state = {"number": ticket.number, "state": shown}
         messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
+        request.session[SAVED_KEY] = ticket.number
         return redirect("console")
-    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": data}
-    for _template, build in PANELS.values():
-        context.update(build(request))
-    return render(request, "tickets/console/console.html", context, status=400)
+    return _form_again(request)
 
 
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """One-click 派单: the chosen category → routing catalogue → lead unit → workflow.ticket_dispatch."""
+    """One-click 派单: the chosen category → routing catalogue → lead unit → workflow.ticket_dispatch.
+
+    A category the classifier gave less than LOW_CONFIDENCE is dispatched only after a second,
+    explicit confirmation (the queue row then shows the warning and a confirm button).
+    """
     ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    units: list[str] = []
+    pending: dict[str, dict[str, Any]] = dict(request.session.get(CONFIRM_KEY, {}))
 
     def dispatch() -> None:
         category = Category.objects.filter(pk=posted_id(request.POST.get("category")) or 0, is_active=True).first()
         if category is None:
             raise InvalidInput(_("请选择分类"), field="category")
+        probability = _probability_of(ticket, category.pk)
+        asked = pending.get(str(ticket.pk)) or {}
+        confirmed = request.POST.get("confirm_low") == "1" and asked.get("category") == category.pk
+        if probability is not None and probability < LOW_CONFIDENCE and not confirmed:
+            pending[str(ticket.pk)] = {
+                "category": category.pk,
+                "name": category.name,
+                "percent": round(probability * 100),
+            }
+            request.session[CONFIRM_KEY] = pending
+            raise InvalidInput(
+                _("“%(category)s”的置信度仅 %(percent)s%%，请核对诉求内容，确认无误后在该工单旁再次确认派单")
+                % {
+                    "category": category.name,
+                    "percent": round(probability * 100),
+                },
+                field="category",
+                rule="low_confidence",
+            )
         route = catalogue.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
         if route is None:
             raise InvalidInput(
@@ -302,8 +350,24 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
             category=category,
             note=route.basis,
         )
+        units.append(route.lead_unit.name)
+        units.extend(u.name for u in route.assisting_units if u.pk != route.lead_unit.pk)
 
-    run_service(request, dispatch, _("工单 %(number)s 已派单") % {"number": ticket.number})
+    try:
+        dispatch()
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        pending.pop(str(ticket.pk), None)
+        request.session[CONFIRM_KEY] = pending
+        names = {"number": ticket.number, "unit": units[0]}
+        if len(units) > 1:
+            names["assist"] = _("、").join(units[1:])
+            messages.success(request, _("工单 %(number)s 已派单：主办 %(unit)s，协办 %(assist)s") % names)
+        else:
+            messages.success(request, _("工单 %(number)s 已派单至 %(unit)s") % names)
     return redirect("console")
 
 

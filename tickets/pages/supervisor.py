@@ -20,7 +20,7 @@ from tickets.core import selectors
 from tickets.core.actors import Actor
 from tickets.core.dates import month_parse
 from tickets.errors import InvalidInput
-from tickets.feedback.models import Rating
+from tickets.feedback.models import Cause, Rating
 from tickets.feedback.services import review
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, Unit
@@ -104,36 +104,61 @@ def unit_tickets(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "tickets/board/unit_tickets.html", context)
 
 
+def _ratings_page(
+    request: HttpRequest, *, typed: dict[int, dict[str, str]] | None = None, status: int = 200
+) -> HttpResponse:
+    queue = list(review.dissatisfied_queue()[:100])
+    typed = typed or {}
+    for row in queue:
+        row.typed = typed.get(row.pk, {})  # type: ignore[attr-defined]
+        # The cause the form starts on: what was typed, else what the 回访 operator judged.
+        judged = row.cause if row.cause in (Cause.SUBJECTIVE, Cause.OBJECTIVE) else ""
+        row.cause_chosen = row.typed.get("cause", judged)  # type: ignore[attr-defined]
+    user = request.user
+    can_decide = bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR)
+    context = {
+        "ratings": queue,
+        "can_decide": can_decide,
+        "causes": [(Cause.SUBJECTIVE, Cause.SUBJECTIVE.label), (Cause.OBJECTIVE, Cause.OBJECTIVE.label)],
+        "tab": "ratings",
+    }
+    return render(request, "tickets/board/ratings.html", context, status=status)
+
+
 @require_GET
 @role_required(*REVIEW_PAGE_ROLES)
 def ratings(request: HttpRequest) -> HttpResponse:
-    """不满意审核: ratings the citizen gave 不满意 for the unit's own reasons, oldest first."""
-    queue = list(review.dissatisfied_queue()[:100])
-    user = request.user
-    can_decide = bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR)
-    return render(request, "tickets/board/ratings.html", {"ratings": queue, "can_decide": can_decide, "tab": "ratings"})
+    """不满意审核: ratings the citizen gave 不满意 for the unit's own reasons (or not yet judged), oldest first."""
+    return _ratings_page(request)
 
 
 @require_POST
 @role_required(*REVIEW_PAGE_ROLES)
 def rating_decide(request: HttpRequest, rating_id: int) -> HttpResponse:
+    """判定主观/客观 and rule: 重办 (主观 only) or 说明办结. A refused try shows the page again with what
+    the supervisor typed and chose, and the reason for the refusal."""
     rating = Rating.objects.select_related("ticket").filter(pk=rating_id).first()
     if rating is None:
         raise Http404(_("评价不存在"))
     decision = request.POST.get("decision", "")
+    cause = request.POST.get("cause", "")
+    reason = request.POST.get("reason", "")
     number = {"number": rating.ticket.number}
     if decision == "reopen":
         done = _("工单 %(number)s 已决定重办") % number
     else:
         done = _("工单 %(number)s 已说明办结") % number
-    run_service(
+    decided = run_service(
         request,
         lambda: review.rating_decide(
             rating=rating,
             actor=Actor.of(request.user),  # type: ignore[arg-type]
             decision=decision,
-            reason=request.POST.get("reason", ""),
+            reason=reason,
+            cause=cause,
         ),
         done,
     )
-    return redirect("board-ratings")
+    if decided:
+        return redirect("board-ratings")
+    return _ratings_page(request, typed={rating.pk: {"reason": reason, "cause": cause}}, status=400)

@@ -39,7 +39,11 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     for row in rows:
         row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[arg-type]
     groups = [(AssignmentState(s).label, [a for a in rows if a.state == s]) for s in STATE_ORDER]
-    return {"groups": groups, "now": timezone.now()}
+    replied = list(selectors.assignment_replied_recent(request.user)[:50])  # type: ignore[arg-type]
+    for row in replied:
+        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[attr-defined,arg-type]
+    open_count = sum(len(rows) for _label, rows in groups)
+    return {"groups": groups, "replied": replied, "open_count": open_count, "now": timezone.now()}
 
 
 @require_GET
@@ -176,6 +180,8 @@ def reveal_phone(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except NotPermitted as exc:
         return HttpResponse(format_html('<span role="alert">{}</span>', exc.message), status=403)
     if request.headers.get("HX-Request"):
-        shown = format_html('<span data-testid="phone-full">{}</span>{}', phone, _("（已记录查看）"))
+        shown = format_html(
+            '<span data-testid="phone-full">{}</span>{}', privacy.phone_display(phone), _("（已记录查看）")
+        )
         return HttpResponse(shown)
     return JsonResponse({"citizen_phone": phone, "recorded": True})

@@ -1,6 +1,19 @@
 from django.urls import path
 
-from tickets.pages import auth, board, citizen, console, jobs, outbox, supervisor, unit, views
+from tickets.pages import (
+    auth,
+    board,
+    citizen,
+    console,
+    hotspots,
+    jobs,
+    knowledge,
+    lists,
+    outbox,
+    supervisor,
+    unit,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,6 +55,19 @@ urlpatterns = [
     path("board/units/<str:code>/tickets/", supervisor.unit_tickets, name="board-unit-tickets"),
     path("board/ratings/", supervisor.ratings, name="board-ratings"),
     path("board/ratings/<int:rating_id>/decide/", supervisor.rating_decide, name="board-rating-decide"),
+    # --- 工单查询 (every staff role, scoped), 热点与未诉先办, 知识库管理 ---
+    path("tickets/", lists.ticket_list, name="ticket-search"),
+    path("tickets/export.xlsx", lists.ticket_list_export, name="ticket-search-export"),
+    path("tickets/bulk/", lists.ticket_bulk, name="ticket-bulk"),
+    path("tickets/views/", lists.saved_view_create, name="saved-view-create"),
+    path("tickets/views/<int:view_id>/delete/", lists.saved_view_delete, name="saved-view-delete"),
+    path("board/hotspots/", hotspots.hotspots_page, name="hotspots"),
+    path("board/hotspots/alerts/", hotspots.hotspots_alerts, name="hotspots-alerts"),
+    path("board/hotspots/scan/", hotspots.hotspots_scan, name="hotspots-scan"),
+    path("kb/", knowledge.kb_page, name="kb-page"),
+    path("kb/articles/new/", knowledge.kb_article_new, name="kb-page-article-new"),
+    path("kb/articles/<int:article_id>/", knowledge.kb_article_edit, name="kb-page-article-edit"),
+    path("kb/proposals/<int:proposal_id>/decide/", knowledge.kb_proposal_decide, name="kb-page-proposal-decide"),
     path("board/jobs/", jobs.jobs, name="jobs"),
     path("board/jobs/start/<str:kind>/", jobs.job_start, name="job-start"),
     path("board/jobs/<int:job_id>/", jobs.job_status, name="job-status"),

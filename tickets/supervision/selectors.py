@@ -12,7 +12,7 @@ from tickets.core.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES, Assi
 from tickets.errors import InvalidInput
 from tickets.org.models import UNIT_GROUPS, Unit
 from tickets.sla.deadlines import SHANGHAI
-from tickets.supervision.models import Supervision
+from tickets.supervision.models import Supervision, SupervisionLevel
 
 BUCKETS = ("overdue", "today", "tomorrow", "problem")
 GROUPS = tuple(sorted({g for g in UNIT_GROUPS.values() if g != "centre"}))
@@ -84,3 +84,15 @@ def pending_requests(*, kind: str | None = None) -> QuerySet[Assignment]:
 
 def ticket_supervisions(ticket: Ticket) -> QuerySet[Supervision]:
     return ticket.supervisions.select_related("unit", "issued_by").order_by("id")
+
+
+SUPERVISING_LEVELS = (SupervisionLevel.SUPERVISION, SupervisionLevel.MANUAL, SupervisionLevel.ESCALATED)
+
+
+def latest_supervisions(ticket_ids: list[int]) -> dict[int, Supervision]:
+    """督办 already issued (by the scanner, a supervisor or an escalation): the newest per ticket, one query."""
+    latest: dict[int, Supervision] = {}
+    rows = Supervision.objects.filter(ticket_id__in=ticket_ids, level__in=SUPERVISING_LEVELS).order_by("id")
+    for row in rows.only("id", "ticket_id", "level", "created_at"):
+        latest[row.ticket_id] = row
+    return latest

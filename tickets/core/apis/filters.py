@@ -14,9 +14,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from tickets.core import search
 from tickets.core.dates import moment_checked
 from tickets.core.models import Channel, Kind, Ticket, Urgency
-from tickets.core.privacy import text_search_scope
 from tickets.core.selectors import IdAmong, assigned_under, holds_id_among
 from tickets.core.states import TicketState
 from tickets.errors import InvalidInput
@@ -89,7 +89,9 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class TicketFilter(StrictFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
+    # distinct=False: a column of the ticket row cannot repeat a row, and DISTINCT over every column
+    # made PostgreSQL sort the whole filtered set for one page.
+    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices, distinct=False)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
@@ -103,7 +105,7 @@ class TicketFilter(StrictFilterSet):
     is_flagged = StrictBooleanFilter()
     created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    q = django_filters.CharFilter(method="filter_text", max_length=100, label="工单号或标题/内容关键词")
+    q = django_filters.CharFilter(method="filter_text", max_length=100, label="工单号、来电号码或标题/内容/地址关键词")
 
     class Meta:
         model = Ticket
@@ -147,10 +149,11 @@ class TicketFilter(StrictFilterSet):
         return qs.filter(IdAmong("pk", overdue_ids.order_by().values("pk")))
 
     def filter_text(self, qs: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        value = value.strip()
-        if not value:
-            return qs
-        if value.isdigit() and len(value) == 14:
-            return qs.filter(number=value)
+        """工单号 (anyone), caller's number (the centre), or words in the title, text and address
+        (`tickets.core.search`, within `privacy.text_search_scope`)."""
         reader = getattr(self.request, "user", None)
-        return qs.filter(text_search_scope(value, reader), Q(title__icontains=value) | Q(text__icontains=value))
+        term = search.search_term_read(value, reader)
+        if term is None:
+            return qs
+        self.search_term = term
+        return search.ticket_search(qs, term, reader)

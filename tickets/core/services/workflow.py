@@ -193,18 +193,23 @@ _iso = transitions.iso
 
 
 def _record_override(ticket: Ticket, category: Category, actor: Actor) -> None:
-    """A human's category replaces the classifier's (or the operator's): training data for retraining."""
+    """A human's category replaces the classifier's (or the operator's): training data for retraining.
+
+    Choosing exactly the classifier's top suggestion is a confirmation (`category_confirmed`, 确认智能分类),
+    not a change; another category (a sub-category of it included) is `category_changed` (人工修改分类).
+    """
     suggested = (ticket.classification or {}).get("label")
+    overrides = bool(suggested) and suggested != category.lineage()[-1].name
     event_record(
         ticket=ticket,
         actor=actor,
-        action="category_changed",
+        action="category_confirmed" if suggested and category.name == suggested else "category_changed",
         data={
             "from": ticket.category.name if ticket.category else None,
             "to": category.name,
             "classifier_label": suggested,
             "model_version": (ticket.classification or {}).get("model_version"),
-            "overrides_classifier": bool(suggested) and suggested != category.lineage()[-1].name,
+            "overrides_classifier": overrides,
         },
     )
     if actor.is_user:
@@ -577,7 +582,7 @@ def ticket_answer_directly(*, ticket: Ticket, actor: Actor, answer: str, article
     actor.require_role(*DISPATCHERS)
     answer = _require_text(answer, "answer", "答复内容", settings.REPLY_MAX)
     ticket = _locked_ticket(ticket.pk)
-    _ticket_move(
+    answered = _ticket_move(
         ticket,
         "answer_directly",
         actor=actor,
@@ -587,6 +592,7 @@ def ticket_answer_directly(*, ticket: Ticket, actor: Actor, answer: str, article
         outcome_reason=answer,
         closed_at=timezone.now(),
     )
+    event_react(answered, actor=actor)  # the caller gets the answer by SMS
     return ticket
 
 

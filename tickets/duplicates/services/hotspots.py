@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from scipy.sparse import csr_matrix
@@ -242,3 +243,41 @@ def hotspot_surge_announce(*, alert: HotspotAlert) -> None:
         },
     )
     log.warning("hotspot surge: %s ×%s (baseline %.2f/day)", alert.label, alert.current_count, alert.baseline_per_day)
+
+
+# --- the 热点 page: plain, cacheable summaries ---------------------------------------------------
+
+
+def hotspot_summaries(*, start: datetime, end: datetime, top: int = 10, min_size: int = 2) -> list[dict[str, object]]:
+    """`hotspots_for_period` as plain dicts for a page, cached for 5 minutes or until tickets arrive.
+
+    Clustering a week is seconds of CPU at a large centre's volume; the page asks for the same
+    periods on every load, and the answer only changes when tickets are added. Below 10,000 tickets
+    (a small centre, a demo) every new ticket refreshes it; above, every 100 new tickets do, so a
+    busy centre does not recluster on each page load.
+    """
+    newest = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    version = newest if newest < 10_000 else newest // 100
+    bucket = int(end.timestamp()) // 300
+    key = f"hotspots:{int(start.timestamp())}:{bucket}:{top}:{min_size}:{version}"
+    found = cache.get(key)
+    if found is not None:
+        return list(found)
+    spots = hotspots_for_period(start=start, end=end, top=top, min_size=min_size)
+    out: list[dict[str, object]] = [
+        {
+            "key": s.key,
+            "label": s.label,
+            "place": s.place_name,
+            "keywords": s.keywords,
+            "size": s.size,
+            "previous": s.previous,
+            "trend": s.trend,
+            "categories": s.categories,
+            "places": s.places,
+            "tickets": [(i.ticket.pk, i.ticket.number, i.ticket.title or i.ticket.text[:30]) for i in s.items[:50]],
+        }
+        for s in spots
+    ]
+    cache.set(key, out, 300)
+    return out

@@ -267,4 +267,3 @@ def kb_load_demo(*, today: date | None = None) -> int:
         )
         made += 1
     return made
-

@@ -1,4 +1,5 @@
-"""What the citizen is told by SMS, and when: received (受理), dispatched (转办), rating request (回访评价).
+"""What the citizen is told by SMS, and when: received (受理), dispatched (转办), answered at intake
+(直接答复: the answer itself), rating request (回访评价).
 
 Called from the services that make those changes, inside their transaction: the message row is
 written with the change and sent after commit (see `tickets.messaging.services.sms`). A number that sent
@@ -79,3 +80,11 @@ def ticket_dispatched(*, ticket: Ticket, lead_unit: Unit) -> SmsMessage | None:
         return None
     body = dispatched_text(ticket, lead_unit)
     return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.DISPATCHED, ticket=ticket)
+
+
+def ticket_answered(*, ticket: Ticket, answer: str) -> SmsMessage | None:
+    """直接答复: the caller receives the answer the operator gave from the knowledge base, in writing."""
+    if not ticket.citizen_phone or not answer.strip():
+        return None
+    body = f"{SIGNATURE}您咨询的事项（工单号{ticket.number}）答复如下：{answer.strip()}{OPT_OUT_HINT}"
+    return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.ANSWER, ticket=ticket)

@@ -53,4 +53,3 @@ def alert_resolve(*, key: str, resolution: str) -> bool:
             resolved_at=timezone.now(), resolution=resolution
         )
     )
-

@@ -287,9 +287,7 @@ def ticket_time_split(ticket: Ticket, *, now: datetime | None = None) -> dict[st
     centre += span if state in CENTRE_STATES else 0.0
     unit += span if state in UNIT_STATES else 0.0
     paused = 0.0
-    for seconds, paused_at in ticket.assignments.filter(top_lead_q()).values_list(
-        "paused_seconds", "clock_paused_at"
-    ):
+    for seconds, paused_at in ticket.assignments.filter(top_lead_q()).values_list("paused_seconds", "clock_paused_at"):
         paused += seconds + (max((now - paused_at).total_seconds(), 0.0) if paused_at else 0.0)
     paused = min(paused, unit)
     return {"centre_seconds": int(centre), "unit_seconds": int(unit - paused), "paused_seconds": int(paused)}

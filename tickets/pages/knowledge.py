@@ -1,0 +1,193 @@
+"""知识库管理 (the centre): search articles, create and edit them (every edit a version), validity and
+owning unit, articles about to expire, units' proposals to approve or reject, usage counts.
+
+Writes go through tickets.knowledge.services.articles (versions, conflicts, proposals); reads
+through tickets.knowledge.selectors.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tickets.core.actors import Actor
+from tickets.core.dates import day_parse
+from tickets.errors import DomainError, InvalidInput
+from tickets.knowledge import selectors
+from tickets.knowledge.models import KbArticle, KbProposal, ProposalState
+from tickets.knowledge.services import articles
+from tickets.org.models import Category, Unit, User
+from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required
+from tickets.pages.lists import ticket_url
+
+STATUS_LABELS = {
+    "valid": gettext_lazy("有效"),
+    "pending": gettext_lazy("未生效"),
+    "expired": gettext_lazy("已过期"),
+    "withdrawn": gettext_lazy("已下架"),
+}
+EXPIRING_DAYS = 30
+
+
+def _can_edit(user: User) -> bool:
+    return bool(user.is_superuser or user.role in articles.EDITORS)
+
+
+def _can_review(user: User) -> bool:
+    return bool(user.is_superuser or user.role in articles.REVIEWERS)
+
+
+def _with_status(rows: Any) -> list[KbArticle]:
+    out = []
+    for article in rows:
+        status = selectors.kb_article_status(article)
+        article.status_key = status
+        article.status_label = STATUS_LABELS[status]
+        out.append(article)
+    return out
+
+
+@require_GET
+@role_required(*CENTRE_PAGE_ROLES)
+def kb_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    query = request.GET.get("q", "").strip()[:100]
+    found = selectors.kb_articles_find(user, query)
+    proposals = list(selectors.kb_proposals_for(user).filter(state=ProposalState.PENDING).order_by("id")[:50])
+    for p in proposals:
+        p.ticket_url = ticket_url(p.ticket_id, user)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "tickets/kb/kb.html",
+        {
+            "query": query,
+            "articles": _with_status(found[:100]),
+            "total": found.count(),
+            "expiring": _with_status(selectors.kb_articles_expiring(within_days=EXPIRING_DAYS)[:50]),
+            "expiring_days": EXPIRING_DAYS,
+            "proposals": proposals,
+            "can_edit": _can_edit(user),
+            "can_review": _can_review(user),
+        },
+    )
+
+
+def _date(raw: str, field: str, label: str) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return day_parse(raw, field=field)
+    except InvalidInput:
+        raise InvalidInput(_("%(label)s格式应为 年-月-日") % {"label": label}, field=field) from None
+
+
+def _fields(request: HttpRequest) -> dict[str, Any]:
+    post = request.POST
+    valid_from = _date(post.get("valid_from", ""), "valid_from", _("生效日期"))
+    return {
+        "question": post.get("question", "").strip(),
+        "answer": post.get("answer", "").strip(),
+        "keywords": post.get("keywords", "").strip(),
+        "category": Category.objects.filter(pk=posted_id(post.get("category")) or 0).first(),
+        "owning_unit": Unit.objects.filter(pk=posted_id(post.get("owning_unit")) or 0).first(),
+        "valid_from": valid_from,
+        "valid_until": _date(post.get("valid_until", ""), "valid_until", _("失效日期")),
+        "is_active": post.get("is_active") == "on",
+    }
+
+
+def _form(
+    request: HttpRequest, article: KbArticle | None, values: dict[str, Any], error: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "tickets/kb/article.html",
+        {
+            "article": article,
+            "v": values,
+            "error": error,
+            "versions": list(article.versions.select_related("edited_by").order_by("-version")) if article else [],
+            "categories": Category.objects.filter(is_active=True).order_by("path"),
+            "units": Unit.objects.filter(is_active=True).order_by("path"),
+            "can_edit": _can_edit(request.user),  # type: ignore[arg-type]
+            "status": STATUS_LABELS[selectors.kb_article_status(article)] if article else "",
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*CENTRE_PAGE_ROLES)
+def kb_article_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _form(request, None, {"is_active": True})
+    try:
+        values = _fields(request)
+        values.pop("is_active")
+        note = request.POST.get("note", "").strip() or _("新建")
+        article = articles.kb_article_create(actor=Actor.of(request.user), note=note, **values)  # type: ignore[arg-type]
+    except DomainError as exc:
+        return _form(request, None, {**request.POST.dict(), "is_active": True}, str(exc), status=400)
+    messages.success(request, _("已新建知识条目（第 1 版）"))
+    return redirect("kb-page-article-edit", article_id=article.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*CENTRE_PAGE_ROLES)
+def kb_article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = get_object_or_404(selectors.kb_articles_for(request.user), pk=article_id)  # type: ignore[arg-type]
+    current = {
+        "question": article.question,
+        "answer": article.answer,
+        "keywords": article.keywords,
+        "category": article.category_id,
+        "owning_unit": article.owning_unit_id,
+        "valid_from": article.valid_from.isoformat(),
+        "valid_until": article.valid_until.isoformat() if article.valid_until else "",
+        "is_active": article.is_active,
+    }
+    if request.method == "GET":
+        return _form(request, article, current)
+    try:
+        changes = _fields(request)
+        if changes["valid_from"] is None:
+            changes["valid_from"] = article.valid_from
+        updated = articles.kb_article_update(
+            article=article,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            changes=changes,
+            expected_version=posted_id(request.POST.get("version")),
+            note=request.POST.get("note", "").strip(),
+        )
+    except DomainError as exc:
+        values = {**request.POST.dict(), "is_active": request.POST.get("is_active") == "on"}
+        return _form(request, article, values, str(exc), status=409 if exc.rule == "kb_version_conflict" else 400)
+    messages.success(request, _("已保存为第 %(v)s 版") % {"v": updated.version})
+    return redirect("kb-page-article-edit", article_id=updated.pk)
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def kb_proposal_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = get_object_or_404(KbProposal, pk=proposal_id)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        articles.kb_proposal_decide(
+            proposal=proposal,
+            actor=Actor.of(request.user),  # type: ignore[arg-type]
+            approve=approve,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已采纳该建议，知识库已更新") if approve else _("已退回该建议"))
+    return redirect("kb-page")
