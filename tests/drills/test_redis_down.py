@@ -127,9 +127,9 @@ def test_with_redis_down_tickets_are_taken_and_events_and_sms_go_out_once_it_is_
             intake_seconds = time.monotonic() - started
             assert [a.status_code for a in answers] == [201] * len(TEXTS), [a.text for a in answers]
             ids = [a.json()["id"] for a in answers]
-            # Stored, waiting in the routing queue, their events waiting in the outbox.
+            # Stored, waiting in the routing queue: their `created` events are counted and pushed by
+            # the routing batch, which no wake-up reaches while Redis is down.
             assert Ticket.objects.filter(pk__in=ids).exclude(route_state="").count() == len(ids)
-            assert LiveOutbox.objects.filter(event__ticket_id__in=ids).count() >= len(ids)
             assert not any(client.heard(i, "ticket.created") for i in ids)
 
             private_redis.start()  # back, and empty: queues and socket groups are gone
