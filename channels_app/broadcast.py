@@ -70,11 +70,17 @@ async def _send_async(envelopes: Sequence[p.Envelope]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for envelope in envelopes:
+    by_group: dict[str, list[p.Envelope]] = {}
+    for envelope in envelopes:  # in cursor order
         for group in groups_for_envelope(envelope):
-            # The group travels with the message: each process's hub (channels_app.hub)
-            # receives it once and hands it to its own sockets in that group.
-            await layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "envelope": envelope})
+            by_group.setdefault(group, []).append(envelope)
+    for group, batch in by_group.items():
+        # One message per group for a transaction's events (a routing batch: dozens), not one per
+        # event. The group travels with the message: each process's hub (channels_app.hub) receives
+        # it once and hands each envelope to its own sockets in that group.
+        message: dict[str, Any] = {"type": MESSAGE_TYPE, "group": group}
+        message |= {"envelope": batch[0]} if len(batch) == 1 else {"envelopes": batch}
+        await layer.group_send(group, message)
 
 
 def _send(envelopes: Sequence[p.Envelope]) -> None:

@@ -144,8 +144,15 @@ class Hub:
         return True
 
     def dispatch(self, message: dict[str, Any]) -> None:
+        batch = message.get("envelopes")  # a transaction's events for one group, in cursor order
+        if batch is not None:
+            rest = {key: value for key, value in message.items() if key != "envelopes"}
+            messages = [{**rest, "envelope": envelope} for envelope in batch]
+        else:
+            messages = [message]
         for listener in tuple(self.members.get(message.get("group", ""), ())):
-            listener.deliver(message)
+            for one in messages:
+                listener.deliver(one)
 
 
 _HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = weakref.WeakKeyDictionary()

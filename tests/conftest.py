@@ -33,6 +33,9 @@ def _test_settings(settings: object) -> None:
     rest = dict(settings.REST_FRAMEWORK)  # type: ignore[attr-defined]
     rest["DEFAULT_THROTTLE_RATES"] = {scope: "1000000/min" for scope in rest["DEFAULT_THROTTLE_RATES"]}
     settings.REST_FRAMEWORK = rest  # type: ignore[attr-defined]
+    # Tests with REDIS_URL (PostgreSQL runs) have no routing worker: the router runs in-process right
+    # after the intake, as in the embedded default. Tests of the worker path turn it off.
+    settings.ROUTING_INLINE = True  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

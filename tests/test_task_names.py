@@ -24,12 +24,14 @@ PINNED_TASK_NAMES = {
     "tickets.hotspots_daily_report",
     "tickets.hotspots_surge_scan",
     "tickets.job_run",
+    "tickets.routing_run",
     "tickets.sla.scan_deadlines",
     "tickets.sla.supervisions_fanout",
     "tickets.sla.supervisions_notify_pending",
     "tickets.tasks.rating_expire_due",
     "tickets.tasks.sms_resend_stale",
     "tickets.tasks.sms_send",
+    "tickets.tasks.sms_send_many",
     "tickets.tasks.staff_credentials_purge",
 }
 

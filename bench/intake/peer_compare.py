@@ -17,7 +17,14 @@ What it does, every time from scratch:
 4. for each concurrency level, sends the same N tickets to the peer and then to ours (keep-alive
    connections, an untimed warm-up first): citizen messages of 100–300 characters read at run time
    from ../shared/data (never stored in the repository);
-5. prints a table and appends one JSON line per (system, level) to bench/intake/results.jsonl.
+5. measures, for ours, both the accept (the POST's answer: the ticket is stored, 分派中) and the
+   end to end (issue 17): after the level's load it waits until the routing worker has routed
+   every ticket of the level and reads, from the database, each ticket's time from accept to its
+   routing decision (dispatched, or queued for a dispatcher), the routing rate (tickets routed per
+   second from the level's first accept to its last decision) and the CPU of every process (web,
+   worker, beat, PostgreSQL, Redis) until the last ticket was routed. The peer routes nothing: its
+   end to end is its creation;
+6. prints a table and appends one JSON line per (system, level) to bench/intake/results.jsonl.
 
 "server CPU ms/ticket" is user+sys time of the server's process tree (ours: uvicorn workers,
 Celery worker and beat; peer: gunicorn) plus the private PostgreSQL and Redis, divided by the
@@ -464,7 +471,11 @@ def main() -> None:
                 msgs = messages[offset:] + messages[:offset]
                 payloads = payloads_for(name, msgs, a.n, a.seed + c, s["queues"] or [1])
                 time.sleep(2)  # let the previous run's Celery work settle
+                before = last_ticket_id(a.pg_port) if name == "ours" else 0
+                cpu0 = [loadgen.cpu_seconds(p) for p in s["pids"]]
                 r = asyncio.run(load(s["url"], s["auth"], payloads, c, a.max_seconds, s["pids"]))
+                if name == "ours":
+                    r["end_to_end"] = end_to_end(a.pg_port, before, s["pids"], cpu0)
                 r |= {
                     "run": run_id,
                     "system": name,
@@ -478,6 +489,13 @@ def main() -> None:
                     f"p99 {lat['p99']:>7} ms  errors {r['errors']}  cpu {r['server_cpu_ms_per_ticket']} ms/t",
                     flush=True,
                 )
+                if "end_to_end" in r:
+                    e = r["end_to_end"]
+                    print(
+                        f"         end to end: {e['routed']} routed at {e['routed_per_s']} t/s, accept→decision "
+                        f"p50 {e['p50_ms']} p99 {e['p99_ms']} ms, all-process cpu {e['cpu_ms_per_ticket']} ms/t",
+                        flush=True,
+                    )
                 with a.out.open("a") as f:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
             offset += a.n
@@ -499,6 +517,53 @@ def main() -> None:
     print_table(results)
 
 
+def _db(port: int) -> Any:
+    import psycopg
+
+    return psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/hotline_bench", autocommit=True)
+
+
+def last_ticket_id(port: int) -> int:
+    with _db(port) as db:
+        return int(db.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket").fetchone()[0])
+
+
+def end_to_end(port: int, after_id: int, pids: list[int], cpu0: list[float], timeout: float = 300) -> dict[str, Any]:
+    """Wait until every ticket accepted in this level is routed; accept → decision from the database."""
+    deadline = time.monotonic() + timeout
+    with _db(port) as db:
+        while time.monotonic() < deadline:
+            waiting = db.execute(
+                "SELECT count(*) FROM tickets_ticket WHERE id > %s AND route_state <> ''", [after_id]
+            ).fetchone()[0]
+            if not waiting:
+                break
+            time.sleep(0.05)
+        cpu = [loadgen.cpu_seconds(p) - before for p, before in zip(pids, cpu0, strict=True)]
+        rows = db.execute(
+            "SELECT extract(epoch FROM t.created_at), extract(epoch FROM e.created_at) FROM tickets_ticket t "
+            "JOIN tickets_ticketevent e ON e.ticket_id = t.id AND e.action IN ('dispatch', 'await_dispatch') "
+            "WHERE t.id > %s",
+            [after_id],
+        ).fetchall()
+        unrouted = db.execute(
+            "SELECT count(*) FROM tickets_ticket WHERE id > %s AND route_state <> ''", [after_id]
+        ).fetchone()[0]
+    spans = sorted(float(done) - float(accepted) for accepted, done in rows)
+    first = min((float(a) for a, _ in rows), default=0.0)
+    last = max((float(d) for _, d in rows), default=0.0)
+    routed = len(rows)
+    return {
+        "routed": routed,
+        "unrouted": int(unrouted),
+        "routed_per_s": round(routed / (last - first), 2) if last > first else None,
+        "p50_ms": round(1000 * loadgen.pct(spans, 50), 1) if spans else None,
+        "p99_ms": round(1000 * loadgen.pct(spans, 99), 1) if spans else None,
+        "cpu_s": [round(x, 2) for x in cpu],
+        "cpu_ms_per_ticket": round(1000 * sum(cpu) / routed, 2) if routed else None,
+    }
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
     by = {(r["system"], r["concurrency"]): r for r in results}
     print("\n| C | system | tickets/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/ticket | ours ÷ peer |")
@@ -517,6 +582,22 @@ def print_table(results: list[dict[str, Any]]) -> None:
                 f"| {c} | {name} | {r['tickets_per_s']} | {lat['p50']} | {lat['p95']} | {lat['p99']} | "
                 f"{r['errors']} | {r['server_cpu_ms_per_ticket']} | {ratio} |"
             )
+    ends = [r for r in results if "end_to_end" in r]
+    if not ends:
+        return
+    print("\n| C | ours routed/s | ÷ peer created/s | accept→decision p50 ms | p99 ms | all-process CPU ms/ticket "
+          "(to the last routed) | ÷ peer CPU |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for r in ends:
+        e, peer = r["end_to_end"], by.get(("peer", r["concurrency"]))
+        rate = f"{e['routed_per_s'] / peer['tickets_per_s']:.2f}×" if peer and e["routed_per_s"] else ""
+        cpu = (
+            f"{e['cpu_ms_per_ticket'] / peer['server_cpu_ms_per_ticket']:.2f}×"
+            if peer and e["cpu_ms_per_ticket"] and peer["server_cpu_ms_per_ticket"]
+            else ""
+        )
+        print(f"| {r['concurrency']} | {e['routed_per_s']} | {rate} | {e['p50_ms']} | {e['p99_ms']} | "
+              f"{e['cpu_ms_per_ticket']} | {cpu} |")  # fmt: skip
 
 
 if __name__ == "__main__":

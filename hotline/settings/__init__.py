@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hotline.settings import embedded, services
 from hotline.settings.base import *  # noqa: F403
-from hotline.settings.base import DATABASE_REPLICA_URL, DATABASE_URL, REDIS_URL, VAR_DIR
+from hotline.settings.base import DATABASE_REPLICA_URL, DATABASE_URL, REDIS_URL, VAR_DIR, env_bool
 
 EMBEDDED = not REDIS_URL
 DATABASES = services.databases(DATABASE_URL, DATABASE_REPLICA_URL) if DATABASE_URL else embedded.databases(VAR_DIR)
@@ -22,3 +22,4 @@ CHANNEL_LAYERS = services.channel_layers(REDIS_URL) if REDIS_URL else embedded.C
 CACHES = services.caches(REDIS_URL) if REDIS_URL else embedded.CACHES
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+ROUTING_INLINE = env_bool("HOTLINE_ROUTING_INLINE", EMBEDDED)

@@ -166,6 +166,7 @@ CELERY_IMPORTS = [
     "tickets.accounts.tasks",
     "tickets.duplicates.tasks",
     "tickets.feedback.tasks",
+    "tickets.intake.tasks",
     "tickets.jobs.tasks",
     "tickets.messaging.tasks",
     "tickets.supervision.tasks",
@@ -257,6 +258,16 @@ DEMO_SHOW_SECRETS = env_bool("HOTLINE_DEMO_SHOW_SECRETS", False)
 SMS_MAX_ATTEMPTS = 5
 SMS_RETRY_BASE_SECONDS = 30  # 30 s, 60 s, 120 s, … (exponential backoff with jitter)
 SMS_STALE_AFTER_SECONDS = 60  # a queued message older than this is re-sent by the periodic task
+# 按责转办 behind the intake (tickets/intake/services/routing_batch.py): an accepted ticket waits in
+# the database's routing queue; a wake-up is sent ROUTING_WAKE_DELAY after the commit (one for all the
+# tickets accepted meanwhile in that process); the periodic run catches whatever a lost wake-up left
+# (Redis down at the commit). ROUTING_INLINE (the embedded default) routes in the web process right
+# after the commit instead. A ticket still unrouted after ROUTING_NOTICE_WAIT_SECONDS gets its 受理 SMS
+# without the unit; the 转办 notice follows.
+ROUTING_BATCH = int(os.environ.get("HOTLINE_ROUTING_BATCH", "100"))
+ROUTING_WAKE_DELAY = float(os.environ.get("HOTLINE_ROUTING_WAKE_DELAY", "0.1"))
+ROUTING_NOTICE_WAIT_SECONDS = float(os.environ.get("HOTLINE_ROUTING_NOTICE_WAIT_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE["routing-run"] = {"task": "tickets.routing_run", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["sms-resend-stale"] = {"task": "tickets.tasks.sms_resend_stale", "schedule": 60.0}
 # Abuse limits, (count, seconds). Counted in Django's cache: Redis with REDIS_URL, process memory
 # in the embedded default (one process, so the counts are exact there too).

@@ -13,7 +13,7 @@ SUPERVISION_PENDING_AFTER_SECONDS = 3
 TWILIO_HTTP_TIMEOUT = 5.0
 CELERY_BEAT_SCHEDULE = {
     name: {**CELERY_BEAT_SCHEDULE[name], "schedule": 2.0, "options": {"expires": 10}}
-    for name in ("live-outbox-flush", "sms-resend-stale", "supervisions-notify-pending")
+    for name in ("live-outbox-flush", "sms-resend-stale", "supervisions-notify-pending", "routing-run")
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,

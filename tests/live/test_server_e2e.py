@@ -56,6 +56,9 @@ def server(city: object, tmp_path: Path) -> Iterator[str]:
         "REDIS_URL": REDIS_URL,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "HOTLINE_EMBEDDED_SCHEDULER": "0",
+        # No routing worker runs here: the server routes in-process after each intake (a queued
+        # ticket's `created` is pushed with its routing batch; tests/drills cover the worker).
+        "HOTLINE_ROUTING_INLINE": "1",
     }
     log = (tmp_path / "uvicorn.log").open("w+b")  # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(

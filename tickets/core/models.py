@@ -62,6 +62,14 @@ OUT_OF_SCOPE_OUTCOMES = frozenset(
 )
 
 
+class RouteState(models.TextChoices):
+    """Where an accepted ticket stands with 按责转办 routing (the routing queue the database holds)."""
+
+    DONE = "", "—"  # routed, or never to be routed automatically (a draft, an operator's own choice)
+    PENDING = "pending", "分派中"  # waits for the routing worker; the citizen has not been told yet
+    TOLD = "told", "分派中（已告知受理）"  # waits still; the 受理 SMS went out without the unit
+
+
 class TicketNumberSequence(models.Model):
     """One row per local day; the ticket number is YYYYMMDD + the day's 6-digit sequence."""
 
@@ -116,10 +124,15 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    route_state = models.CharField(
+        "自动分派", max_length=8, choices=RouteState.choices, blank=True, default=RouteState.DONE
+    )
 
     class Meta:
         ordering = ["-id"]
         indexes = [
+            # The routing queue: accepted tickets the router has not yet claimed (a few rows at most).
+            models.Index(fields=["id"], name="ticket_route_pending", condition=~models.Q(route_state="")),
             models.Index(fields=["state", "-id"], name="ticket_state_id"),
             models.Index(fields=["lead_unit", "state", "-id"], name="ticket_lead_state_id"),
             models.Index(fields=["category", "-id"], name="ticket_category_id"),

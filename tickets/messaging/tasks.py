@@ -20,6 +20,19 @@ def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     return result.state
 
 
+@shared_task(name="tickets.tasks.sms_send_many", acks_late=True)  # type: ignore[misc]
+def sms_send_many(message_ids: list[int]) -> int:
+    """Send a batch of stored SMS (one routing wake-up's); each that must wait is handed to `sms_send`'s
+    retries. Safe to run twice: `sms.sms_send` leases each row and asks Twilio before re-sending."""
+    later = 0
+    for message_id in message_ids:
+        result = sms.sms_send(message_id=message_id)
+        if result.retry_in is not None:
+            sms_send.apply_async(args=[message_id], countdown=result.retry_in)
+            later += 1
+    return later
+
+
 @shared_task(name="tickets.tasks.sms_resend_stale")  # type: ignore[misc]
 def sms_resend_stale() -> int:
     """Every minute: re-enqueue queued messages the broker lost (e.g. Redis was down at commit)."""

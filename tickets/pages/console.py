@@ -297,7 +297,9 @@ def console_create(request: HttpRequest) -> HttpResponse:
 
     if run_service(request, create, _("已受理")):
         ticket = created[0]
-        state = {"number": ticket.number, "state": ticket.get_state_display()}
+        # 分派中: accepted, routing follows in a moment; static/js/console.js updates this line live.
+        shown = _("分派中") if ticket.route_state else ticket.get_state_display()
+        state = {"number": ticket.number, "state": shown}
         messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
         request.session[SAVED_KEY] = ticket.number
         return redirect("console")

@@ -125,6 +125,7 @@ class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "citizen_phone",
             "phone_masked",
             "suggestions",
+            "route_state",
             "created_at",
         ]
 
@@ -279,18 +280,31 @@ class TicketDetailOutput(TicketListOutput):
         found = privacy.citizen_value(ticket.classification, ticket, reader_of(self.context))
         return found if isinstance(found, dict) else None
 
+    def _accepted(self, ticket: Ticket) -> list[TicketEvent] | None:
+        """A ticket just accepted, waiting for routing: its one event is in hand and nothing else
+        exists yet, so the 201 answer is built without reading anything back."""
+        return getattr(ticket, "accepted_history", None) if ticket.route_state else None
+
     def get_assignments(self, ticket: Ticket) -> list[dict[str, Any]]:
+        if self._accepted(ticket) is not None:
+            return []
         return AssignmentOutput(ticket_assignments(ticket), many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_history(self, ticket: Ticket) -> list[dict[str, Any]]:
-        return EventOutput(ticket_history(ticket), many=True, context=self.context).data  # type: ignore[return-value]
+        accepted = self._accepted(ticket)
+        events = ticket_history(ticket) if accepted is None else accepted
+        return EventOutput(events, many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_supervisions(self, ticket: Ticket) -> list[dict[str, Any]]:
         # function-level: tickets.supervision.apis.outputs imports this module while loading (import cycle)
         from tickets.supervision.apis.outputs import SupervisionOutput
 
+        if self._accepted(ticket) is not None:
+            return []
         return SupervisionOutput(ticket_supervisions(ticket), many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_time_split(self, ticket: Ticket) -> dict[str, int]:
         """Centre time and unit time, measured apart (domain.md §2.3)."""
+        if self._accepted(ticket) is not None:  # with the centre since it was accepted, a moment ago
+            return {"centre_seconds": 0, "unit_seconds": 0, "paused_seconds": 0}
         return ticket_time_split(ticket)

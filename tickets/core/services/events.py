@@ -94,6 +94,47 @@ def events_batched() -> Iterator[None]:
     _every_event([r.event for r in batch if id(r) in alive])
 
 
+@dataclass
+class EventSpec:
+    """One history row to write; `event_record` writes one, `events_record_many` a set in one INSERT."""
+
+    ticket: Ticket
+    actor: Actor
+    action: str
+    assignment: Assignment | None = None
+    from_state: str = ""
+    to_state: str = ""
+    reason: str = ""
+    data: dict[str, Any] | None = None
+
+    def row(self) -> TicketEvent:
+        payload = dict(self.data or {})
+        if self.actor.label and not self.actor.is_user:
+            payload.setdefault("actor_label", self.actor.label)
+        return TicketEvent(
+            ticket=self.ticket,
+            assignment=self.assignment,
+            actor_kind=self.actor.kind,
+            actor=self.actor.user,
+            action=self.action,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            reason=self.reason,
+            data=payload,
+        )
+
+
+def _recorded(events: list[TicketEvent]) -> None:
+    batch = getattr(transaction.get_connection(), _BATCH_ATTR, None)
+    if batch is None:
+        _every_event(events)
+        return
+    for event in events:  # events_batched(): reacted to at the end of the block, same transaction
+        recorded = _Recorded(event)
+        transaction.on_commit(recorded)
+        batch.append(recorded)
+
+
 def event_record(
     *,
     ticket: Ticket,
@@ -106,25 +147,31 @@ def event_record(
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """Append a TicketEvent; the every-event reactions count it and push it live after commit."""
-    payload = dict(data or {})
-    if actor.label and not actor.is_user:
-        payload.setdefault("actor_label", actor.label)
-    event = TicketEvent.objects.create(
-        ticket=ticket,
-        assignment=assignment,
-        actor_kind=actor.kind,
-        actor=actor.user,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=payload,
-    )
-    batch = getattr(transaction.get_connection(), _BATCH_ATTR, None)
-    if batch is not None:  # events_batched(): reacted to at the end of the block, same transaction
-        recorded = _Recorded(event)
-        transaction.on_commit(recorded)
-        batch.append(recorded)
-    else:
-        _every_event([event])
+    spec = EventSpec(ticket, actor, action, assignment, from_state, to_state, reason, data)
+    event = spec.row()
+    event.save(force_insert=True)
+    _recorded([event])
     return event
+
+
+def events_record_many(specs: Sequence[EventSpec]) -> list[TicketEvent]:
+    """Append a set of events in one INSERT (ids in list order); the same reactions as `event_record`."""
+    if not specs:
+        return []
+    events = TicketEvent.objects.bulk_create([spec.row() for spec in specs])
+    _recorded(events)
+    return events
+
+
+def event_record_deferred(spec: EventSpec) -> TicketEvent:
+    """Append an event whose every-event reactions (scorecard count, live push) run later, through
+    `events_react_every` in the transaction that finishes the work: the intake's `created` event,
+    counted and pushed by the routing batch together with its routing (one upsert, one push)."""
+    event = spec.row()
+    event.save(force_insert=True)
+    return event
+
+
+def events_react_every(events: Sequence[TicketEvent]) -> None:
+    """Run the every-event reactions of events recorded with `event_record_deferred`."""
+    _recorded(list(events))

@@ -27,11 +27,11 @@ from tickets.core.models import (
     TicketEvent,
     top_lead_q,
 )
+from tickets.core.services import transitions
 from tickets.core.services.events import event_react, event_record
 from tickets.core.states import (
     ASSIGNMENT_TRANSITIONS,
     OPEN_ASSIGNMENT_STATES,
-    PREVIOUS,
     TICKET_TRANSITIONS,
     AssignmentState,
     TicketState,
@@ -50,8 +50,7 @@ REVIEWERS = (Role.DISPATCHER, Role.SUPERVISOR)
 # --- the chokepoint -----------------------------------------------------------------------
 
 
-def _refuse(label: str, current_label: str, action: str) -> TransitionNotAllowed:
-    return TransitionNotAllowed(f"当前状态为「{current_label}」，不能{label}", rule=f"state:{action}")
+_refuse = transitions.refusal
 
 
 def _move(
@@ -65,15 +64,11 @@ def _move(
     data: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    rule = table[action]
     model = type(obj)
-    states = TicketState if isinstance(obj, Ticket) else AssignmentState
     current = obj.state
-    if current not in rule.sources:
-        raise _refuse(rule.label, str(states(current).label), action)
-    target = rule.target
-    if target == PREVIOUS:
-        target = getattr(obj, "state_before_request", "") or AssignmentState.SIGNED
+    target = transitions.transition_target(
+        table, action, current=current, previous=getattr(obj, "state_before_request", "")
+    )
     fields: dict[str, Any] = {"state": target, **(changes or {})}
     if isinstance(obj, Ticket):
         fields["updated_at"] = timezone.now()
@@ -188,22 +183,13 @@ def _open_assignment(
         assignment=assignment,
         to_state=assignment.state,
         reason=note,
-        data={
-            "unit": unit.code,
-            "unit_name": unit.name,
-            "role": role,
-            "round": round_no,
-            "sign_due_at": _iso(clocks.sign_due_at),
-            "reply_due_at": _iso(clocks.reply_due_at),
-            **({"calendar_gap": clocks.calendar_gap} if clocks.calendar_gap else {}),
-        },
+        data=transitions.assignment_created_data(unit, role=role, round_no=round_no, clocks=clocks),
     )
     event_react(created, actor=actor)
     return assignment
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+_iso = transitions.iso
 
 
 def _record_override(ticket: Ticket, category: Category, actor: Actor) -> None:
@@ -254,14 +240,14 @@ def ticket_dispatch(
         _record_override(ticket, category, actor)
         ticket.category = category
     _check_lead_unit(ticket, lead_unit)
-    assisting = [u for u in dict.fromkeys(assisting_units) if u.pk != lead_unit.pk]
+    assisting = transitions.assisting_units(lead_unit, assisting_units)
     now = timezone.now()
     dispatched = _ticket_move(
         ticket,
         "dispatch",
         actor=actor,
         reason=note,
-        data={"lead_unit": lead_unit.code, "assisting_units": [u.code for u in assisting], **(data or {})},
+        data=transitions.dispatch_data(lead_unit, assisting, data),
         lead_unit=lead_unit,
         category=ticket.category,
         category_source=ticket.category_source,

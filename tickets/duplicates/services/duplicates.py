@@ -10,6 +10,7 @@ Why MinHash/LSH rather than TF-IDF: bench/duplicates/detect_quality.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,6 +66,24 @@ def ticket_fingerprint_store(*, ticket: Ticket, new: bool = False) -> TicketFing
             TicketBand(key=key, created_at=created, ticket=ticket) for key in textsearch.band_keys(sig)
         )
     return fingerprint
+
+
+def tickets_fingerprint_store_new(*, tickets: Sequence[Ticket]) -> None:
+    """`ticket_fingerprint_store(new=True)` for a batch of new tickets: two INSERTs in all."""
+    now = timezone.now()
+    prints, bands = [], []
+    for ticket in tickets:
+        sig, count = textsearch.minhash_signature(fingerprint_text(ticket))
+        created = ticket.created_at or now
+        prints.append(
+            TicketFingerprint(
+                ticket=ticket, signature=textsearch.signature_bytes(sig), shingle_count=count, created_at=created
+            )
+        )
+        if count:
+            bands += [TicketBand(key=key, created_at=created, ticket=ticket) for key in textsearch.band_keys(sig)]
+    TicketFingerprint.objects.bulk_create(prints)
+    TicketBand.objects.bulk_create(bands)
 
 
 # What a candidate shows (a whole Ticket row with its joins is several times slower to load).

@@ -9,14 +9,14 @@ from django.db import transaction
 
 from tickets.core.actors import Actor
 from tickets.core.memo import memo_scope
-from tickets.core.models import Kind, Ticket, Urgency
+from tickets.core.models import Kind, RouteState, Ticket, Urgency
 from tickets.core.services import workflow
-from tickets.core.services.events import event_record, events_batched
+from tickets.core.services.events import EventSpec, event_record, event_record_deferred, events_batched
 from tickets.core.services.numbering import ticket_number_next
 from tickets.core.states import TicketState
 from tickets.core.text import PHONE_RAW_MAX, normalise_phone, normalise_text, text_checked, ticket_texts_check
 from tickets.duplicates.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
-from tickets.intake.services import ratelimit
+from tickets.intake.services import ratelimit, routing_batch, routing_wake
 from tickets.messaging.services import citizen_notifications
 from tickets.org.models import Category, Unit
 from tickets.routing.services import catalogue, classification, gazetteer
@@ -44,11 +44,14 @@ def ticket_create(
     client_ip: str = "",
     notify: bool = True,
 ) -> Ticket:
-    """受理: store the ticket, record the raw inbound message, then route it.
+    """受理: store the ticket and its `created` event with the raw inbound message; routing follows.
 
-    Citizen channels (anyone but signed-in staff) are rate-limited per number and per address;
-    the citizen is told the ticket number by SMS after commit (the SMS channel answers in its
-    own reply instead).
+    The accepting transaction writes the number, the ticket row and that event, nothing else: the
+    ticket then waits in the routing queue (`route_state`), routed in batches by the routing worker
+    (`routing_batch`), which also sends the 受理 SMS (naming the unit) and stores the fingerprint.
+    Drafts and tickets filed with `auto_route=False` skip the queue: they are told and fingerprinted
+    here. Citizen channels (anyone but signed-in staff) are rate-limited per number and per address;
+    the SMS channel answers in its own reply instead of a 受理 SMS.
     """
     fields = ticket_texts_check(
         {"title": title, "text": text, "citizen_name": citizen_name, "citizen_address": citizen_address}, draft=draft
@@ -65,12 +68,21 @@ def ticket_create(
         _abuse_check(phone=phone, client_ip=client_ip)  # before a number is spent on a refused intake
     number = None if transaction.get_connection().in_atomic_block else ticket_number_next()
     with memo_scope():  # the profile, policy, category, centre and opt-out are read once
-        return _ticket_create(
+        ticket = _ticket_create(
             number=number,
             actor=actor, channel=channel, kind=kind, urgency=urgency, citizen_phone=phone, **fields,
             confidential=confidential, anonymous=anonymous, jurisdiction=jurisdiction, category=category,
             draft=draft, external_ref=external_ref, raw=raw, auto_route=auto_route, notify=notify,
         )  # fmt: skip
+    if ticket.route_state == RouteState.DONE:
+        return ticket
+    if settings.ROUTING_INLINE:
+        # The embedded default: the same router, in this process, right after the commit (or, inside
+        # a caller's transaction, right away in it): the demo behaves as a deployment with a worker.
+        routed = routing_batch.tickets_route_pending(ids=[ticket.pk])
+        return routed[0] if routed else ticket
+    transaction.on_commit(routing_wake.routing_wake, robust=True)
+    return ticket
 
 
 @transaction.atomic
@@ -99,6 +111,9 @@ def _ticket_create(
 ) -> Ticket:
     text = normalise_text(text)
     title = normalise_text(title) or text[:30]
+    queued = auto_route and not draft
+    # Told (受理) by the router when it routes, unless the caller tells the citizen itself (notify=False).
+    route_state = (RouteState.PENDING if notify else RouteState.TOLD) if queued else RouteState.DONE
     ticket = Ticket.objects.create(
         number=number or ticket_number_next(),
         channel=channel,
@@ -116,21 +131,19 @@ def _ticket_create(
         state=TicketState.DRAFT if draft else TicketState.REGISTERED,
         external_ref=external_ref,
         created_by=actor.user,
+        route_state=route_state,
     )
-    event_record(
-        ticket=ticket,
-        actor=actor,
-        action="created",
-        to_state=ticket.state,
-        data={"channel": channel, **({"raw": raw} if raw else {})},
+    spec = EventSpec(
+        ticket, actor, "created", to_state=ticket.state, data={"channel": channel, **({"raw": raw} if raw else {})}
     )
-    if auto_route and not draft:
-        # Dispatched within this intake: the citizen gets one 受理 notice that names the unit,
-        # not a 受理 and a 转办 SMS in the same second.
-        ticket = ticket_route(ticket=ticket, dispatch_notice=not notify)
-    if notify:
-        citizen_notifications.ticket_received(ticket=ticket)
-    duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
+    # A queued ticket's `created` is counted and pushed live by the routing batch, with its routing:
+    # the accepting transaction is the ticket and its event only.
+    created = event_record_deferred(spec) if queued else event_record(**vars(spec))
+    ticket.accepted_history = [created]  # type: ignore[attr-defined]  # the 201 answer, without reading back
+    if not queued:
+        if notify:
+            citizen_notifications.ticket_received(ticket=ticket)
+        duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
     return ticket
 
 
@@ -159,34 +172,22 @@ def ticket_route(*, ticket: Ticket, dispatch_notice: bool = True) -> Ticket:
             )
     if ticket.category_id is None:
         prediction = classification.ticket_predict(ticket)
-        record = classification.classification_record(prediction)
-        robot = Actor.classifier(prediction.model_version or "")
-        category = classification.category_for_label(prediction.label)
-        threshold = classification.auto_dispatch_threshold(category) if category else 1.0
-        sure = category is not None and not prediction.unsure and prediction.confidence >= threshold
-        record["threshold"] = threshold
-        changes: dict[str, object] = {"classification": record}
-        if sure:
-            changes |= {"category": category, "category_source": "classifier"}
+        choice = classification.category_choose(prediction, classification.classification_record(prediction))
+        changes: dict[str, object] = {"classification": choice.record}
+        if choice.sure:
+            changes |= {"category": choice.category, "category_source": "classifier"}
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
         for name, value in changes.items():
             setattr(ticket, name, value)
-        event_record(ticket=ticket, actor=robot, action="classified", data=record)
-        if not sure:
-            why = (
-                classification.unsure_reason(prediction.confidence, threshold)
-                if prediction.top_k
-                else "智能分类无法判断"
-            )
+        event_record(ticket=ticket, actor=choice.robot, action="classified", data=choice.record)
+        if not choice.sure:
             return workflow.ticket_await_dispatch(
-                ticket=ticket, actor=robot, reason=f"{why}，等待人工确认分类后派单", data=record
+                ticket=ticket, actor=choice.robot, reason=choice.reason, data=choice.record
             )
-        actor = robot
+        actor = choice.robot
     route = catalogue.route_for_ticket(ticket)
     if route is None or ticket.category is None:
-        return workflow.ticket_await_dispatch(
-            ticket=ticket, actor=actor, reason="派单目录中没有对应的承办单位，等待人工派单"
-        )
+        return workflow.ticket_await_dispatch(ticket=ticket, actor=actor, reason=catalogue.NO_ROUTE_REASON)
     return workflow.ticket_dispatch(
         ticket=ticket,
         actor=actor,

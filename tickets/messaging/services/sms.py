@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,6 +100,42 @@ def sms_enqueue(*, to: str, body: str, purpose: str = SmsPurpose.OTHER, ticket: 
     if not suppressed:
         transaction.on_commit(lambda: _enqueue(message.pk), robust=True)
     return message
+
+
+def sms_enqueue_many(messages: Sequence[tuple[str, str, str, Ticket | None]]) -> list[SmsMessage]:
+    """`sms_enqueue` for a set of (to, body, purpose, ticket): one INSERT, and one send task after the
+    commit for all of them (the routing worker's batch: its SMS go out together, per wake-up)."""
+    now = timezone.now()
+    phones = [normalise_phone(to, field="to") for to, _body, _purpose, _ticket in messages]
+    opted = set(SmsOptOut.objects.filter(phone__in=set(phones)).values_list("phone", flat=True)) if phones else set()
+    rows = []
+    for phone, (_to, body, purpose, ticket) in zip(phones, messages, strict=True):
+        suppressed = phone in opted
+        rows.append(
+            SmsMessage(
+                to_phone=phone, body=body, purpose=purpose, ticket=ticket,
+                state=SmsState.SUPPRESSED if suppressed else SmsState.QUEUED,
+                last_error="号码已退订" if suppressed else "",
+                next_attempt_at=None if suppressed else now,
+            )
+        )  # fmt: skip
+    if not rows:
+        return []
+    created = SmsMessage.objects.bulk_create(rows)
+    queued = [m.pk for m in created if m.state == SmsState.QUEUED]
+    if queued:
+        transaction.on_commit(lambda: _enqueue_many(queued), robust=True)
+    return created
+
+
+def _enqueue_many(message_ids: list[int]) -> None:
+    from tickets.messaging.tasks import sms_send_many
+
+    try:
+        sms_send_many.delay(message_ids)
+    except Exception as exc:  # broker down: the rows stay queued and sms_resend_stale picks them up
+        log.warning("sms %s: could not enqueue (%s: %s), will be re-sent by the periodic task",
+                    message_ids, type(exc).__name__, exc)  # fmt: skip
 
 
 def _enqueue(message_id: int) -> None:

@@ -264,8 +264,35 @@ def rating_facts(unit_id: int, data: dict[str, Any], day: date, *, count_rating:
     return facts
 
 
-def event_facts(event: TicketEvent, *, history: DueHistory | None = None) -> list[Fact]:
-    """What one event adds to the scorecards (`history`: a batch's prefetched due histories)."""
+LedHistory = dict[tuple[int, int], int]  # (ticket, unit) → the id of its first top-level lead assignment_created
+
+
+def led_history(ticket_ids: Iterable[int]) -> LedHistory:
+    """For a batch: each (ticket, unit)'s first lead assignment, in one query (not one per dispatch)."""
+    first: LedHistory = {}
+    rows = TicketEvent.objects.filter(
+        top_lead_q("assignment__"), ticket_id__in=sorted(set(ticket_ids)), action="assignment_created"
+    ).values_list("ticket_id", "assignment__unit_id", "id")
+    for ticket_id, unit_id, event_id in rows:
+        key = (ticket_id, unit_id)
+        first[key] = min(event_id, first.get(key, event_id))
+    return first
+
+
+def _led_before(event: TicketEvent, unit_id: int, led: LedHistory | None) -> bool:
+    if led is not None:
+        return led.get((event.ticket_id, unit_id), event.id) < event.id
+    return TicketEvent.objects.filter(
+        top_lead_q("assignment__"),
+        ticket_id=event.ticket_id,
+        action="assignment_created",
+        id__lt=event.id,
+        assignment__unit_id=unit_id,
+    ).exists()
+
+
+def event_facts(event: TicketEvent, *, history: DueHistory | None = None, led: LedHistory | None = None) -> list[Fact]:
+    """What one event adds to the scorecards (`history`, `led`: a batch's prefetched histories)."""
     action, data = event.action, event.data or {}
     day = _day(event.created_at)
     assignment = event.assignment if event.assignment_id else None
@@ -273,16 +300,8 @@ def event_facts(event: TicketEvent, *, history: DueHistory | None = None) -> lis
         unit_id = assignment.unit_id
         if action == "assignment_created":
             facts: list[Fact] = [(unit_id, "dispatched", 1, day)]
-            if assignment.is_top_lead:
-                led_before = TicketEvent.objects.filter(
-                    top_lead_q("assignment__"),
-                    ticket_id=event.ticket_id,
-                    action="assignment_created",
-                    id__lt=event.id,
-                    assignment__unit_id=unit_id,
-                ).exists()
-                if not led_before:
-                    facts.append((unit_id, "led", 1, day))
+            if assignment.is_top_lead and not _led_before(event, unit_id, led):
+                facts.append((unit_id, "led", 1, day))
             return facts
         if action == "sign":
             return [(unit_id, "signed_on_time", 1, day)] if data.get("on_time") else []

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from tickets.core.models import TicketEvent
 from tickets.metrics.models import COUNTERS, UnitDayStats, UnitMonthStats
-from tickets.metrics.services.rules import Fact, due_history, event_facts, is_due_event
+from tickets.metrics.services.rules import Fact, due_history, event_facts, is_due_event, led_history
 
 __all__ = ["Fact", "event_facts", "metrics_apply_event", "metrics_apply_events", "metrics_rebuild"]
 
@@ -91,7 +91,9 @@ def metrics_apply_events(events: Iterable[TicketEvent]) -> None:
         return
     # One query for every due history the batch needs (a scanner tick: hundreds of 督办), not one each.
     history = due_history({int(e.assignment_id) for e in batch if e.assignment_id and is_due_event(e)})
-    facts = [fact for event in batch for fact in event_facts(event, history=history)]
+    created = [e.ticket_id for e in batch if e.action == "assignment_created"]
+    led = led_history(created) if len(created) > 1 else None  # the routing worker's batch: one query
+    facts = [fact for event in batch for fact in event_facts(event, history=history, led=led)]
     if facts:
         _upsert(_rows(facts))
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tickets.core.models import Ticket
 from tickets.org.models import Category, RoutingRule, Unit, UnitKind, functional_matter_refuses
+
+NO_ROUTE_REASON = "派单目录中没有对应的承办单位，等待人工派单"
 
 
 @dataclass(frozen=True)
@@ -28,19 +32,52 @@ def route_lookup(*, category: Category | None, jurisdiction: Unit | None) -> Rou
     then a category-only rule, then — for territorial matters only — the district (兜底).
     A functional department's matter is never pushed down to a street.
     """
+    categories = category.lineage() if category else []
+    return _pick(category, jurisdiction, _rules(categories))
+
+
+def routes_lookup(pairs: Sequence[tuple[Category | None, Unit | None]]) -> list[Route | None]:
+    """`route_lookup` for a batch of (category, jurisdiction): the same answers from four queries in
+    all (the categories' and places' ancestors, the rules, their 协办 units), not a few per ticket."""
+    _link_ancestors(Category, [c for c, _ in pairs if c is not None])
+    _link_ancestors(Unit, [u for _, u in pairs if u is not None])
+    rules = _rules([node for c, _ in pairs if c is not None for node in c.lineage()])
+    return [_pick(category, jurisdiction, rules) for category, jurisdiction in pairs]
+
+
+Node = TypeVar("Node", Category, Unit)
+
+
+def _link_ancestors(model: type[Node], nodes: list[Node]) -> None:
+    """Set each node's parent chain from one query (by the materialised path), so `.parent` reads none."""
+    prefixes = {node.path[: i + 1] for node in nodes for i, ch in enumerate(node.path) if ch == "/" and i}
+    by_id: dict[int, Node] = {n.pk: n for n in model._default_manager.filter(path__in=prefixes)}  # type: ignore[attr-defined]
+    for node in [*nodes, *by_id.values()]:
+        if node.parent_id is not None and node.parent_id in by_id:
+            node.parent = by_id[node.parent_id]
+
+
+def _rules(categories: Sequence[Category]) -> dict[tuple[int, int | None], RoutingRule]:
+    if not categories:
+        return {}
+    return {
+        (r.category_id, r.jurisdiction_id): r
+        for r in RoutingRule.objects.filter(category__in={c.pk for c in categories}, is_active=True,
+                                            lead_unit__is_active=True)
+        .select_related("lead_unit")
+        .prefetch_related("assisting_units")
+    }  # fmt: skip
+
+
+def _pick(
+    category: Category | None, jurisdiction: Unit | None, rules: dict[tuple[int, int | None], RoutingRule]
+) -> Route | None:
     places: list[Unit | None] = []
     node = jurisdiction
     while node is not None:
         places.append(node)
         node = node.parent
-    categories = category.lineage() if category else []
-    rules = {
-        (r.category_id, r.jurisdiction_id): r
-        for r in RoutingRule.objects.filter(category__in=categories, is_active=True, lead_unit__is_active=True)
-        .select_related("lead_unit")
-        .prefetch_related("assisting_units")
-    }
-    for cat in categories:
+    for cat in category.lineage() if category else []:
         for place in [*places, None]:
             rule = rules.get((cat.pk, place.pk if place else None))
             if rule is None:

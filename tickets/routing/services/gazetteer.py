@@ -97,9 +97,7 @@ def _best(candidates: list[Place]) -> Place | None:
     return next(iter(winners.values()))
 
 
-def jurisdiction_find(*, text: str, address: str = "") -> Unit | None:
-    """The most specific territorial unit named in the address (preferred) or the text."""
-    index = _current()
+def _place_find(index: _Index, *, text: str, address: str) -> Place | None:
     if index.pattern is None:
         return None
     for source in (address, text):
@@ -114,5 +112,19 @@ def jurisdiction_find(*, text: str, address: str = "") -> Unit | None:
         ]
         best = _best(found)
         if best is not None:
-            return Unit.objects.filter(pk=best.unit_id).first()
+            return best
     return None
+
+
+def jurisdiction_find(*, text: str, address: str = "") -> Unit | None:
+    """The most specific territorial unit named in the address (preferred) or the text."""
+    best = _place_find(_current(), text=text, address=address)
+    return Unit.objects.filter(pk=best.unit_id).first() if best is not None else None
+
+
+def jurisdictions_find(items: list[tuple[str, str]]) -> list[Unit | None]:
+    """`jurisdiction_find` for many (text, address) pairs: the same answers, one query for the units."""
+    index = _current()
+    places = [_place_find(index, text=text, address=address) for text, address in items]
+    units = Unit.objects.in_bulk({p.unit_id for p in places if p is not None})
+    return [units.get(p.unit_id) if p is not None else None for p in places]

@@ -1,0 +1,80 @@
+"""Accepted at once, routed behind: what the citizen and the operator notice of the routing queue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from tickets.core.actors import Actor
+from tickets.core.models import RouteState, Ticket, TicketEvent
+from tickets.core.services import workflow
+from tickets.intake.services import intake, routing_batch
+from tickets.messaging.models import SmsMessage
+from tickets.org.models import User
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def queued(settings: Any) -> None:
+    settings.ROUTING_INLINE = False  # accepted here; the test plays the routing worker
+    settings.ROUTING_WAKE_DELAY = 3600.0
+    settings.ROUTING_NOTICE_WAIT_SECONDS = 5
+
+
+def _accept(units: Any, cats: Any) -> Ticket:
+    return intake.ticket_create(
+        actor=Actor.of(User.objects.get(username="operator1")),
+        channel="phone",
+        text="小区门口道路破损严重，雨天积水，影响出行。",
+        citizen_phone="13812341234",
+        category=cats["zswr"],
+        jurisdiction=units["donghu"],
+    )
+
+
+def test_routed_within_seconds_the_citizen_gets_one_receipt_naming_the_unit(queued: None, units, cats) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = _accept(units, cats)
+        assert ticket.route_state == RouteState.PENDING and ticket.state == "registered"
+        assert not SmsMessage.objects.filter(ticket=ticket).exists()  # nothing sent before routing
+        clock.shift(timedelta(seconds=1))
+        assert routing_batch.routing_tell_waiting() == 0
+        [routed] = routing_batch.tickets_route_pending()
+    assert routed.state == "in_progress" and routed.route_state == RouteState.DONE
+    [notice] = SmsMessage.objects.filter(ticket=ticket)
+    assert notice.purpose == "received" and f"已转交{units['donghu'].name}办理" in notice.body
+
+
+def test_routed_late_the_receipt_goes_first_without_the_unit_and_the_dispatch_notice_follows(
+    queued: None, units, cats
+) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = _accept(units, cats)
+        clock.shift(timedelta(seconds=10))  # the routing worker is slow or down
+        assert routing_batch.routing_tell_waiting() == 1
+        assert routing_batch.routing_tell_waiting() == 0  # told once
+        [receipt] = SmsMessage.objects.filter(ticket=ticket)
+        assert receipt.purpose == "received" and ticket.number in receipt.body and "已转交" not in receipt.body
+        routing_batch.tickets_route_pending()
+    notices = list(SmsMessage.objects.filter(ticket=ticket).order_by("id").values_list("purpose", "body"))
+    assert [purpose for purpose, _ in notices] == ["received", "dispatched"]
+    assert f"已转交{units['donghu'].name}办理" in notices[1][1]
+
+
+def test_a_ticket_answered_before_the_router_came_leaves_the_queue_without_routing(queued: None, units, cats) -> None:
+    ticket = _accept(units, cats)
+    operator = Actor.of(User.objects.get(username="operator1"))
+    workflow.ticket_answer_directly(ticket=ticket, actor=operator, answer="已电话答复：请拨打物业电话报修。")
+    [claimed] = routing_batch.tickets_route_pending()
+    assert claimed.state == "answered_directly"
+    ticket.refresh_from_db()
+    assert ticket.route_state == RouteState.DONE and not ticket.assignments.exists()
+    assert not TicketEvent.objects.filter(ticket=ticket, action__in=["dispatch", "await_dispatch"]).exists()
+    assert routing_batch.tickets_route_pending() == []  # the queue is empty
