@@ -124,8 +124,14 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # db_default too: rows written without the ORM (seed_bulk's COPY, an operator's SQL) are routed already.
     route_state = models.CharField(
-        "自动分派", max_length=8, choices=RouteState.choices, blank=True, default=RouteState.DONE
+        "自动分派",
+        max_length=8,
+        choices=RouteState.choices,
+        blank=True,
+        default=RouteState.DONE,
+        db_default=RouteState.DONE,
     )
 
     class Meta:
