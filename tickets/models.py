@@ -9,6 +9,8 @@ from __future__ import annotations
 from tickets.accounts.models import ApiToken, LoginLockout, StaffSession
 from tickets.callcentre.models import (
     CallRecording,
+    CallTransfer,
+    CallTransferKind,
     Desk,
     QueuedCall,
     QueueOutcome,
@@ -106,6 +108,8 @@ __all__ = [
     "CalendarYear",
     "Call",
     "CallRecording",
+    "CallTransfer",
+    "CallTransferKind",
     "CallbackTask",
     "Category",
     "Cause",
