@@ -231,7 +231,7 @@ def _offers_settle(queued: QueuedCall, seat: Seat | None, now: datetime) -> None
     will take the queue's next head, so it inherits the caller this seat had been offered (or the
     oldest one waiting); a caller offered to this seat and not inherited waits again."""
     mine = None
-    if seat is not None:
+    if seat is not None and queued.offered_to_id != seat.pk:  # one offer per seat: this was it
         mine = (
             QueuedCall.objects.filter(offered_to=seat, outcome=QueueOutcome.OFFERED)
             .exclude(pk=queued.pk)

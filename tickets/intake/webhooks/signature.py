@@ -7,9 +7,11 @@
    (JSON, text) gets 415 and nothing is written: these endpoints read form parameters only, and
    a JSON body used to run the handler with none of them;
 2. the delivery is stored as an InboundMessage whose unique `dedupe_key` (endpoint + sid) makes
-   a retried delivery — also one arriving at the same moment — return the stored answer;
-3. the handler runs in the same transaction; an unexpected error rolls it back, keeps the raw
-   payload (without a key, so Twilio's retry is processed again) and answers politely, never 500.
+   a retried delivery return the stored answer (read before the handler runs); one arriving at the
+   same moment runs the handler, fails on the key at the end and is rolled back whole;
+3. the handler runs in the same transaction (the InboundMessage is inserted at its end); an
+   unexpected error rolls it back, keeps the raw payload (without a key, so Twilio's retry is
+   processed again) and answers politely, never 500.
 """
 
 from __future__ import annotations
@@ -117,16 +119,19 @@ def twilio_webhook(
                 "phone": phone_of(from_number),
                 "raw": params,
             }
+            # The delivery is stored with its answer in one INSERT at the end of the handler's
+            # transaction (no savepoint, no second UPDATE: three round trips fewer on every webhook,
+            # the bridge's among them). A concurrent duplicate runs the handler too, then fails on
+            # the unique key, so its whole transaction rolls back and it answers the stored reply.
+            inbound = InboundMessage(dedupe_key=dedupe, **fields)
             try:
                 with transaction.atomic():
-                    try:
-                        with transaction.atomic():
-                            inbound = InboundMessage.objects.create(dedupe_key=dedupe, **fields)
-                    except IntegrityError:
-                        raise _Duplicate from None
                     body = handler(request, params, inbound)
                     inbound.response_body = body
-                    inbound.save(update_fields=["response_body", "ticket", "note"])
+                    try:
+                        inbound.save(force_insert=True)
+                    except IntegrityError:
+                        raise _Duplicate from None
             except _Duplicate:
                 stored = InboundMessage.objects.filter(dedupe_key=dedupe).first()
                 return _replay(stored) if stored is not None else HttpResponse(fallback(), content_type=TWIML)
