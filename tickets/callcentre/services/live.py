@@ -6,11 +6,8 @@ Kept here so the services that change seats and queues register them in one way 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from typing import Any
 
-from django import db
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +18,7 @@ from tickets.callcentre.models import QueuedCall
 
 log = logging.getLogger("tickets.callcentre")
 
-WALLBOARD_EVERY_SECONDS = 1  # at most one snapshot a second per process, the last change always sent
+WALLBOARD_EVERY_SECONDS = 1  # at most one snapshot a second per deployment (the page also polls)
 _ATTR = "_callcentre_after_commit"
 
 
@@ -74,38 +71,11 @@ def wallboard_changed() -> None:
 
 
 def wallboard_push(*, force: bool = False) -> bool:
-    """Send the wallboard snapshot to supervisors: at most one a second per process, and never the
-    last change lost. A change inside the second is sent by one trailing push at its end (a timer
-    thread), which reads the snapshot then; before, such a change was dropped (a Redis claim per
-    webhook decided) and the board showed a queued caller who had been bridged until its 15 s poll."""
-    if force:
-        return _push()
-    with _throttle:
-        wait = _pushed["last"] + WALLBOARD_EVERY_SECONDS - time.monotonic()
-        if wait <= 0:
-            _pushed["last"] = time.monotonic()
-        elif _pushed["timer"] is None:
-            timer = threading.Timer(wait, _trailing_push)
-            timer.daemon = True
-            _pushed["timer"] = timer
-            timer.start()
-    return _push() if wait <= 0 else False
-
-
-_throttle = threading.Lock()
-_pushed: dict[str, Any] = {"last": 0.0, "timer": None}
-
-
-def _trailing_push() -> None:
-    with _throttle:
-        _pushed["timer"], _pushed["last"] = None, time.monotonic()
-    try:
-        _push()
-    finally:
-        db.connections.close_all()  # this thread's own connections
-
-
-def _push() -> bool:
+    """Send the wallboard snapshot to supervisors, throttled across processes by the cache. A
+    change inside the second is not pushed: the page re-reads the snapshot a moment after each
+    push it gets (static/js/wallboard.js), so the board never stays on a state already gone."""
+    if not force and not cache.add("callcentre:wallboard-push", 1, WALLBOARD_EVERY_SECONDS):
+        return False
     try:
         return broadcast.wallboard_push(selectors.wallboard_snapshot())
     except Exception as exc:  # the wallboard is news; never fail the webhook after commit
