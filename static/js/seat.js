@@ -63,6 +63,17 @@
     box.querySelectorAll(".seat-call-actions select").forEach(function (sel) { sel.selectedIndex = 0; });
   }
 
+  // A refused seat action (400/404/409) answers the panel with the reason in it: show it (htmx
+  // swaps only 2xx answers by default, and the operator saw nothing happen).
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var target = ev.detail && ev.detail.target;
+    var status = ev.detail && ev.detail.xhr ? ev.detail.xhr.status : 0;
+    if (target && target.id === "seat-panel" && (status === 400 || status === 404 || status === 409)) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
+
   // 转接 moves the caller away from this seat: confirm first (htmx honours hx-confirm-like events)
   document.addEventListener("htmx:confirm", function (ev) {
     var form = ev.target && ev.target.closest && ev.target.closest("[data-testid=transfer-form]");

@@ -14,6 +14,7 @@ from tickets.callcentre import selectors
 from tickets.callcentre.models import CallRecording, CallTransfer, Desk, QueuedCall, Seat
 from tickets.callcentre.services import seats
 from tickets.callcentre.services.assignment import assign_sweep
+from tickets.intake.models import CallbackTask
 from tickets.org.models import Unit, User
 
 CALLER = "CA" + "a" * 32
@@ -192,3 +193,27 @@ def test_transfers_and_three_way_calls_are_refused_with_the_reason_and_ask_nothi
     assert unreachable.status_code == 400 and "该单位未登记联络电话" in unreachable.content.decode()
     assert twilio_rest.updated_calls() == [] and len(twilio_rest.created_calls()) == 1  # the seat's ring only
     assert QueuedCall.objects.get().outcome == "bridged" and not CallTransfer.objects.exists()
+
+
+def test_a_transferred_caller_who_hangs_up_in_the_transfer_queue_stays_answered_and_is_called_back(
+    city: Any, user: Any, ready: Any, post: Any, twilio_rest: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _general, enterprise = _desks()
+    with time_machine.travel(T0, tick=False) as clock:
+        first = ready("operator1")
+        busy = seats.seat_for(user("operator2"))
+        busy.skills.set([enterprise])
+        seats.seat_move(seat=busy, to="on_call", reason="另一通话")  # signed in there, not free
+        _bridged(post, first, queue_time="4")
+        clock.shift(30)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert _console(first).post("/console/seat/transfer/", {"desk": enterprise.pk}).status_code == 200
+        clock.shift(25)
+        post(f"{CC}/left/?transfer=1", CallSid=CALLER, QueueResult="hangup", QueueTime="25")
+    queued = QueuedCall.objects.get()
+    assert (queued.outcome, queued.operator, queued.wait_seconds, queued.handle_seconds) == ("bridged", first, 4, 30)
+    task = CallbackTask.objects.get()
+    assert (task.phone, task.reason, task.state) == (FROM, "转接后排队等待25秒挂断", "open")
+    start, end = selectors.local_day_bounds(datetime.fromisoformat(T0).date())
+    total = selectors.service_levels(start=start, end=end)["total"]
+    assert (total["offered"], total["answered"], total["abandoned"]) == (1, 1, 0)

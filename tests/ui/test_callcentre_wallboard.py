@@ -87,6 +87,12 @@ def test_the_wallboard_moves_live_as_a_call_queues_and_is_bridged(browser: Any, 
     small_console = _signed_in(browser, cc_env.url, "operator1", "/console/", viewport=PHONE)
     expect(small_console.get_by_test_id("caller-panel")).to_be_visible()
     small_console.locator("#seat-panel").screenshot(path=str(_shot("callcentre-seat", 390)))
+    # 转接 asks first, and a refusal shows its reason in the panel (nobody is signed in to 企业专席)
+    console.get_by_label("转接到专席").select_option(label="企业专席")
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.get_by_test_id("transfer-form").get_by_role("button", name="转接").click()
+    expect(console.locator("#seat-panel [role=alert]")).to_have_text("该专席暂无话务员在线，无法转接")
+    expect(console.get_by_test_id("caller-panel")).to_be_visible()  # still on the call
     for page in (board, console, small_board, small_console):
         page.context.close()
 
