@@ -406,6 +406,14 @@ class CallRecordingAdmin(ReadOnlyAdmin):
     exclude = ["url"]  # listened to through the audited proxy on the console, never by its Twilio URL
 
 
+@admin.register(m.CallTransfer)
+class CallTransferAdmin(ReadOnlyAdmin):
+    """转接与三方通话: who moved which call where, and when."""
+
+    list_display = ["call", "kind", "operator", "from_desk", "to_desk", "unit", "created_at", "ended_at"]
+    list_filter = ["kind"]
+
+
 @admin.register(m.PhoneLine)
 class PhoneLineAdmin(HotlineModelAdmin):
     list_display = ["profile", "opens_at", "closes_at", "seats"]

@@ -63,6 +63,7 @@ MODELS: Mapping[str, str] = {
     "CallRecording": "通话录音",
     "CallbackAttempt": "回拨记录",
     "SavedView": "常用筛选",
+    "CallTransfer": "转接与三方通话",
 }
 
 # Field names that mean the same everywhere.
@@ -192,6 +193,14 @@ FIELDS: Mapping[str, str] = {
     "CallbackAttempt.outcome": "结果",
     "CallbackAttempt.talk_seconds": "通话秒数",
     "SavedView.user": "工作人员",
+    "CallTransfer.call": "来电",
+    "CallTransfer.leg_call_sid": "话务员通话标识",
+    "CallTransfer.from_desk": "转出专席",
+    "CallTransfer.to_desk": "转入专席",
+    "CallTransfer.liaison_phone": "单位联络人电话",
+    "CallTransfer.liaison_call_sid": "联络人通话标识",
+    "CallTransfer.conference": "会议名称",
+    "CallTransfer.talk_seconds": "转接前通话秒数",
     "TicketNumberSequence.last": "当日最后序号",
     "Ticket.urgency": "紧急程度",
     "Ticket.kind": "诉求类型",

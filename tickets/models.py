@@ -12,6 +12,8 @@ from tickets.accounts.models import ApiToken, LoginLockout, StaffSession
 from tickets.callcentre.models import (
     CallbackAttempt,
     CallRecording,
+    CallTransfer,
+    CallTransferKind,
     Desk,
     QueuedCall,
     QueueOutcome,
@@ -117,6 +119,8 @@ __all__ = [
     "CalendarYear",
     "Call",
     "CallRecording",
+    "CallTransfer",
+    "CallTransferKind",
     "CallbackAttempt",
     "CallbackTask",
     "Category",

@@ -3,6 +3,8 @@
  *    opens the caller panel (number as my role may see it, open and recent tickets, 重复来电,
  *    退订, 保密 history) and pre-fills the new-ticket form with the number and the CallSid;
  *  - a console that (re)loads mid-call reads the call it is on from /console/seat/call/;
+ *  - 转接 / 三方通话: the caller panel's two forms (htmx, the seat panel re-rendered with the
+ *    result); a new pop clears their choices, and the page asks before a transfer;
  *  - the softphone: Twilio Voice JS SDK (static/vendor/twilio-voice), token from /console/seat/token/,
  *    refreshed before it expires. Text only (no innerHTML). */
 (function () {
@@ -58,7 +60,30 @@
       list.appendChild(none);
     }
     setFormCall(call);
+    box.querySelectorAll(".seat-call-actions select").forEach(function (sel) { sel.selectedIndex = 0; });
   }
+
+  // A refused seat action (400/404/409) answers the panel with the reason in it: show it (htmx
+  // swaps only 2xx answers by default, and the operator saw nothing happen).
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var target = ev.detail && ev.detail.target;
+    var status = ev.detail && ev.detail.xhr ? ev.detail.xhr.status : 0;
+    if (target && target.id === "seat-panel" && (status === 400 || status === 404 || status === 409)) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
+
+  // 转接 moves the caller away from this seat: confirm first (htmx honours hx-confirm-like events)
+  document.addEventListener("htmx:confirm", function (ev) {
+    var form = ev.target && ev.target.closest && ev.target.closest("[data-testid=transfer-form]");
+    if (!form) return;
+    var sel = form.querySelector("select");
+    var name = sel && sel.selectedIndex > 0 ? sel.options[sel.selectedIndex].text : "";
+    if (!name) return;
+    ev.preventDefault();
+    if (window.confirm("确认将来电人转接到" + name + "？")) ev.detail.issueRequest(true);
+  });
 
   function loadCurrent() {
     var p = panel();

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from email.utils import format_datetime
@@ -29,7 +30,8 @@ AUDIO = b"ID3\x03\x00fake-mp3-bytes"
 
 
 class FakeTwilio:
-    """POST …/Calls.json (ring a seat) answers with a new CallSid; GET …/Recordings/RE….mp3 serves
+    """POST …/Calls.json (ring a seat, dial a liaison) answers with a new CallSid; POST
+    …/Calls/CA….json (update a live call's TwiML) answers the call; GET …/Recordings/RE….mp3 serves
     audio; DELETE …/Recordings/RE….json deletes. Every request is kept in `requests`."""
 
     def __init__(self) -> None:
@@ -66,6 +68,11 @@ class FakeTwilio:
                             "date_created": format_datetime(timezone.now(), usegmt=True)}  # fmt: skip
                     self._answer(201, json.dumps(body).encode(), "application/json")
                     return
+                updated = re.search(r"/Calls/(CA\w+)\.json$", entry["path"])
+                if updated:  # calls(sid).update(twiml=…): the live call gets new TwiML
+                    body = {"sid": updated.group(1), "account_sid": ACCOUNT, "status": "in-progress"}
+                    self._answer(200, json.dumps(body).encode(), "application/json")
+                    return
                 self._answer(404, b"{}", "application/json")
 
             def do_GET(self) -> None:
@@ -89,6 +96,11 @@ class FakeTwilio:
 
     def created_calls(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["method"] == "POST" and r["path"].endswith("/Calls.json")]
+
+    def updated_calls(self) -> list[dict[str, Any]]:
+        """(CallSid, TwiML) of every live call the system redirected, in order."""
+        found = [(re.search(r"/Calls/(CA\w+)\.json$", r["path"]), r) for r in self.requests if r["method"] == "POST"]
+        return [{"sid": m.group(1), "twiml": r["form"].get("Twiml", "")} for m, r in found if m]
 
 
 @pytest.fixture

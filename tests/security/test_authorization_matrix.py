@@ -199,6 +199,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("recording-audio", "GET"):                 "login 404   404   404   404   404   404",
     ("seat-call", "GET"):                       "login ok    ok    ok    404   404   ok",
     ("seat-link", "POST"):                     "login ok    ok    ok    404   404   ok",
+    ("seat-transfer", "POST"):                 "login ok    ok    ok    404   404   ok",
+    ("seat-conference", "POST"):               "login ok    ok    ok    404   404   ok",
     ("seat-simulate", "POST"):                  "login 404   404   404   404   404   404",
     ("seat-state", "POST"):                     "login ok    ok    ok    404   404   ok",
     ("seat-token", "GET"):                      "login ok    ok    ok    404   404   ok",

@@ -30,6 +30,12 @@ class Desk(models.Model):
     def queue_name(self) -> str:
         return f"hotline-{self.code}"
 
+    @property
+    def transfer_queue_name(self) -> str:
+        """Callers transferred here from another desk wait in their own queue, which a seat
+        offered such a caller dials: they go ahead of the desk's new arrivals (docs/callcentre.md)."""
+        return f"hotline-{self.code}-transfer"
+
 
 class SeatState(models.TextChoices):
     OFFLINE = "offline", "离线"
@@ -119,6 +125,9 @@ class QueuedCall(models.Model):
     wait_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="排队时长（Twilio QueueTime）")
     handle_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="通话时长（DialCallDuration）")
     last_position = models.PositiveIntegerField(null=True, blank=True)
+    transferred_at = models.DateTimeField(
+        "转接时间", null=True, blank=True, help_text="最近一次由话务员转接到本专席的时间（排队位置规则见文档）"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -169,3 +178,33 @@ class CallbackAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"回拨 {self.task_id} {self.outcome or '进行中'}"
+
+
+class CallTransferKind(models.TextChoices):
+    TRANSFER = "transfer", "转接专席"
+    CONFERENCE = "conference", "三方通话"
+
+
+class CallTransfer(models.Model):
+    """转接 (the caller moved to another desk's queue) or 三方通话 (caller, operator and a unit's
+    liaison in one conference, GB/T 33358), made by the operator during a bridged call."""
+
+    call = models.ForeignKey("tickets.Call", on_delete=models.PROTECT, related_name="transfers")
+    kind = models.CharField(max_length=12, choices=CallTransferKind.choices)
+    operator = models.ForeignKey("tickets.User", on_delete=models.PROTECT, related_name="+")
+    leg_call_sid = models.CharField(max_length=64, blank=True, db_index=True, help_text="话务员一侧的 CallSid")
+    from_desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    to_desk = models.ForeignKey(Desk, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("tickets.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    liaison_phone = models.CharField(max_length=20, blank=True)
+    liaison_call_sid = models.CharField(max_length=64, blank=True)
+    conference = models.CharField(max_length=64, blank=True)
+    talk_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="转接前该话务员的通话时长")
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%H:%M:%S}"

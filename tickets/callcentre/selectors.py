@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tickets.callcentre import levels
@@ -48,7 +49,8 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
         row["desk"]: row
         for row in QueuedCall.objects.filter(outcome__in=(QueueOutcome.WAITING, QueueOutcome.OFFERED))
         .values("desk")
-        .annotate(n=Count("id"), oldest=Min("enqueued_at"))
+        # a transferred caller waits in the new desk's queue since the transfer
+        .annotate(n=Count("id"), oldest=Min(Coalesce("transferred_at", "enqueued_at")))
     }
     desks = []
     for desk in Desk.objects.all():

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from tickets.callcentre.models import Desk
-from tickets.callcentre.services import callbacks, queue
+from tickets.callcentre.services import callbacks, queue, transfer
 from tickets.callcentre.services.recordings import recording_stored
 from tickets.callcentre.services.twilio_rest import webhook_url
 from tickets.errors import NotFound
@@ -40,10 +40,14 @@ def _int(value: str) -> int | None:
 
 
 def _key(name: str, *extra: str) -> Callable[[HttpRequest, dict[str, Any]], str | None]:
+    """Endpoint + CallSid (+ named parameters, + the query string: a transferred caller's second
+    queue has `?transfer=<n>`, so its waitUrl and action are not answered from the first queue's)."""
+
     def key(request: HttpRequest, params: dict[str, Any]) -> str | None:
         sid = param(params, "CallSid", 64)
         parts = [param(params, e, 40) for e in extra]
-        return ":".join([f"cc-{name}", sid, *parts]) if sid else None
+        query = request.GET.urlencode()[:60]
+        return ":".join([f"cc-{name}", sid, *parts, *([query] if query else [])]) if sid else None
 
     return key
 
@@ -154,7 +158,7 @@ def seat(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) 
         recording_status_callback=webhook_url("recording/"),
         recording_status_callback_method="POST",
     )
-    dial.queue(leg.desk.queue_name, url=webhook_url("bridge/"), method="POST")
+    dial.queue(leg.queue_name, url=webhook_url("bridge/"), method="POST")
     response.append(dial)
     return str(response)
 
@@ -171,7 +175,7 @@ def seat_status(request: HttpRequest, params: dict[str, Any], inbound: InboundMe
     return str(VoiceResponse())
 
 
-@twilio_webhook(channel=InboundChannel.VOICE, key=_key("bridge"), sid_param="CallSid")
+@twilio_webhook(channel=InboundChannel.VOICE, key=_key("bridge", "DequeingCallSid"), sid_param="CallSid")
 def bridge(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
     """POST bridge/ — the `<Queue url>`: the caller (CallSid) is about to be bridged to the leg
     DequeingCallSid. Said to the caller; the operator's console pops after the commit."""
@@ -193,11 +197,25 @@ def bridge(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage
 
 @twilio_webhook(channel=InboundChannel.VOICE_STATUS, key=_key("dial"), sid_param="CallSid")
 def dial(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
-    """POST dial/ — the operator's `<Dial>` ended: handle time, then 话后处理."""
+    """POST dial/ — the operator's `<Dial>` ended: handle time, then 话后处理. While a three-way
+    call is being set up the queue's `<Dial>` ends because the legs move into the conference: the
+    operator's leg is answered with the conference. `?conference=1`: the conference's own `<Dial>`
+    ended (the three-way call is over for the seat)."""
+    leg_sid = param(params, "CallSid", 64)
+    conference = request.GET.get("conference") == "1"
+    if not conference:
+        joining = transfer.conference_of_leg(leg_sid)
+        if joining is not None:
+            inbound.note = "进入三方通话"
+            return transfer.conference_twiml(caller_sid=joining.call.call_sid, role="operator")
+    else:
+        transfer.conference_ended(leg_sid=leg_sid)
+        inbound.note = "三方通话结束"
     queue.seat_leg_ended(
-        leg_sid=param(params, "CallSid", 64),
+        leg_sid=leg_sid,
         status=param(params, "DialCallStatus", 20),
         duration=_int(param(params, "DialCallDuration", 10)),
+        whole_call=conference,
     )
     response = VoiceResponse()
     response.hangup()
@@ -213,7 +231,8 @@ def _recording_key(request: HttpRequest, params: dict[str, Any]) -> str | None:
 def recording(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
     """POST recording/ — the bridged call's recording is ready: it joins the call and its ticket."""
     stored = recording_stored(
-        leg_sid=param(params, "CallSid", 64),
+        # a three-way call's conference recording names the caller's call in its URL
+        leg_sid=param(params, "CallSid", 64) or request.GET.get("call", "")[:64],
         recording_sid=param(params, "RecordingSid", 64),
         url=param(params, "RecordingUrl", 500),
         duration=_int(param(params, "RecordingDuration", 10)),
@@ -228,8 +247,12 @@ def recording(request: HttpRequest, params: dict[str, Any], inbound: InboundMess
 def left(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) -> str:
     """POST left/ — `<Enqueue action>`: bridged, hung up in the queue (→ 未接来电回拨 with the
     wait), or left for the IVR (overflow: speech or voicemail → draft ticket, SMS with its number)."""
+    call_sid = param(params, "CallSid", 64)
+    if param(params, "QueueResult", 32) == "bridged" and transfer.conference_of_caller(call_sid) is not None:
+        inbound.note = "进入三方通话"  # the operator's leg moved into the conference first
+        return transfer.conference_twiml(caller_sid=call_sid, role="caller")
     outcome = queue.queue_left(
-        call_sid=param(params, "CallSid", 64),
+        call_sid=call_sid,
         result=param(params, "QueueResult", 32),
         queue_time=_int(param(params, "QueueTime", 10)),
     )

@@ -50,10 +50,12 @@ class TicketNotesApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: NoteOutput}, summary="添加内部备注")
     def post(self, request: Request, ticket_id: int) -> Response:
         user = staff_user(request)
-        # The body is read first, as every action endpoint does: a hostile body is a 400 whatever the ticket.
-        serializer = self.InputSerializer(data=request.data if request.data is not None else {})
+        # The body is parsed first, as every action endpoint does (a hostile body is a 400 whatever the
+        # ticket), then the reader's scope (another unit's ticket is a 404), then the fields.
+        body = request.data if request.data is not None else {}
+        ticket = selectors.ticket_get(user, ticket_id)
+        serializer = self.InputSerializer(data=body)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
-        ticket = selectors.ticket_get(user, ticket_id)
         note = services.ticket_note_add(ticket=ticket, actor=Actor.of(user), text=data["text"])
         return Response(NoteOutput(note).data, status=201)

@@ -4,6 +4,7 @@ levels, and the demo's 模拟来电 (posts the same signed webhooks in-process; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -11,16 +12,17 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets.callcentre import selectors as cc_selectors
 from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, SeatState
-from tickets.callcentre.services import callbacks, queue, recordings, seats, twilio_rest
+from tickets.callcentre.services import callbacks, queue, recordings, seats, transfer, twilio_rest
 from tickets.core import privacy, selectors
 from tickets.core.models import Ticket
 from tickets.errors import DomainError, NotFound
 from tickets.metrics.selectors import period_range
-from tickets.org.models import Role, User
+from tickets.org.models import Role, Unit, User
 from tickets.pages.callcentre_demo import simulate_step
 from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service
 
@@ -54,6 +56,10 @@ def seat_context(request: HttpRequest) -> dict[str, Any]:
         "callcentre_demo": settings.CALLCENTRE_DEMO,
         "current_call": current,
         "current_phone": privacy.phone_for(current.phone, user) if current else "",
+        "current_conference": transfer.conference_of_caller(current.call.call_sid) if current else None,
+        "liaison_units": list(
+            Unit.objects.filter(is_active=True).exclude(liaison_phone="").only("id", "name", "liaison_name")[:200]
+        ),
         "recent_calls": recent,
     }
 
@@ -68,6 +74,36 @@ def seat_state(request: HttpRequest) -> HttpResponse:
         context = {**seat_context(request), "seat_error": str(exc), "fragment": True}
         return render(request, "tickets/console/_seat.html", context, status=exc.status_code)
     return render(request, "tickets/console/_seat.html", {**seat_context(request), "fragment": True})
+
+
+# 转接 and 三方通话 on the call I am on: (the posted field naming the target, the service, what the
+# panel says when it is done). Routes `seat-transfer` and `seat-conference` pass `how`.
+CALL_ACTIONS: dict[str, tuple[str, Callable[[User, int | None], object], Any]] = {
+    "transfer": (
+        "desk",
+        lambda user, pk: transfer.call_transfer(user=user, desk_id=pk),
+        gettext_lazy("已转接，来电人正在该专席排队"),
+    ),
+    "conference": (
+        "unit",
+        lambda user, pk: transfer.call_conference(user=user, unit_id=pk),
+        gettext_lazy("正在呼叫承办单位联络人，接通后三方通话"),
+    ),
+}
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def seat_call_action(request: HttpRequest, how: str) -> HttpResponse:
+    """转接 (the caller goes to another desk's queue, ahead of its new arrivals) or 三方通话 (the
+    caller, me and a unit's liaison in one conference); answers the re-rendered seat panel."""
+    field, action, done = CALL_ACTIONS[how]
+    try:
+        action(request.user, posted_id(request.POST.get(field)))  # type: ignore[arg-type]
+    except DomainError as exc:
+        context = {**seat_context(request), "seat_error": str(exc), "fragment": True}
+        return render(request, "tickets/console/_seat.html", context, status=exc.status_code)
+    return render(request, "tickets/console/_seat.html", {**seat_context(request), "seat_note": done, "fragment": True})
 
 
 @require_GET

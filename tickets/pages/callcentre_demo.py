@@ -21,8 +21,9 @@ from tickets.callcentre.services import seats
 from tickets.callcentre.services.twilio_rest import WEBHOOKS
 from tickets.core.text import normalise_phone
 from tickets.errors import InvalidInput
-from tickets.intake.webhooks.signature import FORM, public_url
+from tickets.intake.webhooks.signature import FORM
 from tickets.org.models import User
+from tickets.twilio_signature import public_url
 
 DEMO_CALLER = "+8613800138000"
 LINE = "+8612345"

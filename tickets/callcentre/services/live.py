@@ -71,7 +71,9 @@ def wallboard_changed() -> None:
 
 
 def wallboard_push(*, force: bool = False) -> bool:
-    """Send the wallboard snapshot to supervisors, throttled across processes by the cache."""
+    """Send the wallboard snapshot to supervisors, throttled across processes by the cache. A
+    change inside the second is not pushed: the page re-reads the snapshot a moment after each
+    push it gets (static/js/wallboard.js), so the board never stays on a state already gone."""
     if not force and not cache.add("callcentre:wallboard-push", 1, WALLBOARD_EVERY_SECONDS):
         return False
     try:

@@ -126,6 +126,12 @@ class Leg:
 
     seat: Seat | None
     desk: Desk | None
+    queue_name: str = ""  # the desk's queue, or its transfer queue when the caller was transferred
+
+
+def _leg(seat: Seat, queued: QueuedCall) -> Leg:
+    name = queued.desk.transfer_queue_name if queued.transferred_at else queued.desk.queue_name
+    return Leg(seat, queued.desk, name)
 
 
 @transaction.atomic
@@ -146,7 +152,7 @@ def seat_leg_answer(*, leg_sid: str, seat_id: int | None = None, identity: str =
     )
     if offered is not None:
         QueuedCall.objects.filter(pk=offered.pk).update(offer_call_sid=offered.offer_call_sid or leg_sid)
-        return Leg(seat, offered.desk)
+        return _leg(seat, offered)
     waiting = (
         QueuedCall.objects.filter(outcome=QueueOutcome.WAITING, desk__in=seat.skills.all())
         .select_related("desk")
@@ -159,7 +165,7 @@ def seat_leg_answer(*, leg_sid: str, seat_id: int | None = None, identity: str =
         return Leg(seat, None)
     if seat.state != SeatState.RINGING:
         seats.seat_move(seat=seat, to=SeatState.RINGING, reason="话务员主动接听")
-    return Leg(seat, waiting.desk)
+    return _leg(seat, waiting)
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,8 @@ def queue_bridge(*, call_sid: str, dequeuing_sid: str, queue_time: int | None) -
         )
     now = timezone.now()
     wait = queue_time if queue_time is not None else int((now - queued.enqueued_at).total_seconds())
+    if queued.transferred_at is not None and queued.wait_seconds is not None:
+        wait = queued.wait_seconds  # the service level keeps the first answer (docs: transfers)
     operator = seat.user if seat is not None else None
     if seat is not None:  # registered first: the pop goes out before the wallboard's snapshot
         transaction.on_commit(lambda: live.caller_pop(queued), robust=True)
@@ -223,7 +231,7 @@ def _offers_settle(queued: QueuedCall, seat: Seat | None, now: datetime) -> None
     will take the queue's next head, so it inherits the caller this seat had been offered (or the
     oldest one waiting); a caller offered to this seat and not inherited waits again."""
     mine = None
-    if seat is not None:
+    if seat is not None and queued.offered_to_id != seat.pk:  # one offer per seat: this was it
         mine = (
             QueuedCall.objects.filter(offered_to=seat, outcome=QueueOutcome.OFFERED)
             .exclude(pk=queued.pk)
@@ -251,12 +259,15 @@ def _offers_settle(queued: QueuedCall, seat: Seat | None, now: datetime) -> None
 
 
 @transaction.atomic
-def seat_leg_ended(*, leg_sid: str, status: str, duration: int | None) -> QueuedCall | None:
+def seat_leg_ended(*, leg_sid: str, status: str, duration: int | None, whole_call: bool = False) -> QueuedCall | None:
     """The operator's `<Dial>` ended: handle time; the seat goes 话后处理 (or back to 就绪 when no
-    caller was bridged, e.g. the queue was empty)."""
+    caller was bridged, e.g. the queue was empty). `whole_call`: the end of a three-way call, whose
+    handle time runs from the bridge."""
     queue_lock()
     seat = _seat_of_leg(leg_sid=leg_sid)
     queued = QueuedCall.objects.select_for_update().filter(operator_call_sid=leg_sid).first() if leg_sid else None
+    if whole_call and queued is not None and queued.bridged_at is not None:
+        duration = int((timezone.now() - queued.bridged_at).total_seconds())
     if queued is not None and queued.handle_seconds is None and duration is not None:
         QueuedCall.objects.filter(pk=queued.pk).update(handle_seconds=duration, ended_at=timezone.now())
     if seat is not None:
@@ -314,6 +325,8 @@ def queue_left(*, call_sid: str, result: str, queue_time: int | None) -> str:
     if result in ("bridged", "bridging-in-process") or queued.outcome == QueueOutcome.BRIDGED:
         return "bridged"
     outcome = QueueOutcome.ABANDONED if result == ABANDONED else QueueOutcome.OVERFLOW
+    if queued.transferred_at is not None:
+        return _transfer_left(queued, result=result, now=now)
     if queued.outcome in (QueueOutcome.WAITING, QueueOutcome.OFFERED):
         QueuedCall.objects.filter(pk=queued.pk).update(outcome=outcome, ended_at=now, wait_seconds=wait)
         if queued.offered_to_id is not None:
@@ -330,6 +343,30 @@ def queue_left(*, call_sid: str, result: str, queue_time: int | None) -> str:
             CallbackTask.objects.filter(pk=task.pk).update(reason=reason)
         return "abandoned"
     return "overflow"
+
+
+def _transfer_left(queued: QueuedCall, *, result: str, now: datetime) -> str:
+    """A transferred caller left the transfer queue without a second operator: the call stays
+    answered (by the first operator, as the service levels count it); a hang-up still gets a
+    未接来电回拨 task, since the matter was not finished."""
+    if queued.outcome not in (QueueOutcome.WAITING, QueueOutcome.OFFERED):
+        return "bridged"
+    handover = queued.call.transfers.order_by("-id").first()
+    QueuedCall.objects.filter(pk=queued.pk).update(
+        outcome=QueueOutcome.BRIDGED, ended_at=now, handle_seconds=handover.talk_seconds if handover else 0
+    )
+    if queued.offered_to_id is not None:
+        seat = Seat.objects.select_for_update().get(pk=queued.offered_to_id)
+        if seat.state == SeatState.RINGING:
+            seats.seat_move(seat=seat, to=SeatState.READY, reason="来电人已挂断")
+    live.wallboard_changed()
+    if result != ABANDONED:
+        return "overflow"
+    waited = int((now - queued.transferred_at).total_seconds()) if queued.transferred_at else 0
+    CallbackTask.objects.get_or_create(
+        call=queued.call, defaults={"phone": queued.phone, "reason": f"转接后排队等待{waited}秒挂断"}
+    )
+    return "abandoned"
 
 
 def ticket_of_call(*, call_sid: str, user: User) -> Call:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.callcentre.models import CallRecording, QueuedCall
+from tickets.callcentre.models import CallRecording, CallTransfer, QueuedCall
 from tickets.callcentre.services import twilio_rest
 from tickets.core import privacy
 from tickets.core.models import AccessAction, TicketAccessLog
@@ -34,6 +34,9 @@ def recording_stored(
         return None
     queued = QueuedCall.objects.filter(operator_call_sid=leg_sid).select_related("call").first()
     call = queued.call if queued is not None else Call.objects.filter(call_sid=leg_sid).first()
+    if call is None:  # the leg of an operator who transferred the caller (its recording ends then)
+        handover = CallTransfer.objects.select_related("call").filter(leg_call_sid=leg_sid).order_by("-id").first()
+        call = handover.call if handover is not None else None
     if call is None:
         log.warning("recording %s for an unknown leg %s", recording_sid, leg_sid)
         return None

@@ -45,6 +45,19 @@ def seat_call_create(*, target: str, seat_user_id: int, path: str = "") -> str:
     return str(call.sid)
 
 
+def call_redirect(*, call_sid: str, twiml: str) -> None:
+    """Give a live call new TwiML (transfer, three-way): `calls(sid).update(twiml=…)`."""
+    twilio_client().calls(call_sid).update(twiml=twiml)
+
+
+def liaison_call_create(*, to: str, twiml: str) -> str:
+    """Dial a unit's liaison into a three-way call (三方通话) from the hotline number."""
+    call = twilio_client().calls.create(
+        to=to, from_=settings.TWILIO_FROM_NUMBER, twiml=twiml, timeout=settings.CALLCENTRE_RING_SECONDS
+    )
+    return str(call.sid)
+
+
 def seat_target(seat: Seat) -> str:
     """How to ring a seat: its desk phone or SIP address, else the softphone's client identity."""
     if seat.device == SeatDevice.PHONE and seat.phone:

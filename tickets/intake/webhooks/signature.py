@@ -2,13 +2,16 @@
 
 `twilio_webhook` wraps a handler `(request, params, inbound) -> body`:
 1. the X-Twilio-Signature is checked with the twilio library's RequestValidator against the
-   public URL Twilio called; a missing or wrong signature gets 403 and nothing is written; a
-   signed body that is not a form (JSON, text) gets 415 and nothing is written: these endpoints
-   read form parameters only, and a JSON body used to run the handler with none of them;
+   public URL Twilio called (`tickets/twilio_signature.py`, the check the rate limit shares); a
+   missing or wrong signature gets 403 and nothing is written; a signed body that is not a form
+   (JSON, text) gets 415 and nothing is written: these endpoints read form parameters only, and
+   a JSON body used to run the handler with none of them;
 2. the delivery is stored as an InboundMessage whose unique `dedupe_key` (endpoint + sid) makes
-   a retried delivery — also one arriving at the same moment — return the stored answer;
-3. the handler runs in the same transaction; an unexpected error rolls it back, keeps the raw
-   payload (without a key, so Twilio's retry is processed again) and answers politely, never 500.
+   a retried delivery return the stored answer (read before the handler runs); one arriving at the
+   same moment runs the handler, fails on the key at the end and is rolled back whole;
+3. the handler runs in the same transaction (the InboundMessage is inserted at its end); an
+   unexpected error rolls it back, keeps the raw payload (without a key, so Twilio's retry is
+   processed again) and answers politely, never 500.
 """
 
 from __future__ import annotations
@@ -24,12 +27,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
 
 from tickets.core.text import normalise_phone
 from tickets.errors import InvalidInput
 from tickets.intake.models import InboundMessage
-from tickets.request_meta import forwarded_value, trusted_proxy_hops
+from tickets.twilio_signature import twilio_signature_verified
 
 log = logging.getLogger("tickets.intake.webhooks")
 
@@ -44,31 +46,11 @@ class _Duplicate(Exception):
     pass
 
 
-def public_url(request: HttpRequest) -> str:
-    """The URL Twilio signed. Proxy headers are believed only when configured to be."""
-    path = request.get_full_path()
-    if settings.TWILIO_WEBHOOK_BASE_URL:
-        return settings.TWILIO_WEBHOOK_BASE_URL + path
-    if trusted_proxy_hops():
-        # the values our outermost proxy wrote, never the left-most ones a client can prepend
-        proto = forwarded_value(request.META, "HTTP_X_FORWARDED_PROTO") or request.scheme
-        host = forwarded_value(request.META, "HTTP_X_FORWARDED_HOST") or request.get_host()
-        return f"{proto}://{host}{path}"
-    return request.build_absolute_uri()
-
-
 def signature_valid(request: HttpRequest) -> bool:
-    token = settings.TWILIO_AUTH_TOKEN
-    if not token:
+    if not settings.TWILIO_AUTH_TOKEN:
         # No token configured: refuse, unless a developer explicitly allows unsigned local testing.
         return bool(settings.TWILIO_ALLOW_UNSIGNED)
-    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
-    if not signature:
-        return False
-    params: Any = request.POST
-    if request.content_type == "application/json":
-        params = request.body.decode("utf-8", "replace")
-    return bool(RequestValidator(token).validate(public_url(request), params, signature))
+    return twilio_signature_verified(request)
 
 
 def _clean(value: str) -> str:
@@ -137,16 +119,19 @@ def twilio_webhook(
                 "phone": phone_of(from_number),
                 "raw": params,
             }
+            # The delivery is stored with its answer in one INSERT at the end of the handler's
+            # transaction (no savepoint, no second UPDATE: three round trips fewer on every webhook,
+            # the bridge's among them). A concurrent duplicate runs the handler too, then fails on
+            # the unique key, so its whole transaction rolls back and it answers the stored reply.
+            inbound = InboundMessage(dedupe_key=dedupe, **fields)
             try:
                 with transaction.atomic():
-                    try:
-                        with transaction.atomic():
-                            inbound = InboundMessage.objects.create(dedupe_key=dedupe, **fields)
-                    except IntegrityError:
-                        raise _Duplicate from None
                     body = handler(request, params, inbound)
                     inbound.response_body = body
-                    inbound.save(update_fields=["response_body", "ticket", "note"])
+                    try:
+                        inbound.save(force_insert=True)
+                    except IntegrityError:
+                        raise _Duplicate from None
             except _Duplicate:
                 stored = InboundMessage.objects.filter(dedupe_key=dedupe).first()
                 return _replay(stored) if stored is not None else HttpResponse(fallback(), content_type=TWIML)
