@@ -60,7 +60,7 @@ def _pages(ids: dict[str, Any], rate_link: str) -> list[tuple[str | None, str, s
         ("operator1", "home", "/", 200),
         ("operator1", "console", "/console/", 200),
         ("operator1", "ticket-list", "/tickets/", 200),
-        ("operator1", "ticket-search", "/tickets/?q=%E5%B7%A5%E8%B5%84", 200),
+        ("operator1", "ticket-search", "/tickets/?q=%E7%A7%AF%E6%B0%B4", 200),
         ("operator1", "ticket-page", f"/tickets/{t}/", 200),
         ("operator1", "ticket-print", f"/tickets/{t}/print/", 200),
         ("operator1", "ticket-compare", f"/tickets/{t}/compare/{other}/", 200),
