@@ -198,6 +198,7 @@ class CallBridged(TypedDict):
     confidential_history: bool
     history: list[CallerTicket]
     ticket: NotRequired[None]
+    phone_display: NotRequired[str]  # the number as this reader may see it, grouped (privacy.phone_display)
 
 
 class WallboardDesk(TypedDict):

@@ -87,7 +87,8 @@ def payload_for_reader(envelope: p.Envelope, reader: Reader, *, watching: bool =
         bridged = cast(p.CallBridged, payload)
         if bridged["operator"] != reader.user.pk:
             return None
-        return cast(p.LivePayload, {**bridged, "phone": privacy.phone_for(bridged["phone"], reader.user)})
+        phone = privacy.phone_for(bridged["phone"], reader.user)
+        return cast(p.LivePayload, {**bridged, "phone": phone, "phone_display": privacy.phone_display(phone)})
     if kind == p.WALLBOARD:
         return payload if reader.audience in p.AUDIENCE[kind] else None
     if kind == p.CALL_INCOMING:

@@ -33,7 +33,7 @@
     if (!box) return;
     box.hidden = false;
     box.setAttribute("data-call-sid", call.call_sid);
-    box.querySelector("[data-caller-phone]").textContent = (call.phone || "").replace(/^\+86/, "") || "未显示号码";
+    box.querySelector("[data-caller-phone]").textContent = call.phone_display || (call.phone || "").replace(/^\+86/, "") || "未显示号码";
     box.querySelector("[data-caller-desk]").textContent = call.desk || "";
     var flags = [];
     if (call.repeat_caller) flags.push("重复来电");

@@ -124,13 +124,15 @@ def seat_call(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"call": None})
     panel = cc_selectors.caller_panel(current)
     user: User = request.user  # type: ignore[assignment]
+    phone = privacy.phone_for(panel["phone"], user)
     return JsonResponse(
         {
             "call": {
                 "type": "call.bridged",
                 "call_sid": panel["call_sid"],
                 "desk": panel["desk"],
-                "phone": privacy.phone_for(panel["phone"], user),
+                "phone": phone,
+                "phone_display": privacy.phone_display(phone),
                 "wait_seconds": panel["wait_seconds"],
                 "repeat_caller": panel["repeat_caller"],
                 "opted_out": panel["opted_out"],
