@@ -176,6 +176,17 @@ CELERY_IMPORTS = [
 EMBEDDED_SCHEDULER = env_bool("HOTLINE_EMBEDDED_SCHEDULER", False)
 
 # --- Twilio -----------------------------------------------------------------------------
+# Requests of one web process inside Django at once, and those let in first (hotline/admission.py).
+WEB_SLOTS = int(os.environ.get("HOTLINE_WEB_SLOTS", "4"))
+WEB_URGENT_PATHS = (
+    "/webhooks/twilio/voice/",
+    "/webhooks/twilio/voice/gather/",
+    "/webhooks/twilio/callcentre/voice/",
+    "/webhooks/twilio/callcentre/choose/",
+    "/webhooks/twilio/callcentre/seat/",
+    "/webhooks/twilio/callcentre/bridge/",
+)
+
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")

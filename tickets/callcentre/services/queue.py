@@ -262,10 +262,17 @@ def _offers_settle(queued: QueuedCall, seat: Seat | None, now: datetime) -> None
 def seat_leg_ended(*, leg_sid: str, status: str, duration: int | None, whole_call: bool = False) -> QueuedCall | None:
     """The operator's `<Dial>` ended: handle time; the seat goes 话后处理 (or back to 就绪 when no
     caller was bridged, e.g. the queue was empty). `whole_call`: the end of a three-way call, whose
-    handle time runs from the bridge."""
-    queue_lock()
-    seat = _seat_of_leg(leg_sid=leg_sid)
+    handle time runs from the bridge.
+
+    The usual end, a bridged call's leg, takes no queue lock: the caller is bridged and the seat
+    on the call, rows no offer or bridge touches any more, locked in the bridge's order (the
+    queued call, then the seat). Only a leg that ended with nobody bridged hands offers back,
+    and that waits for the queue lock like every other change of offers."""
+    bridged = leg_sid and QueuedCall.objects.filter(operator_call_sid=leg_sid).exists()
+    if not bridged:
+        queue_lock()
     queued = QueuedCall.objects.select_for_update().filter(operator_call_sid=leg_sid).first() if leg_sid else None
+    seat = _seat_of_leg(leg_sid=leg_sid)
     if whole_call and queued is not None and queued.bridged_at is not None:
         duration = int((timezone.now() - queued.bridged_at).total_seconds())
     if queued is not None and queued.handle_seconds is None and duration is not None:
@@ -310,7 +317,12 @@ OVERFLOW_RESULTS = {"leave", "queue-full", "system-error", "error"}
 @transaction.atomic
 def queue_left(*, call_sid: str, result: str, queue_time: int | None) -> str:
     """`<Enqueue action>`: the caller left the queue. Returns "bridged", "abandoned", "overflow" or
-    "unknown". A caller who hung up while waiting becomes a 未接来电回拨 task naming the wait."""
+    "unknown". A caller who hung up while waiting becomes a 未接来电回拨 task naming the wait.
+
+    A bridged caller's leaving (every answered call ends so) changes nothing and takes no lock;
+    the others wait for the queue lock, as they free an offer."""
+    if result in ("bridged", "bridging-in-process"):
+        return "bridged" if QueuedCall.objects.filter(call__call_sid=call_sid).exists() else "unknown"
     queue_lock()
     queued = (
         QueuedCall.objects.select_for_update(of=("self",))

@@ -1,0 +1,87 @@
+"""Admission: how many requests of one web process run their synchronous part at once, and
+which go first.
+
+Django runs each request's middleware and view in a thread of its own (asgiref's
+ThreadSensitiveContext), so a worker process took every request it was sent at once and ran
+them all, one GIL between them. Under a burst (the call centre: 25 callers a second, seven
+webhooks each) a transaction holding the queue lock ran at a fiftieth of a core, every other
+queue transaction waited for it, and a bridge took 0.5–1.3 s (bench/callcentre). Here at most
+`WEB_SLOTS` requests per process are inside Django's request handling (middleware, view); the
+others wait on the event loop, where waiting costs nothing, and are let in as slots free:
+
+* the webhooks a caller is waiting on in silence (`WEB_URGENT_PATHS`: the incoming call, the
+  desk menu, the operator's leg and the bridge) before everything else, in arrival order;
+* everything else in arrival order.
+
+Reading the body and sending the response (uploads, downloads, streamed exports) happen
+outside the slot: a slow client holds no slot. `WEB_SLOTS` stays at or below the process's
+database pool (HOTLINE_DB_POOL_MAX), so a request that got in never waits for a connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+import django
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponseBase
+
+
+class Slots:
+    """A semaphore with two queues: urgent waiters are let in before the others."""
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("at least one slot")
+        self.free = slots
+        self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+
+    async def acquire(self, *, urgent: bool) -> None:
+        if self.free > 0 and not (self.waiting[0] or self.waiting[1]):
+            self.free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting[0 if urgent else 1].append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # the slot was handed over as we were cancelled
+                self.release()
+            raise  # a cancelled turn left in its queue is skipped by release()
+
+    def release(self) -> None:
+        for queue in self.waiting:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the slot passes to the waiter, free stays as it is
+                    return
+        self.free += 1
+
+
+class AdmittingASGIHandler(ASGIHandler):
+    """Django's ASGI handler with the slots around the middleware chain and the view."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slots: Slots | None = None  # made in the serving event loop, on the first request
+        self.urgent = frozenset(settings.WEB_URGENT_PATHS)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        if self.slots is None:
+            self.slots = Slots(settings.WEB_SLOTS)
+        slots = self.slots
+        await slots.acquire(urgent=request.path in self.urgent)
+        try:
+            return await super().get_response_async(request)
+        finally:
+            slots.release()
+
+
+def get_asgi_application() -> Any:
+    """As django.core.asgi.get_asgi_application, with admission."""
+    django.setup(set_prefix=False)
+    return AdmittingASGIHandler()
