@@ -177,7 +177,7 @@ EMBEDDED_SCHEDULER = env_bool("HOTLINE_EMBEDDED_SCHEDULER", False)
 
 # --- Twilio -----------------------------------------------------------------------------
 # Requests of one web process inside Django at once, and those let in first (hotline/admission.py).
-WEB_SLOTS = int(os.environ.get("HOTLINE_WEB_SLOTS", "4"))
+WEB_SLOTS = int(os.environ.get("HOTLINE_WEB_SLOTS") or "3")
 WEB_URGENT_PATHS = (
     "/webhooks/twilio/voice/",
     "/webhooks/twilio/voice/gather/",
