@@ -72,10 +72,7 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
         skills: dict[int, set[int]] = {}
         for seat_id, desk_id in Seat.skills.through.objects.filter(seat__in=ready).values_list("seat_id", "desk_id"):
             skills.setdefault(seat_id, set()).add(desk_id)
-        waiting = list(
-            QueuedCall.objects.filter(outcome=QueueOutcome.WAITING).order_by("enqueued_at", "id")[:WAITING_LOOKAHEAD]
-        )
-        for queued, seat in match(waiting, ready, skills):
+        for queued, seat in match(_waiting_for(ready, skills), ready, skills):
             taken = QueuedCall.objects.filter(pk=queued.pk, outcome=QueueOutcome.WAITING).update(
                 outcome=QueueOutcome.OFFERED, offered_to=seat, offered_at=now
             )
@@ -86,6 +83,27 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
     for offer in offers:
         offer_ring(offer)
     return offers
+
+
+def _waiting_for(ready: list[Seat], skills: dict[int, set[int]]) -> list[QueuedCall]:
+    """The longest-waiting callers these seats could take, oldest first: as many as there are
+    seats, more only when the first ones are for desks the seats lack (read under the queue
+    lock, so few rows and only the fields the match reads: a backlog of hundreds used to be
+    read whole on every pass)."""
+    desks = set().union(*skills.values()) if skills else set()
+    rows = (
+        QueuedCall.objects.filter(outcome=QueueOutcome.WAITING, desk_id__in=desks)
+        .only("id", "desk_id", "enqueued_at")
+        .order_by("enqueued_at", "id")
+    )
+    size = max(8, 2 * len(ready))
+    waiting: list[QueuedCall] = []
+    while len(waiting) < WAITING_LOOKAHEAD:
+        chunk = list(rows[len(waiting) : len(waiting) + size])
+        waiting.extend(chunk)
+        if len(chunk) < size or len(match(waiting, ready, skills)) == len(ready):
+            break  # no more callers, or every seat has one
+    return waiting
 
 
 def offer_ring(offer: Offer) -> str | None:
