@@ -29,6 +29,8 @@ def databases(database_url: str, replica_url: str = "") -> dict[str, Any]:
         # Health checks on: the pool tests a connection as it is lent (one round trip), so after a
         # PostgreSQL restart the dead ones are dropped instead of failing requests until the pool's
         # timeout (tests/drills/test_postgres_restart.py).
+        # The backend is Django's, giving up fast while the database is down (hotline/postgresql).
+        dbs["default"]["ENGINE"] = "hotline.postgresql"
         dbs["default"]["CONN_HEALTH_CHECKS"] = True
         dbs["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("HOTLINE_DB_POOL_MIN", "1")),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +13,9 @@ from django.db import OperationalError, connection
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from rest_framework.test import APIClient
 
-from tests.drills.conftest import free_port
+from hotline.postgresql.base import OUTAGE_TIMEOUT
+from hotline.postgresql.base import DatabaseWrapper as PooledWrapper
+from tests.drills.conftest import ON_POSTGRES, free_port, wait_until
 from tickets.db_errors import database_unavailable
 from tickets.org.models import User
 
@@ -62,3 +67,86 @@ def test_bad_sql_is_not_an_outage() -> None:
     with pytest.raises(Exception) as caught, connection.cursor() as cursor:
         cursor.execute("SELECT no_such_column FROM tickets_unit")
     assert not database_unavailable(caught.value)
+
+
+class Forwarder:
+    """A TCP port that is closed until `open()`, then forwards to the test's PostgreSQL: the
+    database going away and coming back, as the pool sees it."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port = target, free_port()
+        self.listener: socket.socket | None = None
+
+    def open(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        assert self.listener is not None
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            server = socket.create_connection(self.target)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+
+
+@pytest.fixture
+def forwarder() -> Iterator[Forwarder]:
+    settings = connection.settings_dict
+    proxy = Forwarder((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="the pool is PostgreSQL's (set DATABASE_URL)")
+def test_while_the_database_is_unreachable_a_borrow_gives_up_fast_until_it_is_back(
+    django_db_blocker: Any, forwarder: Forwarder
+) -> None:
+    wrapper: Any = PooledWrapper(  # Any: django-stubs lack Django 5.1's pool
+        {**connection.settings_dict, "HOST": "127.0.0.1", "PORT": forwarder.port, "CONN_MAX_AGE": 0,
+         "CONN_HEALTH_CHECKS": True, "OPTIONS": {"pool": {"min_size": 0, "max_size": 2, "timeout": 2.0}}},
+        alias="outage_drill",
+    )  # fmt: skip
+    try:
+        with django_db_blocker.unblock():
+            with pytest.raises(OperationalError) as caught:
+                wrapper.ensure_connection()  # waits the configured 2 s: nothing listens
+            assert database_unavailable(caught.value)
+            assert wrapper.pool.timeout == OUTAGE_TIMEOUT  # the requests behind it get their 503 fast
+
+            forwarder.open()  # the database is back; the pool reconnects by itself
+
+            def borrowed() -> bool:
+                try:
+                    wrapper.ensure_connection()
+                except OperationalError:
+                    return False
+                return True
+
+            wait_until(borrowed, timeout=30, what="a connection once the database is back")
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                assert cursor.fetchone() == (1,)
+            assert wrapper.pool.timeout == 2.0  # back to the configured wait
+    finally:
+        wrapper.close()
+        wrapper.close_pool()
+        wrapper._connection_pools.pop("outage_drill", None)
