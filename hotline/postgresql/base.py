@@ -31,9 +31,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except PoolTimeout:
             pool.timeout = min(pool.timeout, OUTAGE_TIMEOUT)
             raise
-        configured = self.configured_pool_timeout()
-        if pool.timeout != configured:
-            pool.timeout = configured
+        if pool.timeout == OUTAGE_TIMEOUT:  # the first borrow since the outage: the usual wait again
+            pool.timeout = self.configured_pool_timeout()
         return connection
 
     def configured_pool_timeout(self) -> float:

@@ -72,7 +72,7 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
         skills: dict[int, set[int]] = {}
         for seat_id, desk_id in Seat.skills.through.objects.filter(seat__in=ready).values_list("seat_id", "desk_id"):
             skills.setdefault(seat_id, set()).add(desk_id)
-        for queued, seat in match(_waiting_for(ready, skills), ready, skills):
+        for queued, seat in _pairs(ready, skills):
             taken = QueuedCall.objects.filter(pk=queued.pk, outcome=QueueOutcome.WAITING).update(
                 outcome=QueueOutcome.OFFERED, offered_to=seat, offered_at=now
             )
@@ -85,11 +85,11 @@ def queue_assign(*, now: datetime | None = None) -> list[Offer]:
     return offers
 
 
-def _waiting_for(ready: list[Seat], skills: dict[int, set[int]]) -> list[QueuedCall]:
-    """The longest-waiting callers these seats could take, oldest first: as many as there are
-    seats, more only when the first ones are for desks the seats lack (read under the queue
-    lock, so few rows and only the fields the match reads: a backlog of hundreds used to be
-    read whole on every pass)."""
+def _pairs(ready: list[Seat], skills: dict[int, set[int]]) -> list[tuple[QueuedCall, Seat]]:
+    """The fair match of these seats with the longest-waiting callers they could take. The
+    waiting callers are read a few at a time (as many as there are seats, more only when the
+    first ones are for desks the seats lack), under the queue lock: a backlog of hundreds used
+    to be read whole on every pass."""
     desks = set().union(*skills.values()) if skills else set()
     rows = (
         QueuedCall.objects.filter(outcome=QueueOutcome.WAITING, desk_id__in=desks)
@@ -98,12 +98,12 @@ def _waiting_for(ready: list[Seat], skills: dict[int, set[int]]) -> list[QueuedC
     )
     size = max(8, 2 * len(ready))
     waiting: list[QueuedCall] = []
-    while len(waiting) < WAITING_LOOKAHEAD:
+    while True:
         chunk = list(rows[len(waiting) : len(waiting) + size])
         waiting.extend(chunk)
-        if len(chunk) < size or len(match(waiting, ready, skills)) == len(ready):
-            break  # no more callers, or every seat has one
-    return waiting
+        pairs = match(waiting, ready, skills)
+        if len(chunk) < size or len(pairs) == len(ready) or len(waiting) >= WAITING_LOOKAHEAD:
+            return pairs  # no more callers, every seat has one, or as far as a pass looks
 
 
 def offer_ring(offer: Offer) -> str | None:
