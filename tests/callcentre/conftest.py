@@ -174,7 +174,8 @@ class SeatEar:
     def __init__(self, user_id: int) -> None:
         self.layer = get_channel_layer()
         self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         self.channel = self._run(self.layer.new_channel())
         self._run(self.layer.group_add(f"seat.{user_id}", self.channel))
 
@@ -190,7 +191,12 @@ class SeatEar:
                 return found
 
     def close(self) -> None:
+        # Closed, not only stopped: channels-redis keeps a connection pool per event loop and drops
+        # it when the loop closes; a pool left behind made the layer's next flush() (tests/live)
+        # close it from another loop and fail.
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
 
 
 @pytest.fixture

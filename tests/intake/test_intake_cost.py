@@ -28,13 +28,14 @@ from tickets.live.models import LiveOutbox
 from tickets.messaging.models import SmsMessage
 from tickets.metrics.models import UnitDayStats
 from tickets.org.models import User
+from tickets.routing.services import gazetteer
 from tickets.sla.services import policy
 
 pytestmark = pytest.mark.django_db(transaction=True)  # commits for real: the after-commit push is counted too
 
 # Measured on this branch. PostgreSQL + Redis; embedded SQLite runs Celery eagerly (the SMS sends).
 ACCEPT_STATEMENTS_MAX = {"postgresql": 6, "sqlite": 6}
-ROUTE_STATEMENTS_MAX = {"postgresql": 26, "sqlite": 24}
+ROUTE_STATEMENTS_MAX = {"postgresql": 27, "sqlite": 25}
 
 TEXT = (
     "东湖区阳光花园小区3栋电梯一个月坏了四次，物业每次只是简单重启，老人上下楼非常困难，"
@@ -47,6 +48,9 @@ def operator_api(city: object, demo_model: object, settings: Any) -> APIClient:
     settings.ROUTING_INLINE = False  # accepted here, routed by the batch the test runs
     settings.ROUTING_WAKE_DELAY = 3600.0  # no wake-up message to a worker this test does not run
     policy.work_calendar(fresh=True)  # a flushed (transactional) database is seeded now, not mid-measure
+    # The place index of this database's units, not one a test before built (kept for a minute per
+    # process): over an earlier, empty unit table no place was found and the batch saved a statement.
+    gazetteer.gazetteer_invalidate()
     key = api_token_issue(user=User.objects.get(username="operator1"))[0]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
