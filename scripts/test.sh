@@ -21,7 +21,9 @@ echo "==> types"
 .venv/bin/mypy hotline tickets classifier channels_app
 echo "==> tests (database: ${DATABASE_URL:-embedded SQLite}; redis: ${REDIS_URL:-none})"
 set +e
-.venv/bin/python -m pytest "$@"
+# In parallel (pytest-xdist): whole files per worker, each with its own test database and Redis
+# database (tests/xdist_services.py). HOTLINE_TEST_WORKERS=0 runs everything in this one process.
+.venv/bin/python -m pytest -n "${HOTLINE_TEST_WORKERS:-3}" --dist loadfile "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then

@@ -40,7 +40,7 @@ from tests.privacy.story import (
 )
 from tickets.supervision.services import scanner
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the sockets' consumer reads committed rows
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]  # the sockets' consumer reads committed rows
 
 READERS = ("rsj_staff", "donghu_staff", "donghu_xinhua_staff")
 # The unit's own staff, and a reader who sees it from above (a district sees its street's tickets).

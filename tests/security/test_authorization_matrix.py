@@ -27,6 +27,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.tickets.helpers import dispatched
 from tickets.org.models import User
 
+pytestmark = pytest.mark.slow  # every route as seven readers: over a minute
+
 ROLES = ["anon", "operator", "dispatcher", "supervisor", "unit", "other", "admin"]
 USERS = {
     "operator": "operator1",

@@ -45,6 +45,8 @@ from tickets.accounts.services import api_token_issue
 from tickets.intake.services import citizen_auth
 from tickets.org.models import User
 
+pytestmark = pytest.mark.slow  # every operation as six readers: ~2 minutes
+
 # operator, dispatcher, supervisor, unit staff, admin (superuser), and nobody signed in
 ROLES = ["operator1", "dispatcher1", "supervisor1", "rsj_staff", "admin", None]
 EXAMPLES = int(os.environ.get("HOTLINE_FUZZ_EXAMPLES", "3"))

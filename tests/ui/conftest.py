@@ -52,6 +52,19 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def _seeded_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A var folder migrated and seeded with the demo city, once per test process (each module's
+    uvicorn server, tests/ui/test_live.py's `asgi`, starts from a copy of it: ~25 s of CPU each)."""
+    from tests.ui.test_live import SETUP, AsgiServer, server_env
+
+    var = tmp_path_factory.mktemp("asgi-seeded")
+    template = AsgiServer(server_env(var))
+    template.manage("migrate", "-v0")
+    template.manage("shell", "-c", SETUP)
+    return var
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     """A fresh browser context (own cookies) per call; all closed after the test."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,9 +72,7 @@ class AsgiServer:
         return done.stdout.decode()
 
 
-@pytest.fixture(scope="module")
-def asgi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiServer]:
-    var = tmp_path_factory.mktemp("asgi-var")
+def server_env(var: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         HOTLINE_VAR_DIR=str(var),
@@ -83,9 +82,14 @@ def asgi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsgiServer]:
         HOTLINE_DEMO_SHOW_SECRETS="1",  # as start.sh's embedded demo: the citizen's code is read from the outbox
         DJANGO_SETTINGS_MODULE="hotline.settings",
     )
-    server = AsgiServer(env)
-    server.manage("migrate", "-v0")
-    server.manage("shell", "-c", SETUP)
+    return env
+
+
+@pytest.fixture(scope="module")
+def asgi(tmp_path_factory: pytest.TempPathFactory, _seeded_var: Path) -> Iterator[AsgiServer]:
+    var = tmp_path_factory.mktemp("asgi-var")
+    shutil.copytree(_seeded_var, var, dirs_exist_ok=True)
+    server = AsgiServer(server_env(var))
     server.start()
     try:
         yield server
