@@ -9,9 +9,15 @@ queue transaction waited for it, and a bridge took 0.5–1.3 s (bench/callcentre
 `WEB_SLOTS` requests per process are inside Django's request handling (middleware, view); the
 others wait on the event loop, where waiting costs nothing, and are let in as slots free:
 
-* the webhooks a caller is waiting on in silence (`WEB_URGENT_PATHS`: the incoming call, the
-  desk menu, the operator's leg and the bridge) before everything else, in arrival order;
-* everything else in arrival order.
+1. a caller and an operator about to be connected (`WEB_CONNECTING_PATHS`: the operator's leg
+   and the bridge, whose answer carries the 来电弹屏);
+2. a caller waiting in silence for the greeting or the next prompt (`WEB_URGENT_PATHS`: the
+   incoming call, the desk menu, the IVR's steps);
+3. everything else;
+
+each rank in arrival order. The bridge ranks above the incoming call because its wait is the
+one both people hear at once, the operator already on the line (bench/callcentre: with the two
+in one rank a bridge waited up to ~140 ms for a slot behind the arrival burst's greetings, p99).
 
 Reading the body and sending the response (uploads, downloads, streamed exports) happen
 outside the slot: a slow client holds no slot. `WEB_SLOTS` stays at or below the process's
@@ -31,20 +37,21 @@ from django.http import HttpRequest, HttpResponseBase
 
 
 class Slots:
-    """A semaphore with two queues: urgent waiters are let in before the others."""
+    """A semaphore with one queue per rank: a waiter of rank 0 is let in before any of rank 1,
+    and so on; within a rank, in arrival order."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, ranks: int = 3) -> None:
         if slots < 1:
             raise ValueError("at least one slot")
         self.free = slots
-        self.waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        self.waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in range(ranks))
 
-    async def acquire(self, *, urgent: bool) -> None:
-        if self.free > 0 and not (self.waiting[0] or self.waiting[1]):
+    async def acquire(self, *, rank: int) -> None:
+        if self.free > 0 and not any(self.waiting):
             self.free -= 1
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting[0 if urgent else 1].append(turn)
+        self.waiting[rank].append(turn)
         try:
             await turn
         except asyncio.CancelledError:
@@ -65,16 +72,19 @@ class Slots:
 class AdmittingASGIHandler(ASGIHandler):
     """Django's ASGI handler with the slots around the middleware chain and the view."""
 
+    CONNECTING, URGENT, ROUTINE = 0, 1, 2
+
     def __init__(self) -> None:
         super().__init__()
         self.slots: Slots | None = None  # made in the serving event loop, on the first request
-        self.urgent = frozenset(settings.WEB_URGENT_PATHS)
+        self.ranks = {path: self.URGENT for path in settings.WEB_URGENT_PATHS}
+        self.ranks.update({path: self.CONNECTING for path in settings.WEB_CONNECTING_PATHS})
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         if self.slots is None:
             self.slots = Slots(settings.WEB_SLOTS)
         slots = self.slots
-        await slots.acquire(urgent=request.path in self.urgent)
+        await slots.acquire(rank=self.ranks.get(request.path, self.ROUTINE))
         try:
             return await super().get_response_async(request)
         finally:

@@ -133,6 +133,7 @@ class Bench:
         self.enqueued_at: dict[str, float] = {}
         self.bridge_sent: dict[str, float] = {}
         self.bridge_answer_ms: list[float] = []
+        self.incoming_answer_ms: list[float] = []
         self.bridged_by: dict[str, int] = {}
         self.pops: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self.errors: list[str] = []
@@ -151,7 +152,9 @@ class Bench:
 
     async def caller(self, n: int) -> None:
         sid = f"CA{secrets.token_hex(16)}"
+        start = time.monotonic()
         xml = await self.post(f"{CC}/voice/", CallSid=sid, From=f"+86139{n:08d}", To=LINE, CallStatus="ringing")
+        self.incoming_answer_ms.append((time.monotonic() - start) * 1000)
         if "<Enqueue" not in xml:
             self.errors.append(f"caller {n} not queued: {xml[:120]}")
             return
@@ -303,6 +306,8 @@ async def run(args: argparse.Namespace) -> int:
           f"p99 {pct(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms (n={len(latencies)})")  # fmt: skip
     print(f"  bridge webhook answered: p50 {statistics.median(bench.bridge_answer_ms):.1f} ms, "
           f"p99 {pct(bench.bridge_answer_ms, 0.99):.1f} ms")  # fmt: skip
+    print(f"  incoming-call webhook answered (the greeting): p50 {statistics.median(bench.incoming_answer_ms):.1f} ms, "
+          f"p99 {pct(bench.incoming_answer_ms, 0.99):.1f} ms")  # fmt: skip
     ok = (
         not missing
         and not duplicated

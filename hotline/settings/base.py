@@ -178,13 +178,17 @@ EMBEDDED_SCHEDULER = env_bool("HOTLINE_EMBEDDED_SCHEDULER", False)
 # --- Twilio -----------------------------------------------------------------------------
 # Requests of one web process inside Django at once, and those let in first (hotline/admission.py).
 WEB_SLOTS = int(os.environ.get("HOTLINE_WEB_SLOTS") or "3")
+# First: a caller and an operator about to be connected (the operator's leg, the bridge and its pop).
+WEB_CONNECTING_PATHS = (
+    "/webhooks/twilio/callcentre/seat/",
+    "/webhooks/twilio/callcentre/bridge/",
+)
+# Then: a caller waiting in silence for the greeting or the next prompt.
 WEB_URGENT_PATHS = (
     "/webhooks/twilio/voice/",
     "/webhooks/twilio/voice/gather/",
     "/webhooks/twilio/callcentre/voice/",
     "/webhooks/twilio/callcentre/choose/",
-    "/webhooks/twilio/callcentre/seat/",
-    "/webhooks/twilio/callcentre/bridge/",
 )
 
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")

@@ -1,5 +1,5 @@
-"""Admission (hotline/admission.py): a web process lets a few requests into Django at a time,
-the webhooks a caller waits on in silence first.
+"""Admission (hotline/admission.py): a web process lets a few requests into Django at a time:
+a call being connected first, then the webhooks a caller waits on in silence, then the rest.
 
 Without it a burst of call-centre webhooks ran fifty at once in one process, the transaction
 holding the queue lock got a fiftieth of the GIL, and a caller waited 0.5–1.3 s to be bridged
@@ -24,43 +24,42 @@ async def _until(condition: Any) -> None:
     raise AssertionError("condition never held")
 
 
-def test_a_waiting_caller_is_let_in_before_earlier_routine_requests() -> None:
+def test_a_connecting_call_goes_before_a_greeting_and_a_greeting_before_routine_requests() -> None:
     async def scenario() -> list[str]:
         slots = Slots(1)
-        await slots.acquire(urgent=False)  # the one slot is busy
+        await slots.acquire(rank=2)  # the one slot is busy
         order: list[str] = []
 
-        async def request(name: str, urgent: bool) -> None:
-            await slots.acquire(urgent=urgent)
+        async def request(name: str, rank: int) -> None:
+            await slots.acquire(rank=rank)
             order.append(name)
             await asyncio.sleep(0)
             slots.release()
 
-        tasks = [asyncio.create_task(request("waitUrl 1", False))]
-        await _until(lambda: len(slots.waiting[1]) == 1)
-        tasks.append(asyncio.create_task(request("recording", False)))
-        await _until(lambda: len(slots.waiting[1]) == 2)
-        tasks.append(asyncio.create_task(request("bridge", True)))
-        await _until(lambda: len(slots.waiting[0]) == 1)
+        tasks = []
+        for name, rank in [("waitUrl 1", 2), ("incoming call", 1), ("recording", 2), ("bridge", 0), ("desk menu", 1)]:
+            tasks.append(asyncio.create_task(request(name, rank)))
+            waiting = sum(len(queue) for queue in slots.waiting)
+            await _until(lambda w=waiting: sum(len(queue) for queue in slots.waiting) == w + 1)
         slots.release()
         await asyncio.gather(*tasks)
         assert slots.free == 1  # every slot came back
         return order
 
-    assert asyncio.run(scenario()) == ["bridge", "waitUrl 1", "recording"]
+    assert asyncio.run(scenario()) == ["bridge", "incoming call", "desk menu", "waitUrl 1", "recording"]
 
 
 def test_a_request_given_up_while_waiting_does_not_keep_a_slot() -> None:
     async def scenario() -> int:
         slots = Slots(1)
-        await slots.acquire(urgent=False)
-        gone = asyncio.create_task(slots.acquire(urgent=False))  # the client hangs up while waiting
-        await _until(lambda: len(slots.waiting[1]) == 1)
+        await slots.acquire(rank=2)
+        gone = asyncio.create_task(slots.acquire(rank=2))  # the client hangs up while waiting
+        await _until(lambda: len(slots.waiting[2]) == 1)
         gone.cancel()
         with pytest.raises(asyncio.CancelledError):
             await gone
         slots.release()
-        await asyncio.wait_for(slots.acquire(urgent=True), 1)  # the next one gets in
+        await asyncio.wait_for(slots.acquire(rank=0), 1)  # the next one gets in
         slots.release()
         return slots.free
 
@@ -73,14 +72,15 @@ def test_no_slots_is_refused() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_served_application_admits_urgent_paths_first(settings: Any) -> None:
+def test_the_served_application_admits_by_the_paths_ranks(settings: Any) -> None:
     settings.WEB_SLOTS = 1
+    settings.WEB_CONNECTING_PATHS = ("/livez",)
     settings.WEB_URGENT_PATHS = ("/healthz",)
     handler = AdmittingASGIHandler()
 
     async def scenario() -> list[tuple[str, int]]:
         handler.slots = Slots(settings.WEB_SLOTS)
-        await handler.slots.acquire(urgent=False)  # a long request holds the only slot
+        await handler.slots.acquire(rank=2)  # a long request holds the only slot
         done: list[tuple[str, int]] = []
 
         async def get(path: str) -> None:
@@ -90,11 +90,21 @@ def test_the_served_application_admits_urgent_paths_first(settings: Any) -> None
             done.append((path, answer["status"]))
 
         routine = asyncio.create_task(get("/readyz"))
-        await _until(lambda: len(handler.slots.waiting[1]) == 1)
+        await _until(lambda: len(handler.slots.waiting[2]) == 1)
         urgent = asyncio.create_task(get("/healthz"))
+        await _until(lambda: len(handler.slots.waiting[1]) == 1)
+        connecting = asyncio.create_task(get("/livez"))
         await _until(lambda: len(handler.slots.waiting[0]) == 1)
         handler.slots.release()
-        await asyncio.gather(routine, urgent)
+        await asyncio.gather(routine, urgent, connecting)
         return done
 
-    assert asyncio.run(scenario()) == [("/healthz", 200), ("/readyz", 200)]
+    assert [path for path, _status in asyncio.run(scenario())] == ["/livez", "/healthz", "/readyz"]
+
+
+def test_the_bridge_and_the_operators_leg_rank_above_the_incoming_call() -> None:
+    handler = AdmittingASGIHandler()
+    rank = handler.ranks.get
+    assert rank("/webhooks/twilio/callcentre/bridge/") == rank("/webhooks/twilio/callcentre/seat/") == 0
+    assert rank("/webhooks/twilio/callcentre/voice/") == rank("/webhooks/twilio/voice/") == 1
+    assert rank("/webhooks/twilio/callcentre/recording/", 2) == 2
