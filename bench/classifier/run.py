@@ -119,9 +119,7 @@ def cross_validate(make: Callable[[], Any], texts: list[str], labels: list[str])
     splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=42)
     for fold, (train_idx, test_idx) in enumerate(splitter.split(texts, labels), start=1):
         model = make().fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
-        for index, label in zip(
-            test_idx, model.predict_labels([texts[i] for i in test_idx]), strict=True
-        ):
+        for index, label in zip(test_idx, model.predict_labels([texts[i] for i in test_idx]), strict=True):
             predicted[index] = label
         print(f"  fold {fold}/5", file=sys.stderr, flush=True)
     report = score(labels, predicted)

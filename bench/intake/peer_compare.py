@@ -338,6 +338,7 @@ async def load(
     async with aiohttp.ClientSession(
         connector=conn, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
+
         async def worker() -> None:
             nonlocal next_i, errors
             while next_i < len(payloads) and time.monotonic() < deadline:
