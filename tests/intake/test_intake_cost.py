@@ -5,8 +5,11 @@ Accepting (issue 17): one POST /api/tickets/ is the token check, the number, the
 also routed the ticket: 43 statements on PostgreSQL (71 before issue 10). Routing: the routing
 worker's batch costs the same statements for one ticket or twenty (the `created` events' scorecard
 count and live push, classification, places, catalogue, dispatch with assignments, deadlines and
-history, 受理 SMS, fingerprints, scorecards, live push: a statement per table per batch; 26 on
-PostgreSQL for twenty tickets). Measured after a warm-up
+history, 受理 SMS, fingerprints, scorecards, live push: a statement per table per batch; 30 on
+PostgreSQL for twenty tickets: the rows of events, assignments, SMS, fingerprints and bands go in
+with COPY, which is logged here like any statement, and the first three draw their ids from their
+sequences in one statement each first — three more round trips a batch for a routing worker that
+spends ~40 % less Python on them, tickets/core/services/rows.py). Measured after a warm-up
 with CaptureQueriesContext; the bounds are the measured counts: raise them only with a reason.
 """
 
@@ -35,7 +38,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # commits for real: the af
 
 # Measured on this branch. PostgreSQL + Redis; embedded SQLite runs Celery eagerly (the SMS sends).
 ACCEPT_STATEMENTS_MAX = {"postgresql": 6, "sqlite": 6}
-ROUTE_STATEMENTS_MAX = {"postgresql": 27, "sqlite": 25}
+ROUTE_STATEMENTS_MAX = {"postgresql": 30, "sqlite": 25}
 
 TEXT = (
     "东湖区阳光花园小区3栋电梯一个月坏了四次，物业每次只是简单重启，老人上下楼非常困难，"

@@ -24,6 +24,7 @@ from django.db import transaction
 
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.services.rows import objects_insert
 
 _BATCH_ATTR = "_hotline_event_batch"
 
@@ -158,7 +159,7 @@ def events_record_many(specs: Sequence[EventSpec]) -> list[TicketEvent]:
     """Append a set of events in one INSERT (ids in list order); the same reactions as `event_record`."""
     if not specs:
         return []
-    events = TicketEvent.objects.bulk_create([spec.row() for spec in specs])
+    events = objects_insert([spec.row() for spec in specs])
     _recorded(events)
     return events
 

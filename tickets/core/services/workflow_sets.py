@@ -23,7 +23,7 @@ from django.utils import timezone
 from tickets.core.actors import Actor
 from tickets.core.deadlines import deadlines
 from tickets.core.models import Assignment, AssignmentRole, RouteState, Ticket, TicketEvent
-from tickets.core.services import transitions
+from tickets.core.services import rows, transitions
 from tickets.core.services.events import EventSpec, event_react, events_record_many
 from tickets.core.services.workflow import DISPATCHERS, _check_lead_unit
 from tickets.core.states import TICKET_TRANSITIONS
@@ -96,9 +96,9 @@ def tickets_decide(*, decisions: Sequence[Decision]) -> list[TicketEvent]:
             created.append((len(specs), decision))
             specs.append(_created_spec(assignment, actor, decision.note))
             assignments.append(assignment)
-    Assignment.objects.bulk_create(assignments)  # the specs hold these objects: their ids are now known
+    rows.objects_insert(assignments)  # the specs hold these objects: their ids are now known
     tickets = [d.ticket for d in decisions]
-    Ticket.objects.bulk_update(tickets, sorted(fields))
+    rows.objects_update(tickets, sorted(fields))
     events = events_record_many(specs)
     for index, decision in created:  # as the single-ticket path: each assignment's, then the dispatch's
         event_react(events[index], actor=decision.actor)

@@ -23,6 +23,7 @@ from tickets import textsearch
 from tickets.core.actors import Actor
 from tickets.core.models import Ticket
 from tickets.core.services.events import event_record
+from tickets.core.services.rows import rows_insert
 from tickets.duplicates.models import DuplicateLink, DuplicateLinkKind, TicketBand, TicketFingerprint
 from tickets.errors import InvalidInput
 from tickets.messaging.models import SmsPurpose
@@ -69,21 +70,19 @@ def ticket_fingerprint_store(*, ticket: Ticket, new: bool = False) -> TicketFing
 
 
 def tickets_fingerprint_store_new(*, tickets: Sequence[Ticket]) -> None:
-    """`ticket_fingerprint_store(new=True)` for a batch of new tickets: two INSERTs in all."""
+    """`ticket_fingerprint_store(new=True)` for a batch of new tickets: two statements in all, written
+    as plain rows (32 band rows a ticket: as model instances they cost the routing worker a fifth of
+    its time)."""
     now = timezone.now()
     prints, bands = [], []
     for ticket in tickets:
         sig, count = textsearch.minhash_signature(fingerprint_text(ticket))
         created = ticket.created_at or now
-        prints.append(
-            TicketFingerprint(
-                ticket=ticket, signature=textsearch.signature_bytes(sig), shingle_count=count, created_at=created
-            )
-        )
+        prints.append((ticket.pk, textsearch.signature_bytes(sig), count, created))
         if count:
-            bands += [TicketBand(key=key, created_at=created, ticket=ticket) for key in textsearch.band_keys(sig)]
-    TicketFingerprint.objects.bulk_create(prints)
-    TicketBand.objects.bulk_create(bands)
+            bands += [(key, created, ticket.pk) for key in textsearch.band_keys(sig)]
+    rows_insert(TicketFingerprint, ("ticket_id", "signature", "shingle_count", "created_at"), prints, with_ids=False)
+    rows_insert(TicketBand, ("key", "created_at", "ticket_id"), bands, with_ids=False)
 
 
 # What a candidate shows (a whole Ticket row with its joins is several times slower to load).

@@ -27,6 +27,7 @@ from twilio.rest import Client
 
 from tickets.core.memo import memoised
 from tickets.core.models import Ticket
+from tickets.core.services.rows import objects_insert
 from tickets.core.text import normalise_phone
 from tickets.messaging.models import SmsMessage, SmsOptOut, SmsPurpose, SmsState
 
@@ -121,7 +122,7 @@ def sms_enqueue_many(messages: Sequence[tuple[str, str, str, Ticket | None]]) ->
         )  # fmt: skip
     if not rows:
         return []
-    created = SmsMessage.objects.bulk_create(rows)
+    created = objects_insert(rows)
     queued = [m.pk for m in created if m.state == SmsState.QUEUED]
     if queued:
         transaction.on_commit(lambda: _enqueue_many(queued), robust=True)

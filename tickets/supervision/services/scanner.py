@@ -25,7 +25,6 @@ the SMS ("fan-out") run after commit, by default inline, from the Celery task in
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -34,12 +33,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from tickets.core import privacy
 from tickets.core.actors import Actor
 from tickets.core.models import ActorKind, Assignment, TicketEvent
+from tickets.core.services.rows import rows_insert
 from tickets.core.states import AssignmentState
 from tickets.live.models import LiveOutbox
 from tickets.metrics.services.scorecards import metrics_apply_events
@@ -180,33 +180,6 @@ _EVENT_COLUMNS = (
 _JSON_COLUMNS = frozenset({"recipients", "data"})
 
 
-def _insert(model: type[Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[int]:
-    """Insert plain rows, returning their ids in order.
-
-    PostgreSQL: ids drawn from the table's sequence, rows streamed with COPY (a tick may write
-    thousands; INSERT with per-value adaptation costs several times more). Elsewhere: bulk_create.
-    """
-    if not rows:
-        return []
-    table = model._meta.db_table
-    if connection.vendor != "postgresql":
-        objs = model._default_manager.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
-        return [int(obj.pk) for obj in objs]
-    json_at = [i for i, name in enumerate(columns) if name in _JSON_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        ids = [int(row[0]) for row in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {table} (id, {', '.join(columns)}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                values = list(row)
-                for i in json_at:
-                    values[i] = json.dumps(values[i], ensure_ascii=False)
-                copy.write_row((pk, *values))
-    return ids
-
-
 def _outbox(event_ids: list[int], written_at: datetime) -> None:
     """The live feed's outbox rows, written with the events (as `event_record` does one by one):
     a committed event is either pushed or still waiting there for `outbox_flush`."""
@@ -259,7 +232,8 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
             citizen = privacy.CitizenFields(**{name: row[f"ticket__{name}"] for name in privacy.CITIZEN_FIELDS})
             text = privacy.citizen_text(text, citizen, None)
             acted.append((row, deadline, text))
-        supervision_ids = _insert(
+        # Plain rows, not model instances (a tick may write thousands): COPY on PostgreSQL.
+        supervision_ids = rows_insert(
             Supervision,
             _SUPERVISION_COLUMNS,
             [
@@ -267,8 +241,9 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
                  recipients[row["unit_id"]], label, NoticeSmsStatus.PENDING.value, written_at)
                 for row, deadline, text in acted
             ],
+            json_columns=_JSON_COLUMNS,
         )  # fmt: skip
-        event_ids = _insert(
+        event_ids = rows_insert(
             TicketEvent,
             _EVENT_COLUMNS,
             [
@@ -279,6 +254,7 @@ def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanRep
                  written_at)
                 for (row, deadline, text), sid in zip(acted, supervision_ids, strict=True)
             ],
+            json_columns=_JSON_COLUMNS,
         )  # fmt: skip
         _outbox(event_ids, written_at)
         # The scorecards, as event_record does one by one: a 督办 past the reply deadline counts the

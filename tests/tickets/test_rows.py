@@ -1,0 +1,97 @@
+"""Writing many rows at once (tickets/core/services/rows.py) stores exactly what Django's bulk_create
+and bulk_update store: on PostgreSQL through COPY and UPDATE … FROM (VALUES …), on SQLite through
+Django's own calls. Run on both by CI (DATABASE_URL set) and by the embedded default."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tickets.core.actors import Actor
+from tickets.core.models import ActorKind, Assignment, AssignmentRole, Ticket, TicketEvent
+from tickets.core.services.rows import objects_insert, objects_update, rows_insert
+from tickets.duplicates.models import TicketBand
+from tickets.intake.services import intake
+from tickets.org.models import Unit, User
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+TRICKY = "引号'和\\反斜杠\t制表\n换行"  # what COPY's text format must escape
+
+
+def _ticket(text: str = "东湖区幸福小区路灯坏了一个多月，请尽快维修。") -> Ticket:
+    operator = Actor.of(User.objects.get(username="operator1"))
+    return intake.ticket_create(actor=operator, channel="phone", text=text, auto_route=False)
+
+
+def test_inserted_objects_get_their_ids_in_order_and_read_back_as_written(city: object) -> None:
+    ticket = _ticket()
+    unit = Unit.objects.get(code="donghu")
+    assignment = Assignment(
+        ticket=ticket, unit=unit, unit_path=unit.path, role=AssignmentRole.LEAD, round=1, dispatched_at=timezone.now()
+    )
+    [assignment] = objects_insert([assignment])
+    assert assignment.pk is not None and not assignment._state.adding
+    events = [
+        TicketEvent(ticket=ticket, actor_kind=ActorKind.SYSTEM, action="classified", data={"label": "路灯", "n": 1}),
+        # The assignment was saved after this object was made: its id is taken as bulk_create takes it.
+        TicketEvent(ticket=ticket, assignment=assignment, actor_kind=ActorKind.SYSTEM, action="assignment_created"),
+        TicketEvent(ticket=ticket, actor_kind=ActorKind.SYSTEM, action="dispatch", reason=TRICKY, data={}),
+    ]
+    written = objects_insert(events)
+
+    ids = [e.pk for e in written]
+    assert all(ids) and ids == sorted(ids)  # in list order, as the history reads them
+    stored = {e.pk: e for e in TicketEvent.objects.filter(pk__in=ids)}
+    assert stored[ids[0]].data == {"label": "路灯", "n": 1} and stored[ids[0]].assignment_id is None
+    assert stored[ids[1]].assignment_id == assignment.pk
+    assert stored[ids[2]].reason == TRICKY and stored[ids[2]].data == {}
+    assert all(e.created_at is not None for e in stored.values())  # auto_now_add filled, as bulk_create fills it
+
+
+def test_rows_without_ids_and_with_json_columns(city: object) -> None:
+    ticket = _ticket()
+    now = timezone.now()
+    extremes = [-(2**63), 2**63 - 1]  # the band keys are signed 64-bit
+    bands = [(key, now, ticket.pk) for key in extremes]
+    assert rows_insert(TicketBand, ("key", "created_at", "ticket_id"), bands, with_ids=False) == []
+    stored = TicketBand.objects.filter(ticket=ticket, key__in=extremes).values_list("key", "created_at")
+    assert sorted(stored) == [(key, now) for key in extremes]
+    [pk] = rows_insert(
+        TicketEvent,
+        ("ticket_id", "actor_kind", "action", "from_state", "to_state", "reason", "data", "created_at"),
+        [(ticket.pk, ActorKind.SCHEDULER, "sla.warning", "", "", "", {"level": "warn", "单位": "东湖区"}, now)],
+        json_columns={"data"},
+    )
+    assert TicketEvent.objects.get(pk=pk).data == {"level": "warn", "单位": "东湖区"}
+
+
+def test_an_update_of_a_set_writes_each_row_its_own_values_and_only_the_named_columns(city: object) -> None:
+    first, second, untouched = _ticket(), _ticket("西山区工地夜间施工噪声扰民。"), _ticket("咨询居住证材料。")
+    unit = Unit.objects.get(code="donghu")
+    due = timezone.now() + timedelta(days=3)
+    first.state, first.lead_unit, first.due_at, first.classification = "in_progress", unit, due, {"top": ["路灯"]}
+    second.state, second.lead_unit, second.due_at, second.classification = "dispatching", None, None, None
+    first.title = second.title = "不应写入"  # not a named column
+
+    with CaptureQueriesContext(connection) as ctx:
+        updated = objects_update([first, second], ["state", "lead_unit", "due_at", "classification"])
+
+    assert updated == 2 and len(ctx.captured_queries) == 1
+    a, b, c = (Ticket.objects.get(pk=t.pk) for t in (first, second, untouched))
+    assert (a.state, a.lead_unit_id, a.due_at, a.classification) == ("in_progress", unit.pk, due, {"top": ["路灯"]})
+    assert (b.state, b.lead_unit_id, b.due_at, b.classification) == ("dispatching", None, None, None)
+    assert a.title != "不应写入" and b.title != "不应写入"
+    assert c.state == untouched.state and c.updated_at == untouched.updated_at
+
+
+def test_an_update_naming_something_that_is_not_a_column_is_refused_and_writes_nothing(city: object) -> None:
+    ticket = _ticket()
+    ticket.state = "dispatching"
+    with pytest.raises(ValueError):  # a reverse relation, not a column
+        objects_update([ticket], ["state", "events"])
+    assert Ticket.objects.get(pk=ticket.pk).state == "registered"
