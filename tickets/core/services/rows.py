@@ -86,7 +86,9 @@ def objects_insert(objs: Sequence[M]) -> list[M]:
     draw_ids = auto_pk and any(obj.pk is None for obj in objs)
     if draw_ids and any(obj.pk is not None for obj in objs):
         return model._default_manager.bulk_create(objs)  # mixed: Django's rules
-    fields: list[Field[Any, Any]] = [f for f in meta.concrete_fields if not (draw_ids and f.primary_key)]
+    fields: list[Field[Any, Any]] = [
+        f for f in meta.concrete_fields if not (draw_ids and f.primary_key) and not getattr(f, "generated", False)
+    ]
     rows = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
