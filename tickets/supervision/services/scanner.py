@@ -183,16 +183,8 @@ _JSON_COLUMNS = frozenset({"recipients", "data"})
 def _outbox(event_ids: list[int], written_at: datetime) -> None:
     """The live feed's outbox rows, written with the events (as `event_record` does one by one):
     a committed event is either pushed or still waiting there for `outbox_flush`."""
-    if not event_ids:
-        return
-    if connection.vendor != "postgresql":
-        LiveOutbox.objects.bulk_create([LiveOutbox(event_id=pk) for pk in event_ids])
-        return
-    with connection.cursor() as cursor:
-        table = LiveOutbox._meta.db_table
-        with cursor.cursor.copy(f"COPY {table} (event_id, created_at, attempts, last_error) FROM STDIN") as copy:
-            for pk in event_ids:
-                copy.write_row((pk, written_at, 0, ""))
+    rows = [(pk, written_at, 0, "") for pk in event_ids]
+    rows_insert(LiveOutbox, ("event_id", "created_at", "attempts", "last_error"), rows, with_ids=False)
 
 
 def _batch(level: Level, *, now: datetime, size: int, body: str, report: ScanReport, fanout: Fanout) -> int:
