@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tickets.accounts.models import ApiToken, StaffSession
+from tickets.accounts.selectors import api_token_for_key
 from tickets.org.models import User
 
 PASSWORD = "demo-12345"
@@ -58,6 +61,22 @@ def test_a_token_stops_working_on_rest_after_its_lifetime(city: Any, settings: A
     # the client is told when to log in again
     expires = timezone.datetime.fromisoformat(answer.json()["expires_at"])
     assert timedelta(hours=11, minutes=59) < expires - logged_in_at <= timedelta(hours=12)
+
+
+def test_each_key_finds_its_own_user_and_unit_in_one_statement(city: Any) -> None:
+    """The lookup is compiled once per process; every call must still read its own key's rows."""
+    clerk, operator = _login("donghu_xinhua_staff"), _login("operator1")
+    for key, username, unit in [(clerk, "donghu_xinhua_staff", "donghu-xinhua"), (operator, "operator1", None)] * 2:
+        with CaptureQueriesContext(connection) as queries:
+            token = api_token_for_key(key=key)
+            assert token is not None
+            assert (token.user.username, token.user.unit.code if token.user.unit else None) == (username, unit)
+            assert token.user.unit is None or token.user.unit.parent_id is not None  # a whole unit row
+        assert len(queries) == 1
+    assert api_token_for_key(key=clerk[:-1]) is None
+    assert api_token_for_key(key="") is None
+    User.objects.filter(username="donghu_xinhua_staff").update(unit=User.objects.get(username="donghu_staff").unit)
+    assert api_token_for_key(key=clerk).user.unit.code == "donghu"  # type: ignore[union-attr]  # read now, not kept
 
 
 def test_each_login_gets_a_new_key_and_earlier_logins_keep_theirs(city: Any) -> None:
