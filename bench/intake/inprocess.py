@@ -1,7 +1,11 @@
 """CPU cost of one `POST /api/tickets/` in process: where an intake's time goes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> REDIS_URL=redis://127.0.0.1:6379/<n> \
-        .venv/bin/python bench/intake/inprocess.py --n 300 [--profile 25]
+        .venv/bin/python bench/intake/inprocess.py --n 300 [--profile 25] [--asgi]
+
+With --asgi the requests go through the served ASGI application (`hotline.asgi`: admission,
+Django's ASGI handler and its thread hand-overs) instead of Django's test Client, still without a
+server or a network: the difference between the two runs is the ASGI handling's own cost.
 
 The database must hold the demo city (`migrate`, `seed_demo`, `ensure_default_model`). Django's
 test Client drives the real stack (middleware, token authentication, DRF, ticket_create with
@@ -16,7 +20,9 @@ functions by cumulative CPU time.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
+import json
 import os
 import pstats
 import statistics
@@ -48,11 +54,44 @@ def postgres_cpu_seconds(database: str) -> float:
     return total
 
 
+_LOOP = asyncio.new_event_loop()  # one loop for every request, as in a served worker
+
+
+def asgi_call(method: str, path: str, token: str, body: bytes) -> tuple[int, bytes]:
+    """One request through the served ASGI application, as uvicorn would hand it over."""
+    from hotline.asgi import application
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1"), (b"authorization", f"Token {token}".encode()),
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if not sent and not getattr(receive, "done", False):
+            receive.done = True  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected
+        return {}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    _LOOP.run_until_complete(application(scope, receive, send))
+    return int(sent[0]["status"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=300, help="tickets to file (after 30 untimed)")
     parser.add_argument("--profile", type=int, default=0, metavar="K", help="print the top K functions")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--asgi", action="store_true", help="through hotline.asgi, not the test Client")
     args = parser.parse_args()
 
     import django
@@ -74,11 +113,16 @@ def main() -> None:
     payloads = payloads_for("ours", citizen_messages(args.seed), args.n + 31, args.seed, [])
 
     def post(body: dict) -> None:
-        response = client.post("/api/tickets/", body, content_type="application/json")
-        assert response.status_code == 201, (response.status_code, response.content[:300])
+        if args.asgi:
+            status, content = asgi_call("POST", "/api/tickets/", token, json.dumps(body).encode())
+        else:
+            response = client.post("/api/tickets/", body, content_type="application/json")
+            status, content = response.status_code, response.content
+        assert status == 201, (status, content[:300])
 
     def get_me(_: dict) -> None:
-        assert client.get("/api/me/").status_code == 200
+        status = asgi_call("GET", "/api/me/", token, b"")[0] if args.asgi else client.get("/api/me/").status_code
+        assert status == 200
 
     for body in payloads[:30]:
         post(body)
@@ -106,7 +150,8 @@ def main() -> None:
         profiler.disable()
     pg_ms = (postgres_cpu_seconds(database) - pg0) * 1000 / len(cpu)
     load = os.getloadavg()[0]
-    print(f"database: {connection.vendor}; n={len(cpu)}; load average {load:.1f}")
+    via = "ASGI" if args.asgi else "test Client"
+    print(f"database: {connection.vendor}; n={len(cpu)}; load average {load:.1f}; via {via}")
     med = statistics.median
     print(f"baseline GET /api/me/     cpu p50 {med(base_cpu):6.2f} ms   wall p50 {med(base_wall):6.2f} ms")
     print(f"intake POST /api/tickets/ cpu p50 {med(cpu):6.2f} ms   wall p50 {med(wall):6.2f} ms"
