@@ -1,5 +1,5 @@
 """Issue 17: the intake's 201 for a ticket waiting in the routing queue is written out by hand
-(`accepted_ticket_output`) instead of by DRF's field machinery. It must be the serializer's body,
+(`TicketDetailOutput._accepted_output`) instead of by DRF's field machinery. It must be the serializer's body,
 value for value, for every reader and every citizen flag: a difference is either a field one side
 forgot or a privacy rule one side skipped."""
 

@@ -284,7 +284,54 @@ class TicketDetailOutput(TicketListOutput):
         accepted = self._accepted(ticket)
         if accepted is None:
             return super().to_representation(ticket)  # type: ignore[no-any-return]
-        return accepted_ticket_output(ticket, accepted, reader_of(self.context))
+        return self._accepted_output(ticket, accepted)
+
+    def _accepted_output(self, ticket: Ticket, history: list[TicketEvent]) -> dict[str, Any]:
+        """This serializer's body for a ticket just accepted (waiting in the routing queue), without
+        DRF's field machinery: every intake answers with it, and building the detail's ~60 fields
+        for one object took ~2.3 ms of the accept's CPU (bench/intake/README.md). The rules are this
+        class's own getters and the privacy module; only the plain columns are read here. It must
+        equal `super().to_representation` for such a ticket: tests/intake/test_accept_answer.py
+        compares the two for every reader role and citizen flag."""
+        reader = reader_of(self.context)
+        return {
+            "id": ticket.pk,
+            "number": ticket.number,
+            "channel": ticket.channel,
+            "kind": ticket.kind,
+            "urgency": ticket.urgency,
+            "title": self.get_title(ticket),
+            "state": ticket.state,
+            "state_label": self.get_state_label(ticket),
+            "category": _ref(ticket.category, CategoryRef.Meta.fields),
+            "jurisdiction": _ref(ticket.jurisdiction, UnitRef.Meta.fields),
+            "lead_unit": _ref(ticket.lead_unit, UnitRef.Meta.fields),
+            "due_at": _when(ticket.due_at),
+            "overdue": self.get_overdue(ticket),
+            "is_problem": ticket.is_problem,
+            "is_flagged": ticket.is_flagged,
+            "confidential": ticket.confidential,
+            "anonymous": ticket.anonymous,
+            "citizen_name": self.get_citizen_name(ticket),
+            "citizen_phone": self.get_citizen_phone(ticket),
+            "phone_masked": self.get_phone_masked(ticket),
+            "suggestions": self.get_suggestions(ticket),
+            "route_state": ticket.route_state,
+            "created_at": _when(ticket.created_at),
+            "text": self.get_text(ticket),
+            "citizen_address": self.get_citizen_address(ticket),
+            "classification": self.get_classification(ticket),
+            "outcome": ticket.outcome,
+            "outcome_reason": ticket.outcome_reason,
+            "merged_into": None if ticket.merged_into_id is None else ticket.merged_into.number,  # type: ignore[union-attr]
+            "reopen_count": ticket.reopen_count,
+            "units_passed": ticket.units_passed,
+            "closed_at": _when(ticket.closed_at),
+            "assignments": [],
+            "history": [_event_output(event, ticket, reader) for event in history],
+            "supervisions": [],
+            "time_split": self.get_time_split(ticket),
+        }
 
     def _accepted(self, ticket: Ticket) -> list[TicketEvent] | None:
         """A ticket just accepted, waiting for routing: its one event is in hand and nothing else
@@ -323,67 +370,12 @@ def _when(value: Any) -> Any:
     return None if value is None else _WHEN.to_representation(value)
 
 
-def _ref(row: Unit | Category | None, names: tuple[str, ...]) -> dict[str, Any] | None:
+def _ref(row: Unit | Category | None, names: list[str]) -> dict[str, Any] | None:
     return None if row is None else {name: getattr(row, name) for name in names}
 
 
-UNIT_REF = ("id", "code", "name", "kind")
-CATEGORY_REF = ("id", "code", "name")
-
-
-def accepted_ticket_output(ticket: Ticket, history: list[TicketEvent], reader: User | None) -> dict[str, Any]:
-    """`TicketDetailOutput` of a ticket just accepted (waiting in the routing queue), written out.
-
-    Every intake answers with this body, and DRF building the detail's ~60 fields for one object took
-    ~2.3 ms of the accept's CPU (bench/intake/README.md). It holds exactly what the serializer gives
-    for such a ticket (tests/intake/test_accept_answer.py compares the two for every reader role and
-    citizen flag), and every citizen value goes through the same privacy rules.
-    """
-    citizen = privacy.citizen_view(ticket, reader)
-    overdue = bool(ticket.due_at and ticket.closed_at is None and ticket.due_at < timezone.now())
-    classification = privacy.citizen_value(ticket.classification, ticket, reader)
-    return {
-        "id": ticket.pk,
-        "number": ticket.number,
-        "channel": ticket.channel,
-        "kind": ticket.kind,
-        "urgency": ticket.urgency,
-        "title": privacy.citizen_text(ticket.title, ticket, reader),
-        "state": ticket.state,
-        "state_label": str(TicketState(ticket.state).label),
-        "category": _ref(ticket.category, CATEGORY_REF),
-        "jurisdiction": _ref(ticket.jurisdiction, UNIT_REF),
-        "lead_unit": _ref(ticket.lead_unit, UNIT_REF),
-        "due_at": _when(ticket.due_at),
-        "overdue": overdue,
-        "is_problem": ticket.is_problem,
-        "is_flagged": ticket.is_flagged,
-        "confidential": ticket.confidential,
-        "anonymous": ticket.anonymous,
-        "citizen_name": str(citizen["citizen_name"]),
-        "citizen_phone": str(citizen["citizen_phone"]),
-        "phone_masked": bool(citizen["phone_masked"]),
-        "suggestions": list((ticket.classification or {}).get("suggestions", []))[:3],
-        "route_state": ticket.route_state,
-        "created_at": _when(ticket.created_at),
-        "text": privacy.citizen_text(ticket.text, ticket, reader),
-        "citizen_address": str(citizen["citizen_address"]),
-        "classification": classification if isinstance(classification, dict) else None,
-        "outcome": ticket.outcome,
-        "outcome_reason": ticket.outcome_reason,
-        "merged_into": None if ticket.merged_into_id is None else ticket.merged_into.number,  # type: ignore[union-attr]
-        "reopen_count": ticket.reopen_count,
-        "units_passed": ticket.units_passed,
-        "closed_at": _when(ticket.closed_at),
-        "assignments": [],
-        "history": [_event_output(event, ticket, reader) for event in history],
-        "supervisions": [],
-        "time_split": {"centre_seconds": 0, "unit_seconds": 0, "paused_seconds": 0},
-    }
-
-
 def _event_output(event: TicketEvent, ticket: Ticket, reader: User | None) -> dict[str, Any]:
-    """`EventOutput` of one event, written out (see `accepted_ticket_output`)."""
+    """`EventOutput` of one event, written out (see `TicketDetailOutput._accepted_output`)."""
     return {
         "id": event.pk,
         "action": event.action,
