@@ -22,19 +22,32 @@ in one rank a bridge waited up to ~140 ms for a slot behind the arrival burst's 
 Reading the body and sending the response (uploads, downloads, streamed exports) happen
 outside the slot: a slow client holds no slot. `WEB_SLOTS` stays at or below the process's
 database pool (HOTLINE_DB_POOL_MAX), so a request that got in never waits for a connection.
+
+A request's synchronous part (the request_started signal, the request object, middleware and
+view, and for a response in hand its close with request_finished) runs in one trip to a thread
+the process keeps (`Threads`), not in a new thread per request with three trips as Django's
+handler does (see `AdmittingASGIHandler.handle`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import django
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
-from django.http import HttpRequest, HttpResponseBase
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
+
+T = TypeVar("T")
 
 
 class Slots:
@@ -48,8 +61,7 @@ class Slots:
         self.waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in range(ranks))
 
     async def acquire(self, *, rank: int) -> None:
-        if self.free > 0 and not any(self.waiting):
-            self.free -= 1
+        if self.try_acquire():
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting[rank].append(turn)
@@ -59,6 +71,13 @@ class Slots:
             if turn.done() and not turn.cancelled():  # the slot was handed over as we were cancelled
                 self.release()
             raise  # a cancelled turn left in its queue is skipped by release()
+
+    def try_acquire(self) -> bool:
+        """A free slot at once, if there is one and nobody is waiting for it."""
+        if self.free > 0 and not any(self.waiting):
+            self.free -= 1
+            return True
+        return False
 
     def release(self) -> None:
         for queue in self.waiting:
@@ -70,6 +89,25 @@ class Slots:
         self.free += 1
 
 
+class Threads:
+    """The threads a web process runs requests' synchronous parts in, kept and reused.
+
+    A request borrows one for as long as it has synchronous work (the view; for a streamed
+    response, also producing its parts and closing it), so everything of one request runs in one
+    thread, as under Django's per-request thread (asgiref's ThreadSensitiveContext): the database
+    connection the view used is the one request_finished returns. Unlike that, the thread and its
+    database wrapper outlive the request: starting a thread cost ~0.5 ms of CPU per request."""
+
+    def __init__(self) -> None:
+        self.idle: list[ThreadPoolExecutor] = []
+
+    def borrow(self) -> ThreadPoolExecutor:
+        return self.idle.pop() if self.idle else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
+
+    def give_back(self, thread: ThreadPoolExecutor) -> None:
+        self.idle.append(thread)
+
+
 class AdmittingASGIHandler(ASGIHandler):
     """Django's ASGI handler with the slots around the middleware chain and the view."""
 
@@ -78,6 +116,7 @@ class AdmittingASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super().__init__()
         self.slots: Slots | None = None  # made in the serving event loop, on the first request
+        self.threads = Threads()
         self.ranks = {path: self.URGENT for path in settings.WEB_URGENT_PATHS}
         self.ranks.update({path: self.CONNECTING for path in settings.WEB_CONNECTING_PATHS})
 
@@ -94,15 +133,119 @@ class AdmittingASGIHandler(ASGIHandler):
         run in one trip to the thread."""
         super().load_middleware(is_async=False)
 
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        if self.slots is None:
-            self.slots = Slots(settings.WEB_SLOTS)
-        slots = self.slots
-        await slots.acquire(rank=self.ranks.get(request.path, self.ROUTINE))
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        """Django's ASGIHandler.handle with the synchronous part in one trip to a kept thread.
+
+        Django's handler starts a thread per request and goes there three times (request_started,
+        the middleware chain and view, the response's close): 1.1 ms of CPU per request beyond the
+        view (`GET /api/me/`, bench/intake/inprocess.py --asgi against the test Client). Here the
+        whole synchronous part is one trip; a response in hand is closed (request_finished: the
+        database connection goes back to the pool) before it is sent, a streamed one after its last
+        part, its parts produced in the same thread. A client gone during the view gets nothing
+        sent (the ASGI server drops it); one gone during a stream stops the stream."""
         try:
-            return await sync_to_async(self.get_response, thread_sensitive=True)(request)  # type: ignore[no-any-return]
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            if self.slots is None:
+                self.slots = Slots(settings.WEB_SLOTS)
+            slots = self.slots
+            if not slots.try_acquire() and not await self._admitted(slots, scope, receive):
+                return  # the client went while the request waited: it is not run
+            thread = self.threads.borrow()
+            try:
+                try:
+                    response = await self._in(thread, self._respond, scope, body_file)
+                finally:
+                    slots.release()
+                if response.streaming:
+                    await self._stream(response, thread, receive, send)
+                else:
+                    await self.send_response(response, send)
+            finally:
+                self.threads.give_back(thread)
         finally:
+            body_file.close()
+
+    async def _admitted(self, slots: Slots, scope: dict[str, Any], receive: Callable[..., Any]) -> bool:
+        """Wait for a slot by the path's rank; False if the client goes first (as Django's handler
+        cancels a request whose client went, a surge's given-up requests are not run)."""
+        admitted = asyncio.ensure_future(slots.acquire(rank=self.ranks.get(scope["path"], self.ROUTINE)))
+        gone = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait([admitted, gone], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (gone, admitted):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                    await task
+        if admitted.cancelled():
+            return False
+        if gone.done() and not gone.cancelled():  # admitted as the client went
             slots.release()
+            return False
+        return True
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__  # type: ignore[attr-defined]
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size  # the ASGI server does its own chunking
+        assert response is not None
+        if not response.streaming:
+            response.close()
+        return response
+
+    async def _stream(
+        self, response: Any, thread: ThreadPoolExecutor, receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
+        """Send a streamed response while listening for the client to go; close it in its thread."""
+        sending = asyncio.create_task(self._send_stream(response, thread, send))
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait([sending, listening], return_when=asyncio.FIRST_COMPLETED)
+            for task in (listening, sending):
+                if not task.done():
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                    await task
+        finally:
+            await self._in(thread, response.close)
+
+    async def _send_stream(self, response: Any, thread: ThreadPoolExecutor, send: Callable[..., Any]) -> None:
+        if not response.is_async:  # a file or a generator: its parts are produced in the request's thread
+            parts = iter(response.streaming_content)
+
+            async def produced() -> Any:
+                while chunk := await self._in(thread, self._next_chunk, parts):
+                    yield chunk
+
+            response.streaming_content = produced()
+        await self.send_response(response, send)
+
+    def _next_chunk(self, parts: Iterator[bytes]) -> bytes:
+        """The stream's next parts, up to about chunk_size bytes (b"" at its end): one thread trip
+        per chunk, not per CSV line."""
+        chunk = bytearray()
+        for part in parts:
+            chunk += part
+            if len(chunk) >= self.chunk_size:
+                break
+        return bytes(chunk)
+
+    @staticmethod
+    async def _in(thread: ThreadPoolExecutor, function: Callable[..., T], *args: Any) -> T:
+        return await sync_to_async(function, thread_sensitive=False, executor=thread)(*args)
 
 
 def get_asgi_application() -> Any:
