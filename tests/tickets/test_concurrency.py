@@ -100,3 +100,26 @@ def test_eight_concurrent_creators_get_unique_numbers(city: object) -> None:
     numbers = [n for batch in results for n in batch]  # type: ignore[attr-defined]
     assert len(numbers) == 80 and len(set(numbers)) == 80
     assert sorted(int(n[-6:]) for n in numbers) == list(range(1, 81))
+
+
+def test_a_number_taken_alone_leaves_durability_as_it_was(city: object) -> None:
+    """Taken on its own, the number's statement commits without waiting for the disk; that must
+    not leak into the session (the ticket's own commit) nor into a caller's transaction."""
+    from django.db import transaction
+
+    from tickets.core.services.numbering import ticket_number_next
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    assert synchronous_commit() == "on"
+    first = ticket_number_next()
+    assert synchronous_commit() == "on"  # the ticket's insert that follows commits synchronously
+    with transaction.atomic():
+        second = ticket_number_next()
+        assert synchronous_commit() == "on"  # a caller's transaction (SMS webhook, citizen form) too
+    assert int(second) == int(first) + 1
+    ticket = new_ticket(auto_route=False, text="编号之后的受理仍然同步提交")
+    assert int(ticket.number) == int(second) + 1 and synchronous_commit() == "on"
