@@ -227,3 +227,41 @@ def test_a_ticket_dispatched_later_by_a_dispatcher_gets_its_own_dispatch_notice(
     assert set(bodies) == {"received", "dispatched"}
     assert "已受理" in bodies["received"] and "转交" not in bodies["received"]
     assert f"工单{ticket.number}已转交{units['zjj'].name}办理" in bodies["dispatched"]
+
+
+def _wake_up_batch(n: int, stopped: str) -> list[int]:
+    ids = [sms.sms_enqueue(to=f"+86136{i:08d}", body=f"【12345热线】批量{i}", purpose="received").pk for i in range(n)]
+    ids.append(sms.sms_enqueue(to=stopped, body="【12345热线】退订之后", purpose="received").pk)
+    return ids
+
+
+def test_a_wake_ups_batch_is_sent_each_once_and_the_opted_out_one_suppressed(
+    city: Any, fake_twilio: FakeTwilio
+) -> None:
+    ids = _wake_up_batch(5, stopped="+8613900139000")
+    sms.sms_opt_out(phone="+8613900139000")  # 退订 after the 受理 SMS was queued
+    SmsMessage.objects.filter(pk=ids[-1]).update(state="queued")  # as if the opt-out came while it was queued
+
+    assert tasks.sms_send_many.apply(args=[ids]).result == 0
+    tasks.sms_send_many.apply(args=[ids])  # the task delivered twice (acks_late)
+
+    assert sorted(r["form"]["To"] for r in fake_twilio.requests) == [f"+86136{i:08d}" for i in range(5)]
+    states = dict(SmsMessage.objects.filter(pk__in=ids).values_list("pk", "state"))
+    assert [states[pk] for pk in ids] == ["sent"] * 5 + ["suppressed"]
+    assert set(SmsMessage.objects.filter(pk__in=ids[:5]).values_list("attempts", flat=True)) == {1}
+
+
+def test_a_batch_to_the_outbox_costs_the_same_statements_for_3_messages_as_for_30(city: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (3, 30):
+        ids = _wake_up_batch(n, stopped=f"+86139{n:08d}")
+        sms.sms_opt_out(phone=f"+86139{n:08d}")
+        SmsMessage.objects.filter(pk=ids[-1]).update(state="queued")
+        with CaptureQueriesContext(connection) as queries:
+            results = sms.sms_send_many(message_ids=ids)
+        counts.append(len(queries.captured_queries))
+        assert [results[pk].state for pk in ids] == ["outbox"] * n + ["suppressed"]
+    assert counts[0] == counts[1]

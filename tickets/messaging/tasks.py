@@ -23,10 +23,9 @@ def sms_send(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
 @shared_task(name="tickets.tasks.sms_send_many", acks_late=True)  # type: ignore[misc]
 def sms_send_many(message_ids: list[int]) -> int:
     """Send a batch of stored SMS (one routing wake-up's); each that must wait is handed to `sms_send`'s
-    retries. Safe to run twice: `sms.sms_send` leases each row and asks Twilio before re-sending."""
+    retries. Safe to run twice: `sms.sms_send_many` leases each row and asks Twilio before re-sending."""
     later = 0
-    for message_id in message_ids:
-        result = sms.sms_send(message_id=message_id)
+    for message_id, result in sms.sms_send_many(message_ids=message_ids).items():
         if result.retry_in is not None:
             sms_send.apply_async(args=[message_id], countdown=result.retry_in)
             later += 1
