@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
 
+from channels_app.broadcast import layer_call
 from tests.intake.conftest import payload, twilio_post
 from tests.live.conftest import drain, open_feed
 from tickets.accounts.services import api_token_issue
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _clean_layer() -> None:
     layer = get_channel_layer()
     if hasattr(layer, "flush"):
-        async_to_sync(layer.flush)()
+        layer_call(layer.flush)
 
 
 def test_an_incoming_call_pops_up_on_the_operators_feed_with_the_callers_tickets(city: Any) -> None:
@@ -31,9 +32,7 @@ def test_an_incoming_call_pops_up_on_the_operators_feed_with_the_callers_tickets
     earlier = intake.ticket_create(
         actor=Actor.of(operator), channel="phone", text="上次反映的噪音问题", citizen_phone="+8613800138000"
     )
-    keys = {
-        n: api_token_issue(user=User.objects.get(username=n))[0] for n in ["operator1", "donghu_staff"]
-    }
+    keys = {n: api_token_issue(user=User.objects.get(username=n))[0] for n in ["operator1", "donghu_staff"]}
 
     async def go() -> dict[str, list[dict[str, Any]]]:
         socks = {n: await open_feed(k) for n, k in keys.items()}

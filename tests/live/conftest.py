@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from channels_app.broadcast import layer_call
 from tickets.accounts.services import api_token_issue
 from tickets.org.models import User
 
@@ -25,7 +25,7 @@ def _clean_layer() -> None:
     """Each test starts with an empty layer (in-memory, or Redis DB 5 when REDIS_URL is set)."""
     layer = get_channel_layer()
     if hasattr(layer, "flush"):
-        async_to_sync(layer.flush)()
+        layer_call(layer.flush)
 
 
 @pytest.fixture
