@@ -179,13 +179,7 @@ class AdmittingASGIHandler(ASGIHandler):
         cancels a request whose client went, a surge's given-up requests are not run)."""
         admitted = asyncio.ensure_future(slots.acquire(rank=self.ranks.get(scope["path"], self.ROUTINE)))
         gone = asyncio.ensure_future(self.listen_for_disconnect(receive))
-        try:
-            await asyncio.wait([admitted, gone], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (gone, admitted):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
-                    await task
+        await _first_of(gone, admitted)
         if admitted.cancelled():
             return False
         if gone.done() and not gone.cancelled():  # admitted as the client went
@@ -213,12 +207,7 @@ class AdmittingASGIHandler(ASGIHandler):
         sending = asyncio.create_task(self._send_stream(response, thread, send))
         listening = asyncio.create_task(self.listen_for_disconnect(receive))
         try:
-            await asyncio.wait([sending, listening], return_when=asyncio.FIRST_COMPLETED)
-            for task in (listening, sending):
-                if not task.done():
-                    task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
-                    await task
+            await _first_of(listening, sending)
         finally:
             await self._in(thread, response.close)
 
@@ -246,6 +235,18 @@ class AdmittingASGIHandler(ASGIHandler):
     @staticmethod
     async def _in(thread: ThreadPoolExecutor, function: Callable[..., T], *args: Any) -> T:
         return await sync_to_async(function, thread_sensitive=False, executor=thread)(*args)
+
+
+async def _first_of(*tasks: asyncio.Future[Any]) -> None:
+    """Wait until one of the tasks ends, then cancel the others and wait for them too. A client's
+    disconnect (RequestAborted) and the cancellations end quietly; any other failure is raised."""
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()  # no effect on one that has ended
+            with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                await task
 
 
 def get_asgi_application() -> Any:

@@ -290,7 +290,7 @@ def _claim(message_ids: Sequence[int], now: datetime) -> tuple[list[SmsMessage],
     and which of them were reclaimed from a lease that ran out."""
     lease_cutoff = now - timedelta(seconds=settings.SMS_SENDING_LEASE_SECONDS)
     with transaction.atomic():
-        rows = SmsMessage.objects.select_for_update(skip_locked=True).filter(pk__in=message_ids)
+        rows = SmsMessage.objects.select_for_update(skip_locked=True).filter(pk__in=message_ids).order_by("pk")
         queued = list(rows.filter(state=SmsState.QUEUED))
         everyone = len(queued) == len(set(message_ids))
         stale = [] if everyone else list(rows.filter(state=SmsState.SENDING, updated_at__lt=lease_cutoff))
@@ -304,8 +304,7 @@ def _claim(message_ids: Sequence[int], now: datetime) -> tuple[list[SmsMessage],
         message.state, message.attempts, message.updated_at = SmsState.SENDING, message.attempts + 1, now
     for message in stale:
         message.updated_at = now
-    position = {message_id: i for i, message_id in reversed(list(enumerate(message_ids)))}
-    return sorted([*queued, *stale], key=lambda m: position[m.pk]), {m.pk for m in stale}
+    return [*queued, *stale], {m.pk for m in stale}  # in the order they were queued
 
 
 def _twilio_send(message: SmsMessage) -> SendResult:
