@@ -82,21 +82,47 @@ class TextClassifier:
         return self.predict_many([text], k=k)[0]
 
     def predict_many(self, texts: Iterable[object], k: int = 3) -> list[Prediction]:
-        """Classify a batch; one vectorisation and one matrix product for all of it."""
+        """Classify a batch: one vectorisation, one matrix product and one ranking of
+        categories and explaining words for all of it."""
         normalised = normalize_many(texts)
         if not normalised:
             return []
         matrix, probabilities = self._score(normalised)
-        return [
-            self._to_prediction(
-                text,
-                matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]],
-                matrix.data[matrix.indptr[row] : matrix.indptr[row + 1]],
-                probabilities[row],
-                k,
+        probabilities = _bounded(probabilities)
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, : max(k, 1)]
+        terms = self._top_terms(matrix, order[:, 0])
+        labels = self.labels
+        predictions = []
+        for row, text in enumerate(normalised):
+            if not text:
+                predictions.append(
+                    Prediction(top_k=(), model_version=self.version, unsure=True, reason=REASON_NO_TEXT)
+                )
+                continue
+            top_k = tuple(
+                LabelScore(labels[index], float(probabilities[row, index])) for index in order[row]
             )
-            for row, text in enumerate(normalised)
-        ]
+            if matrix.indptr[row] == matrix.indptr[row + 1]:
+                predictions.append(
+                    Prediction(
+                        top_k=top_k,
+                        model_version=self.version,
+                        unsure=True,
+                        reason=REASON_NO_KNOWN_TERMS,
+                    )
+                )
+                continue
+            unsure = top_k[0].probability < self.unsure_below
+            predictions.append(
+                Prediction(
+                    top_k=top_k,
+                    model_version=self.version,
+                    terms=terms[row],
+                    unsure=unsure,
+                    reason=REASON_LOW_CONFIDENCE if unsure else "",
+                )
+            )
+        return predictions
 
     def predict_labels(self, texts: Iterable[object]) -> list[str]:
         """The best label per text, for evaluation (no explanation, no unsure handling)."""
@@ -113,56 +139,39 @@ class TextClassifier:
         matrix = self.features.transform(normalised).tocsr()
         return matrix, np.asarray(self.estimator.predict_proba(matrix))
 
-    def _to_prediction(
-        self, text: str, columns: np.ndarray, values: np.ndarray, probabilities: np.ndarray, k: int
-    ) -> Prediction:
-        """One row of the batch: its non-zero feature ``columns`` and ``values``."""
-        if not text:
-            return Prediction(
-                top_k=(), model_version=self.version, unsure=True, reason=REASON_NO_TEXT
-            )
-        # Rounding can push a calibrated vector a hair over 1; keep the documented invariant.
-        probabilities = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
-        total = probabilities.sum()
-        if total > 1.0:
-            probabilities = probabilities / total
-        order = np.argsort(-probabilities, kind="stable")[: max(k, 1)]
-        top_k = tuple(
-            LabelScore(self.labels[index], float(probabilities[index])) for index in order
-        )
-        if len(columns) == 0:
-            return Prediction(
-                top_k=top_k, model_version=self.version, unsure=True, reason=REASON_NO_KNOWN_TERMS
-            )
-        terms = self._top_terms(columns, values, int(order[0]))
-        unsure = top_k[0].probability < self.unsure_below
-        return Prediction(
-            top_k=top_k,
-            model_version=self.version,
-            terms=terms,
-            unsure=unsure,
-            reason=REASON_LOW_CONFIDENCE if unsure else "",
-        )
-
-    def _top_terms(
-        self, columns: np.ndarray, values: np.ndarray, label_index: int
-    ) -> tuple[str, ...]:
-        """Words of this message with the largest positive pull towards ``label_index``."""
+    def _top_terms(self, matrix: sp.csr_matrix, best: np.ndarray) -> list[tuple[str, ...]]:
+        """Per row, the words of the message with the largest positive pull towards its
+        best label (``best``), strongest first, at most ``n_terms``."""
+        n = matrix.shape[0]
         if self._weights is None:
-            return ()
-        explaining = self._explaining[columns]
-        columns, values = columns[explaining], values[explaining]
-        contributions = values * self._weights[label_index, columns]
-        ranked = columns[np.argsort(-contributions, kind="stable")]
-        positive = int((contributions > 0).sum())
-        terms: list[str] = []
-        for index in ranked[:positive]:
-            term = self._term_names[index]
-            if term not in terms:
-                terms.append(term)
-                if len(terms) == self.n_terms:
-                    break
-        return tuple(terms)
+            return [()] * n
+        rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+        columns = matrix.indices
+        contributions = matrix.data * self._weights[best[rows], columns]
+        keep = self._explaining[columns] & (contributions > 0)
+        rows, columns, contributions = rows[keep], columns[keep], contributions[keep]
+        # Row by row; within a row strongest first (ties: in the row's column order).
+        ranked = np.lexsort((-contributions, rows))
+        rows, names = rows[ranked], self._term_names[columns[ranked]]
+        bounds = np.searchsorted(rows, np.arange(n + 1))
+        terms: list[tuple[str, ...]] = []
+        for row in range(n):
+            found: list[str] = []
+            for term in names[bounds[row] : bounds[row + 1]]:
+                if term not in found:
+                    found.append(term)
+                    if len(found) == self.n_terms:
+                        break
+            terms.append(tuple(found))
+        return terms
+
+
+def _bounded(probabilities: np.ndarray) -> np.ndarray:
+    """Calibrated rows clipped to [0, 1] and, where rounding pushed a row's sum a hair over 1,
+    rescaled: the documented invariant of ``top_k``."""
+    probabilities = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
+    totals = probabilities.sum(axis=1, keepdims=True)
+    return np.divide(probabilities, totals, out=probabilities, where=totals > 1.0)
 
 
 #: Texts on which the fast path must reproduce scikit-learn before it is trusted.
