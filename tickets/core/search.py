@@ -106,7 +106,7 @@ def sorted_for(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     if sort == "old":
         return qs.order_by("id")
     if sort == "due":
-        # The open tickets with a deadline, read in `ticket_due_open` order.
+        # The open tickets with a deadline, read in `ticket_due_open_id` order.
         return qs.filter(closed_at__isnull=True, due_at__isnull=False).order_by("due_at", "id")
     return qs.order_by("-id")
 
