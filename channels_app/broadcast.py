@@ -3,7 +3,8 @@
 - `event_enqueue(event)`: called by `tickets.core.services.events.event_record` inside the
   transaction; collects the transaction's events and registers one push for after the commit,
   so no event ever announces a change that was rolled back and one operation (e.g. an intake
-  with its 4 events) costs one envelope query and one channel-layer round trip.
+  with its 4 events) costs one envelope query and one channel-layer round trip. A batch's final
+  events (a routing batch's) are pushed from the objects themselves, without the envelope query.
 - After that commit the events are pushed together; only when the push fails (Redis down) are
   they written to the outbox (`LiveOutbox`), and the write that caused them is unaffected. A
   process killed between its commit and its push loses only that push: sockets that reconnect
@@ -41,7 +42,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from channels_app import payloads as p
 from channels_app.envelopes import envelopes_build, event_rows
 from channels_app.groups import role_group, seat_group, ticket_group, unit_codes_on_paths, unit_group, user_group
-from tickets.core.models import Ticket, TicketEvent
+from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.services.events import events_final
 from tickets.live.models import LiveOutbox
 
 log = logging.getLogger("channels_app")
@@ -149,7 +151,8 @@ class _PendingPush:
     """The live events of one transaction, pushed together once it has committed."""
 
     def __init__(self) -> None:
-        self.event_ids: list[int] = []
+        self.event_ids: list[int] = []  # read back after the commit
+        self.in_hand: list[TicketEvent] = []  # final, with what an envelope reads loaded (`_in_hand`)
         self.fired = False
         # Django names a failing robust hook by its __qualname__ when it logs the failure; an
         # instance has none of its own, and the AttributeError turned a committed intake into a 500.
@@ -157,7 +160,7 @@ class _PendingPush:
 
     def __call__(self) -> None:
         self.fired = True
-        events_push(self.event_ids)
+        events_push(self.event_ids, in_hand=self.in_hand)
 
 
 _PENDING_ATTR = "_hotline_live_pending"
@@ -165,16 +168,47 @@ _PENDING_ATTR = "_hotline_live_pending"
 
 def events_enqueue(events: Sequence[TicketEvent]) -> None:
     """`event_enqueue` for each event recorded together (the reaction to every event)."""
+    final = events_final()
     for event in events:
-        event_enqueue(event)
+        event_enqueue(event, final=final)
 
 
-def event_enqueue(event: TicketEvent) -> None:
+def _in_hand(event: TicketEvent) -> bool:
+    """Whether an envelope can be built from this object as it is: every related row it reads is
+    already loaded (else the push reads the event back, in one query for the batch)."""
+    if not _EVENT_TICKET.is_cached(event):
+        return False
+    if event.actor_id is not None and not _EVENT_ACTOR.is_cached(event):
+        return False
+    if event.assignment_id is not None:
+        if not _EVENT_ASSIGNMENT.is_cached(event) or event.assignment is None:
+            return False
+        if not _ASSIGNMENT_UNIT.is_cached(event.assignment):
+            return False
+    ticket = event.ticket
+    return all(
+        getattr(ticket, field.attname) is None or field.is_cached(ticket) for field in (_TICKET_CATEGORY, _TICKET_LEAD)
+    )
+
+
+_EVENT_TICKET = TicketEvent._meta.get_field("ticket")
+_EVENT_ACTOR = TicketEvent._meta.get_field("actor")
+_EVENT_ASSIGNMENT = TicketEvent._meta.get_field("assignment")
+_ASSIGNMENT_UNIT = Assignment._meta.get_field("unit")
+_TICKET_CATEGORY = Ticket._meta.get_field("category")
+_TICKET_LEAD = Ticket._meta.get_field("lead_unit")
+
+
+def event_enqueue(event: TicketEvent, *, final: bool = False) -> None:
     """Inside the writing transaction: add the event to the push that runs after the commit.
 
     One push per transaction: the first event registers it with `on_commit` (robust, so a
     broken live layer never fails a committed write), later ones join it. An id whose row was
-    rolled back with a savepoint is simply not found when the push reads the events.
+    rolled back with a savepoint is simply not found when the push reads the events. A `final`
+    event (`events_final`: a batch's events, past their savepoints) with its related rows loaded
+    is pushed from the object itself: a routing batch's envelopes are built from the tickets,
+    assignments and units it holds instead of reading its few dozen events back through a
+    six-table join (0.4 ms of CPU per ticket between the worker and PostgreSQL).
     """
     if p.type_of_action(event.action) is None:
         return
@@ -192,49 +226,56 @@ def event_enqueue(event: TicketEvent) -> None:
         pending = _PendingPush()
         setattr(connection, _PENDING_ATTR, pending)
         transaction.on_commit(pending, robust=True)
-    pending.event_ids.append(event.pk)
+    if final and _in_hand(event):
+        pending.in_hand.append(event)
+    else:
+        pending.event_ids.append(event.pk)
 
 
-def events_push(event_ids: Sequence[int]) -> None:
-    """After commit: push committed events; on failure keep them in the outbox for `outbox_flush`.
+def events_push(event_ids: Sequence[int], *, in_hand: Sequence[TicketEvent] = ()) -> None:
+    """After commit: push committed events (those of `event_ids` read back, those `in_hand` as they
+    are); on failure keep them in the outbox for `outbox_flush`.
 
     Never raises: the write that made the events has committed, and its request must say so. If
     the database itself went away after the commit (the events cannot be read, or the outbox
     row cannot be written), readers still catch up by cursor once it is back.
     """
+    every_id = [*event_ids, *(event.pk for event in in_hand)]
     try:
-        done, error = _deliver(event_ids)
+        done, error = _deliver(event_ids, in_hand)
         if error is None:
             return
-        log.warning("live push of events %s failed, kept for retry: %s", list(event_ids), error)
+        log.warning("live push of events %s failed, kept for retry: %s", sorted(every_id), error)
         handled = set(done)
         LiveOutbox.objects.bulk_create(
             [
                 LiveOutbox(event_id=event_id, attempts=1, last_error=f"{type(error).__name__}: {error}"[:255])
-                for event_id in sorted(event_ids)
+                for event_id in sorted(every_id)
                 if event_id not in handled
             ],
             ignore_conflicts=True,
         )
     except DatabaseError as exc:
-        log.warning("live push of events %s lost after commit (clients catch up by cursor): %s", list(event_ids), exc)
+        log.warning("live push of events %s lost after commit (clients catch up by cursor): %s", sorted(every_id), exc)
 
 
-def _deliver(event_ids: Sequence[int]) -> tuple[list[int], Exception | None]:
-    """Send these events in cursor order, in one read and one channel-layer round trip.
+def _deliver(
+    event_ids: Sequence[int], in_hand: Sequence[TicketEvent] = ()
+) -> tuple[list[int], Exception | None]:
+    """Send these events in cursor order, in (at most) one read and one channel-layer round trip.
 
     Returns the ids handled (sent, or with nothing to send) and the failure, if any; on a
     failure none counts as sent (delivery is at least once: clients drop cursors seen before).
     """
-    if not event_ids:
+    if not event_ids and not in_hand:
         return [], None
-    ordered = sorted(event_ids)
-    events = list(event_rows().filter(pk__in=ordered).order_by("id"))
+    read = list(event_rows().filter(pk__in=sorted(event_ids)).order_by("id")) if event_ids else []
+    events = sorted([*read, *in_hand], key=lambda event: event.pk)
     try:
-        _send(envelopes_build(events))
+        _send(envelopes_build(events, in_memory={event.pk for event in in_hand}))
     except Exception as exc:  # Redis down, timeout: the write already stands
         return [], exc
-    return ordered, None
+    return sorted([*event_ids, *(event.pk for event in in_hand)]), None
 
 
 def event_announce(event_id: int) -> None:

@@ -7,9 +7,10 @@ cursor has exactly the shape the socket would have sent.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from channels_app import payloads as p
@@ -23,7 +24,13 @@ EXCERPT = 200
 def _iso(value: datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    return value.isoformat()
+    # In UTC, as the database gives them back: a deadline still in hand may be in local time.
+    return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat()
+
+
+def _as_stored(value: Any) -> Any:
+    """A JSON field's value as the database gives it back (tuples become lists, and so on)."""
+    return json.loads(json.dumps(value)) if value is not None else None
 
 
 def _unit_ref(unit: Unit | None) -> p.UnitRef | None:
@@ -64,10 +71,11 @@ def ticket_ref(ticket: Ticket) -> p.TicketRef:
     )
 
 
-def _suggestions(ticket: Ticket, data: Mapping[str, Any]) -> list[dict[str, object]]:
+def _suggestions(ticket: Ticket, data: Mapping[str, Any], in_memory: bool) -> list[dict[str, object]]:
     found = data.get("suggestions")
-    if found is None and isinstance(ticket.classification, dict):
-        found = ticket.classification.get("suggestions") or ticket.classification.get("top")
+    classification = _as_stored(ticket.classification) if in_memory else ticket.classification
+    if found is None and isinstance(classification, dict):
+        found = classification.get("suggestions") or classification.get("top")
     return [dict(s) for s in found if isinstance(s, Mapping)][:5] if isinstance(found, list) else []
 
 
@@ -75,8 +83,8 @@ def _bool(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.LivePayload | None:
-    data: Mapping[str, Any] = event.data or {}
+def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit], in_memory: bool) -> p.LivePayload | None:
+    data: Mapping[str, Any] = (_as_stored(event.data) if in_memory else event.data) or {}
     ticket = event.ticket
     base: dict[str, Any] = {
         "type": kind,
@@ -117,7 +125,8 @@ def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.Live
             },
         )
     if kind == p.TICKET_NEEDS_DISPATCH:
-        return cast(p.TicketNeedsDispatch, {**base, "reason": event.reason, "suggestions": _suggestions(ticket, data)})
+        suggestions = _suggestions(ticket, data, in_memory)
+        return cast(p.TicketNeedsDispatch, {**base, "reason": event.reason, "suggestions": suggestions})
     if kind in (p.ASSIGNMENT_SIGNED, p.ASSIGNMENT_REPLIED) and asg is None:
         return None
     if kind == p.ASSIGNMENT_SIGNED:
@@ -177,10 +186,12 @@ def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit]) -> p.Live
     )
 
 
-def envelopes_build(events: Iterable[TicketEvent]) -> list[p.Envelope]:
+def envelopes_build(events: Iterable[TicketEvent], *, in_memory: Collection[int] = ()) -> list[p.Envelope]:
     """Envelopes for events (in the given order); silent or no-news events are left out.
 
     A handful of queries per page however long: unit paths and unit names are fetched in bulk.
+    `in_memory`: ids of events that were not read back from the database (a routing batch's, with
+    their tickets and assignments as the batch wrote them); their JSON fields are read as stored.
     """
     rows = list(events)
     ticket_ids = {e.ticket_id for e in rows}
@@ -200,7 +211,7 @@ def envelopes_build(events: Iterable[TicketEvent]) -> list[p.Envelope]:
         kind = p.type_of_action(event.action)
         if kind is None:
             continue
-        payload = _payload(event, kind, units)
+        payload = _payload(event, kind, units, event.pk in in_memory)
         if payload is not None:
             out.append(p.Envelope(payload=payload, unit_paths=sorted(paths[event.ticket_id])))
     return out

@@ -38,9 +38,10 @@ pytestmark = pytest.mark.django_db(transaction=True)  # commits for real: the af
 
 # Measured on this branch. PostgreSQL + Redis; embedded SQLite runs Celery eagerly (the SMS sends).
 ACCEPT_STATEMENTS_MAX = {"postgresql": 6, "sqlite": 6}
-# 31: the scorecards read a batch's first lead assignments in two index-bound reads, not one join that
-# PostgreSQL misplanned on a young table (tickets/metrics/services/rules.py, led_history).
-ROUTE_STATEMENTS_MAX = {"postgresql": 31, "sqlite": 26}
+# The scorecards read a batch's first lead assignments in two index-bound reads, not one join that
+# PostgreSQL misplanned on a young table (tickets/metrics/services/rules.py, led_history): +1; the live
+# push builds the batch's envelopes from the objects it holds instead of reading the events back: -1.
+ROUTE_STATEMENTS_MAX = {"postgresql": 30, "sqlite": 26}
 
 TEXT = (
     "东湖区阳光花园小区3栋电梯一个月坏了四次，物业每次只是简单重启，老人上下楼非常困难，"

@@ -61,6 +61,7 @@ def test_a_tickets_bands_go_with_it_without_a_database_constraint(operator_api_t
 def operator_api_ticket() -> Ticket:
     from tickets.duplicates.services import duplicates
 
-    ticket = Ticket.objects.create(number="20261204999001", channel="phone", title="噪音", text="东湖区人民路夜间施工噪音扰民")
+    text = "东湖区人民路夜间施工噪音扰民"
+    ticket = Ticket.objects.create(number="20261204999001", channel="phone", title="噪音", text=text)
     duplicates.tickets_fingerprint_store_new(tickets=[ticket])
     return ticket

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,10 @@ from tickets.core.models import Assignment, Ticket, TicketEvent
 from tickets.core.services.rows import objects_insert
 
 _BATCH_ATTR = "_hotline_event_batch"
+# True while `events_batched` hands its block's events to the every-event reactions: those events
+# can no longer be rolled back on their own (only with the whole transaction), so a reaction may
+# keep the objects themselves for after the commit (the live push builds its envelopes from them).
+_FINAL: ContextVar[bool] = ContextVar("hotline_events_final", default=False)
 
 EveryEventReaction = Callable[[Sequence[TicketEvent]], None]
 Reaction = Callable[[TicketEvent, Mapping[str, Any]], None]
@@ -92,7 +97,16 @@ def events_batched() -> Iterator[None]:
     finally:
         setattr(connection, _BATCH_ATTR, None)
     alive = {id(hook) for _sids, hook, _robust in connection.run_on_commit}
-    _every_event([r.event for r in batch if id(r) in alive])
+    token = _FINAL.set(True)
+    try:
+        _every_event([r.event for r in batch if id(r) in alive])
+    finally:
+        _FINAL.reset(token)
+
+
+def events_final() -> bool:
+    """Whether the events now handed to the every-event reactions are final (see `_FINAL`)."""
+    return _FINAL.get()
 
 
 @dataclass

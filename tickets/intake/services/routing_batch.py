@@ -60,8 +60,15 @@ def tickets_route_pending(*, ids: Sequence[int] | None = None, limit: int | None
         left = [t.pk for t in claimed if t.state != TicketState.REGISTERED]
         if left:
             Ticket.objects.filter(pk__in=left).update(route_state=RouteState.DONE)
-        # The intake left its `created` events' scorecard count and live push to this batch.
-        events_react_every(list(TicketEvent.objects.filter(ticket__in=claimed, action="created").order_by("id")))
+        # The intake left its `created` events' scorecard count and live push to this batch; the
+        # events get the batch's own ticket objects, so the push builds them from what it holds.
+        created = list(
+            TicketEvent.objects.filter(ticket__in=claimed, action="created").select_related("actor").order_by("id")
+        )
+        by_id = {t.pk: t for t in claimed}
+        for event in created:
+            event.ticket = by_id[event.ticket_id]
+        events_react_every(created)
         _load_references(claimed)
         workflow_sets.tickets_decide(decisions=_decisions(routable, untold={t.pk for t in untold}))
         citizen_notifications.tickets_received(tickets=untold)  # 受理, naming the unit when dispatched
