@@ -55,9 +55,10 @@ class _Batch:
 
     def __init__(self, texts: Sequence[str]) -> None:
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        self.codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(
-            np.int64
-        )
+        # surrogatepass: one code point per character whatever the text holds (normalised text has
+        # no lone surrogates, but the positions must never shift if one slipped through).
+        joined = "".join(texts).encode("utf-32-le", errors="surrogatepass")
+        self.codes = np.frombuffer(joined, dtype=np.uint32).astype(np.int64)
         self.doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
 
 

@@ -121,3 +121,9 @@ def test_a_batch_explains_each_row_as_it_would_alone(good_model, demo_rows, size
     alone = [good_model.classifier.predict(text) for text in texts]
     assert [p.terms for p in batch] == [p.terms for p in alone]
     assert [p.top_k for p in batch] == [p.top_k for p in alone]
+
+
+def test_a_batch_has_one_code_point_per_character_whatever_the_text_holds():
+    batch = fastpath._Batch(["a\ud800b", "", "噪😡"])
+    assert batch.codes.tolist() == [ord("a"), 0xD800, ord("b"), ord("噪"), ord("😡")]
+    assert batch.doc.tolist() == [0, 0, 0, 2, 2]
