@@ -93,10 +93,10 @@ class LexiconWords:
         low, high = self.lengths
         words, size = self.words, len(text)
         return [
-            text[start : start + length]
+            word
             for start in range(size)
             for length in range(low, min(high, size - start) + 1)
-            if text[start : start + length] in words
+            if (word := text[start : start + length]) in words
         ]
 
 
