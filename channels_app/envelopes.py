@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from channels_app import payloads as p
 from tickets.core import privacy
+from tickets.core.memo import memoised_many
 from tickets.core.models import Assignment, Ticket, TicketEvent
 from tickets.org.models import Unit
 
@@ -186,6 +187,16 @@ def _payload(event: TicketEvent, kind: str, units: Mapping[str, Unit], in_memory
     )
 
 
+def _units_by_code(codes: set[str]) -> dict[str, Unit]:
+    """The dispatch events' units (reference data: kept per process while unchanged, `tickets.core.memo`)."""
+
+    def load(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Unit]:
+        return {("unit_code", u.code): u for u in Unit.objects.filter(code__in=[code for _, code in keys])}
+
+    kept = memoised_many([("unit_code", code) for code in sorted(codes)], load, reference=True)
+    return {code: unit for (_, code), unit in kept.items() if unit is not None}
+
+
 def envelopes_build(events: Iterable[TicketEvent], *, in_memory: Collection[int] = ()) -> list[p.Envelope]:
     """Envelopes for events (in the given order); silent or no-news events are left out.
 
@@ -205,7 +216,7 @@ def envelopes_build(events: Iterable[TicketEvent], *, in_memory: Collection[int]
         for c in [(e.data or {}).get("lead_unit"), *(e.data or {}).get("assisting_units", [])]
         if c
     }
-    units = {u.code: u for u in Unit.objects.filter(code__in=codes)} if codes else {}
+    units = _units_by_code(codes)
     out: list[p.Envelope] = []
     for event in rows:
         kind = p.type_of_action(event.action)

@@ -16,6 +16,7 @@ from typing import Any
 # Model → (verbose_name, verbose_name_plural). Chinese has no plural: both the same unless said.
 MODELS: Mapping[str, str] = {
     "TicketNumberSequence": "工单号序列",
+    "ReferenceStamp": "基础数据版本戳",
     "Ticket": "工单",
     "Assignment": "派单记录",
     "TicketEvent": "办理记录",
@@ -202,6 +203,7 @@ FIELDS: Mapping[str, str] = {
     "CallTransfer.conference": "会议名称",
     "CallTransfer.talk_seconds": "转接前通话秒数",
     "TicketNumberSequence.last": "当日最后序号",
+    "ReferenceStamp.value": "版本戳",
     "Ticket.urgency": "紧急程度",
     "Ticket.kind": "诉求类型",
     "Ticket.text": "诉求内容",

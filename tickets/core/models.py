@@ -70,6 +70,20 @@ class RouteState(models.TextChoices):
     TOLD = "told", "分派中（已告知受理）"  # waits still; the 受理 SMS went out without the unit
 
 
+class ReferenceStamp(models.Model):
+    """One row: a stamp that changes whenever any reference table changes (units, categories,
+    routing rules and their 协办 units, city profiles, SLA policies), by any path. Database
+    triggers (migration 0018) write it; `tickets.core.memo` keeps reference reads per process for as
+    long as it stays the same. The value comes from a sequence (random on SQLite), never from
+    counting, so a change rolled back can never bring an old stamp back with other data under it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 class TicketNumberSequence(models.Model):
     """One row per local day; the ticket number is YYYYMMDD + the day's 6-digit sequence."""
 

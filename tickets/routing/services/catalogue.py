@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tickets.core.memo import memoised_many
 from tickets.core.models import Ticket
 from tickets.org.models import Category, RoutingRule, Unit, UnitKind, functional_matter_refuses
 
@@ -49,24 +50,38 @@ Node = TypeVar("Node", Category, Unit)
 
 
 def _link_ancestors(model: type[Node], nodes: list[Node]) -> None:
-    """Set each node's parent chain from one query (by the materialised path), so `.parent` reads none."""
+    """Set each node's parent chain from one query (by the materialised path), so `.parent` reads none;
+    no query when the process already holds those ancestors (reference data, `tickets.core.memo`)."""
+    label = model._meta.label
     prefixes = {node.path[: i + 1] for node in nodes for i, ch in enumerate(node.path) if ch == "/" and i}
-    by_id: dict[int, Node] = {n.pk: n for n in model._default_manager.filter(path__in=prefixes)}  # type: ignore[attr-defined]
+
+    def load(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], Node]:
+        found = model._default_manager.filter(path__in=[path for _, _, path in keys])  # type: ignore[attr-defined]
+        return {("ancestor", label, n.path): n for n in found}
+
+    kept = memoised_many([("ancestor", label, path) for path in prefixes], load, reference=True)
+    by_id: dict[int, Node] = {n.pk: n for n in kept.values() if n is not None}
     for node in [*nodes, *by_id.values()]:
         if node.parent_id is not None and node.parent_id in by_id:
             node.parent = by_id[node.parent_id]
 
 
 def _rules(categories: Sequence[Category]) -> dict[tuple[int, int | None], RoutingRule]:
-    if not categories:
-        return {}
-    return {
-        (r.category_id, r.jurisdiction_id): r
-        for r in RoutingRule.objects.filter(category__in={c.pk for c in categories}, is_active=True,
-                                            lead_unit__is_active=True)
-        .select_related("lead_unit")
-        .prefetch_related("assisting_units")
-    }  # fmt: skip
+    """The active rules of these categories, by (category, place); read once per process while the
+    catalogue is unchanged (reference data, `tickets.core.memo`)."""
+
+    def load(keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[tuple[int, int | None], RoutingRule]]:
+        found: dict[tuple[str, int], dict[tuple[int, int | None], RoutingRule]] = {key: {} for key in keys}
+        for rule in (
+            RoutingRule.objects.filter(category__in=[pk for _, pk in keys], is_active=True, lead_unit__is_active=True)
+            .select_related("lead_unit")
+            .prefetch_related("assisting_units")
+        ):
+            found[("rules", rule.category_id)][(rule.category_id, rule.jurisdiction_id)] = rule
+        return found
+
+    kept = memoised_many([("rules", c.pk) for c in categories], load, reference=True)
+    return {pair: rule for rules in kept.values() if rules for pair, rule in rules.items()}
 
 
 def _pick(

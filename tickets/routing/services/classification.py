@@ -18,7 +18,7 @@ from django.conf import settings
 from classifier.prediction import Prediction, unsure_prediction
 from classifier.registry import get_registry
 from tickets.core.actors import Actor
-from tickets.core.memo import memoised
+from tickets.core.memo import memoised, memoised_many
 from tickets.core.models import Ticket
 from tickets.org.models import Category
 from tickets.sla.services import policy
@@ -54,6 +54,7 @@ def category_for_label(label: str | None) -> Category | None:
     return memoised(
         ("category_for_label", label),
         lambda: Category.objects.filter(name=label, is_active=True).order_by("parent_id", "id").first(),
+        reference=True,
     )
 
 
@@ -66,10 +67,16 @@ def auto_dispatch_threshold(category: Category) -> float:
 
 
 def _categories_named(labels: set[str]) -> dict[str, Category]:
-    found: dict[str, Category] = {}
-    for category in Category.objects.filter(name__in=sorted(labels), is_active=True).order_by("id"):
-        found.setdefault(category.name, category)  # the oldest category of that name, whatever else was asked
-    return found
+    def load(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Category]:
+        found: dict[tuple[str, str], Category] = {}
+        for category in Category.objects.filter(name__in=sorted(name for _, name in keys), is_active=True).order_by(
+            "id"
+        ):
+            found.setdefault(("category_named", category.name), category)  # the oldest of that name
+        return found
+
+    kept = memoised_many([("category_named", label) for label in labels], load, reference=True)
+    return {name: category for (_, name), category in kept.items() if category is not None}
 
 
 def suggestions(prediction: Prediction, found: dict[str, Category] | None = None) -> list[dict[str, Any]]:

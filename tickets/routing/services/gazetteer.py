@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from tickets.core.memo import memo_active, memoised, memoised_many
 from tickets.org.models import TERRITORIAL_KINDS, Unit, UnitKind
 
 _DEPTH: dict[str, int] = {UnitKind.DISTRICT: 1, UnitKind.STREET: 2, UnitKind.COMMUNITY: 3}
@@ -123,8 +124,15 @@ def jurisdiction_find(*, text: str, address: str = "") -> Unit | None:
 
 
 def jurisdictions_find(items: list[tuple[str, str]]) -> list[Unit | None]:
-    """`jurisdiction_find` for many (text, address) pairs: the same answers, one query for the units."""
-    index = _current()
+    """`jurisdiction_find` for many (text, address) pairs: the same answers, one query for the units.
+
+    Inside a unit of work (a routing batch) the index and the units are reference data, kept while
+    the unit tree is unchanged (`tickets.core.memo`): an added alias counts from the next batch."""
+    index = memoised("gazetteer_index", _build, reference=True) if memo_active() else _current()
     places = [_place_find(index, text=text, address=address) for text, address in items]
-    units = Unit.objects.in_bulk({p.unit_id for p in places if p is not None})
-    return [units.get(p.unit_id) if p is not None else None for p in places]
+
+    def load(keys: list[tuple[str, int]]) -> dict[tuple[str, int], Unit]:
+        return {("unit_id", pk): unit for pk, unit in Unit.objects.in_bulk([pk for _, pk in keys]).items()}
+
+    units = memoised_many([("unit_id", p.unit_id) for p in places if p is not None], load, reference=True)
+    return [units.get(("unit_id", p.unit_id)) if p is not None else None for p in places]

@@ -109,7 +109,7 @@ def calendar_invalidate() -> None:
 
 
 def active_profile() -> CityProfile:
-    profile = memoised("active_profile", lambda: CityProfile.objects.filter(is_active=True).first())
+    profile = memoised("active_profile", CityProfile.objects.filter(is_active=True).first, reference=True)
     return profile if profile is not None else profile_ensure_default()
 
 
@@ -145,6 +145,7 @@ def policy_for(*, kind: str, urgency: str) -> SlaPolicy | None:
     return memoised(
         ("sla_policy", profile.pk, kind, urgency),
         lambda: SlaPolicy.objects.filter(profile=profile, kind=kind, urgency=urgency, is_current=True).first(),
+        reference=True,
     )
 
 
