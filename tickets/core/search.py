@@ -4,11 +4,11 @@ A search term is read as one of:
 - a whole ticket number (14 digits): looked up by number, for every reader (units included);
 - a caller's number (the centre only): normalised to E.164 and read from `ticket_phone_id`;
 - words: matched in the title, the text and the address, within `privacy.text_search_scope`
-  (units: no digits, never in 保密/匿名 tickets).
+  (units: no digits, never in 保密/匿名 tickets); on PostgreSQL in the search table (`_words_q`).
 
 Cost at a million tickets: the number and the phone are index look-ups; words of three or more
-characters use the trigram GIN indexes of migration 0009 (PostgreSQL: LIKE, or ~* with Latin
-letters); one or two characters have no trigram, so such a search walks only the newest
+characters use the search table's trigram GIN index (migration 0019; PostgreSQL: LIKE, or ~* with
+Latin letters); one or two characters have no trigram, so such a search walks only the newest
 `SHORT_TERM_WINDOW` tickets (the page says so).
 Counts are capped (`count_capped`): "1,000+" costs at most 1,001 index entries, never a COUNT(*)
 over the table. Pages are keyset pages (no OFFSET): the cursor names the last row shown.
@@ -23,7 +23,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.db.models import Max, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from tickets.core.models import Ticket
 from tickets.core.privacy import sees_contact, text_search_scope
@@ -40,6 +42,7 @@ COUNT_CAP = 1000
 # 120k), whatever the table's size; 100 keeps it near 20 ms.
 SCOPED_COUNT_CAP = 100
 PAGE_SIZE = 20
+SEARCH_TABLE = "tickets_ticketsearch"  # PostgreSQL only (migration 0019, kept by triggers)
 SORTS = ("new", "old", "due")
 _CURSOR_SALT = "tickets.core.search.cursor"
 
@@ -75,11 +78,28 @@ def _newest_id() -> int:
     return int(Ticket.objects.aggregate(top=Max("id"))["top"] or 0)
 
 
-def _words_q(words: str) -> Q:
+def _words_q(words: str, *, after_id: int | None = None) -> Q:
     """The words in the title, text or address. Chinese has no letter case: a plain LIKE (which the
-    trigram indexes serve, and which skips upper-casing every row of a scan); with Latin letters a
-    case-insensitive regex of the escaped words (pg_trgm serves `~*` too)."""
-    if any(ch.isascii() and ch.isalpha() for ch in words):
+    trigram index serves, and which skips upper-casing every row of a scan); with Latin letters a
+    case-insensitive regex of the escaped words (pg_trgm serves `~*` too).
+
+    On PostgreSQL the three columns are read from the search table (migration 0019: one row per
+    ticket, the three joined by U+001F, which no term holds, under one trigram index), so that the
+    ticket row's own updates never re-index its words. `after_id` bounds a short term's search to the
+    newest tickets inside the search table too (PostgreSQL cannot carry the ticket's bound into it)."""
+    latin = any(ch.isascii() and ch.isalpha() for ch in words)
+    if connection.vendor == "postgresql":
+        # Constant SQL; the words and the bound are parameters.
+        if latin:
+            condition, value = "doc ~* %s", re.escape(words)
+        else:
+            condition, value = "doc LIKE %s", f"%{connection.ops.prep_for_like_query(words)}%"
+        sql = f"SELECT ticket_id FROM {SEARCH_TABLE} WHERE {condition}"  # noqa: S608
+        params: list[object] = [value]
+        if after_id is not None:
+            sql, params = f"{sql} AND ticket_id > %s", [value, after_id]
+        return Q(pk__in=RawSQL(sql, params))  # noqa: S611
+    if latin:
         pattern = re.escape(words)
         return Q(title__iregex=pattern) | Q(text__iregex=pattern) | Q(citizen_address__iregex=pattern)
     return Q(title__contains=words) | Q(text__contains=words) | Q(citizen_address__contains=words)
@@ -91,11 +111,11 @@ def ticket_search(qs: QuerySet[Ticket], term: SearchTerm, user: User | None) -> 
         return qs.filter(number=term.text)
     if term.kind == "phone":
         return qs.filter(citizen_phone=term.text)
-    words = term.text
-    found = qs.filter(text_search_scope(words, user), _words_q(words))
-    if term.windowed:
-        found = found.filter(pk__gt=_newest_id() - SHORT_TERM_WINDOW)
-    return found
+    words = term.text.replace("\x1f", "")  # the search table's column separator is never a term's
+    if not term.windowed:
+        return qs.filter(text_search_scope(words, user), _words_q(words))
+    after_id = _newest_id() - SHORT_TERM_WINDOW
+    return qs.filter(text_search_scope(words, user), _words_q(words, after_id=after_id), pk__gt=after_id)
 
 
 # --- keyset pages ---------------------------------------------------------------------------------
