@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -51,6 +52,16 @@ def _test_settings(settings: object) -> None:
     # Tests with REDIS_URL (PostgreSQL runs) have no routing worker: the router runs in-process right
     # after the intake, as in the embedded default. Tests of the worker path turn it off.
     settings.ROUTING_INLINE = True  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _own_channel_layers() -> Iterator[None]:
+    """Each test gets its own channel-layer instances. A layer holds asyncio locks (channels-redis's
+    per-channel receive locks) that bind to the event loop that waits on them: a live hub's receiver
+    still inside `receive()` when its test's event loop closed kept one locked, and a later test's
+    hub, in its own loop, failed with "bound to a different event loop" (once in a full run)."""
+    yield
+    channel_layers.backends = {}
 
 
 @pytest.fixture(autouse=True)
