@@ -16,9 +16,10 @@ BEGIN
 END
 $$;
 """
-# SQLite has no sequences: a random 63-bit stamp is as unlikely to come back.
+# SQLite has no sequences: a random 64-bit stamp is as unlikely to come back (random(), not
+# abs(random()), which raises on the one value whose absolute value does not fit).
 SQLITE_TOUCH = (
-    "INSERT INTO tickets_referencestamp (id, value) VALUES (1, abs(random())) "
+    "INSERT INTO tickets_referencestamp (id, value) VALUES (1, random()) "
     "ON CONFLICT (id) DO UPDATE SET value = excluded.value;"
 )
 
@@ -53,7 +54,7 @@ def _install(apps, schema_editor):
                     f'CREATE TRIGGER "{table}_reference_touch_{event.lower()}" AFTER {event} ON "{table}" '
                     f"BEGIN {SQLITE_TOUCH} END"
                 )
-        schema_editor.execute("INSERT INTO tickets_referencestamp (id, value) VALUES (1, abs(random()))")
+        schema_editor.execute("INSERT INTO tickets_referencestamp (id, value) VALUES (1, random())")
     # Other databases: no triggers and no row; tickets.core.memo then keeps reads per unit of work only.
 
 
