@@ -43,6 +43,12 @@ class _Scope:
     reads: dict[Hashable, object] = field(default_factory=dict)
     reference: dict[Hashable, object] | None = None  # this process's reads under the stamp, once read
 
+    def for_reference(self) -> dict[Hashable, object]:
+        """The process's reads under the current stamp; the stamp is read once per scope."""
+        if self.reference is None:
+            self.reference = _reference_reads()
+        return self.reference
+
 
 @dataclass
 class _Kept:
@@ -80,11 +86,7 @@ def memoised(key: Hashable, load: Callable[[], T], *, reference: bool = False) -
     scope = _SCOPE.get()
     if scope is None:
         return load()
-    reads = scope.reads
-    if reference:
-        if scope.reference is None:
-            scope.reference = _reference_reads()
-        reads = scope.reference
+    reads = scope.for_reference() if reference else scope.reads
     if key not in reads:
         reads[key] = load()
     return reads[key]  # type: ignore[return-value]
@@ -100,11 +102,7 @@ def memoised_many(
     if scope is None:
         found = load(wanted) if wanted else {}
         return {key: found.get(key) for key in wanted}
-    reads = scope.reads
-    if reference:
-        if scope.reference is None:
-            scope.reference = _reference_reads()
-        reads = scope.reference
+    reads = scope.for_reference() if reference else scope.reads
     missing = [key for key in wanted if key not in reads]
     if missing:
         found = load(missing)
