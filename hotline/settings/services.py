@@ -26,7 +26,8 @@ def databases(database_url: str, replica_url: str = "") -> dict[str, Any]:
         # A psycopg pool per process (Django 5.1+): a request borrows an open connection instead
         # of opening one (a PostgreSQL backend start per request cost more than the intake's SQL).
         # Under ASGI persistent connections (CONN_MAX_AGE) are not safe; the pool is.
-        # Health checks on: the pool tests a connection as it is lent (one round trip), so after a
+        # Health checks on: the pool tests a connection as it is lent (a round trip only when the server
+        # has said something: hotline/postgresql/base.py, connection_check), so after a
         # PostgreSQL restart the dead ones are dropped instead of failing requests until the pool's
         # timeout (tests/drills/test_postgres_restart.py).
         # The backend is Django's, giving up fast while the database is down (hotline/postgresql).

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import OperationalError, connection
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 from rest_framework.test import APIClient
 
-from hotline.postgresql.base import OUTAGE_TIMEOUT
+from hotline.postgresql.base import OUTAGE_TIMEOUT, connection_check
 from hotline.postgresql.base import DatabaseWrapper as PooledWrapper
 from tests.drills.conftest import ON_POSTGRES, free_port, wait_until
 from tickets.db_errors import database_unavailable
@@ -150,3 +152,60 @@ def test_while_the_database_is_unreachable_a_borrow_gives_up_fast_until_it_is_ba
         wrapper.close()
         wrapper.close_pool()
         wrapper._connection_pools.pop("outage_drill", None)
+
+
+def _raw_connection() -> psycopg.Connection[Any]:
+    settings = connection.settings_dict
+    return psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=int(settings["PORT"] or 5432),
+                           user=settings["USER"], dbname=settings["NAME"], autocommit=True)  # fmt: skip
+
+
+def _last_statement(observer: psycopg.Connection[Any], pid: int) -> str:
+    row = observer.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _readable(conn: psycopg.Connection[Any], seconds: float) -> bool:
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(seconds * 1000))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.skipif(not ON_POSTGRES, reason="the pool is PostgreSQL's (set DATABASE_URL)")
+def test_a_quiet_connection_is_lent_without_a_round_trip() -> None:
+    """psycopg_pool's own check sends an empty query on every borrow; ours sends nothing while the
+    server has said nothing (the backend's last statement is still the one before)."""
+    with _raw_connection() as lent, _raw_connection() as observer:
+        lent.execute("SELECT 'before the borrow'")
+        connection_check(lent)
+        assert _last_statement(observer, lent.info.backend_pid) == "SELECT 'before the borrow'"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="the pool is PostgreSQL's (set DATABASE_URL)")
+def test_a_connection_the_server_ended_is_not_lent_the_request_gets_a_new_one(django_db_blocker: Any) -> None:
+    wrapper: Any = PooledWrapper(  # Any: django-stubs lack Django 5.1's pool
+        {**connection.settings_dict, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True,
+         "OPTIONS": {"pool": {"min_size": 1, "max_size": 1, "timeout": 5.0}}},
+        alias="ended_drill",
+    )  # fmt: skip
+    try:
+        with django_db_blocker.unblock(), _raw_connection() as observer:
+            wrapper.ensure_connection()
+            pooled = wrapper.connection
+            first_pid = pooled.info.backend_pid
+            wrapper.close()  # back to the pool, idle
+            observer.execute("SELECT pg_terminate_backend(%s)", [first_pid])  # as a restart ends every session
+            assert _readable(pooled, 10), "the server's goodbye never reached the idle connection"
+
+            with wrapper.cursor() as cursor:  # no error: the dead connection was replaced, not lent
+                cursor.execute("SELECT pg_backend_pid()")
+                (pid,) = cursor.fetchone()
+            assert pid != first_pid
+    finally:
+        wrapper.close()
+        wrapper.close_pool()
+        wrapper._connection_pools.pop("ended_drill", None)
