@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from tests.intake.conftest import payload, twilio_post
@@ -105,24 +105,29 @@ def test_an_app_submit_retried_at_once_with_one_idempotency_key_files_once(city:
     assert Ticket.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
 
 
-def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: Any) -> None:
+def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: Any, monkeypatch: Any) -> None:
     """The day's number is taken before the intake's transaction: while one operator's intake is
-    still writing (held open here from inside its own transaction), another's is stored and
-    answered. Taken inside, the sequence row's lock made every intake in the city wait for the one
-    before it to commit."""
-    from django.db.models.signals import post_save
-
+    still writing (its ticket and event written, its transaction held open here before the
+    commit), another's is stored and answered. Taken inside, the sequence row's lock made every
+    intake in the city wait for the one before it to commit."""
     from tickets.accounts.services import api_token_issue
+    from tickets.core.services import events
     from tickets.org.models import User
 
     keys = [api_token_issue(user=User.objects.get(username=n))[0] for n in ("operator1", "operator2")]
     inside, release = threading.Event(), threading.Event()
     first_thread: list[int] = []
 
-    def hold_first(sender: Any, instance: Ticket, created: bool, **kwargs: Any) -> None:
-        if created and threading.get_ident() in first_thread:
+    store = events.objects_insert_linked
+
+    def held_open(parent: Any, child: Any, *, link: str) -> Any:
+        if threading.get_ident() not in first_thread:
+            return store(parent, child, link=link)
+        with transaction.atomic():  # the accept's write, with its commit held back
+            stored = store(parent, child, link=link)
             inside.set()
             release.wait(timeout=30)
+        return stored
 
     def file(key: str, text: str) -> Any:
         return Client().post(
@@ -141,7 +146,7 @@ def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: 
         finally:
             thread_connection.close()
 
-    post_save.connect(hold_first, sender=Ticket, weak=False)
+    monkeypatch.setattr(events, "objects_insert_linked", held_open)
     try:
         slow = threading.Thread(target=first)
         slow.start()
@@ -166,7 +171,6 @@ def test_an_intake_still_in_its_transaction_does_not_hold_up_the_next_one(city: 
         other.join(timeout=30)
     finally:
         release.set()
-        post_save.disconnect(hold_first, sender=Ticket)
 
     assert finished_while_first_open, "the second intake waited for the first one's commit"
     assert second["response"].status_code == 201 and results["first"].status_code == 201

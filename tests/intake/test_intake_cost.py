@@ -37,7 +37,10 @@ from tickets.sla.services import policy
 pytestmark = pytest.mark.django_db(transaction=True)  # commits for real: the after-commit push is counted too
 
 # Measured on this branch. PostgreSQL + Redis; embedded SQLite runs Celery eagerly (the SMS sends).
-ACCEPT_STATEMENTS_MAX = {"postgresql": 6, "sqlite": 6}
+# The token, the day's number, then on PostgreSQL the ticket and its event in one statement (its own
+# transaction; 3 measured, 6 before: BEGIN and COMMIT are round trips too though not captured here);
+# on SQLite the two inserts in BEGIN … COMMIT (6).
+ACCEPT_STATEMENTS_MAX = {"postgresql": 3, "sqlite": 6}
 # The scorecards read a batch's first lead assignments in two index-bound reads, not one join that
 # PostgreSQL misplanned on a young table (tickets/metrics/services/rules.py, led_history): +1; the live
 # push builds the batch's envelopes from the objects it holds instead of reading the events back: -1.

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tickets.core.actors import Actor
 from tickets.core.models import ActorKind, Assignment, AssignmentRole, Ticket, TicketEvent
-from tickets.core.services.rows import objects_insert, objects_update, rows_insert
+from tickets.core.services.rows import objects_insert, objects_insert_linked, objects_update, rows_insert
 from tickets.duplicates.models import TicketBand
 from tickets.intake.services import intake
 from tickets.org.models import Unit, User
@@ -95,3 +95,42 @@ def test_an_update_naming_something_that_is_not_a_column_is_refused_and_writes_n
     with pytest.raises(ValueError):  # a reverse relation, not a column
         objects_update([ticket], ["state", "events"])
     assert Ticket.objects.get(pk=ticket.pk).state == "registered"
+
+
+def _new_ticket(number: str, text: str = TRICKY) -> Ticket:
+    return Ticket(number=number, channel="phone", text=text, title="路灯", citizen_phone="+8613900001111",
+                  created_by=User.objects.get(username="operator1"), route_state="pending")  # fmt: skip
+
+
+def test_a_ticket_and_its_event_are_stored_together_and_read_back_as_a_save_stores_them(city: object) -> None:
+    ticket = _new_ticket("20261204990001")
+    event = TicketEvent(ticket=ticket, actor_kind=ActorKind.USER, action="created", to_state="registered",
+                        data={"channel": "phone", "raw": {"引号": TRICKY}})  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        objects_insert_linked(ticket, event, link="ticket")
+
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 4)  # SQLite: BEGIN … COMMIT
+    assert ticket.pk is not None and event.pk is not None and event.ticket_id == ticket.pk
+    assert not ticket._state.adding and not event._state.adding and event.ticket is ticket
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.number, stored.text, stored.route_state) == ("20261204990001", TRICKY, "pending")
+    assert stored.created_at == ticket.created_at and stored.state == "registered"  # auto_now_add and defaults
+    [stored_event] = TicketEvent.objects.filter(ticket=stored)
+    assert stored_event.pk == event.pk and stored_event.data == {"channel": "phone", "raw": {"引号": TRICKY}}
+    assert stored_event.created_at == event.created_at
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as an intake outside any transaction: nothing rolls back for it
+@pytest.mark.parametrize("refused", ["too long for its column", "not JSON"])
+def test_when_the_event_cannot_be_stored_the_ticket_is_not_stored_either(city: object, refused: str) -> None:
+    if refused == "too long for its column" and connection.vendor != "postgresql":
+        pytest.skip("SQLite does not check a column's length")
+    ticket = _new_ticket("20261204990002")
+    if refused == "not JSON":  # refused by the event's own field, after the ticket's row was prepared
+        event = TicketEvent(ticket=ticket, actor_kind=ActorKind.USER, action="created", data={"seen": {1, 2}})
+    else:  # refused by the database, in the statement that writes both rows
+        event = TicketEvent(ticket=ticket, actor_kind=ActorKind.USER, action="x" * 41)
+    before = Ticket.objects.count()
+    with pytest.raises((DataError, TypeError)):
+        objects_insert_linked(ticket, event, link="ticket")
+    assert Ticket.objects.count() == before and not Ticket.objects.filter(number="20261204990002").exists()

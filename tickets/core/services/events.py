@@ -25,7 +25,7 @@ from django.db import transaction
 
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Ticket, TicketEvent
-from tickets.core.services.rows import objects_insert
+from tickets.core.services.rows import objects_insert, objects_insert_linked
 
 _BATCH_ATTR = "_hotline_event_batch"
 # True while `events_batched` hands its block's events to the every-event reactions: those events
@@ -181,9 +181,15 @@ def events_record_many(specs: Sequence[EventSpec]) -> list[TicketEvent]:
 def event_record_deferred(spec: EventSpec) -> TicketEvent:
     """Append an event whose every-event reactions (scorecard count, live push) run later, through
     `events_react_every` in the transaction that finishes the work: the intake's `created` event,
-    counted and pushed by the routing batch together with its routing (one upsert, one push)."""
+    counted and pushed by the routing batch together with its routing (one upsert, one push).
+
+    A ticket not stored yet (the intake's) is stored with its event: one statement on PostgreSQL,
+    both rows or neither, the whole accepting transaction in one round trip."""
     event = spec.row()
-    event.save(force_insert=True)
+    if spec.ticket.pk is None:
+        objects_insert_linked(spec.ticket, event, link="ticket")
+    else:
+        event.save(force_insert=True)
     return event
 
 

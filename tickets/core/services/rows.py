@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Field, Model
 from psycopg.types.json import Jsonb
@@ -139,3 +139,67 @@ def objects_update(objs: Sequence[Model], fields: Sequence[str]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def objects_insert_linked(parent: M, child: Model, *, link: str) -> M:
+    """`parent.save()` as a new row, then `child.save()` with its foreign key `link` pointing at it:
+    both rows or neither.
+
+    On PostgreSQL this is one statement (`WITH parent AS (INSERT … RETURNING id) INSERT … VALUES
+    ((SELECT id FROM parent), …)`): outside a transaction it is its own transaction, so the intake's
+    accept (the ticket and its `created` event) costs one round trip instead of four (BEGIN, two
+    INSERTs, COMMIT; bench/intake/README.md, session 15). Values are prepared as Django prepares
+    them, as in `objects_insert`; no signals are sent (no receiver listens to these models, and
+    `objects_insert` sends none either). A value the database computes (a `db_default`, an
+    expression) or a field with its own placeholder: Django's two saves in a transaction.
+    """
+    link_field = child._meta.get_field(link)
+    assert isinstance(link_field, Field) and link_field.is_relation and link_field.related_model is type(parent)
+    parent_fields = _insert_fields(type(parent))
+    child_fields = [f for f in _insert_fields(type(child)) if f is not link_field]
+    single = connection.vendor == "postgresql" and parent.pk is None and child.pk is None
+    if single:
+        parent._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+        child._prepare_related_fields_for_save(operation_name="save", fields=child_fields)  # type: ignore[attr-defined]
+        parent_row = [f.get_db_prep_save(f.pre_save(parent, True), connection) for f in parent_fields]
+        child_row = [f.get_db_prep_save(f.pre_save(child, True), connection) for f in child_fields]
+        single = not any(
+            hasattr(value, "resolve_expression") for value in (*parent_row, *child_row)
+        ) and not any(hasattr(f, "get_placeholder") for f in (*parent_fields, *child_fields))
+    if not single:
+        with transaction.atomic():
+            parent.save(force_insert=True)
+            setattr(child, link, parent)
+            child.save(force_insert=True)
+        return parent
+    quote = connection.ops.quote_name
+    parent_pk, child_pk = quote(parent._meta.pk.column), quote(child._meta.pk.column)  # type: ignore[union-attr]
+    parent_columns = ", ".join(quote(f.column) for f in parent_fields)
+    child_columns = ", ".join(quote(f.column) for f in [link_field, *child_fields])
+    sql = (
+        f"WITH parent AS (INSERT INTO {quote(parent._meta.db_table)} ({parent_columns}) "  # noqa: S608  # names from the models, values parameters
+        f"VALUES ({', '.join(['%s'] * len(parent_fields))}) RETURNING {parent_pk}) "
+        f"INSERT INTO {quote(child._meta.db_table)} ({child_columns}) "
+        f"VALUES ((SELECT {parent_pk} FROM parent), {', '.join(['%s'] * len(child_fields))}) "
+        f"RETURNING {quote(link_field.column)}, {child_pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*parent_row, *child_row])
+        parent_id, child_id = cursor.fetchone()
+    parent.pk, child.pk = parent_id, child_id
+    setattr(child, link, parent)
+    for obj in (parent, child):
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return parent
+
+
+def _insert_fields(model: type[Model]) -> list[Field[Any, Any]]:
+    """The columns an INSERT of a new row of `model` names: all but an auto primary key (drawn by
+    the database) and generated columns."""
+    meta = model._meta
+    return [
+        f
+        for f in meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type().endswith("AutoField")) and not getattr(f, "generated", False)
+    ]

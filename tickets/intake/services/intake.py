@@ -9,7 +9,7 @@ from django.db import transaction
 
 from tickets.core.actors import Actor
 from tickets.core.memo import memo_scope
-from tickets.core.models import Kind, RouteState, Ticket, Urgency
+from tickets.core.models import Kind, RouteState, Ticket, TicketEvent, Urgency
 from tickets.core.services import workflow
 from tickets.core.services.events import EventSpec, event_record, event_record_deferred, events_batched
 from tickets.core.services.numbering import ticket_number_next
@@ -85,8 +85,6 @@ def ticket_create(
     return ticket
 
 
-@transaction.atomic
-@events_batched()
 def _ticket_create(
     *,
     number: str | None,
@@ -114,7 +112,7 @@ def _ticket_create(
     queued = auto_route and not draft
     # Told (受理) by the router when it routes, unless the caller tells the citizen itself (notify=False).
     route_state = (RouteState.PENDING if notify else RouteState.TOLD) if queued else RouteState.DONE
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         number=number or ticket_number_next(),
         channel=channel,
         kind=kind,
@@ -136,15 +134,24 @@ def _ticket_create(
     spec = EventSpec(
         ticket, actor, "created", to_state=ticket.state, data={"channel": channel, **({"raw": raw} if raw else {})}
     )
-    # A queued ticket's `created` is counted and pushed live by the routing batch, with its routing:
-    # the accepting transaction is the ticket and its event only.
-    created = event_record_deferred(spec) if queued else event_record(**vars(spec))
+    # Queued, the accepting transaction is the ticket and its `created` event only (one statement on
+    # PostgreSQL); the event is counted and pushed live by the routing batch, with its routing.
+    created = event_record_deferred(spec) if queued else _ticket_store_told(ticket, spec, notify=notify)
     ticket.accepted_history = [created]  # type: ignore[attr-defined]  # the 201 answer, without reading back
-    if not queued:
-        if notify:
-            citizen_notifications.ticket_received(ticket=ticket)
-        duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
     return ticket
+
+
+@transaction.atomic
+@events_batched()
+def _ticket_store_told(ticket: Ticket, spec: EventSpec, *, notify: bool) -> TicketEvent:
+    """A draft, or a ticket its caller routes itself: stored with its `created` event, the citizen
+    told and the fingerprint kept here, in one transaction."""
+    ticket.save(force_insert=True)
+    created = event_record(**vars(spec))
+    if notify:
+        citizen_notifications.ticket_received(ticket=ticket)
+    duplicates.ticket_fingerprint_store(ticket=ticket, new=True)
+    return created
 
 
 def _abuse_check(*, phone: str, client_ip: str) -> None:
