@@ -120,6 +120,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Files a browser asks for at the site's root (the tab's icon, /favicon.ico): served as they are,
+# so no page's first load logs a 404 in the browser's console.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

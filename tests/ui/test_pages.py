@@ -71,3 +71,13 @@ def test_forms_need_the_csrf_token(city: Any) -> None:
     client = _client("operator1", enforce_csrf_checks=True)
     response = client.post("/console/tickets/", {"kind": "help", "urgency": "normal", "text": "噪音扰民"})
     assert response.status_code == 403
+
+
+def test_the_tab_icon_is_served_at_the_root_to_anyone() -> None:
+    """Every browser asks for /favicon.ico on a site's first page: it is there (no 404 in the
+    console of a citizen's or an operator's first visit), without signing in."""
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+    assert body[:4] == b"\x00\x00\x01\x00"  # an icon file (ICO header)
+    assert "icon" in response["Content-Type"]
