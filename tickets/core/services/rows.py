@@ -151,13 +151,20 @@ def objects_insert_linked(parent: M, child: Model, *, link: str) -> M:
     INSERTs, COMMIT; bench/intake/README.md, session 15). Values are prepared as Django prepares
     them, as in `objects_insert`; no signals are sent (no receiver listens to these models, and
     `objects_insert` sends none either). A value the database computes (a `db_default`, an
-    expression) or a field with its own placeholder: Django's two saves in a transaction.
+    expression), a field with its own placeholder, or a model with parents (multi-table
+    inheritance): Django's two saves in a transaction.
     """
     link_field = child._meta.get_field(link)
     assert isinstance(link_field, Field) and link_field.is_relation and link_field.related_model is type(parent)
     parent_fields = _insert_fields(type(parent))
     child_fields = [f for f in _insert_fields(type(child)) if f is not link_field]
-    single = connection.vendor == "postgresql" and parent.pk is None and child.pk is None
+    single = (
+        connection.vendor == "postgresql"
+        and parent.pk is None
+        and child.pk is None
+        and not parent._meta.parents  # multi-table inheritance writes several tables: Django's
+        and not child._meta.parents
+    )
     if single:
         parent._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
         child._prepare_related_fields_for_save(operation_name="save", fields=child_fields)  # type: ignore[attr-defined]
