@@ -52,6 +52,10 @@ def _test_settings(settings: object) -> None:
     # Tests with REDIS_URL (PostgreSQL runs) have no routing worker: the router runs in-process right
     # after the intake, as in the embedded default. Tests of the worker path turn it off.
     settings.ROUTING_INLINE = True  # type: ignore[attr-defined]
+    # WhiteNoise reads every static file's metadata when its middleware is made, and the test client
+    # makes the middleware again for each Client(): a fifth of a request-heavy test file's time.
+    # Autorefresh (what DEBUG uses) looks a file up when it is asked for; what is served is the same.
+    settings.WHITENOISE_AUTOREFRESH = True  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

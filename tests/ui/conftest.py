@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# How long a browser step may wait for its page (a load, a request going quiet, an element) before the
+# test fails. Generous: CI's shared 2-core machine runs three test workers beside Chromium, and a CI run
+# on a slow day took over 10 s for a page's requests to go quiet. A step that is ready goes on at once.
+BROWSER_TIMEOUT_MS = 30_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # Playwright's assertions (their own default is 5 s)
 PASSWORD = "demo-12345"
 
 # Playwright's sync API keeps an event loop in this thread; Django would otherwise refuse the
@@ -53,15 +61,26 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def _seeded_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A var folder migrated and seeded with the demo city, once per test process (each module's
-    uvicorn server, tests/ui/test_live.py's `asgi`, starts from a copy of it: ~25 s of CPU each)."""
+def _seeded_var(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A var folder migrated and seeded with the demo city, once per test run (each module's uvicorn
+    server, tests/ui/test_live.py's `asgi`, starts from a copy of it). Made by the first worker that
+    needs it, under the run's shared temporary folder; the others wait on its lock and copy it: each
+    made its own before, ~25 s of CPU apiece."""
     from tests.ui.test_live import SETUP, AsgiServer, server_env
 
-    var = tmp_path_factory.mktemp("asgi-seeded")
-    template = AsgiServer(server_env(var))
-    template.manage("migrate", "-v0")
-    template.manage("shell", "-c", SETUP)
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # pytest-xdist: the workers' folders share the run's parent
+        root = root.parent
+    var = root / "asgi-seeded"
+    with (root / "asgi-seeded.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (var / ".complete").exists():
+            shutil.rmtree(var, ignore_errors=True)
+            var.mkdir()
+            template = AsgiServer(server_env(var))
+            template.manage("migrate", "-v0")
+            template.manage("shell", "-c", SETUP)
+            (var / ".complete").touch()
     return var
 
 
@@ -72,7 +91,7 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
 
     def make(viewport: dict[str, int] = DESKTOP) -> Any:
         context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server.url)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 

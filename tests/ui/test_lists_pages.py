@@ -24,7 +24,6 @@ from tickets.knowledge.services import articles
 from tickets.org.models import SavedView, Unit, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-expect.set_options(timeout=15_000)  # a shared 2-core machine: first renders can take seconds
 
 
 def _actor(username: str) -> Actor:

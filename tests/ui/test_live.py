@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.readiness import free_port, wait_http_ready
-from tests.ui.conftest import DESKTOP, PASSWORD, PHONE, screenshot
+from tests.ui.conftest import BROWSER_TIMEOUT_MS, DESKTOP, PASSWORD, PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -104,7 +104,7 @@ def asgi_url(asgi: AsgiServer) -> str:
 
 def _signed_in(browser: Any, url: str, username: str, home: str, viewport: dict[str, int] = DESKTOP) -> Any:
     context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=url)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     page.goto("/login/")
     page.get_by_label("用户名").fill(username)
@@ -221,7 +221,7 @@ def test_whole_loop_citizen_to_scorecard(browser: Any, asgi_url: str) -> None:
 
     # 1. The citizen, on a phone: verify the number by SMS code, then submit.
     citizen_ctx = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=asgi_url, is_mobile=True)
-    citizen_ctx.set_default_timeout(15_000)
+    citizen_ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     citizen = citizen_ctx.new_page()
     citizen.goto("/citizen/")
     citizen.get_by_role("link", name="我要反映诉求").click()

@@ -28,7 +28,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.ui.conftest import PHONE, screenshot
+from tests.ui.conftest import BROWSER_TIMEOUT_MS, PHONE, screenshot
 from tests.ui.test_hotspots_page import BURST
 from tests.ui.test_live import AsgiServer, _signed_in, asgi  # noqa: F401 (the module-scoped server fixture)
 
@@ -183,7 +183,7 @@ def _citizen_status(citizen: Any, number: str, phone: str) -> Any:
 def test_whole_shift(browser: Any, asgi: AsgiServer) -> None:  # noqa: F811
     _shell(asgi, KB_SETUP)
     citizen_ctx = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=asgi.url, is_mobile=True)
-    citizen_ctx.set_default_timeout(15_000)
+    citizen_ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     citizen = citizen_ctx.new_page()
 
     # 1. The operator: 20 calls by keyboard.
