@@ -4,7 +4,7 @@
 # many generated examples; and hostile values the schema does not describe (NUL bytes, dates at the
 # calendar's edges, 64-bit overflow, forged cursors, nested JSON bodies) on every parameter and body,
 # Open311's too. CI runs the same test bounded (3 examples each, no coverage phase).
-#   scripts/fuzz_api.sh [examples per operation and role, default 50] [extra pytest args]
+#   scripts/fuzz_api.sh [examples per operation, each sent as every role; default 50] [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-50}"
