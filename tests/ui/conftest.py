@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -20,7 +19,6 @@ PHONE = {"width": 390, "height": 844}
 # test fails. Generous: CI's shared 2-core machine runs three test workers beside Chromium, and a CI run
 # on a slow day took over 10 s for a page's requests to go quiet. A step that is ready goes on at once.
 BROWSER_TIMEOUT_MS = 30_000
-expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # Playwright's assertions (their own default is 5 s)
 PASSWORD = "demo-12345"
 
 # Playwright's sync API keeps an event loop in this thread; Django would otherwise refuse the
@@ -42,8 +40,11 @@ def browser() -> Iterator[Any]:
     # Package scope: Playwright's sync API keeps an event loop running in the main thread while
     # it is open, and async_to_sync in tests after tests/ui (e.g. `pytest tests/ui tests/live`)
     # would refuse to run; the browser closes once the last page test has run.
-    from playwright.sync_api import sync_playwright
+    # Imported here: the page tests also run in the production venv, which has no Playwright
+    # (tests/drills/test_deploy_units.py), and need no browser.
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # Playwright's assertions (their own default is 5 s)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM),
