@@ -91,8 +91,9 @@ def demo_model(settings: object, _demo_model_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
-    """Seed the working-day calendar once per session; test transactions roll back on top of it."""
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """Seed the working-day calendar once per session; test transactions roll back on top of it.
+    At the end, no other session may hold the test database, or pytest-django cannot drop it."""
     from django.test import override_settings
 
     from tickets.sla.services.calendar import calendar_seed_from_package
@@ -103,6 +104,24 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
         before = {model: model.objects.count() for model in models}
         _seed_city()
         _CITY_ROWS[:] = [(m, list(m.objects.all())) for m in models if m.objects.count() != before[m]]
+    yield
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        _test_database_released()
+
+
+def _test_database_released() -> None:
+    """Closes the connection pool and ends every other session on the test database. Connections
+    that threads of this process borrowed (the live server's, the sockets' database threads) stay
+    open until their thread gives them back, and a CI run's last test on a worker left its test
+    database behind ("is being accessed by other users") for the next run to find."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close_pool()  # type: ignore[attr-defined]
 
 
 # The rows seeding the city wrote, kept by django_db_setup: a transactional test's flush empties the
