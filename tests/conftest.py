@@ -110,10 +110,9 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterato
 
 
 def _test_database_released() -> None:
-    """Closes the connection pool and ends every other session on the test database. Connections
-    that threads of this process borrowed (the live server's, the sockets' database threads) stay
-    open until their thread gives them back, and a CI run's last test on a worker left its test
-    database behind ("is being accessed by other users") for the next run to find."""
+    """Ends every other session on the test database and closes the connection pool. Two CI runs
+    left a worker's test database behind ("is being accessed by other users": a connection still
+    held after the last test, by another thread of this process or a server a test started)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

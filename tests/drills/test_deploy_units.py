@@ -4,7 +4,6 @@ a production install (requirements.txt alone) has every runtime dependency."""
 from __future__ import annotations
 
 import ast
-import fcntl
 import hashlib
 import importlib.metadata
 import os
@@ -12,13 +11,14 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from tests.drills.conftest import REPO
+from tests.folders import built_once
 
 pytestmark = pytest.mark.drill
 
@@ -156,18 +156,6 @@ def test_runtime_and_dev_requirements_do_not_pin_the_same_package_twice() -> Non
     assert set(pins(REPO / "requirements.txt")) & set(pins(REPO / "requirements-dev.txt")) == set()
 
 
-def _locked_build(folder: Path, build: Callable[[Path], None]) -> Path:
-    """Build `folder` once (a marker file says it is complete); concurrent sessions wait on a lock."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f"{folder.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".complete").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            build(folder)
-            (folder / ".complete").touch()
-    return folder
-
-
 def _pip(python: Path, *args: str) -> None:
     result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args], capture_output=True, text=True,
                             timeout=900)  # fmt: skip
@@ -186,7 +174,7 @@ def production_venv() -> Path:
         # what is imported compiles as it is imported, and the check is what imports.
         _pip(venv / "bin/python", "--no-compile", "-r", str(REPO / "requirements.txt"))
 
-    return _locked_build(CACHE / f"prod-venv-{key}", build)
+    return built_once(CACHE / f"prod-venv-{key}", build)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +188,7 @@ def test_tools(production_venv: Path) -> Path:
     def build(folder: Path) -> None:
         _pip(production_venv / "bin/python", "--no-deps", "--target", str(folder), *wanted)
 
-    folder = _locked_build(CACHE / f"test-tools-{key}", build)
+    folder = built_once(CACHE / f"test-tools-{key}", build)
     added = {canonical(d.name.split("-")[0]) for d in folder.glob("*.dist-info")}
     assert added == set(TEST_TOOLS), f"only pytest's own tree may be added: {added}"
     return folder

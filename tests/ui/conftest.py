@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.folders import built_once
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -72,17 +72,14 @@ def _seeded_var(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pat
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":  # pytest-xdist: the workers' folders share the run's parent
         root = root.parent
-    var = root / "asgi-seeded"
-    with (root / "asgi-seeded.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (var / ".complete").exists():
-            shutil.rmtree(var, ignore_errors=True)
-            var.mkdir()
-            template = AsgiServer(server_env(var))
-            template.manage("migrate", "-v0")
-            template.manage("shell", "-c", SETUP)
-            (var / ".complete").touch()
-    return var
+
+    def build(var: Path) -> None:
+        var.mkdir()
+        template = AsgiServer(server_env(var))
+        template.manage("migrate", "-v0")
+        template.manage("shell", "-c", SETUP)
+
+    return built_once(root / "asgi-seeded", build)
 
 
 @pytest.fixture
