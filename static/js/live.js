@@ -5,6 +5,10 @@
  * After a reconnect the page asks /api/events/?after=<last cursor> for what it missed. That
  * answer also repeats recent events at or before the cursor (an event id can commit after a
  * later one), so the page remembers the cursors it has handled and drops repeats.
+ * A refresh never throws away what someone is in the middle of: while a refreshed panel holds a
+ * changed field (a category picked, a reason typed) or the focus is in one of its lists, its
+ * refresh waits, a note above it says so (with a button to refresh at once, dropping the change),
+ * and the refresh runs as soon as the change is sent or put back.
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
  * A dropped connection is shown (a bar at the foot of the page) until the socket is back, so nobody
  * trusts a page that has stopped updating; a page whose socket never opened says nothing.
@@ -27,10 +31,99 @@
     document.querySelectorAll("[data-live-refresh]").forEach(function (el) {
       var wanted = el.getAttribute("data-live-refresh").split(",");
       if ((wanted.indexOf("*") >= 0 || wanted.indexOf(type) >= 0) && window.htmx) {
-        window.htmx.trigger(el, "live");
+        if (editing(el)) hold(el);
+        else window.htmx.trigger(el, "live");
       }
     });
   }
+
+  // --- holding a refresh while someone edits the panel ------------------------------------
+  function changed(field) {
+    var type = (field.type || "").toLowerCase();
+    if (type === "hidden" || type === "submit" || type === "button" || type === "reset") return false;
+    if (type === "checkbox" || type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      var options = Array.prototype.slice.call(field.options);
+      if (field.multiple) return options.some(function (o) { return o.selected !== o.defaultSelected; });
+      var initial = options.findIndex(function (o) { return o.defaultSelected; });
+      return field.selectedIndex !== (initial < 0 ? 0 : initial);
+    }
+    return field.value !== field.defaultValue;
+  }
+
+  function editing(el) {
+    if (el.dataset.liveForce) return false;
+    var active = document.activeElement;
+    if (active && active.tagName === "SELECT" && el.contains(active)) return true;  // a list may be open
+    return Array.prototype.some.call(el.querySelectorAll("input, select, textarea"), changed);
+  }
+
+  function note(el) {
+    var id = "live-held-" + (el.id || "panel");
+    var found = document.getElementById(id);
+    if (found) return found;
+    found = document.createElement("p");
+    found.id = id;
+    found.className = "live-held";
+    found.setAttribute("role", "status");
+    found.setAttribute("data-testid", id);
+    found.hidden = true;
+    found.appendChild(document.createTextNode("有新的变化，完成或撤销当前填写后自动更新。"));
+    var now = document.createElement("button");
+    now.type = "button";
+    now.className = "secondary";
+    now.textContent = "放弃填写，立即更新";
+    now.addEventListener("click", function () {
+      el.dataset.liveForce = "1";
+      release(el);
+    });
+    found.appendChild(now);
+    el.parentNode.insertBefore(found, el);
+    return found;
+  }
+
+  function hold(el) {
+    el.dataset.livePending = "1";
+    note(el).hidden = false;
+  }
+
+  function release(el) {
+    delete el.dataset.livePending;
+    note(el).hidden = true;
+    window.htmx.trigger(el, "live");
+  }
+
+  function releaseDone() {
+    document.querySelectorAll("[data-live-pending]").forEach(function (el) {
+      if (!editing(el)) release(el);
+    });
+  }
+
+  ["change", "input", "reset", "focusout"].forEach(function (name) {
+    document.addEventListener(name, function () { setTimeout(releaseDone, 0); }, true);
+  });
+  // The panel's own timer (hx-trigger "every 60s") and an answer that arrives after the editing
+  // began are held the same way.
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var el = ev.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-live-refresh") && editing(el)) {
+      ev.preventDefault();
+      hold(el);
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var el = ev.detail && ev.detail.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-live-refresh") && editing(el)) {
+      ev.detail.shouldSwap = false;
+      hold(el);
+    }
+  });
+  ["htmx:afterSwap", "htmx:responseError", "htmx:sendError"].forEach(function (name) {
+    document.addEventListener(name, function (ev) {
+      var el = ev.detail && ev.detail.target;
+      if (el && el.dataset) delete el.dataset.liveForce;
+    });
+  });
 
   function handle(payload) {
     if (!firstTime(payload.cursor)) return;

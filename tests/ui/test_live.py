@@ -150,6 +150,60 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
     typist.context.close()
 
 
+
+def _accepted(console: Any, text: str, phone: str) -> str:
+    """Type a complaint on the operator's console and accept it; the new ticket's number."""
+    console.get_by_label("诉求内容").fill(text)
+    console.get_by_label("来电号码").fill(phone)
+    console.get_by_role("button", name="受理（Enter）").click()
+    found = re.search(r"工单号 (\d+)", console.get_by_role("status").inner_text())
+    assert found is not None
+    return found.group(1)
+
+
+def _chosen(select: Any) -> str:
+    return str(select.evaluate("s => s.options[s.selectedIndex].text"))
+
+
+def test_a_live_refresh_waits_while_the_dispatcher_is_choosing(browser: Any, asgi_url: str) -> None:
+    """Every new ticket in the city refreshes the 待派单 panel. A category the dispatcher has picked
+    but not yet sent is not thrown away: the refresh waits, says so, and runs once the choice is
+    sent, or at once when the dispatcher drops it."""
+    typist = _operator_console(browser, asgi_url)
+    first = _accepted(typist, "公司拖欠我三个月工资，老板一直躲着不见", "13700001111")
+    dispatcher = _signed_in(browser, asgi_url, "dispatcher1", "/console/")
+    expect(dispatcher.locator("body")).to_have_attribute("data-live", "on")
+    choice = dispatcher.locator("#panel-queue tr", has_text=first).get_by_label("其他分类")
+    choice.select_option(label="劳动和社会保障")
+
+    second = _accepted(typist, "工地欠薪，十几个工人的工资没有结清", "13700002222")
+    expect(dispatcher.get_by_test_id("live-list")).to_contain_text(second)  # its event has arrived
+    held = dispatcher.get_by_test_id("live-held-panel-queue")
+    expect(held).to_contain_text("有新的变化，完成或撤销当前填写后自动更新")
+    expect(dispatcher.locator("#panel-queue")).not_to_contain_text(second)
+    assert _chosen(choice) == "劳动和社会保障"
+
+    dispatcher.locator("#panel-queue tr", has_text=first).get_by_role("button", name="派单", exact=True).click()
+    expect(dispatcher.get_by_role("status")).to_contain_text(f"工单 {first} 已派单至 市人社局")
+    expect(dispatcher.locator("#panel-queue")).to_contain_text(second)  # the page after the dispatch
+
+    choice = dispatcher.locator("#panel-queue tr", has_text=second).get_by_label("其他分类")
+    choice.select_option(label="劳动和社会保障")
+    third = _accepted(typist, "物业公司拖欠保安工资半年", "13700003333")
+    expect(dispatcher.get_by_test_id("live-list")).to_contain_text(third)
+    expect(held).to_be_visible()
+    screenshot(dispatcher, "console-refresh-held")
+    dispatcher.set_viewport_size(PHONE)
+    held.scroll_into_view_if_needed()
+    screenshot(dispatcher, "console-refresh-held")
+    assert dispatcher.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    held.get_by_role("button", name="放弃填写，立即更新").click()
+    expect(dispatcher.locator("#panel-queue")).to_contain_text(third)
+    expect(held).to_be_hidden()
+    assert _chosen(dispatcher.locator("#panel-queue tr", has_text=second).get_by_label("其他分类")) != "劳动和社会保障"
+    dispatcher.context.close()
+    typist.context.close()
+
 CREATE_OFFLINE = """
 from tickets.org.models import User
 from tickets.intake.services import intake
@@ -244,7 +298,7 @@ def test_whole_loop_citizen_to_scorecard(browser: Any, asgi_url: str) -> None:
     # 3. Dispatch by category (no classifier model here): 劳动和社会保障 → 市人社局 by the catalogue.
     row.get_by_label("其他分类").select_option(label="劳动和社会保障")
     row.get_by_role("button", name="派单", exact=True).click()
-    expect(console.get_by_role("status")).to_contain_text(f"工单 {number} 已派单")
+    expect(console.get_by_role("status")).to_contain_text(f"工单 {number} 已派单至 市人社局")
 
     # 4. The unit signs and replies.
     unit = _signed_in(browser, asgi_url, "rsj_staff", "/unit/")
