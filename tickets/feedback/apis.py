@@ -10,7 +10,7 @@ from rest_framework.request import Request
 
 from tickets.core import privacy
 from tickets.core.actors import Actor
-from tickets.core.apis.base import ActionView, HasRole, IdCursorPagination, StrictSerializer, TextField
+from tickets.core.apis.base import ActionView, HasRole, IdCursorPagination, ModelOutput, StrictSerializer, TextField
 from tickets.core.apis.outputs import cut_texts, reader_of
 from tickets.errors import NotFound
 from tickets.feedback.models import Cause, Rating, RatingCallback, Satisfaction
@@ -21,7 +21,7 @@ CALLBACK_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 REVIEW_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
-class RatingOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class RatingOutput(ModelOutput):
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
     lead_unit = serializers.CharField(source="ticket.lead_unit.name", default="", read_only=True)
     satisfaction_label = serializers.CharField(source="get_satisfaction_display", read_only=True)
@@ -55,7 +55,7 @@ class RatingOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         return cut_texts(super().to_representation(rating), ("comment", "review_reason"), rating.ticket, self.context)
 
 
-class RatingCallbackOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class RatingCallbackOutput(ModelOutput):
     """Operators are centre staff: privacy.citizen_view gives them the citizen's phone to call back."""
 
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)

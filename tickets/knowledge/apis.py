@@ -18,6 +18,7 @@ from tickets.core.apis.base import (
     ActionView,
     DayField,
     HasRole,
+    ModelOutput,
     StrictSerializer,
     TextField,
     reason_field,
@@ -53,7 +54,7 @@ REVIEW_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 # --- 知识库 -------------------------------------------------------------------------------
 
 
-class ArticleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ArticleOutput(ModelOutput):
     category = CategoryRef(read_only=True, allow_null=True)
     owning_unit = UnitRef(read_only=True, allow_null=True)
 
@@ -202,7 +203,7 @@ class KbArticleDetailApi(APIView):
         return Response(ArticleOutput(article).data)
 
 
-class ProposalOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ProposalOutput(ModelOutput):
     ticket = serializers.CharField(source="ticket.number")
     unit = UnitRef(read_only=True)
     proposed_by = serializers.CharField(source="proposed_by.username")

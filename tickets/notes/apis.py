@@ -13,13 +13,13 @@ from rest_framework.views import APIView
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
-from tickets.core.apis.base import STAFF_ROLES, HasRole, StrictSerializer, TextField, staff_user
+from tickets.core.apis.base import STAFF_ROLES, HasRole, ModelOutput, StrictSerializer, TextField, staff_user
 from tickets.notes import selectors as note_selectors
 from tickets.notes import services
 from tickets.notes.models import TicketNote
 
 
-class NoteOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class NoteOutput(ModelOutput):
     author = serializers.SerializerMethodField()
     author_unit = serializers.CharField(source="author_unit.name", default=None, read_only=True)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from tickets.core import privacy
+from tickets.core.apis.base import ModelOutput
 from tickets.core.models import Assignment, Ticket, TicketEvent
 from tickets.core.selectors import ticket_assignments, ticket_history
 from tickets.core.states import AssignmentState, TicketState
@@ -33,19 +34,19 @@ def cut_texts(data: dict[str, Any], keys: tuple[str, ...], ticket: Ticket, conte
     return data
 
 
-class UnitRef(serializers.ModelSerializer):  # type: ignore[type-arg]
+class UnitRef(ModelOutput):
     class Meta:
         model = Unit
         fields = ["id", "code", "name", "kind"]
 
 
-class CategoryRef(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CategoryRef(ModelOutput):
     class Meta:
         model = Category
         fields = ["id", "code", "name"]
 
 
-class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class UnitOutput(ModelOutput):
     # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
     parent: serializers.PrimaryKeyRelatedField[Unit] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         read_only=True, allow_null=True
@@ -67,7 +68,7 @@ class UnitOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
 
-class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CategoryOutput(ModelOutput):
     # A declared field that shares its name with Field.parent (the enclosing serializer) in the stubs.
     parent: serializers.PrimaryKeyRelatedField[Category] = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         read_only=True, allow_null=True
@@ -78,7 +79,7 @@ class CategoryOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["id", "code", "name", "parent", "path", "is_functional", "is_active"]
 
 
-class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class RoutingRuleOutput(ModelOutput):
     category = CategoryRef(read_only=True, allow_null=True)
     jurisdiction = UnitRef(read_only=True, allow_null=True)
     lead_unit = UnitRef(read_only=True, allow_null=True)
@@ -89,7 +90,7 @@ class RoutingRuleOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["id", "category", "jurisdiction", "lead_unit", "assisting_units", "is_active"]
 
 
-class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class TicketListOutput(ModelOutput):
     title = serializers.SerializerMethodField()
     state_label = serializers.SerializerMethodField()
     category = CategoryRef(read_only=True, allow_null=True)
@@ -157,7 +158,7 @@ class TicketListOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         return bool(self._citizen(ticket)["phone_masked"])
 
 
-class AssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AssignmentOutput(ModelOutput):
     unit = UnitRef(read_only=True)
     state_label = serializers.SerializerMethodField()
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
@@ -212,7 +213,7 @@ class AssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 ASSIGNMENT_TEXTS = ("reply_text", "return_reason", "return_legal_basis", "extension_reason", "note", "ticket_title")
 
 
-class EventOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class EventOutput(ModelOutput):
     actor = serializers.SerializerMethodField()
 
     class Meta:

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from tickets.core import privacy
 from tickets.core.actors import Actor
-from tickets.core.apis.base import CENTRE_ROLES, ActionView, HasRole, StrictSerializer, reason_field
+from tickets.core.apis.base import CENTRE_ROLES, ActionView, HasRole, ModelOutput, StrictSerializer, reason_field
 from tickets.core.apis.outputs import reader_of
 from tickets.errors import NotFound
 from tickets.intake.models import CallbackTask, MissedCallState
@@ -40,7 +40,7 @@ class CallerHistoryApi(APIView):
         )
 
 
-class CallbackOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CallbackOutput(ModelOutput):
     call_sid = serializers.CharField(source="call.call_sid")
     state_label = serializers.CharField(source="get_state_display")
     phone = serializers.SerializerMethodField()

@@ -6,13 +6,14 @@ from typing import Any
 
 from rest_framework import serializers
 
+from tickets.core.apis.base import ModelOutput
 from tickets.core.apis.outputs import AssignmentOutput, TicketListOutput, UnitRef, cut_texts
 from tickets.core.models import Assignment, Ticket
 from tickets.core.states import AssignmentState
 from tickets.supervision.models import Supervision, SupervisionLevel
 
 
-class SupervisionOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class SupervisionOutput(ModelOutput):
     unit = UnitRef(read_only=True)
     level_label = serializers.SerializerMethodField()
     issued_by = serializers.SerializerMethodField()
@@ -55,7 +56,7 @@ class SupervisionOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         return [{k: v for k, v in r.items() if k != "phone"} for r in supervision.recipients]
 
 
-class BoardAssignmentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BoardAssignmentOutput(ModelOutput):
     unit = UnitRef(read_only=True)
     state_label = serializers.SerializerMethodField()
 
