@@ -113,7 +113,8 @@
   });
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var el = ev.detail && ev.detail.target;
-    if (el && el.hasAttribute && el.hasAttribute("data-live-refresh") && editing(el)) {
+    var from = ev.detail && ev.detail.requestConfig ? ev.detail.requestConfig.elt : null;
+    if (el && el === from && el.hasAttribute("data-live-refresh") && editing(el)) {  // its own re-fetch
       ev.detail.shouldSwap = false;
       hold(el);
     }

@@ -204,6 +204,35 @@ def test_a_live_refresh_waits_while_the_dispatcher_is_choosing(browser: Any, asg
     dispatcher.context.close()
     typist.context.close()
 
+
+def test_a_refresh_answered_after_the_choice_began_is_not_swapped_in(browser: Any, asgi_url: str) -> None:
+    """The panel's re-fetch left before the dispatcher picked a category and came back after: the
+    answer is set aside (the note says so) instead of resetting the choice."""
+    typist = _operator_console(browser, asgi_url)
+    first = _accepted(typist, "单位拖欠加班费，多次讨要无果", "13700004444")
+    dispatcher = _signed_in(browser, asgi_url, "dispatcher1", "/console/")
+    expect(dispatcher.locator("body")).to_have_attribute("data-live", "on")
+    expect(dispatcher.locator("#panel-queue")).to_contain_text(first)
+    in_flight: list[Any] = []
+    dispatcher.route("**/console/panels/queue/", lambda route: in_flight.append(route))
+
+    second = _accepted(typist, "装修公司收了定金不施工也不退款", "13700005555")
+    expect(dispatcher.get_by_test_id("live-list")).to_contain_text(second)
+    while not in_flight:  # the queue's re-fetch has left and is held at the network
+        dispatcher.wait_for_timeout(50)
+    choice = dispatcher.locator("#panel-queue tr", has_text=first).get_by_label("其他分类")
+    choice.select_option(label="劳动和社会保障")
+    for route in in_flight:
+        route.continue_()
+    dispatcher.unroute("**/console/panels/queue/")
+
+    expect(dispatcher.get_by_test_id("live-held-panel-queue")).to_be_visible()
+    assert _chosen(choice) == "劳动和社会保障"
+    dispatcher.locator("#panel-queue tr", has_text=first).get_by_role("button", name="派单", exact=True).click()
+    expect(dispatcher.get_by_role("status")).to_contain_text(f"工单 {first} 已派单至 市人社局")
+    dispatcher.context.close()
+    typist.context.close()
+
 CREATE_OFFLINE = """
 from tickets.org.models import User
 from tickets.intake.services import intake
