@@ -218,8 +218,11 @@ def test_a_refresh_answered_after_the_choice_began_is_not_swapped_in(browser: An
 
     second = _accepted(typist, "装修公司收了定金不施工也不退款", "13700005555")
     expect(dispatcher.get_by_test_id("live-list")).to_contain_text(second)
-    while not in_flight:  # the queue's re-fetch has left and is held at the network
+    for _ in range(BROWSER_TIMEOUT_MS // 50):  # until the queue's re-fetch has left (held at the network)
+        if in_flight:
+            break
         dispatcher.wait_for_timeout(50)
+    assert in_flight, "the queue panel never re-fetched after a new ticket's event"
     choice = dispatcher.locator("#panel-queue tr", has_text=first).get_by_label("其他分类")
     choice.select_option(label="劳动和社会保障")
     for route in in_flight:
