@@ -21,20 +21,34 @@ from tests.readiness import STARTUP_CAP_SECONDS
 pytestmark = [pytest.mark.drill, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _connections(pid: int, port: int) -> int:
-    """Established connections to the server's port held by this process (from /proc)."""
+def _sockets(pid: int, *, local: int | None = None, remote: int | None = None) -> list[tuple[int, int]]:
+    """(local port, remote port) of the established TCP connections process `pid` holds, from /proc."""
+    links = []
     try:
-        links = [str(fd.readlink()) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                links.append(str(fd.readlink()))
+            except OSError:  # closed meanwhile (in this process: the listing's own descriptor)
+                continue
     except OSError:
-        return 0
+        return []
     inodes = {link[8:-1] for link in links if link.startswith("socket:[")}
-    count = 0
+    found = []
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01 = ESTABLISHED
-            count += 1
-    return count
+        ports = (int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16))
+        if fields[3] != "01" or fields[9] not in inodes:  # 01 = ESTABLISHED
+            continue
+        if (local is None or ports[0] == local) and (remote is None or ports[1] == remote):
+            found.append(ports)
+    return found
+
+
+def _connections(pid: int, port: int, clients: set[int]) -> int:
+    """Connections to the server's port held by worker `pid` whose other end is one of `clients`
+    (this test's own sockets: a browser test's page elsewhere may still be retrying an old server
+    that had the same port number)."""
+    return sum(1 for _, peer in _sockets(pid, local=port) if peer in clients)
 
 
 def test_connections_spread_over_both_workers_and_a_dead_worker_is_replaced(processes: Any) -> None:
@@ -50,7 +64,9 @@ def test_connections_spread_over_both_workers_and_a_dead_worker_is_replaced(proc
     sessions = [requests.Session() for _ in range(40)]
     for session in sessions:
         assert session.get(f"{base}/login/", timeout=10).status_code == 200
-    per_worker = {pid: _connections(pid, port) for pid in workers}
+    clients = {mine for mine, _ in _sockets(os.getpid(), remote=port)}
+    assert len(clients) == 40
+    per_worker = {pid: _connections(pid, port, clients) for pid in workers}
     for session in sessions:
         session.close()
     assert sum(per_worker.values()) == 40, per_worker
