@@ -15,7 +15,7 @@
  */
 (function () {
   "use strict";
-  var cursor = 0, backoff = 1000, socket = null;
+  var cursor = 0, greeted = false, backoff = 1000, socket = null;
   var seen = {}, seenOrder = [], SEEN_MAX = 2000;
 
   function firstTime(id) {
@@ -134,7 +134,9 @@
   }
 
   function catchUp() {
-    if (!cursor) return;
+    // Only after a first hello: its cursor is where this page's view stands, 0 on a system that
+    // had no event yet (the page then catches up on everything since, not nothing).
+    if (!greeted) return;
     fetch("/api/events/?after=" + cursor, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { events: [] }; })
       .then(function (body) {
@@ -174,6 +176,7 @@
     socket.onmessage = function (msg) {
       try { var data = JSON.parse(msg.data); } catch (e) { return; }
       if (data.type === "hello" || data.type === "pong" || /subscribed$/.test(data.type || "")) {
+        if (data.type === "hello") greeted = true;
         if (data.cursor && !cursor) cursor = data.cursor;
         return;
       }
