@@ -31,8 +31,7 @@
     document.querySelectorAll("[data-live-refresh]").forEach(function (el) {
       var wanted = el.getAttribute("data-live-refresh").split(",");
       if ((wanted.indexOf("*") >= 0 || wanted.indexOf(type) >= 0) && window.htmx) {
-        if (editing(el)) hold(el);
-        else window.htmx.trigger(el, "live");
+        window.htmx.trigger(el, "live");  // held in htmx:beforeRequest while someone edits the panel
       }
     });
   }
@@ -102,8 +101,8 @@
   ["change", "input", "reset", "focusout"].forEach(function (name) {
     document.addEventListener(name, function () { setTimeout(releaseDone, 0); }, true);
   });
-  // The panel's own timer (hx-trigger "every 60s") and an answer that arrives after the editing
-  // began are held the same way.
+  // Every re-fetch of a panel (a live event, its own "every 60s" timer) is held here while someone
+  // edits it, and an answer that arrives after the editing began is set aside in beforeSwap.
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var el = ev.target;
     if (el && el.hasAttribute && el.hasAttribute("data-live-refresh") && editing(el)) {
