@@ -221,7 +221,9 @@ def event_enqueue(event: TicketEvent, *, final: bool = False) -> None:
     if (
         not isinstance(pending, _PendingPush)
         or pending.fired
-        or not any(hook is pending for _sids, hook, _robust in connection.run_on_commit)
+        # From the newest: a batch's push is registered after its events' own markers, and every
+        # later event of the batch finds it at once (scanning from the oldest was quadratic).
+        or not any(hook is pending for _sids, hook, _robust in reversed(connection.run_on_commit))
     ):
         pending = _PendingPush()
         setattr(connection, _PENDING_ATTR, pending)

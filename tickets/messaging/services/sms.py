@@ -67,7 +67,7 @@ _STATE_RANK: dict[str, int] = {
 
 
 def opted_out(phone: str) -> bool:
-    return bool(phone) and memoised(("opted_out", phone), SmsOptOut.objects.filter(phone=phone).exists)
+    return bool(phone) and memoised(("opted_out", phone), lambda: SmsOptOut.objects.filter(phone=phone).exists())
 
 
 def opted_out_among(phones: set[str]) -> set[str]:

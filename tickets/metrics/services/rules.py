@@ -63,8 +63,11 @@ def _day(moment: datetime) -> date:
 
 
 def centre_id() -> int | None:
-    first_centre = Unit.objects.filter(kind="centre").order_by("id").values_list("id", flat=True).first
-    return memoised("centre_id", first_centre, reference=True)
+    return memoised(
+        "centre_id",
+        lambda: Unit.objects.filter(kind="centre").order_by("id").values_list("id", flat=True).first(),
+        reference=True,
+    )
 
 
 def lead_unit_before(ticket_id: int, event_id: int) -> int | None:

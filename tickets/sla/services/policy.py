@@ -109,7 +109,7 @@ def calendar_invalidate() -> None:
 
 
 def active_profile() -> CityProfile:
-    profile = memoised("active_profile", CityProfile.objects.filter(is_active=True).first, reference=True)
+    profile = memoised("active_profile", lambda: CityProfile.objects.filter(is_active=True).first(), reference=True)
     return profile if profile is not None else profile_ensure_default()
 
 
