@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 from celery import Celery
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -164,3 +166,46 @@ def test_a_routing_worker_killed_mid_batch_leaves_its_tickets_routed_once_by_the
     dispatched = _assert_routed_once(ids)
     assignments = Assignment.objects.filter(ticket_id__in=ids).count()
     assert dispatched and _dispatched_counted() == counted_before + assignments
+
+
+def test_the_served_web_wakes_the_worker_once_for_the_tickets_accepted_together(
+    processes: Any, private_redis: Any, city: Any
+) -> None:
+    """No beat: only the web process's own wake-ups reach the worker. Ten tickets filed at once ride
+    on one or two messages (the sender waits HOTLINE_ROUTING_WAKE_DELAY after the first); a ticket
+    filed after those were routed gets a message of its own."""
+    from tickets.accounts.services import api_token_issue
+
+    token = api_token_issue(user=User.objects.get(username="operator1"))[0]
+    env = processes.env(redis_url=private_redis.url, HOTLINE_ROUTING_WAKE_DELAY="1.0", LOG_LEVEL="INFO")
+    processes.worker("worker", env, wait=False)
+    _proc, base = processes.serve("web", env, workers=1)
+    processes.wait_ready("worker")
+
+    def file(i: int) -> int:
+        text, _category, _place = CASES[i % len(CASES)]
+        answer = requests.post(
+            f"http://{base}/api/tickets/",
+            json={"text": f"{text}（{i}）", "kind": "complaint", "citizen_phone": f"1370000{i:04d}"},
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ids = list(pool.map(file, range(10)))
+    wait_until(lambda: _all_routed(ids), timeout=60, what="the ten tickets routed", every=0.2)
+    wait_until(lambda: _routed_by(processes.log("worker")) >= 10, timeout=30, what="the runs logged")
+    runs = _runs(processes.log("worker"))
+    assert 1 <= runs <= 3, runs  # not one message per ticket
+    decisions = TicketEvent.objects.filter(ticket_id__in=ids, action__in=["dispatch", "await_dispatch"])
+    assert Counter(decisions.values_list("ticket_id", flat=True)) == Counter(ids)
+
+    later = file(10)
+    wait_until(lambda: _all_routed([later]), timeout=30, what="a later ticket routed by a new wake-up", every=0.2)
+    assert _runs(processes.log("worker")) > runs
+
+
+def _runs(log: str) -> int:
+    return len(re.findall(r"tickets\.routing_run\[[^\]]+\] succeeded", log))
