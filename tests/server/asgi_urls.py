@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 
+from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path
 
-seen: dict[str, list[int]] = {"view": [], "parts": []}
+seen: dict[str, list[int]] = {"view": [], "parts": [], "loops": []}
 
 
 def in_hand(request: HttpRequest) -> HttpResponse:
@@ -28,4 +30,24 @@ def streamed(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(parts(), content_type="text/csv; charset=utf-8")
 
 
-urlpatterns = [path("in-hand/", in_hand), path("streamed/", streamed)]
+async def _the_running_loop() -> int:
+    return id(asyncio.get_running_loop())
+
+
+def pushes(request: HttpRequest) -> HttpResponse:
+    """As a view that pushes to the live feed: a coroutine run from the view's thread."""
+    seen["view"].append(threading.get_ident())
+    seen["loops"].append(async_to_sync(_the_running_loop)())
+    return HttpResponse("已推送")
+
+
+def fails(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("the view failed")
+
+
+urlpatterns = [
+    path("in-hand/", in_hand),
+    path("streamed/", streamed),
+    path("pushes/", pushes),
+    path("fails/", fails),
+]

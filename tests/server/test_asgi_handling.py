@@ -5,6 +5,7 @@ a request's synchronous part runs in one trip to a thread the process keeps; a s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from asgiref.testing import ApplicationCommunicator
 from django.core.signals import request_finished
 
-from hotline.admission import AdmittingASGIHandler, Slots
+from hotline.admission import AdmittingASGIHandler, RequestThread, Slots
 from tests.server import asgi_urls
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +25,7 @@ def handler(settings: Any) -> Any:
     settings.ROOT_URLCONF = "tests.server.asgi_urls"
     asgi_urls.seen["view"].clear()
     asgi_urls.seen["parts"].clear()
+    asgi_urls.seen["loops"].clear()
     finished: list[int] = []
 
     def note(**_: Any) -> None:
@@ -68,6 +70,65 @@ def test_requests_run_in_kept_threads_and_are_finished_there(handler: Any) -> No
     assert len(set(views)) == 1, "one kept thread served the three requests one after another"
     assert threading.get_ident() not in views
     assert handler.finished == views  # request_finished (the connection back to the pool) in the view's thread
+
+
+def test_a_coroutine_run_from_the_view_runs_on_the_serving_loop(handler: Any) -> None:
+    """The live push from a view (async_to_sync) goes through the serving loop and its kept
+    connections, not a new loop in yet another thread per request."""
+
+    async def scenario() -> tuple[int, list[tuple[int, bytes]]]:
+        return id(asyncio.get_running_loop()), [await _whole(handler, "/pushes/") for _ in range(2)]
+
+    serving, answers = asyncio.run(scenario())
+    assert answers == [(200, "已推送".encode())] * 2
+    assert asgi_urls.seen["loops"] == [serving, serving]
+    assert threading.get_ident() not in asgi_urls.seen["view"]
+
+
+def test_a_failing_view_answers_500_and_the_thread_serves_the_next_request(handler: Any, settings: Any) -> None:
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+
+    async def scenario() -> list[int]:
+        return [(await _whole(handler, path))[0] for path in ("/fails/", "/in-hand/")]
+
+    assert asyncio.run(scenario()) == [500, 200]
+    assert len(asgi_urls.seen["view"]) == 1
+
+
+def test_an_error_in_the_threads_work_reaches_the_request_and_a_cancelled_wait_lets_the_work_finish() -> None:
+    """The hand-over itself: an exception raised in the request's thread is raised to the awaiting
+    request; a request cancelled while its view runs (the server stopping) returns only once the
+    view is done, so its thread and slot are not given back under a running view."""
+    worker = RequestThread()
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def broken() -> None:
+        raise ValueError("工单号无效")
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        finished.append("view")
+        return "done"
+
+    async def scenario() -> tuple[str, list[str]]:
+        try:
+            await AdmittingASGIHandler._in(worker, broken)
+        except ValueError as error:
+            raised = str(error)
+        waiting = asyncio.ensure_future(AdmittingASGIHandler._in(worker, slow))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        waiting.cancel()
+        for _ in range(5):  # the cancellation is delivered at the task's next step
+            await asyncio.sleep(0)
+        assert not waiting.done(), "the cancelled request waits for its view"
+        release.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        return raised, list(finished)
+
+    assert asyncio.run(scenario()) == ("工单号无效", ["view"])
 
 
 def test_a_streamed_export_arrives_whole_produced_and_closed_in_the_views_thread(handler: Any) -> None:
