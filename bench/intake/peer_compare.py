@@ -24,7 +24,11 @@ What it does, every time from scratch:
    second from the level's first accept to its last decision) and the CPU of every process (web,
    worker, beat, PostgreSQL, Redis) until the last ticket was routed. The peer routes nothing: its
    end to end is its creation;
-6. prints a table and appends one JSON line per (system, level) to bench/intake/results.jsonl.
+6. with --sustain S (issue 17's "sustained routing ≥ 2× the peer's creation rate, p99 ≤ 2 s at that
+   rate"), then offers ours tickets open loop for S seconds at --sustain-x (2) times the peer's
+   tickets/s at the highest level: each ticket is sent when it is due, whatever the server is doing,
+   and its latency counts from then; the end to end is read as in 5;
+7. prints a table and appends one JSON line per (system, level) to bench/intake/results.jsonl.
 
 "server CPU ms/ticket" is user+sys time of the server's process tree (ours: uvicorn workers,
 Celery worker and beat; peer: gunicorn) plus the private PostgreSQL and Redis, divided by the
@@ -321,76 +325,112 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # ------------------------------------------------------------------------------ load
-async def load(
-    url: str, auth: str, payloads: list[dict], c: int, max_seconds: float, cpu_pids: list[int]
-) -> dict[str, Any]:
-    import aiohttp
+class Tally:
+    """What the load generator saw: each created ticket's latency, the errors and their first samples."""
 
-    loadgen.ensure_loopback(url)
-    conn = aiohttp.TCPConnector(limit=c)
-    headers = {"Accept": "application/json", "Authorization": auth}
-    lat: list[float] = []
-    errors = 0
-    samples: list[str] = []
-    statuses: dict[str, int] = {}
-    next_i = 0
-    deadline = time.monotonic() + max_seconds
-    async with aiohttp.ClientSession(
-        connector=conn, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
-    ) as session:
+    def __init__(self) -> None:
+        self.lat: list[float] = []
+        self.errors = 0
+        self.samples: list[str] = []
+        self.statuses: dict[str, int] = {}
 
-        async def worker() -> None:
-            nonlocal next_i, errors
-            while next_i < len(payloads) and time.monotonic() < deadline:
-                i = next_i
-                next_i += 1
-                t0 = time.perf_counter()
-                try:
-                    async with session.post(url, json=payloads[i]) as r:
-                        body = await r.read()
-                        statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
-                        if r.status == 201:
-                            lat.append(time.perf_counter() - t0)
-                        else:
-                            errors += 1
-                            if len(samples) < 3:
-                                samples.append(f"HTTP {r.status}: {body[:200]!r}")
-                except Exception as exc:
-                    errors += 1
-                    statuses["exc"] = statuses.get("exc", 0) + 1
-                    if len(samples) < 3:
-                        samples.append(repr(exc)[:200])
+    async def post(self, session: Any, url: str, payload: dict, since: float) -> None:
+        """One ticket; its latency counts from `since` (perf_counter)."""
+        try:
+            async with session.post(url, json=payload) as r:
+                body = await r.read()
+                self.statuses[str(r.status)] = self.statuses.get(str(r.status), 0) + 1
+                if r.status == 201:
+                    self.lat.append(time.perf_counter() - since)
+                    return
+                self.errors += 1
+                if len(self.samples) < 3:
+                    self.samples.append(f"HTTP {r.status}: {body[:200]!r}")
+        except Exception as exc:
+            self.errors += 1
+            self.statuses["exc"] = self.statuses.get("exc", 0) + 1
+            if len(self.samples) < 3:
+                self.samples.append(repr(exc)[:200])
 
+    async def measure(self, run: Any, cpu_pids: list[int]) -> dict[str, Any]:
+        """Await `run` (the load) and summarise it with the CPU the processes spent meanwhile."""
         cpu0 = [loadgen.cpu_seconds(p) for p in cpu_pids]
         client0 = time.process_time()
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(c)))
+        await run
         wall = time.perf_counter() - t0
         cpu = [loadgen.cpu_seconds(p) - before for p, before in zip(cpu_pids, cpu0, strict=True)]
         client = time.process_time() - client0
-    lat.sort()
-    ok = len(lat)
-    return {
-        "concurrency": c,
-        "ok": ok,
-        "errors": errors,
-        "statuses": statuses,
-        "wall_s": round(wall, 3),
-        "tickets_per_s": round(ok / wall, 2) if wall else None,
-        "lat_ms": {
-            "mean": round(1000 * statistics.fmean(lat), 2) if lat else None,
-            "p50": round(1000 * loadgen.pct(lat, 50), 2),
-            "p95": round(1000 * loadgen.pct(lat, 95), 2),
-            "p99": round(1000 * loadgen.pct(lat, 99), 2),
-            "max": round(1000 * lat[-1], 2) if lat else None,
-        },
-        "server_cpu_s": [round(x, 2) for x in cpu],
-        "server_cpu_ms_per_ticket": round(1000 * sum(cpu) / ok, 2) if ok else None,
-        "client_cpu_s": round(client, 2),
-        "loadavg_1m_at_start": round(load0, 2),
-        "error_samples": samples,
-    }
+        lat = sorted(self.lat)
+        ok = len(lat)
+        return {
+            "ok": ok,
+            "errors": self.errors,
+            "statuses": self.statuses,
+            "wall_s": round(wall, 3),
+            "tickets_per_s": round(ok / wall, 2) if wall else None,
+            "lat_ms": {
+                "mean": round(1000 * statistics.fmean(lat), 2) if lat else None,
+                "p50": round(1000 * loadgen.pct(lat, 50), 2),
+                "p95": round(1000 * loadgen.pct(lat, 95), 2),
+                "p99": round(1000 * loadgen.pct(lat, 99), 2),
+                "max": round(1000 * lat[-1], 2) if lat else None,
+            },
+            "server_cpu_s": [round(x, 2) for x in cpu],
+            "server_cpu_ms_per_ticket": round(1000 * sum(cpu) / ok, 2) if ok else None,
+            "client_cpu_s": round(client, 2),
+            "loadavg_1m_at_start": round(load0, 2),
+            "error_samples": self.samples,
+        }
+
+
+def _session(auth: str, limit: int) -> Any:
+    import aiohttp
+
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit),
+        headers={"Accept": "application/json", "Authorization": auth},
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+
+
+async def load(
+    url: str, auth: str, payloads: list[dict], c: int, max_seconds: float, cpu_pids: list[int]
+) -> dict[str, Any]:
+    """Closed loop: c clients, each sending its next ticket when the last one was answered."""
+    loadgen.ensure_loopback(url)
+    tally = Tally()
+    next_i = 0
+    deadline = time.monotonic() + max_seconds
+    async with _session(auth, c) as session:
+
+        async def client() -> None:
+            nonlocal next_i
+            while next_i < len(payloads) and time.monotonic() < deadline:
+                i = next_i
+                next_i += 1
+                await tally.post(session, url, payloads[i], time.perf_counter())
+
+        return {"concurrency": c} | await tally.measure(asyncio.gather(*(client() for _ in range(c))), cpu_pids)
+
+
+async def load_open(url: str, auth: str, payloads: list[dict], rate: float, cpu_pids: list[int]) -> dict[str, Any]:
+    """Open loop: ticket i is sent at start + i / rate whether or not earlier ones were answered (a
+    surge arrives at its own pace, not at the server's). A ticket's latency counts from the moment
+    it was due, so a server that falls behind is charged for the wait (no coordinated omission)."""
+    loadgen.ensure_loopback(url)
+    tally = Tally()
+    async with _session(auth, 256) as session:
+        start = time.perf_counter() + 0.05  # every ticket's task made before the first is due
+
+        async def one(i: int) -> None:
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await tally.post(session, url, payloads[i], due)
+
+        summary = await tally.measure(asyncio.gather(*(one(i) for i in range(len(payloads)))), cpu_pids)
+    return {"concurrency": "open", "offered_per_s": round(rate, 2)} | summary
 
 
 # ------------------------------------------------------------------------------ main
@@ -408,10 +448,23 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--only", choices=["ours", "peer"], help="measure one side only (diagnosis)")
     ap.add_argument("--pg-stat", action="store_true", help="print ours' top statements by PostgreSQL time (diagnosis)")
+    ap.add_argument(
+        "--sustain",
+        type=float,
+        default=0,
+        help="then offer ours tickets at a fixed rate for this many seconds (0: off): --sustain-x times "
+        "the peer's tickets/s at the highest level, the end-to-end goal's 'at that rate'",
+    )
+    ap.add_argument("--sustain-x", type=float, default=2.0, help="the sustained rate as a multiple of the peer's")
+    ap.add_argument("--sustain-rate", type=float, help="a fixed sustained rate in tickets/s instead (diagnosis)")
     a = ap.parse_args()
     levels = [int(x) for x in a.levels.split(",")]
     if a.n < 1 or any(c < 1 for c in levels):
         ap.error("--n and every level must be positive")
+    if a.sustain < 0 or a.sustain_x <= 0 or (a.sustain_rate or 1) <= 0:
+        ap.error("--sustain, --sustain-x and --sustain-rate must be positive")
+    if a.sustain and a.only and not a.sustain_rate:
+        ap.error("--sustain without --sustain-rate needs both systems: its rate is the peer's")
     for port in (a.pg_port, a.redis_port, a.peer_port, a.ours_port):
         if not port_free(port):
             sys.exit(f"port {port} is in use")
@@ -500,6 +553,37 @@ def main() -> None:
                 with a.out.open("a") as f:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
             offset += a.n
+        if a.sustain:
+            peer_rate = next(
+                (r["tickets_per_s"] for r in results if r["system"] == "peer" and r["concurrency"] == levels[-1]), None
+            )
+            rate = a.sustain_rate or a.sustain_x * peer_rate
+            s = systems["ours"]
+            payloads = payloads_for(
+                "ours", messages[offset:] + messages[:offset], int(rate * a.sustain), a.seed + 99, [1]
+            )
+            time.sleep(2)
+            before = last_ticket_id(a.pg_port)
+            cpu0 = [loadgen.cpu_seconds(p) for p in s["pids"]]
+            r = asyncio.run(load_open(s["url"], s["auth"], payloads, rate, s["pids"]))
+            r["end_to_end"] = end_to_end(a.pg_port, before, s["pids"], cpu0)
+            r |= {"run": run_id, "system": "ours", "n": len(payloads), "peer_tickets_per_s": peer_rate,
+                  "sustain_x": round(rate / peer_rate, 2) if peer_rate else None,
+                  "cpu_of": "server tree, postgres, redis"}  # fmt: skip
+            results.append(r)
+            e, lat = r["end_to_end"], r["lat_ms"]
+            print(
+                f"    ours sustained {rate:.1f} t/s "
+                + (f"({rate / peer_rate:.2f}× the peer's C={levels[-1]}) " if peer_rate else "")
+                + f"for {a.sustain:.0f} s: "
+                f"accepted {r['tickets_per_s']} t/s, accept p50 {lat['p50']} p99 {lat['p99']} ms, "
+                f"errors {r['errors']}; "
+                f"routed {e['routed']} at {e['routed_per_s']} t/s, accept→decision p50 {e['p50_ms']} "
+                f"p99 {e['p99_ms']} ms, all-process cpu {e['cpu_ms_per_ticket']} ms/t",
+                flush=True,
+            )
+            with a.out.open("a") as f:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
         if a.pg_stat and "ours" in systems:
             top = (
                 "SELECT calls, round(total_exec_time::numeric, 1) AS ms, round(mean_exec_time::numeric, 3) AS mean, "
@@ -566,6 +650,7 @@ def end_to_end(port: int, after_id: int, pids: list[int], cpu0: list[float], tim
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
+    results = [r for r in results if r["concurrency"] != "open"]  # printed as its own line
     by = {(r["system"], r["concurrency"]): r for r in results}
     print("\n| C | system | tickets/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/ticket | ours ÷ peer |")
     print("|---|---|---|---|---|---|---|---|---|")
