@@ -99,15 +99,15 @@ class RequestThread:
     `call_soon_threadsafe` that settles the waiting future. asgiref's `sync_to_async` with a
     one-thread `ThreadPoolExecutor` did the same trip through a `concurrent.futures.Future`
     chained to an asyncio one and a copy of the thread's context variables back to the loop:
-    7 % of the web workers' time at C=32 (py-spy, `bench/intake/peer_compare.py`), against a
-    view that is itself ~40 %. Nothing on the loop side reads a context variable the view set,
-    so none is copied back. As asgiref's thread does, it records the serving loop, so that an
-    `async_to_sync` in a view (the live push) runs on that loop and its connections."""
+    ~12 % of the web workers' time at C=32, ~2.5 % this way (py-spy during
+    `bench/intake/peer_compare.py`; bench/intake/README.md, session 19). Nothing on the loop side
+    reads a context variable the view set, so none is copied back. As asgiref's thread does, it
+    records the serving loop, so that an `async_to_sync` in a view (the live push) runs on that loop
+    and its connections."""
 
     def __init__(self) -> None:
         self.jobs: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._serve, name="request", daemon=True)
-        self.thread.start()
+        threading.Thread(target=self._serve, name="request", daemon=True).start()
 
     def run(
         self, loop: asyncio.AbstractEventLoop, function: Callable[..., T], args: tuple[Any, ...]
