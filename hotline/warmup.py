@@ -6,7 +6,8 @@ reads its dictionary on the first segmentation. That was 5–8 s inside a new wo
 on a quiet 2-core machine and past 90 s under load (issue 14), while its socket already accepted
 connections. `warm_up()` does it all at start: hotline.asgi calls it, so any ASGI server that
 imports the app before it listens (uvicorn does) serves warm, and `hotline.serve` calls it once
-in the parent before forking its workers, which then start warm and share these pages.
+in the parent before forking its workers, which then start warm and share these pages. A Celery
+worker's main process does the same before it forks its pool (`hotline.celery`, `worker_init`).
 
 Last, everything loaded so far is frozen out of the garbage collector's sight (`gc.freeze()`): it
 lives as long as the process. A full collection walked those ~230,000 objects each time, 95–130 ms

@@ -210,3 +210,35 @@ def test_the_served_web_wakes_the_worker_once_for_the_tickets_accepted_together(
 
 def _runs(log: str) -> int:
     return len(re.findall(r"tickets\.routing_run\[[^\]]+\] succeeded", log))
+
+
+def test_a_worker_loads_the_classifier_once_before_it_forks_its_pool(
+    processes: Any, private_redis: Any, city: Any, settings: Any, demo_model: Any
+) -> None:
+    """The model is loaded by the worker's main process before it says ready, and its pool processes
+    classify with that copy: no pool process loads it again on its first batch (1–2 s after each
+    start, and a private copy of the model per process)."""
+    env = processes.env(redis_url=private_redis.url, LOG_LEVEL="INFO", CLASSIFIER_MODEL_DIR=str(demo_model))
+    processes.worker("worker", env, concurrency=2)
+    log = processes.log("worker")
+    assert _model_loads(log) == ["main"], log[-3000:]
+    assert log.index("classifier: now serving model") < log.index("ready")
+
+    ids: list[int] = []
+    for _ in range(2):  # two wake-ups, each with a ticket the classifier must place
+        batch = _accept(4, settings)
+        _wake(private_redis.url)
+        wait_until(lambda batch=batch: _all_routed(batch), timeout=60, what="the tickets routed", every=0.2)
+        ids += batch
+    classified = TicketEvent.objects.filter(ticket_id__in=ids, action="classified")
+    assert classified.count() == 2 and all(e.data.get("model_version") for e in classified)
+    assert _model_loads(processes.log("worker")) == ["main"]
+
+
+def _model_loads(log: str) -> list[str]:
+    """Which processes of a worker loaded a classifier model: Celery names a pool process on each of
+    its log lines; the main process's warm-up logs before Celery's own logging is set up."""
+    return [
+        "pool" if "ForkPoolWorker" in prefix else "main"
+        for prefix in re.findall(r"^(.*)classifier: now serving model", log, flags=re.MULTILINE)
+    ]
