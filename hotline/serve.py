@@ -22,6 +22,13 @@ waits in the backlog of a worker that is still starting, and then prints
 Spawned workers each imported and loaded everything on their own, 5 s on a quiet 2-core
 machine and past 90 s under load, with their sockets already taking connections.
 
+Each worker leads a session of its own (`setsid`). Linux's scheduler, with autogroup on (the default),
+shares the CPU between sessions before processes: the two workers in one session got one share
+between them, while PostgreSQL gives every backend a session of its own and the Celery worker has
+one. Under a surge the accept waited on the routing behind it (bench/intake, session 21). Out of the
+parent's process group, a worker checks every tick that its parent is still there, and stops (its
+requests finished) when it is not.
+
 The parent only supervises: a worker that dies is started again at once (no faster than once a
 second per slot); SIGTERM or SIGINT is passed to every worker, which finishes its requests
 (graceful timeout) and exits. Settings that refuse to start (hotline/settings_production.py: a
@@ -63,20 +70,39 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class _Worker(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, parent: int) -> None:
+        super().__init__(config)
+        self.parent = parent
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
             name = self.config.host, self.config.port
             print(f"hotline web: worker {os.getpid()} ready on {name[0]}:{name[1]}", file=sys.stderr, flush=True)
 
+    async def on_tick(self, counter: int) -> bool:
+        # In its own session a worker no longer shares its parent's process group, so a kill of that
+        # group (SIGKILL to the parent's group by a supervisor) does not reach it: a worker whose
+        # parent is gone finishes its requests and leaves, instead of serving on as an orphan.
+        if not self.should_exit and os.getppid() != self.parent:
+            print(f"hotline web: worker {os.getpid()}: the parent is gone; stopping", file=sys.stderr, flush=True)
+            self.should_exit = True
+        return await super().on_tick(counter)
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+
+def _worker(host: str, port: int, options: dict[str, Any], parent: int) -> None:
     # The parent's handlers forward signals to the workers; in a worker they would signal its siblings.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Each worker leads a session of its own. Linux's scheduler (autogroup, on by default) shares the
+    # CPU between sessions, not processes: in one session the two workers got one share between them
+    # while PostgreSQL, whose every backend is its own session, and the routing worker took one each.
+    # Under a surge the accept then waited on the routing behind it (bench/intake: at 200 tickets/s,
+    # accept p99 78-124 ms in own sessions against 358-577 ms in a shared one).
+    os.setsid()
     config = uvicorn.Config(APP, host=host, port=port, **options)
     config.load()  # hotline.asgi, already warm in the parent: the socket comes after, never before
-    _Worker(config).run(sockets=[_listen(host, port)])
+    _Worker(config, parent).run(sockets=[_listen(host, port)])
 
 
 def preload() -> None:
@@ -135,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     stopping = False
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker, args=(args.host, args.port, options), daemon=False)
+        process = context.Process(target=_worker, args=(args.host, args.port, options, os.getpid()), daemon=False)
         process.start()
         started_at[process.pid or 0] = time.monotonic()
         return process

@@ -83,3 +83,20 @@ def test_connections_spread_over_both_workers_and_a_dead_worker_is_replaced(proc
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=STARTUP_CAP_SECONDS) == 0
     wait_until(lambda: not [pid for pid in running if Path(f"/proc/{pid}").exists()], timeout=30, what="workers gone")
+
+
+def test_each_worker_runs_in_a_session_of_its_own_and_leaves_when_its_parent_dies(processes: Any) -> None:
+    """Linux shares the CPU between sessions (autogroup): the workers each lead their own, so the
+    web counts as two beside PostgreSQL's backends and the routing worker, not as one. Out of the
+    parent's process group, a worker must notice by itself that its parent is gone."""
+    server, address = processes.serve("web", processes.env(redis_url=""), workers=2)
+    workers = sorted(processes.serving_workers("web"))
+    assert [os.getsid(pid) for pid in workers] == workers
+    assert os.getsid(server.pid) not in workers
+
+    os.kill(server.pid, signal.SIGKILL)  # the parent only: nobody forwards a signal to the workers
+    server.wait(timeout=15)
+    wait_until(lambda: not [pid for pid in workers if Path(f"/proc/{pid}").exists()], timeout=30, what="orphans gone")
+    assert processes.log("web").count("the parent is gone; stopping") == 2
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://{address}/login/", timeout=5)
