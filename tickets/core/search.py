@@ -42,7 +42,8 @@ COUNT_CAP = 1000
 # 120k), whatever the table's size; 100 keeps it near 20 ms.
 SCOPED_COUNT_CAP = 100
 PAGE_SIZE = 20
-SEARCH_TABLE = "tickets_ticketsearch"  # PostgreSQL only (migration 0019, kept by triggers)
+SEARCH_TABLE = "tickets_ticketsearch"  # PostgreSQL only (migrations 0019 and 0020, kept by triggers)
+QUEUED_DOC = "concat_ws(chr(31), title, text, citizen_address)"  # a search row's doc, from the ticket's columns
 SORTS = ("new", "old", "due")
 _CURSOR_SALT = "tickets.core.search.cursor"
 
@@ -85,8 +86,10 @@ def _words_q(words: str, *, after_id: int | None = None) -> Q:
 
     On PostgreSQL the three columns are read from the search table (migration 0019: one row per
     ticket, the three joined by U+001F, which no term holds, under one trigram index), so that the
-    ticket row's own updates never re-index its words. `after_id` bounds a short term's search to the
-    newest tickets inside the search table too (PostgreSQL cannot carry the ticket's bound into it)."""
+    ticket row's own updates never re-index its words. The row is written when the ticket leaves the
+    routing queue (migration 0020); the queued tickets are matched on their own columns. `after_id`
+    bounds a short term's search to the newest tickets inside the search table too (PostgreSQL cannot
+    carry the ticket's bound into it)."""
     latin = any(ch.isascii() and ch.isalpha() for ch in words)
     if connection.vendor == "postgresql":
         # Constant SQL; the words and the bound are parameters.
@@ -94,11 +97,16 @@ def _words_q(words: str, *, after_id: int | None = None) -> Q:
             condition, value = "doc ~* %s", re.escape(words)
         else:
             condition, value = "doc LIKE %s", f"%{connection.ops.prep_for_like_query(words)}%"
-        sql = f"SELECT ticket_id FROM {SEARCH_TABLE} WHERE {condition}"  # noqa: S608
-        params: list[object] = [value]
+        searched = f"SELECT ticket_id FROM {SEARCH_TABLE} WHERE {condition}"  # noqa: S608
+        # A ticket still in the routing queue has no search row yet (migration 0020): its own columns
+        # are read, the queue's few rows through its partial index (`ticket_route_pending`).
+        own = condition.replace("doc", QUEUED_DOC, 1)
+        queued = f"SELECT id FROM tickets_ticket WHERE NOT route_state = '' AND {own}"  # noqa: S608
+        params: list[object] = [value, value]
         if after_id is not None:
-            sql, params = f"{sql} AND ticket_id > %s", [value, after_id]
-        return Q(pk__in=RawSQL(sql, params))  # noqa: S611
+            searched, queued = f"{searched} AND ticket_id > %s", f"{queued} AND id > %s"
+            params = [value, after_id, value, after_id]
+        return Q(pk__in=RawSQL(f"{searched} UNION ALL {queued}", params))  # noqa: S611
     if latin:
         pattern = re.escape(words)
         return Q(title__iregex=pattern) | Q(text__iregex=pattern) | Q(citizen_address__iregex=pattern)
