@@ -22,12 +22,12 @@ waits in the backlog of a worker that is still starting, and then prints
 Spawned workers each imported and loaded everything on their own, 5 s on a quiet 2-core
 machine and past 90 s under load, with their sockets already taking connections.
 
-Each worker leads a session of its own (`setsid`). Linux's scheduler, with autogroup on (the default),
-shares the CPU between sessions before processes: the two workers in one session got one share
-between them, while PostgreSQL gives every backend a session of its own and the Celery worker has
-one. Under a surge the accept waited on the routing behind it (bench/intake, session 21). Out of the
-parent's process group, a worker checks every tick that its parent is still there, and stops (its
-requests finished) when it is not.
+Each worker leads a session of its own (`setsid`). Linux's scheduler, where autogroup is on (as on
+the bench machine), shares the CPU between sessions before processes: the two workers in one session
+got one share between them, while PostgreSQL gives every backend a session of its own and the Celery
+worker has one. Under a surge the accept waited on the routing behind it (bench/intake, session 21).
+Out of the parent's process group, a worker checks every tick that its parent is still there, and
+stops (its requests finished) when it is not.
 
 The parent only supervises: a worker that dies is started again at once (no faster than once a
 second per slot); SIGTERM or SIGINT is passed to every worker, which finishes its requests
@@ -94,7 +94,7 @@ def _worker(host: str, port: int, options: dict[str, Any], parent: int) -> None:
     # The parent's handlers forward signals to the workers; in a worker they would signal its siblings.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    # Each worker leads a session of its own. Linux's scheduler (autogroup, on by default) shares the
+    # Each worker leads a session of its own. Linux's scheduler (where autogroup is on) shares the
     # CPU between sessions, not processes: in one session the two workers got one share between them
     # while PostgreSQL, whose every backend is its own session, and the routing worker took one each.
     # Under a surge the accept then waited on the routing behind it (bench/intake: at 200 tickets/s,
