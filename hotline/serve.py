@@ -94,11 +94,7 @@ def _worker(host: str, port: int, options: dict[str, Any], parent: int) -> None:
     # The parent's handlers forward signals to the workers; in a worker they would signal its siblings.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    # Each worker leads a session of its own. Linux's scheduler (where autogroup is on) shares the
-    # CPU between sessions, not processes: in one session the two workers got one share between them
-    # while PostgreSQL, whose every backend is its own session, and the routing worker took one each.
-    # Under a surge the accept then waited on the routing behind it (bench/intake: at 200 tickets/s,
-    # accept p99 78-124 ms in own sessions against 358-577 ms in a shared one).
+    # A session of its own: the scheduler's share per session (autogroup; the module docstring).
     os.setsid()
     config = uvicorn.Config(APP, host=host, port=port, **options)
     config.load()  # hotline.asgi, already warm in the parent: the socket comes after, never before
