@@ -245,6 +245,15 @@ def _model_loads(log: str) -> list[str]:
     ]
 
 
+def _backends() -> set[int]:
+    """The client sessions on this database now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
+        )
+        return {int(pid) for (pid,) in cursor.fetchall()}
+
+
 def _sessions_begun() -> int:
     """Connections PostgreSQL has accepted to this database (its statistics, read afresh)."""
     with connection.cursor() as cursor:
@@ -261,6 +270,7 @@ def test_a_worker_keeps_its_database_connections_across_tasks_and_heals_when_the
     send started a PostgreSQL backend of its own: ~13 ms of CPU between the worker and PostgreSQL
     for a wake-up that found nothing to do.) A connection PostgreSQL has cut is dropped, and the next
     task routes with a new one."""
+    before_worker = _backends()  # this process's own: never cut below
     env = processes.env(redis_url=private_redis.url, LOG_LEVEL="INFO")
     processes.worker("worker", env, concurrency=2)
     _wake(private_redis.url, times=4)  # each pool process opens its connections
@@ -271,12 +281,11 @@ def test_a_worker_keeps_its_database_connections_across_tasks_and_heals_when_the
     wait_until(lambda: _runs(processes.log("worker")) >= 44, timeout=120, what="forty more runs logged", every=0.2)
     assert _sessions_begun() - begun <= 4  # a connection per task: 80 (before and after each), reported as they end
 
+    workers = _backends() - before_worker
+    assert workers
     with connection.cursor() as cursor:  # as a PostgreSQL restart does to the worker's connections
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-        )
-        assert cursor.fetchone()[0] >= 1
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid", [sorted(workers)])
+        assert cursor.fetchone()[0] == len(workers)
     ids = _accept(8, settings)
     _wake(private_redis.url, times=4)  # both pool processes, each with a cut connection in its pool
     wait_until(lambda: _all_routed(ids), timeout=60, what="the tickets routed after the cut", every=0.2)
