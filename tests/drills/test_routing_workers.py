@@ -284,7 +284,9 @@ def test_a_worker_keeps_its_database_connections_across_tasks_and_heals_when_the
     workers = _backends() - before_worker
     assert workers
     with connection.cursor() as cursor:  # as a PostgreSQL restart does to the worker's connections
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid", [sorted(workers)])
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid", [sorted(workers)]
+        )
         assert cursor.fetchone()[0] == len(workers)
     ids = _accept(8, settings)
     _wake(private_redis.url, times=4)  # both pool processes, each with a cut connection in its pool
