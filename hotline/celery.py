@@ -25,9 +25,9 @@ class _TaskAsRequest(DjangoWorkerFixup):
     Before and after every task Celery 5.7's fixup closes the connections and, in a prefork pool with
     Django's connection pool, closes the whole pool (`celery/fixups/django.py`, `_close_database`):
     every task then opened a new PostgreSQL connection, a backend started for each routing wake-up
-    and SMS send. 300 wake-ups that found nothing to do, each: 6.1–6.4 ms of the worker's CPU and
-    10.4–10.7 ms of PostgreSQL's (a backend started and ended); with this, 2.9–4.0 and 0.4–0.5 ms
-    (bench/intake/README.md, session 23). Here a task ends as a request does
+    and SMS send. A wake-up that found nothing to do cost 4.8 ms of the worker's CPU and 8.5 ms of
+    PostgreSQL's (a backend started and ended); with this, 2.7 and 0.3 ms (medians,
+    `bench/intake/wake_cost.py`; bench/intake/README.md, session 23). Here a task ends as a request does
     (`close_old_connections`): the connection goes back to the process's pool, and one that failed
     or is unusable is dropped, so a PostgreSQL restart heals at the next task
     (tests/drills/test_routing_workers.py). A new pool process still closes what it inherited from

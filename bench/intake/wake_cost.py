@@ -11,8 +11,9 @@ and prints, per wake-up: the worker's CPU (main and pool processes) and PostgreS
 peer bench counts it (every process of the cluster, the postmaster included, with the CPU of
 backends that ended during the round: a connection opened for a task and closed after it costs a
 backend's start and exit, which a count of the live backends alone would miss). The whole cluster is
-counted, so run it on a cluster nothing else is using. The worker's idle CPU over the same time is
-printed beside it as the baseline.
+counted, so run it on a cluster nothing else is using. The worker's idle CPU per second is printed
+beside it as the baseline. The CPU is counted by the peer bench's own helper (`peer_compare.loadgen`,
+so the shared folder must be there, as for `routing_batch.py`).
 """
 
 from __future__ import annotations
@@ -26,52 +27,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
 
-CLK = os.sysconf("SC_CLK_TCK")
 
-
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    out, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        out.append(pid)
-        stack.extend(children.get(pid, []))
-    return out
-
-
-def cpu_seconds(root: int) -> float:
-    """user + sys of a process tree, with the children it has reaped (ended backends)."""
-    total = 0.0
-    for pid in _tree(root):
-        try:
-            total += sum(int(x) for x in _stat(pid)[11:15]) / CLK
-        except (OSError, IndexError):
-            continue
-    return total
-
-
-def postmaster_pid() -> int:
+def postmaster_pid(loadgen: Any) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    return int(_stat(backend)[1])  # a backend's parent is the postmaster
+    return int(loadgen.proc_table()[backend][0])  # a backend's parent is the postmaster
 
 
 def main() -> None:
@@ -86,11 +55,12 @@ def main() -> None:
     from celery import current_app
     from django.db import connection
 
+    from bench.intake.peer_compare import loadgen  # the peer bench's CPU count (/proc, reaped children included)
     from tickets.core.models import RouteState, Ticket
 
     assert connection.vendor == "postgresql" and os.environ.get("REDIS_URL"), "PostgreSQL and Redis, please"
     assert not Ticket.objects.exclude(route_state=RouteState.DONE).exists(), "the routing queue must be empty"
-    postmaster = postmaster_pid()
+    postmaster = postmaster_pid(loadgen)
     log = tempfile.NamedTemporaryFile(prefix="wake-cost-worker-", suffix=".log", delete=False)  # noqa: SIM115
     argv = [sys.executable, "-m", "celery", "-A", "hotline", "worker", "--loglevel", "info", "--concurrency", "2"]
     argv += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -102,20 +72,19 @@ def main() -> None:
                 sys.exit(f"the worker did not start: {Path(log.name).read_text()[-2000:]}")
             time.sleep(0.2)
         rounds: list[tuple[float, float]] = []
-        span = args.n * 0.01 + 3.0
-        w0 = cpu_seconds(worker.pid)
-        time.sleep(span)
-        idle = (cpu_seconds(worker.pid) - w0) / args.n
+        w0 = loadgen.cpu_seconds(worker.pid)
+        time.sleep(5.0)
+        idle_per_s = (loadgen.cpu_seconds(worker.pid) - w0) / 5.0
         for round_no in range(args.rounds):
             done_before = Path(log.name).read_text().count("] succeeded in ")
-            w0, p0 = cpu_seconds(worker.pid), cpu_seconds(postmaster)
+            w0, p0 = loadgen.cpu_seconds(worker.pid), loadgen.cpu_seconds(postmaster)
             for _ in range(args.n):
                 current_app.send_task("tickets.routing_run")
                 time.sleep(0.01)
             while Path(log.name).read_text().count("] succeeded in ") < done_before + args.n:
                 time.sleep(0.2)
-            worker_ms = 1000 * (cpu_seconds(worker.pid) - w0) / args.n
-            postgres_ms = 1000 * (cpu_seconds(postmaster) - p0) / args.n
+            worker_ms = 1000 * (loadgen.cpu_seconds(worker.pid) - w0) / args.n
+            postgres_ms = 1000 * (loadgen.cpu_seconds(postmaster) - p0) / args.n
             rounds.append((worker_ms, postgres_ms))
             print(
                 f"round {round_no + 1}: {args.n} empty wake-ups: "
@@ -125,7 +94,7 @@ def main() -> None:
         postgres_median = statistics.median(r[1] for r in rounds)
         print(
             f"median over {args.rounds} rounds, per wake-up: worker {worker_median:.2f} ms, PostgreSQL "
-            f"{postgres_median:.2f} ms (the worker idle over the same time: {1000 * idle:.2f} ms per wake-up's share)"
+            f"{postgres_median:.2f} ms (the worker idle: {1000 * idle_per_s:.2f} ms of CPU per second)"
         )
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
