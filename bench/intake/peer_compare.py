@@ -30,6 +30,10 @@ What it does, every time from scratch:
    and its latency counts from then; the end to end is read as in 5;
 7. prints a table and appends one JSON line per (system, level) to bench/intake/results.jsonl.
 
+`--hold-routing SECONDS` (with `--only ours` and one level) is a diagnosis: no beat, and the routing
+wake-up sent that many seconds after the level's first accept, so a shorter burst is accepted with
+nothing routed beside it: the accept's own ceiling on this machine.
+
 "server CPU ms/ticket" is user+sys time of the server's process tree (ours: uvicorn workers,
 Celery worker and beat; peer: gunicorn) plus the private PostgreSQL and Redis, divided by the
 tickets created. The measurement helpers (CPU from /proc, percentiles) are the peer's own
@@ -300,12 +304,20 @@ def ours_setup(database_url: str, redis_url: str, var_dir: Path) -> tuple[dict[s
     return env, token
 
 
-def ours_start(env: dict[str, str], port: int, var_dir: Path) -> subprocess.Popen:
-    """The production Procfile under honcho: web (uvicorn, 2 workers), Celery worker and beat."""
+def ours_start(env: dict[str, str], port: int, var_dir: Path, hold_routing: float = 0) -> subprocess.Popen:
+    """The production Procfile under honcho: web (uvicorn, 2 workers), Celery worker and beat.
+
+    With `hold_routing` (diagnosis, not a way to run): no beat, and each web process sends its
+    routing wake-up that many seconds after its first accept instead of 0.1 s, so that a burst
+    shorter than that is accepted with no routing beside it (the accept's upper bound)."""
     (REPO / "var").mkdir(exist_ok=True)
     env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "PATH": f"{VENV_BIN}:{env.get('PATH', '')}"}
+    names: list[str] = []
+    if hold_routing:
+        env["HOTLINE_ROUTING_WAKE_DELAY"] = str(hold_routing)
+        names = ["web", "worker"]
     return subprocess.Popen(
-        [str(VENV_BIN / "honcho"), "start", "-f", "Procfile"],
+        [str(VENV_BIN / "honcho"), "start", "-f", "Procfile", *names],
         cwd=REPO,
         env=env,
         start_new_session=True,
@@ -457,6 +469,14 @@ def main() -> None:
     )
     ap.add_argument("--sustain-x", type=float, default=2.0, help="the sustained rate as a multiple of the peer's")
     ap.add_argument("--sustain-rate", type=float, help="a fixed sustained rate in tickets/s instead (diagnosis)")
+    ap.add_argument(
+        "--hold-routing",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="route nothing until SECONDS after a level's first accept, and no beat (diagnosis: the accept "
+        "with no routing beside it; needs --only ours and one level)",
+    )
     a = ap.parse_args()
     levels = [int(x) for x in a.levels.split(",")]
     if a.n < 1 or any(c < 1 for c in levels):
@@ -465,6 +485,8 @@ def main() -> None:
         ap.error("--sustain, --sustain-x and --sustain-rate must be positive")
     if a.sustain and a.only and not a.sustain_rate:
         ap.error("--sustain without --sustain-rate needs both systems: its rate is the peer's")
+    if a.hold_routing and (a.hold_routing < 0 or a.only != "ours" or len(levels) != 1 or a.sustain):
+        ap.error("--hold-routing diagnoses one level of ours: positive, --only ours, one level, no --sustain")
     for port in (a.pg_port, a.redis_port, a.peer_port, a.ours_port):
         if not port_free(port):
             sys.exit(f"port {port} is in use")
@@ -500,7 +522,7 @@ def main() -> None:
                 f"redis://127.0.0.1:{a.redis_port}/0",
                 var_dir,
             )
-            proc = ours_start(oenv, a.ours_port, var_dir)
+            proc = ours_start(oenv, a.ours_port, var_dir, a.hold_routing)
             procs.append(proc)
             if a.pg_stat:
                 run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(a.pg_port), "-U", "postgres", "-d",
@@ -518,6 +540,8 @@ def main() -> None:
             warm = payloads_for(name, messages[::-1], a.warmup, a.seed + 7, s["queues"] or [1])
             r = asyncio.run(load(s["url"], s["auth"], warm, 4, 60, []))
             print(f"    warm-up {name}: {r['ok']} ok, {r['errors']} errors {r['error_samples']}", flush=True)
+            if name == "ours" and a.hold_routing:  # its held wake-up must not land inside the level
+                routing_settle(a.pg_port, a.hold_routing + 60)
 
         offset = 0
         for c in levels:
@@ -532,6 +556,7 @@ def main() -> None:
                     r["end_to_end"] = end_to_end(a.pg_port, before, s["pids"], cpu0)
                 r |= {
                     "run": run_id,
+                    **({"hold_routing_s": a.hold_routing} if a.hold_routing else {}),
                     "system": name,
                     "n": a.n,
                     "cpu_of": "server tree, postgres" + (", redis" if name == "ours" else ""),
@@ -611,6 +636,16 @@ def _db(port: int) -> Any:
 def last_ticket_id(port: int) -> int:
     with _db(port) as db:
         return int(db.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket").fetchone()[0])
+
+
+def routing_settle(port: int, timeout: float) -> None:
+    """Wait until no ticket is waiting in ours' routing queue."""
+    deadline = time.monotonic() + timeout
+    with _db(port) as db:
+        while db.execute("SELECT count(*) FROM tickets_ticket WHERE route_state <> ''").fetchone()[0]:
+            if time.monotonic() > deadline:
+                sys.exit("the routing queue did not empty")
+            time.sleep(0.05)
 
 
 def end_to_end(port: int, after_id: int, pids: list[int], cpu0: list[float], timeout: float = 300) -> dict[str, Any]:
