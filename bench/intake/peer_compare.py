@@ -541,7 +541,9 @@ def main() -> None:
             r = asyncio.run(load(s["url"], s["auth"], warm, 4, 60, []))
             print(f"    warm-up {name}: {r['ok']} ok, {r['errors']} errors {r['error_samples']}", flush=True)
             if name == "ours" and a.hold_routing:  # its held wake-up must not land inside the level
-                routing_settle(a.pg_port, a.hold_routing + 60)
+                with _db(a.pg_port) as db:
+                    if routing_wait(db, 0, a.hold_routing + 60):
+                        sys.exit("the warm-up's tickets were not routed")
 
         offset = 0
         for c in levels:
@@ -638,27 +640,24 @@ def last_ticket_id(port: int) -> int:
         return int(db.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket").fetchone()[0])
 
 
-def routing_settle(port: int, timeout: float) -> None:
-    """Wait until no ticket is waiting in ours' routing queue."""
+def routing_wait(db: Any, after_id: int, timeout: float) -> int:
+    """Wait until no ticket after `after_id` waits in ours' routing queue, or `timeout` passes: how many still wait."""
     deadline = time.monotonic() + timeout
-    with _db(port) as db:
-        while db.execute("SELECT count(*) FROM tickets_ticket WHERE route_state <> ''").fetchone()[0]:
-            if time.monotonic() > deadline:
-                sys.exit("the routing queue did not empty")
-            time.sleep(0.05)
+    while True:
+        waiting = int(
+            db.execute(
+                "SELECT count(*) FROM tickets_ticket WHERE id > %s AND route_state <> ''", [after_id]
+            ).fetchone()[0]
+        )
+        if not waiting or time.monotonic() >= deadline:
+            return waiting
+        time.sleep(0.05)
 
 
 def end_to_end(port: int, after_id: int, pids: list[int], cpu0: list[float], timeout: float = 300) -> dict[str, Any]:
     """Wait until every ticket accepted in this level is routed; accept → decision from the database."""
-    deadline = time.monotonic() + timeout
     with _db(port) as db:
-        while time.monotonic() < deadline:
-            waiting = db.execute(
-                "SELECT count(*) FROM tickets_ticket WHERE id > %s AND route_state <> ''", [after_id]
-            ).fetchone()[0]
-            if not waiting:
-                break
-            time.sleep(0.05)
+        unrouted = routing_wait(db, after_id, timeout)
         cpu = [loadgen.cpu_seconds(p) - before for p, before in zip(pids, cpu0, strict=True)]
         rows = db.execute(
             "SELECT extract(epoch FROM t.created_at), extract(epoch FROM e.created_at) FROM tickets_ticket t "
@@ -666,16 +665,13 @@ def end_to_end(port: int, after_id: int, pids: list[int], cpu0: list[float], tim
             "WHERE t.id > %s",
             [after_id],
         ).fetchall()
-        unrouted = db.execute(
-            "SELECT count(*) FROM tickets_ticket WHERE id > %s AND route_state <> ''", [after_id]
-        ).fetchone()[0]
     spans = sorted(float(done) - float(accepted) for accepted, done in rows)
     first = min((float(a) for a, _ in rows), default=0.0)
     last = max((float(d) for _, d in rows), default=0.0)
     routed = len(rows)
     return {
         "routed": routed,
-        "unrouted": int(unrouted),
+        "unrouted": unrouted,
         "routed_per_s": round(routed / (last - first), 2) if last > first else None,
         "p50_ms": round(1000 * loadgen.pct(spans, 50), 1) if spans else None,
         "p99_ms": round(1000 * loadgen.pct(spans, 99), 1) if spans else None,
