@@ -89,6 +89,22 @@ def test_an_update_of_a_set_writes_each_row_its_own_values_and_only_the_named_co
     assert c.state == untouched.state and c.updated_at == untouched.updated_at
 
 
+def test_an_update_of_a_set_keeps_what_an_array_literal_must_escape_and_columns_that_are_all_empty(
+    city: object,
+) -> None:
+    # Quotes, braces, commas, backslashes, the word NULL and empty strings are values, not syntax
+    # (the statement's text is built here); a column empty in every row stays empty.
+    tricky = [TRICKY + '{逗号,花括号}"双引号"', "NULL", ""]
+    tickets = [_ticket(f"第{i}件：东湖区幸福小区路灯坏了一个多月。") for i in range(3)]
+    for ticket, title in zip(tickets, tricky, strict=True):
+        ticket.title, ticket.due_at, ticket.classification = title, None, {"备注": title}
+
+    assert objects_update(tickets, ["title", "due_at", "classification"]) == 3
+
+    stored = [Ticket.objects.get(pk=t.pk) for t in tickets]
+    assert [(t.title, t.due_at, t.classification) for t in stored] == [(v, None, {"备注": v}) for v in tricky]
+
+
 def test_an_update_naming_something_that_is_not_a_column_is_refused_and_writes_nothing(city: object) -> None:
     ticket = _ticket()
     ticket.state = "dispatching"

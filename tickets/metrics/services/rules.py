@@ -41,7 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tickets.core.memo import memoised
-from tickets.core.models import Assignment, AssignmentRole, Ticket, TicketEvent, top_lead_q
+from tickets.core.models import AssignmentRole, Ticket, TicketEvent
 from tickets.metrics.models import same_caller_days
 from tickets.org.models import Unit
 
@@ -72,17 +72,35 @@ def centre_id() -> int | None:
 
 def lead_unit_before(ticket_id: int, event_id: int) -> int | None:
     """The unit leading the ticket before an event: the newest top-level lead dispatch before it."""
-    return (
-        TicketEvent.objects.filter(
-            top_lead_q("assignment__"),
-            ticket_id=ticket_id,
-            action="assignment_created",
-            id__lt=event_id,
-        )
-        .order_by("-id")
-        .values_list("assignment__unit_id", flat=True)
-        .first()
+    for _ticket_id, unit_id, _event_id in reversed(_lead_dispatches([ticket_id], before=event_id)):
+        return unit_id
+    return None
+
+
+def _lead_dispatches(ticket_ids: Iterable[int], *, before: int | None = None) -> list[tuple[int, int, int]]:
+    """(ticket, unit, event id) of each top-level lead dispatch (`assignment_created`) of these
+    tickets, oldest first; only those before event `before` when given.
+
+    One read that goes by the ticket: the dispatch events by their ticket index, each one's
+    assignment by its primary key; which assignments are top-level leads is decided here, not in
+    the query. Asked in SQL ("a top-level lead of unit U"), PostgreSQL on stale statistics (a new
+    centre, a bulk load, a cluster without autovacuum) started from the assignments and walked
+    every top-level lead of the unit or of the city for one ticket: 10–46 ms at 20,000
+    assignments, growing with the table, against 0.05 ms (bench/intake/README.md, session 25).
+    """
+    events = TicketEvent.objects.filter(
+        ticket_id__in=sorted(set(ticket_ids)), action="assignment_created", assignment_id__isnull=False
     )
+    if before is not None:
+        events = events.filter(id__lt=before)
+    rows = events.order_by("id").values_list(
+        "ticket_id", "id", "assignment__unit_id", "assignment__role", "assignment__parent_id"
+    )
+    return [
+        (ticket_id, unit_id, event_id)
+        for ticket_id, event_id, unit_id, role, parent_id in rows
+        if role == AssignmentRole.LEAD and parent_id is None
+    ]
 
 
 def _earlier(event: TicketEvent, *actions: str) -> bool:
@@ -272,43 +290,19 @@ LedHistory = dict[tuple[int, int], int]  # (ticket, unit) → the id of its firs
 
 
 def led_history(ticket_ids: Iterable[int]) -> LedHistory:
-    """For a batch: each (ticket, unit)'s first lead assignment, in two queries (not one per dispatch).
-
-    The batch's `assignment_created` events by ticket, then which of their assignments are top-level
-    leads by id: each read goes by its own index. As one join, PostgreSQL's estimate for "top-level
-    lead" on a young, fast-growing table (stale statistics: a new centre, a bulk load, the intake
-    bench) made it walk every top-level assignment for each batch: 12–20 ms per routing batch at a
-    few thousand rows, growing with the table, against 0.2 ms."""
-    created = list(
-        TicketEvent.objects.filter(
-            ticket_id__in=sorted(set(ticket_ids)), action="assignment_created", assignment_id__isnull=False
-        ).values_list("ticket_id", "assignment_id", "id")
-    )
-    leads = {  # by primary key alone, the one index the planner can take; which are top-level leads, here
-        pk: unit_id
-        for pk, unit_id, role, parent_id in Assignment.objects.filter(pk__in={a for _t, a, _e in created}).values_list(
-            "id", "unit_id", "role", "parent_id"
-        )
-        if role == AssignmentRole.LEAD and parent_id is None
-    }
+    """Each (ticket, unit)'s first top-level lead dispatch, for a batch of tickets in one read (not
+    one per dispatch; see `_lead_dispatches` for its shape)."""
     first: LedHistory = {}
-    for ticket_id, assignment_id, event_id in created:
-        if assignment_id in leads:
-            key = (ticket_id, leads[assignment_id])
-            first[key] = min(event_id, first.get(key, event_id))
+    for ticket_id, unit_id, event_id in _lead_dispatches(ticket_ids):
+        first.setdefault((ticket_id, unit_id), event_id)  # oldest first
     return first
 
 
 def _led_before(event: TicketEvent, unit_id: int, led: LedHistory | None) -> bool:
-    if led is not None:
-        return led.get((event.ticket_id, unit_id), event.id) < event.id
-    return TicketEvent.objects.filter(
-        top_lead_q("assignment__"),
-        ticket_id=event.ticket_id,
-        action="assignment_created",
-        id__lt=event.id,
-        assignment__unit_id=unit_id,
-    ).exists()
+    # One event on its own (a person's 派单, a routing batch of one ticket) reads its ticket's history
+    # as a batch does (`_lead_dispatches`).
+    led = led_history([event.ticket_id]) if led is None else led
+    return led.get((event.ticket_id, unit_id), event.id) < event.id
 
 
 def event_facts(event: TicketEvent, *, history: DueHistory | None = None, led: LedHistory | None = None) -> list[Fact]:
