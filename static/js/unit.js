@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var SOUND_KEY = "hotline.unit.sound";
-  var known = null, fresh = {}, count = 0, baseTitle = document.title;
+  var known = null, fresh = {}, count = 0, latest = 0, baseTitle = document.title;
 
   function rows(root) { return Array.prototype.slice.call(root.querySelectorAll("tr[data-number]")); }
 
@@ -35,14 +35,20 @@
   }
 
   function scan(root) {
+    // New = not listed before and dispatched after everything listed before. The lists show the
+    // nearest deadlines only, so a row can also come into view because another left it (replied,
+    // returned): that one was dispatched earlier and is not an arrival.
     var now = {};
-    var arrived = 0;
+    var arrived = 0, newest = latest;
     rows(root).forEach(function (tr) {
       var number = tr.getAttribute("data-number");
+      var dispatched = +tr.getAttribute("data-dispatched") || 0;
       now[number] = true;
-      if (known && !known[number] && !fresh[number]) { fresh[number] = true; arrived += 1; }
+      if (dispatched > newest) newest = dispatched;
+      if (known && !known[number] && !fresh[number] && dispatched >= latest) { fresh[number] = true; arrived += 1; }
     });
     known = now;
+    latest = newest;
     if (arrived) {
       count += arrived;
       var sound = document.getElementById("new-sound");

@@ -81,3 +81,37 @@ def test_the_tab_icon_is_served_at_the_root_to_anyone() -> None:
     body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
     assert body[:4] == b"\x00\x00\x01\x00"  # an icon file (ICO header)
     assert "icon" in response["Content-Type"]
+
+
+def test_a_busy_units_inbox_lists_the_nearest_deadlines_and_counts_and_points_to_the_rest(
+    city: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tickets.pages import unit as unit_pages
+
+    monkeypatch.setattr(unit_pages, "INBOX_ROWS", 3)  # a bureau with more open tickets than a page lists
+    operator = Actor.of(User.objects.get(username="operator1"))
+    staff = Actor.of(User.objects.get(username="rsj_staff"))
+    rsj = Unit.objects.get(code="rsj")
+    signed = []
+    for i in range(5):
+        text = f"第{i}件：养老保险转移手续办不了"
+        ticket = intake.ticket_create(actor=operator, channel="phone", text=text, auto_route=False)
+        workflow.ticket_dispatch(ticket=ticket, actor=operator, lead_unit=rsj)
+        assignment = ticket.assignments.get()
+        workflow.assignment_sign(assignment=assignment, actor=staff)
+        signed.append(assignment)
+    waiting = intake.ticket_create(actor=operator, channel="phone", text="社保卡补办进度查询", auto_route=False)
+    workflow.ticket_dispatch(ticket=waiting, actor=operator, lead_unit=rsj)
+
+    page = _client("rsj_staff").get("/unit/inbox/").content.decode()
+
+    nearest = sorted(signed, key=lambda a: (a.reply_due_at, a.id))
+    shown = [a.ticket.number for a in nearest[:3]]
+    hidden = [a.ticket.number for a in nearest[3:]]
+    assert all(f'data-number="{number}"' in page for number in shown)
+    assert not any(f'data-number="{number}"' in page for number in hidden)
+    assert "办理中（5）" in page and "共 5 件，这里列出办理时限最近的 3 件" in page
+    assert '<a href="/tickets/?sort=due">在工单查询中按办理时限查看全部</a>' in page
+    assert "待签收（1）" in page and f'data-number="{waiting.number}"' in page  # a group that fits: no note
+    assert page.count('data-testid="inbox-more"') == 1
+    assert 'data-open-count="6"' in page  # every open ticket counted, listed or not

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -36,15 +37,27 @@ STATE_ORDER = [
 ]
 
 
+# Rows per group: the nearest deadlines first. A busy bureau holds hundreds to thousands of open
+# tickets; listing them all made the inbox megabytes, re-rendered on every live event and every
+# minute (6,000 open: 3.5 MB, 1.4 s per refresh). The rest are in 工单查询, sorted by deadline.
+INBOX_ROWS = 200
+
+
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
-    rows = with_due(selectors.assignment_inbox(request.user), "reply_due_at")  # type: ignore[arg-type]
-    for row in rows:
-        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[arg-type]
-    groups = [(AssignmentState(s).label, [a for a in rows if a.state == s]) for s in STATE_ORDER]
-    replied = list(selectors.assignment_replied_recent(request.user)[:50])  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    by_state = selectors.assignment_inbox(user).order_by().values_list("state").annotate(n=Count("id"))
+    counts = dict(by_state.values_list("state", "n"))
+    groups = []
+    for state in STATE_ORDER:
+        total = counts.get(state, 0)
+        rows = with_due(selectors.assignment_inbox(user, state=state)[:INBOX_ROWS], "reply_due_at") if total else []
+        for row in rows:
+            row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, user)
+        groups.append({"label": AssignmentState(state).label, "rows": rows, "total": total})
+    replied = list(selectors.assignment_replied_recent(user)[:50])
     for row in replied:
-        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, request.user)  # type: ignore[attr-defined,arg-type]
-    open_count = sum(len(rows) for _label, rows in groups)
+        row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, user)  # type: ignore[attr-defined]
+    open_count = sum(group["total"] for group in groups)
     return {"groups": groups, "replied": replied, "open_count": open_count, "now": timezone.now()}
 
 
