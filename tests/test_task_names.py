@@ -22,6 +22,7 @@ PINNED_TASK_NAMES = {
     "tickets.callcentre.assign_sweep",
     "tickets.callcentre.recordings_purge",
     "tickets.hotspots_daily_report",
+    "tickets.hotspots_refresh",
     "tickets.hotspots_surge_scan",
     "tickets.job_run",
     "tickets.routing_run",

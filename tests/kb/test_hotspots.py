@@ -6,10 +6,15 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
+from django.test import Client
 
+from hotline.celery import app as celery_app
 from tickets.core.models import TicketEvent
 from tickets.duplicates.models import HotspotAlert
 from tickets.duplicates.services import hotspots
+from tickets.duplicates.tasks import hotspots_refresh
+from tickets.org.models import User
 
 NOW = datetime.fromisoformat("2026-03-10T16:00:00+08:00")
 WATER = [
@@ -94,3 +99,76 @@ def test_hotspot_api_for_any_period(planted, api) -> None:  # type: ignore[no-un
     assert first["place"] == "东湖区" and first["size"] >= 6 and first["samples"]
     assert first["categories"][0]["name"] == "供水供电供气"
     assert max(s["size"] for s in week["hotspots"]) >= 15  # a week of 噪音 in 西山区 is the week's biggest
+
+
+def _summary_fresh_start(start: datetime) -> str:
+    """The page's cached copy of this period, dropped (the cache outlives a test database)."""
+    key = hotspots._summary_key(start, None, 5, 2)
+    cache.delete_many([key, f"{key}:refreshing"])
+    return key
+
+
+def test_the_hotspot_page_never_waits_for_a_count_and_the_workers_refresh_brings_new_tickets(  # type: ignore[no-untyped-def]
+    planted, make_ticket, units, cats
+) -> None:
+    # A deployment with a worker: a load that finds no count, or a stale one, queues a refresh and
+    # answers with what it has. The refresh is held here as queued (its mark set), and run below as
+    # the worker runs it.
+    start = NOW - timedelta(hours=24)
+    key = _summary_fresh_start(start)
+    queued = f"{key}:refreshing"
+    with time_machine.travel(NOW, tick=False):
+        cache.add(queued, 1, 600)
+        assert hotspots.hotspot_summaries(start=start, top=5) == {"spots": [], "computed_at": None}
+        hotspots_refresh.apply(args=[start.isoformat(), None, 5, 2])
+        first = hotspots.hotspot_summaries(start=start, top=5)
+    assert first["spots"][0]["size"] == 8 and first["computed_at"] == NOW
+    assert cache.get(queued) is None  # the refresh is done: the next stale load may queue again
+
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        make_ticket(WATER[1].format(n=9, t="刚才"), jurisdiction=units["donghu-xinhua"], category=cats["sdq"])
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
+        cache.add(queued, 1, 600)
+        stale = hotspots.hotspot_summaries(start=start, top=5)
+        assert stale["spots"][0]["size"] == 8 and stale["computed_at"] == NOW  # at once, the last count
+        hotspots_refresh.apply(args=[start.isoformat(), None, 5, 2])
+        fresh = hotspots.hotspot_summaries(start=start, top=5)
+    assert fresh["spots"][0]["size"] == 9 and fresh["computed_at"] == NOW + timedelta(minutes=2)
+
+
+def test_with_tasks_in_process_a_stale_hotspot_page_is_refreshed_before_it_is_answered(  # type: ignore[no-untyped-def]
+    planted, make_ticket, units, cats
+) -> None:
+    # The embedded default: the queued refresh runs in the request, so the demo always shows the newest.
+    start = NOW - timedelta(hours=24)
+    _summary_fresh_start(start)
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with time_machine.travel(NOW, tick=False):
+            assert hotspots.hotspot_summaries(start=start, top=5)["spots"][0]["size"] == 8
+        with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+            make_ticket(WATER[1].format(n=9, t="刚才"), jurisdiction=units["donghu-xinhua"], category=cats["sdq"])
+        with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
+            assert hotspots.hotspot_summaries(start=start, top=5)["spots"][0]["size"] == 9
+        with time_machine.travel(NOW + timedelta(minutes=7), tick=False):  # nothing new, but 5 minutes passed
+            assert hotspots.hotspot_summaries(start=start, top=5)["computed_at"] == NOW + timedelta(minutes=7)
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
+def test_with_the_cache_away_the_hotspot_page_says_so_and_makes_no_count(planted, settings) -> None:  # type: ignore[no-untyped-def]
+    # Redis down (nothing listens on port 1): the page answers at once instead of failing or clustering.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    client = Client()
+    client.force_login(User.objects.get(username="supervisor1"))
+    page = client.get("/board/hotspots/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "热点统计暂时不可用（缓存服务中断），恢复后刷新页面即可看到。" in text and "暂时不可用。" in text

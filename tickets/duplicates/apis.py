@@ -226,13 +226,7 @@ class HotspotListApi(APIView):
                 "end": end,
                 "hotspots": [
                     {
-                        "key": s.key,
-                        "label": s.label,
-                        "place": s.place_name,
-                        "keywords": s.keywords,
-                        "size": s.size,
-                        "previous": s.previous,
-                        "trend": s.trend,
+                        **s.summary(),
                         "categories": [{"name": n, "count": c} for n, c in s.categories],
                         "places": [{"name": n, "count": c} for n, c in s.places],
                         "samples": [_sample(t) for t in s.samples],

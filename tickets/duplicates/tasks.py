@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -32,3 +32,14 @@ def hotspots_daily_report(top: int = 10) -> list[dict[str, object]]:
     for row in summary:
         log.info("hot spot %s: %s tickets (previous day %s)", row["label"], row["size"], row["previous"])
     return summary
+
+
+@shared_task(name="tickets.hotspots_refresh", ignore_result=True)
+def hotspots_refresh(start: str, until: str | None, top: int, min_size: int) -> None:
+    """The 热点 page's periods, recomputed behind it (queued by the page when its copy is stale)."""
+    hotspots.hotspot_summaries_refresh(
+        start=datetime.fromisoformat(start),
+        until=datetime.fromisoformat(until) if until else None,
+        top=top,
+        min_size=min_size,
+    )

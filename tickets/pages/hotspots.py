@@ -99,12 +99,13 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate(now)
     month, month_error = _month(request, today)
-    month_end = min(_start_of((month + timedelta(days=32)).replace(day=1)), now)
-    today_spots = _decorate(hotspots.hotspot_summaries(start=_start_of(today), end=now, top=10), user)
-    week_spots = _decorate(
-        hotspots.hotspot_summaries(start=_start_of(today - timedelta(days=6)), end=now, top=10), user
-    )
-    month_spots = _decorate(hotspots.hotspot_summaries(start=_start_of(month), end=month_end, top=10, min_size=3), user)
+    month_end = _start_of((month + timedelta(days=32)).replace(day=1))
+    today_found = hotspots.hotspot_summaries(start=_start_of(today), top=10)
+    week_found = hotspots.hotspot_summaries(start=_start_of(today - timedelta(days=6)), top=10)
+    month_found = hotspots.hotspot_summaries(start=_start_of(month), until=month_end, top=10, min_size=3)
+    today_spots, week_spots = _decorate(today_found["spots"], user), _decorate(week_found["spots"], user)
+    month_spots = _decorate(month_found["spots"], user)
+    counted = [found["computed_at"] for found in (today_found, week_found, month_found) if found["computed_at"]]
     chart = {
         "today": [{"label": s["label"], "size": s["size"], "previous": s["previous"]} for s in today_spots],
         "week": [{"label": s["label"], "size": s["size"], "previous": s["previous"]} for s in week_spots],
@@ -117,14 +118,17 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
         {
             "tab": "hotspots",
             "sections": [
-                ("today", _("今日热点"), _("与昨日同一时段相比"), today_spots),
-                ("week", _("近七日热点"), _("与前七日相比"), week_spots),
+                ("today", _("今日热点"), _("与昨日同一时段相比"), today_spots, today_found["computed_at"] is None),
+                ("week", _("近七日热点"), _("与前七日相比"), week_spots, week_found["computed_at"] is None),
             ],
             "month_spots": month_spots,
             "month": month.strftime("%Y-%m"),
             "months": _last_months(today, 12),
             "alerts": _alerts(user),
             "chart": chart,
+            "computed_at": min(counted) if counted else None,
+            "month_pending": month_found["computed_at"] is None,
+            "unavailable": any(found.get("unavailable") for found in (today_found, week_found, month_found)),
             "can_scan": bool(user.is_superuser or user.role in SCAN_ROLES),
         },
     )

@@ -13,12 +13,14 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -76,6 +78,18 @@ class Hotspot:
     @property
     def ticket_ids(self) -> list[int]:
         return [i.ticket.pk for i in self.items]
+
+    def summary(self) -> dict[str, Any]:
+        """Its plain figures, as the page and the API show them."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "place": self.place_name,
+            "keywords": self.keywords,
+            "size": self.size,
+            "previous": self.previous,
+            "trend": self.trend,
+        }
 
 
 def _items(start: datetime, end: datetime) -> list[Item]:
@@ -245,39 +259,90 @@ def hotspot_surge_announce(*, alert: HotspotAlert) -> None:
     log.warning("hotspot surge: %s ×%s (baseline %.2f/day)", alert.label, alert.current_count, alert.baseline_per_day)
 
 
-# --- the 热点 page: plain, cacheable summaries ---------------------------------------------------
+# --- the 热点 page: plain summaries, served from the last computation ------------------------------
+
+SUMMARY_FRESH_SECONDS = 300
 
 
-def hotspot_summaries(*, start: datetime, end: datetime, top: int = 10, min_size: int = 2) -> list[dict[str, object]]:
-    """`hotspots_for_period` as plain dicts for a page, cached for 5 minutes or until tickets arrive.
+def hotspot_summaries(
+    *, start: datetime, until: datetime | None = None, top: int = 10, min_size: int = 2
+) -> dict[str, Any]:
+    """The hot spots of [start, min(until, now)) as plain dicts for a page: `{"spots": [...],
+    "computed_at": datetime}`, or no spots and `computed_at` None while the first count is made.
 
-    Clustering a week is seconds of CPU at a large centre's volume; the page asks for the same
-    periods on every load, and the answer only changes when tickets are added. Below 10,000 tickets
-    (a small centre, a demo) every new ticket refreshes it; above, every 100 new tickets do, so a
-    busy centre does not recluster on each page load.
+    Clustering is quadratic in a place's tickets, and a surge is many tickets in one place: today's
+    20,000 took 7–13 s, and the page asks for three periods (a stale load took 24 s before this;
+    bench/duplicates/README.md, the 热点 page). A page load must not wait for that, nor a web process
+    spend it beside the intake. So the page gets the last computation at
+    once, and when that is older than 5 minutes or tickets arrived since (every new ticket below
+    10,000 tickets, every 100 above) a refresh is queued for the worker, one per period at a time;
+    a period nobody opened yet (a new day, another month) is queued the same way and the page says
+    the count is being made. In the embedded default the queued refresh runs in process, so the
+    answer there is always fresh.
     """
-    newest = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    version = newest if newest < 10_000 else newest // 100
-    bucket = int(end.timestamp()) // 300
-    key = f"hotspots:{int(start.timestamp())}:{bucket}:{top}:{min_size}:{version}"
-    found = cache.get(key)
-    if found is not None:
-        return list(found)
+    key = _summary_key(start, until, top, min_size)
+    try:
+        found = cache.get(key)
+        stale = found is None or found["version"] != _tickets_version()
+        if found is not None and not stale:
+            stale = (timezone.now() - found["computed_at"]).total_seconds() >= SUMMARY_FRESH_SECONDS
+        if stale:
+            _refresh_queue(key, start=start, until=until, top=top, min_size=min_size)
+            found = cache.get(key) or found  # refreshed already when tasks run in process
+    except RedisError as exc:  # the cache is away (and with it the queue): the page says so, no count is made
+        log.warning("hotspots: the cache is unavailable (%s: %s)", type(exc).__name__, exc)
+        return {"spots": [], "computed_at": None, "unavailable": True}
+    return dict(found) if found is not None else {"spots": [], "computed_at": None}
+
+
+def hotspot_summaries_refresh(
+    *, start: datetime, until: datetime | None = None, top: int = 10, min_size: int = 2
+) -> dict[str, Any]:
+    """Compute the period's summaries now and keep them for the page (the worker's refresh)."""
+    key = _summary_key(start, until, top, min_size)
+    version = _tickets_version()  # before reading: a ticket arriving meanwhile makes it stale
+    now = timezone.now()
+    end = min(until, now) if until is not None else now
     spots = hotspots_for_period(start=start, end=end, top=top, min_size=min_size)
-    out: list[dict[str, object]] = [
-        {
-            "key": s.key,
-            "label": s.label,
-            "place": s.place_name,
-            "keywords": s.keywords,
-            "size": s.size,
-            "previous": s.previous,
-            "trend": s.trend,
-            "categories": s.categories,
-            "places": s.places,
-            "tickets": [(i.ticket.pk, i.ticket.number, i.ticket.title or i.ticket.text[:30]) for i in s.items[:50]],
-        }
-        for s in spots
-    ]
-    cache.set(key, out, 300)
-    return out
+    found: dict[str, Any] = {
+        "spots": [
+            {
+                **s.summary(),
+                "categories": s.categories,
+                "places": s.places,
+                "tickets": [(i.ticket.pk, i.ticket.number, i.ticket.title or i.ticket.text[:30]) for i in s.items[:50]],
+            }
+            for s in spots
+        ],
+        "computed_at": now,
+        "version": version,
+    }
+    cache.set(key, found, 2 * 24 * 3600)
+    cache.delete(f"{key}:refreshing")
+    return found
+
+
+def _summary_key(start: datetime, until: datetime | None, top: int, min_size: int) -> str:
+    end = int(until.timestamp()) if until is not None else "now"
+    return f"hotspots:summary:{int(start.timestamp())}:{end}:{top}:{min_size}"
+
+
+def _tickets_version() -> int:
+    newest = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return newest if newest < 10_000 else newest // 100
+
+
+def _refresh_queue(
+    key: str, *, start: datetime, until: datetime | None, top: int, min_size: int
+) -> None:
+    """Queue one refresh of this period unless one is queued or running (for 10 minutes at most:
+    a worker killed mid-refresh does not block the next)."""
+    from tickets.duplicates.tasks import hotspots_refresh  # tasks import services, not the reverse
+
+    if not cache.add(f"{key}:refreshing", 1, 600):
+        return
+    try:
+        hotspots_refresh.delay(start.isoformat(), until.isoformat() if until is not None else None, top, min_size)
+    except Exception as exc:  # broker down: the page keeps the last computation; the next load retries
+        cache.delete(f"{key}:refreshing")
+        log.warning("hotspots: could not queue a refresh (%s: %s)", type(exc).__name__, exc)
