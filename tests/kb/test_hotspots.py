@@ -172,3 +172,17 @@ def test_with_the_cache_away_the_hotspot_page_says_so_and_makes_no_count(planted
     assert page.status_code == 200
     text = page.content.decode()
     assert "热点统计暂时不可用（缓存服务中断），恢复后刷新页面即可看到。" in text and "暂时不可用。" in text
+
+
+def test_a_count_made_after_its_period_ended_is_not_made_again(planted, make_ticket) -> None:  # type: ignore[no-untyped-def]
+    # February, looked at in March: new tickets cannot change it, so no refresh is queued for it.
+    start = datetime.fromisoformat("2026-02-01T00:00:00+08:00")
+    until = datetime.fromisoformat("2026-03-01T00:00:00+08:00")
+    key = hotspots._summary_key(start, until, 10, 3)
+    cache.delete_many([key, f"{key}:refreshing"])
+    with time_machine.travel(NOW, tick=False):
+        hotspots_refresh.apply(args=[start.isoformat(), until.isoformat(), 10, 3])
+        make_ticket("新华街道光明小区今天又停水了")
+        again = hotspots.hotspot_summaries(start=start, until=until, top=10, min_size=3)
+    assert again["computed_at"] == NOW
+    assert cache.get(f"{key}:refreshing") is None  # nothing queued

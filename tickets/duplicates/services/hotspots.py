@@ -272,20 +272,24 @@ def hotspot_summaries(
 
     Clustering is quadratic in a place's tickets, and a surge is many tickets in one place: today's
     20,000 took 7–13 s, and the page asks for three periods (a stale load took 24 s before this;
-    bench/duplicates/README.md, the 热点 page). A page load must not wait for that, nor a web process
-    spend it beside the intake. So the page gets the last computation at
-    once, and when that is older than 5 minutes or tickets arrived since (every new ticket below
-    10,000 tickets, every 100 above) a refresh is queued for the worker, one per period at a time;
-    a period nobody opened yet (a new day, another month) is queued the same way and the page says
-    the count is being made. In the embedded default the queued refresh runs in process, so the
-    answer there is always fresh.
+    bench/duplicates/README.md, the 热点 page). A page load must not wait for that, nor a web
+    process spend it beside the intake. So the page gets the last count at once, and when that is
+    older than 5 minutes or tickets arrived since (every new ticket below 10,000 tickets, every 100
+    above) a refresh is queued for the worker, one per period at a time; a period nobody opened yet
+    (a new day, another month) is queued the same way and the page says the count is being made.
+    A count made after its period ended (an earlier month) is final. In the embedded default the
+    queued refresh runs in process, so the answer there is always fresh.
     """
     key = _summary_key(start, until, top, min_size)
     try:
         found = cache.get(key)
-        stale = found is None or found["version"] != _tickets_version()
-        if found is not None and not stale:
-            stale = (timezone.now() - found["computed_at"]).total_seconds() >= SUMMARY_FRESH_SECONDS
+        if found is None:
+            stale = True
+        elif until is not None and found["computed_at"] >= until:
+            stale = False  # counted after the period ended: nothing it holds changes any more
+        else:
+            age = (timezone.now() - found["computed_at"]).total_seconds()
+            stale = found["version"] != _tickets_version() or age >= SUMMARY_FRESH_SECONDS
         if stale:
             _refresh_queue(key, start=start, until=until, top=top, min_size=min_size)
             found = cache.get(key) or found  # refreshed already when tasks run in process
