@@ -9,7 +9,8 @@ today (untimed, skipped when today already holds that many) with the real 100–
 citizen messages `bench/intake/peer_compare.py` uses, none placed in a district: one block of the
 size a surge in one district makes. Then, `--rounds` times each, it prints the medians of:
 
-- the worker's refresh of today's count (`hotspot_summaries_refresh`: read, segment, cluster);
+- the worker's refresh of today's count (`hotspot_summaries_refresh`: read, segment, cluster), and
+  this process's peak memory before and after the counts;
 - a supervisor's load of /board/hotspots/ with the counts kept (the common case);
 - the same load right after 150 new tickets, when every count is stale: the page answers with the
   last counts and queues their refresh (before, it clustered all three periods in the request).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -72,6 +74,7 @@ def main() -> None:
         assert response.status_code == 200, response.status_code
         return 1000 * (time.perf_counter() - t0)
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     refresh, kept, stale = [], [], []
     for round_no in range(args.rounds):
         t0 = time.perf_counter()
@@ -85,6 +88,8 @@ def main() -> None:
                                  auto_route=False, notify=False)  # fmt: skip
         stale.append(page_ms())
         print(f"round {round_no + 1}: refresh {refresh[-1]:.1f} s, page {kept[-1]:.0f} ms / stale {stale[-1]:.0f} ms")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"this process's peak RSS: {rss_before} MB before the counts, {peak} MB after")
     print(
         f"median over {args.rounds} rounds: the worker's refresh of today {statistics.median(refresh):.1f} s; "
         f"the page {statistics.median(kept):.0f} ms with counts kept, {statistics.median(stale):.0f} ms when stale"

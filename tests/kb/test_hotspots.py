@@ -8,6 +8,11 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from scipy.sparse import random as sparse_random
+from sklearn.preprocessing import normalize
 
 from hotline.celery import app as celery_app
 from tickets.core.models import TicketEvent
@@ -186,3 +191,31 @@ def test_a_count_made_after_its_period_ended_is_not_made_again(planted, make_tic
         again = hotspots.hotspot_summaries(start=start, until=until, top=10, min_size=3)
     assert again["computed_at"] == NOW
     assert cache.get(f"{key}:refreshing") is None  # nothing queued
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 40),
+    other=st.integers(1, 30),
+    columns=st.integers(1, 25),
+    density=st.floats(0.05, 0.7),
+    seed=st.integers(0, 10_000),
+    threshold=st.floats(0.05, 0.95),
+)
+def test_similar_pairs_found_in_blocks_are_exactly_the_whole_products(
+    rows: int, other: int, columns: int, density: float, seed: int, threshold: float
+) -> None:
+    # Clustering reads the similarity product a few rows at a time (memory): the pairs it keeps must
+    # be the ones the whole product keeps, across block edges, for any threshold.
+    a = normalize(sparse_random(rows, columns, density=density, random_state=seed, format="csr"))
+    b = normalize(sparse_random(other, columns, density=density, random_state=seed + 1, format="csr"))
+    whole = (a @ b.T).tocoo()
+    kept = whole.data >= threshold
+    expected = sorted(zip(whole.row[kept].tolist(), whole.col[kept].tolist(), strict=True))
+    block_rows = hotspots.BLOCK_ROWS
+    hotspots.BLOCK_ROWS = 7
+    try:
+        found_rows, found_cols = hotspots._similar_pairs(a, b, threshold)
+    finally:
+        hotspots.BLOCK_ROWS = block_rows
+    assert sorted(zip(found_rows.tolist(), found_cols.tolist(), strict=True)) == expected

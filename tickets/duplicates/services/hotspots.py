@@ -116,11 +116,30 @@ def _vectorise(current: list[Item], previous: list[Item]) -> tuple[csr_matrix, c
     return matrix[: len(current)], matrix[len(current) :], names
 
 
+# Rows of `a` per block of a similarity product. The whole product of a district's 20,000 tickets at
+# once held ~240 million similarities (3.5 GB) to keep 300,000 of them, and the allocation was most
+# of its time (9 s); blocks of 500 rows keep the same pairs in ~250 MB and 2.8 s
+# (bench/duplicates/README.md, the 热点 page).
+BLOCK_ROWS = 500
+
+
+def _similar_pairs(a: csr_matrix, b: csr_matrix, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(row of a, row of b) of every pair whose cosine reaches `threshold` (rows L2-normalised).
+    Each similarity is summed as the whole product sums it, so the pairs are exactly its pairs."""
+    bt = b.T.tocsr()
+    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for start in range(0, a.shape[0], BLOCK_ROWS):
+        block = (a[start : start + BLOCK_ROWS] @ bt).tocoo()
+        hit = block.data >= threshold
+        rows.append(block.row[hit].astype(np.int64) + start)
+        cols.append(block.col[hit].astype(np.int64))
+    return np.concatenate(rows), np.concatenate(cols)
+
+
 def _components(x: csr_matrix, threshold: float) -> np.ndarray:
-    sim = (x @ x.T).tocsr()
-    sim.data = (sim.data >= threshold).astype(np.int8)
-    sim.eliminate_zeros()
-    _, labels = connected_components(sim, directed=False)
+    rows, cols = _similar_pairs(x, x, threshold)
+    graph = csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(x.shape[0], x.shape[0]))
+    _, labels = connected_components(graph, directed=False)
     return labels
 
 
@@ -158,8 +177,8 @@ def cluster(
             keywords = [str(names[i]) for i in np.argsort(-centroid)[:3] if centroid[i] > 0]
             previous_count = 0
             if prev_rows:
-                sims = (x_prev[prev_rows] @ x_cur[members].T).toarray()
-                previous_count = int(np.sum(sims.max(axis=1) >= threshold))
+                similar, _members = _similar_pairs(x_prev[prev_rows], x_cur[members], threshold)
+                previous_count = len(np.unique(similar))  # earlier tickets as similar to one of its members
             items = sorted((current[m] for m in members), key=lambda i: -i.ticket.pk)
             place_name = place_names.get(place, "")
             key = hashlib.sha1(f"{place}|{'|'.join(sorted(keywords))}".encode(), usedforsecurity=False).hexdigest()[:16]
@@ -271,7 +290,7 @@ def hotspot_summaries(
     "computed_at": datetime}`, or no spots and `computed_at` None while the first count is made.
 
     Clustering is quadratic in a place's tickets, and a surge is many tickets in one place: today's
-    20,000 took 7–13 s, and the page asks for three periods (a stale load took 24 s before this;
+    20,000 take ~4.5 s, and the page asks for three periods (a stale load took 24 s before this;
     bench/duplicates/README.md, the 热点 page). A page load must not wait for that, nor a web
     process spend it beside the intake. So the page gets the last count at once, and when that is
     older than 5 minutes or tickets arrived since (every new ticket below 10,000 tickets, every 100
