@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from celery.exceptions import MaxRetriesExceededError, Retry
 from django.core.cache import cache
 from django.test import Client
 from hypothesis import given
@@ -18,7 +19,7 @@ from hotline.celery import app as celery_app
 from tickets.core.models import TicketEvent
 from tickets.duplicates.models import HotspotAlert
 from tickets.duplicates.services import hotspots
-from tickets.duplicates.tasks import hotspots_refresh
+from tickets.duplicates.tasks import REFRESH_LOCK, hotspots_refresh
 from tickets.org.models import User
 
 NOW = datetime.fromisoformat("2026-03-10T16:00:00+08:00")
@@ -219,3 +220,20 @@ def test_similar_pairs_found_in_blocks_are_exactly_the_whole_products(
     finally:
         hotspots.BLOCK_ROWS = block_rows
     assert sorted(zip(found_rows.tolist(), found_cols.tolist(), strict=True)) == expected
+
+
+def test_a_page_refresh_waits_while_another_clusters(planted) -> None:  # type: ignore[no-untyped-def]
+    # One refresh at a time: the worker's other pool process stays free to route new tickets.
+    start = NOW - timedelta(hours=24)
+    key = _summary_fresh_start(start)
+    cache.set(REFRESH_LOCK, 1, 60)  # another period is being counted
+    try:
+        with time_machine.travel(NOW, tick=False):
+            waited = hotspots_refresh.apply(args=[start.isoformat(), None, 5, 2])
+            # Asked to come back (run here, in process, its retries run at once until they are spent).
+            assert isinstance(waited.result, Retry | MaxRetriesExceededError) and cache.get(key) is None
+    finally:
+        cache.delete(REFRESH_LOCK)
+    with time_machine.travel(NOW, tick=False):  # the cache's expiry reads the same clock
+        hotspots_refresh.apply(args=[start.isoformat(), None, 5, 2])
+        assert cache.get(key)["spots"][0]["size"] == 8 and cache.get(REFRESH_LOCK) is None
