@@ -24,8 +24,6 @@ import resource
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta
-from datetime import time as day_start
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +56,8 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     operator = Actor.of(User.objects.get(username="operator1"))
     texts = [text for _title, text in citizen_messages(args.seed)]
-    start = _start_of(timezone.localdate())
+    periods = hotspots.page_periods(timezone.localdate(), timezone.localdate().replace(day=1))
+    start = periods["today"]["start"]
     have = Ticket.objects.filter(created_at__gte=start).count()
     for i in range(max(0, args.tickets - have)):
         text = texts[i % len(texts)]
@@ -80,7 +79,7 @@ def main() -> None:
         t0 = time.perf_counter()
         hotspots.hotspot_summaries_refresh(start=start, top=10)
         refresh.append(time.perf_counter() - t0)
-        for period in _periods(start):  # every count kept, as after the worker's refreshes
+        for period in periods.values():  # every count kept, as after the worker's refreshes
             hotspots.hotspot_summaries_refresh(**period)
         kept.append(page_ms())
         for i in range(150):
@@ -94,22 +93,6 @@ def main() -> None:
         f"median over {args.rounds} rounds: the worker's refresh of today {statistics.median(refresh):.1f} s; "
         f"the page {statistics.median(kept):.0f} ms with counts kept, {statistics.median(stale):.0f} ms when stale"
     )
-
-
-def _start_of(day: date) -> datetime:
-    from django.utils import timezone
-
-    return timezone.make_aware(datetime.combine(day, day_start.min))
-
-
-def _periods(today_start: datetime) -> list[dict[str, object]]:
-    """The three periods the page shows, as it asks for them (tickets/pages/hotspots.py)."""
-    month = today_start.date().replace(day=1)
-    return [
-        {"start": today_start, "top": 10},
-        {"start": today_start - timedelta(days=6), "top": 10},
-        {"start": _start_of(month), "until": _start_of((month + timedelta(days=32)).replace(day=1)), "min_size": 3},
-    ]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ drawn by static/js/hotspots.js with the vendored ECharts from the same numbers t
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -26,10 +26,6 @@ from tickets.pages.common import CENTRE_PAGE_ROLES, role_required
 from tickets.pages.lists import ticket_url
 
 SCAN_ROLES = (Role.SUPERVISOR, Role.ADMIN)
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _month(request: HttpRequest, today: date) -> tuple[date, str]:
@@ -99,10 +95,10 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate(now)
     month, month_error = _month(request, today)
-    month_end = _start_of((month + timedelta(days=32)).replace(day=1))
-    today_found = hotspots.hotspot_summaries(start=_start_of(today), top=10)
-    week_found = hotspots.hotspot_summaries(start=_start_of(today - timedelta(days=6)), top=10)
-    month_found = hotspots.hotspot_summaries(start=_start_of(month), until=month_end, top=10, min_size=3)
+    periods = hotspots.page_periods(today, month)
+    today_found, week_found, month_found = (
+        hotspots.hotspot_summaries(**periods[name]) for name in ("today", "week", "month")
+    )
     today_spots, week_spots = _decorate(today_found["spots"], user), _decorate(week_found["spots"], user)
     month_spots = _decorate(month_found["spots"], user)
     counted = [found["computed_at"] for found in (today_found, week_found, month_found) if found["computed_at"]]

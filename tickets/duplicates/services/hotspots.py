@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -281,6 +281,25 @@ def hotspot_surge_announce(*, alert: HotspotAlert) -> None:
 # --- the 热点 page: plain summaries, served from the last computation ------------------------------
 
 SUMMARY_FRESH_SECONDS = 300
+
+
+def page_periods(today: date, month: date) -> dict[str, dict[str, Any]]:
+    """The 热点 page's three periods as `hotspot_summaries` arguments: today, the last seven days,
+    and the chosen month (its 每月一题 candidates, clusters of three or more)."""
+    return {
+        "today": {"start": _start_of(today), "top": 10},
+        "week": {"start": _start_of(today - timedelta(days=6)), "top": 10},
+        "month": {
+            "start": _start_of(month),
+            "until": _start_of((month + timedelta(days=32)).replace(day=1)),
+            "top": 10,
+            "min_size": 3,
+        },
+    }
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def hotspot_summaries(
