@@ -6,6 +6,8 @@
  *   default button) opens a confirmation showing the whole article and where the SMS goes; Enter
  *   in the form always registers the call (受理).
  * - Focus comes back to the form after each action (page load, closing the confirmation).
+ * - A hints box marked data-keep-same is not re-rendered when a refresh brings what it already shows:
+ *   the links under the operator's pointer stay the same elements, so a click is never swallowed.
  * - What the operator typed is kept in sessionStorage until a submit stored it (the server marks
  *   the form data-saved), and a submit while the server cannot be reached is held back with a
  *   message instead of leaving the page for a browser error page.
@@ -101,6 +103,14 @@
     dialog.showModal();
     dialog.querySelector("[data-kb-cancel]").focus();  // the safe choice has the focus
   }
+
+  var shown = new WeakMap();
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var target = ev.detail.target;
+    if (!target || !target.hasAttribute("data-keep-same") || !ev.detail.shouldSwap) return;
+    if (shown.get(target) === ev.detail.serverResponse) ev.detail.shouldSwap = false;
+    else shown.set(target, ev.detail.serverResponse);
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var f = form();

@@ -166,6 +166,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("board-unit-tickets", "GET"):             "login ok    ok    ok    404   404   ok",
     ("console-answer", "POST"):                "login ok    ok    ok    404   404   ok",
     ("console-assist", "POST"):                "login ok    ok    ok    404   404   ok",
+    ("console-kb", "POST"):                    "login ok    ok    ok    404   404   ok",
     ("console-callback-record", "POST"):       "login 404   404   404   404   404   404",
     ("job-start", "POST"):                     "login 404   404   ok    404   404   ok",
     ("job-status", "GET"):                     "login 404   404   404   404   404   404",

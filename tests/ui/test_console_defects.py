@@ -147,3 +147,31 @@ def test_console_at_phone_width(city: Any, new_page: Any) -> None:
     page.get_by_test_id("kb-hits").get_by_role("button").first.click()
     screenshot(page, "console-kb-confirm")
     articles.kb_index_invalidate()
+
+
+def test_a_press_on_the_kb_button_survives_the_hints_refreshing_under_it(city: Any, new_page: Any) -> None:
+    """A person's click lasts ~100 ms. Pressing 以此答复 moves the focus out of 来电号码, whose change
+    refreshes the duplicate hints; if that refresh replaced the button before the release, the click
+    was lost and nothing opened (CI caught Playwright's click in that window once)."""
+    _noise_article()
+    page = new_page(SCREEN)
+    login(page, "operator1")
+    page.get_by_label("诉求内容").fill("想问一下夜间建筑施工噪声有什么规定，工地晚上还在施工")
+    page.get_by_label("来电号码").fill("13900083352")
+    name = "以知识库“夜间建筑施工噪声有什么规定？”直接答复（需确认）"
+    button = page.get_by_test_id("kb-hits").get_by_role("button", name=name)
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box is not None
+    page.evaluate(
+        """window.hintsRefreshed = new Promise(done => document.body.addEventListener('htmx:afterRequest',
+             e => { if (e.detail.elt.id === 'assist-box') done(); })); undefined"""
+    )
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()  # the focus leaves 来电号码
+    page.evaluate("window.hintsRefreshed.then(() => true)")  # held until the refresh it caused has landed
+    page.mouse.up()
+    dialog = page.get_by_test_id("kb-confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("139 0008 3352")
+    articles.kb_index_invalidate()

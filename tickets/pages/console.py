@@ -174,15 +174,11 @@ def console_suggest(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def console_assist(request: HttpRequest) -> HttpResponse:
-    """While the operator types: possible duplicates and knowledge-base answers; nothing is saved.
-
-    Duplicates compare text, caller and address with recent tickets (with the reasons and a score);
-    the knowledge-base answers are valid articles, best first, each with its score. A separate
-    request from the classifier's, so that neither waits for the other.
-    """
+    """While the operator types: possible duplicates (text, caller and address compared with recent
+    tickets, with the reasons and a score); nothing is saved. Refreshed when the text, 来电号码 or
+    地址 changes."""
     text = _typed(request, "text")
     found: list[duplicates.Candidate] = []
-    hits: list[Any] = []
     if len(text) >= 4:
         try:
             phone = normalise_phone(request.POST.get("citizen_phone", ""))
@@ -191,8 +187,22 @@ def console_assist(request: HttpRequest) -> HttpResponse:
         found = duplicates.duplicate_candidates(
             text=text, phone=phone, address=_typed(request, "citizen_address"), limit=5
         )
-        hits = kb_search(query=text[:200], limit=3)
-    return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found, "kb_hits": hits})
+    return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found})
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_kb(request: HttpRequest) -> HttpResponse:
+    """While the operator types: valid knowledge-base articles for the text, best first, each with its
+    score; nothing is saved.
+
+    Its own box, refreshed by the text alone: leaving 来电号码 (which a press on 以此答复 does)
+    refreshes the duplicates, and a refresh that replaced the button between press and release
+    swallowed the operator's click.
+    """
+    text = _typed(request, "text")
+    hits = kb_search(query=text[:200], limit=3) if len(text) >= 4 else []
+    return render(request, "tickets/console/_kb_hits.html", {"text": text, "kb_hits": hits})
 
 
 def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True) -> Ticket:

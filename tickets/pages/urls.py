@@ -35,6 +35,7 @@ urlpatterns = [
     path("console/panels/<str:panel>/", console.console_panel, name="console-panel"),
     path("console/suggest/", console.console_suggest, name="console-suggest"),
     path("console/assist/", console.console_assist, name="console-assist"),
+    path("console/kb/", console.console_kb, name="console-kb"),
     path("console/tickets/", console.console_create, name="console-create"),
     path("console/tickets/answer/", console.console_answer, name="console-answer"),
     path(
