@@ -285,6 +285,9 @@ SMS_STALE_AFTER_SECONDS = 60  # a queued message older than this is re-sent by t
 ROUTING_BATCH = int(os.environ.get("HOTLINE_ROUTING_BATCH", "100"))
 ROUTING_WAKE_DELAY = float(os.environ.get("HOTLINE_ROUTING_WAKE_DELAY", "0.1"))
 ROUTING_NOTICE_WAIT_SECONDS = float(os.environ.get("HOTLINE_ROUTING_NOTICE_WAIT_SECONDS", "5"))
+# 待派单 leaves out tickets the routing worker is about to route; one still waiting after this is
+# listed (marked 自动分派未完成) so that people take over while the worker is down or far behind.
+ROUTING_HANDOVER_SECONDS = float(os.environ.get("HOTLINE_ROUTING_HANDOVER_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE["routing-run"] = {"task": "tickets.routing_run", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["sms-resend-stale"] = {"task": "tickets.tasks.sms_resend_stale", "schedule": 60.0}
 # Abuse limits, (count, seconds). Counted in Django's cache: Redis with REDIS_URL, process memory

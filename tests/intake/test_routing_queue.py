@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import Client
 
 from tickets.core.actors import Actor
 from tickets.core.models import RouteState, Ticket, TicketEvent
@@ -78,3 +79,37 @@ def test_a_ticket_answered_before_the_router_came_leaves_the_queue_without_routi
     assert ticket.route_state == RouteState.DONE and not ticket.assignments.exists()
     assert not TicketEvent.objects.filter(ticket=ticket, action__in=["dispatch", "await_dispatch"]).exists()
     assert routing_batch.tickets_route_pending() == []  # the queue is empty
+
+
+def test_the_dispatcher_queue_leaves_the_worker_its_tickets_and_lists_those_it_left_too_long(
+    queued: None, settings: Any, units, cats, api
+) -> None:
+    """待派单 in a surge: tickets the routing worker is about to route are not listed (rows would
+    appear and vanish under the dispatcher's pointer); one the worker has left too long is, marked,
+    and a person's 派单 stands when the worker comes back."""
+    dispatcher = Client()
+    dispatcher.force_login(User.objects.get(username="dispatcher1"))
+
+    def listed() -> tuple[set[int], str]:
+        rows = api("dispatcher1").get("/api/dispatch-queue/").json()["results"]
+        return {r["id"] for r in rows}, dispatcher.get("/console/panels/queue/").content.decode()
+
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = _accept(units, cats)
+        ids, panel = listed()
+        assert ticket.pk not in ids and ticket.number not in panel
+        clock.shift(timedelta(seconds=settings.ROUTING_HANDOVER_SECONDS - 1))
+        ids, panel = listed()
+        assert ticket.pk not in ids and ticket.number not in panel
+        clock.shift(timedelta(seconds=2))  # the worker is down or far behind: people take over
+        ids, panel = listed()
+        assert ticket.pk in ids and ticket.number in panel and "自动分派未完成" in panel
+        answer = dispatcher.post(f"/console/tickets/{ticket.pk}/dispatch/", {"category": cats["zswr"].pk})
+        assert answer.status_code == 302
+        [back] = routing_batch.tickets_route_pending()  # the worker, back, leaves it as the person did
+        assert back.pk == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.state == "in_progress" and ticket.route_state == RouteState.DONE
+    assert ticket.events.filter(action="dispatch").count() == 1
+    ids, panel = listed()
+    assert ticket.pk not in ids and ticket.number not in panel

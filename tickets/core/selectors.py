@@ -7,11 +7,12 @@ from datetime import datetime, time, timedelta
 from time import monotonic
 from typing import Any
 
+from django.conf import settings
 from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
-from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.core.models import Assignment, RouteState, Ticket, TicketEvent
 from tickets.core.states import OPEN_ASSIGNMENT_STATES, OPEN_TICKET_STATES, AssignmentState, TicketState
 from tickets.errors import NotFound
 from tickets.metrics.models import UnitMonthStats
@@ -199,9 +200,22 @@ def assignment_replied_recent(user: User, *, days: int = 30) -> QuerySet[Assignm
     return qs.filter(state=AssignmentState.REPLIED, replied_at__gte=since).order_by("-replied_at", "-id")
 
 
-def dispatch_queue(user: User) -> QuerySet[Ticket]:
-    """待派单: tickets waiting for a human dispatcher, oldest first."""
-    return ticket_list(user).filter(state__in=[TicketState.DISPATCHING, TicketState.REGISTERED]).order_by("id")
+def dispatch_queue(user: User, now: datetime | None = None) -> QuerySet[Ticket]:
+    """待派单: tickets waiting for a human dispatcher, oldest first.
+
+    A ticket the routing worker is about to route (分派中, normally for well under a second) is not
+    listed: in a surge hundreds pass through that state a minute, and listing them made rows appear
+    and vanish under the dispatcher's pointer and invited a person to race the worker. One still
+    waiting after ROUTING_HANDOVER_SECONDS (the worker down or far behind) is listed, so people
+    take over and nothing accepted sits unseen.
+    """
+    handover = (now or timezone.now()) - timedelta(seconds=settings.ROUTING_HANDOVER_SECONDS)
+    return (
+        ticket_list(user)
+        .filter(state__in=[TicketState.DISPATCHING, TicketState.REGISTERED])
+        .filter(Q(route_state=RouteState.DONE) | Q(created_at__lt=handover))
+        .order_by("id")
+    )
 
 
 def draft_queue(user: User) -> QuerySet[Ticket]:
