@@ -8,7 +8,9 @@
  * A refresh never throws away what someone is in the middle of: while a refreshed panel holds a
  * changed field (a category picked, a reason typed) or the focus is in one of its lists, its
  * refresh waits, a note above it says so (with a button to refresh at once, dropping the change),
- * and the refresh runs as soon as the change is sent or put back.
+ * and the refresh runs as soon as the change is sent or put back. A refresh also waits, without the
+ * note, while a pointer is pressed in the panel: a click is a press and a release on the same
+ * button, and a panel re-rendered between the two swallowed it (a busy queue refreshes often).
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
  * A dropped connection is shown (a bar at the foot of the page) until the socket is back, so nobody
  * trusts a page that has stopped updating; a page whose socket never opened says nothing.
@@ -50,8 +52,19 @@
     return field.value !== field.defaultValue;
   }
 
+  var pressed = null;  // the refreshed panel a pointer is pressed in, until the release's click is done
+  document.addEventListener("pointerdown", function (ev) {
+    pressed = ev.target && ev.target.closest ? ev.target.closest("[data-live-refresh]") : null;
+  }, true);
+  ["pointerup", "pointercancel"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      setTimeout(function () { pressed = null; releaseDone(); }, 0);  // after the click it ends
+    }, true);
+  });
+
   function editing(el) {
     if (el.dataset.liveForce) return false;
+    if (pressed === el) return true;
     var active = document.activeElement;
     if (active && active.tagName === "SELECT" && el.contains(active)) return true;  // a list may be open
     return Array.prototype.some.call(el.querySelectorAll("input, select, textarea"), changed);
@@ -83,7 +96,7 @@
 
   function hold(el) {
     el.dataset.livePending = "1";
-    note(el).hidden = false;
+    if (pressed !== el) note(el).hidden = false;  // a press lasts a moment: no note for it
   }
 
   function release(el) {

@@ -236,6 +236,36 @@ def test_a_refresh_answered_after_the_choice_began_is_not_swapped_in(browser: An
     dispatcher.context.close()
     typist.context.close()
 
+def test_a_live_refresh_waits_while_the_dispatchers_button_is_pressed(browser: Any, asgi_url: str) -> None:
+    """A click is a press and a release on one button. A live refresh of 待派单 that re-rendered the
+    panel between the two swallowed the click; it now waits for the release, and runs after it."""
+    typist = _operator_console(browser, asgi_url)
+    first = _accepted(typist, "小区楼道的灯坏了一个月没人修", "13700006666")
+    dispatcher = _signed_in(browser, asgi_url, "dispatcher1", "/console/")
+    expect(dispatcher.locator("body")).to_have_attribute("data-live", "on")
+    button = dispatcher.locator("#panel-queue tr", has_text=first).get_by_role("button", name="派单", exact=True)
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    dispatcher.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    dispatcher.mouse.down()
+    dispatcher.evaluate(  # from the press on: a refresh of 待派单 is either held or swapped in
+        """window.queueRefresh = new Promise(done => {
+             const mine = e => e.detail && e.detail.elt && e.detail.elt.id === 'panel-queue';
+             window.addEventListener('htmx:beforeRequest', e => { if (mine(e) && e.defaultPrevented) done('held'); });
+             window.addEventListener('htmx:afterSwap', e => { if (mine(e)) done('swapped'); });
+           }); undefined"""
+    )
+    second = _accepted(typist, "路边的垃圾桶满了好几天没人清运", "13700007777")  # its event refreshes 待派单
+    assert dispatcher.evaluate("window.queueRefresh") == "held"
+    expect(dispatcher.get_by_test_id("live-held-panel-queue")).to_be_hidden()  # a press is a moment: no note
+    dispatcher.mouse.up()
+    expect(dispatcher.get_by_role("status")).to_contain_text(f"工单 {first} 已派单")
+    expect(dispatcher.locator("#panel-queue")).to_contain_text(second)
+    dispatcher.context.close()
+    typist.context.close()
+
+
 CREATE_OFFLINE = """
 from tickets.org.models import User
 from tickets.intake.services import intake
