@@ -87,12 +87,16 @@ def test_the_dispatcher_queue_leaves_the_worker_its_tickets_and_lists_those_it_l
     """待派单 in a surge: tickets the routing worker is about to route are not listed (rows would
     appear and vanish under the dispatcher's pointer); one the worker has left too long is, marked,
     and a person's 派单 stands when the worker comes back."""
-    dispatcher = Client()
+    dispatcher, supervisor = Client(), Client()
     dispatcher.force_login(User.objects.get(username="dispatcher1"))
+    supervisor.force_login(User.objects.get(username="supervisor1"))
 
     def listed() -> tuple[set[int], str]:
         rows = api("dispatcher1").get("/api/dispatch-queue/").json()["results"]
         return {r["id"] for r in rows}, dispatcher.get("/console/panels/queue/").content.decode()
+
+    def board() -> str:
+        return supervisor.get("/board/fragment/").content.decode()
 
     with time_machine.travel(T0, tick=False) as clock:
         ticket = _accept(units, cats)
@@ -101,9 +105,11 @@ def test_the_dispatcher_queue_leaves_the_worker_its_tickets_and_lists_those_it_l
         clock.shift(timedelta(seconds=settings.ROUTING_HANDOVER_SECONDS - 1))
         ids, panel = listed()
         assert ticket.pk not in ids and ticket.number not in panel
+        assert "自动分派积压" not in board()
         clock.shift(timedelta(seconds=2))  # the worker is down or far behind: people take over
         ids, panel = listed()
         assert ticket.pk in ids and ticket.number in panel and "自动分派未完成" in panel
+        assert "自动分派积压：1 件工单受理后超过 60 秒仍未完成自动分派" in board()  # the supervisors are told
         answer = dispatcher.post(f"/console/tickets/{ticket.pk}/dispatch/", {"category": cats["zswr"].pk})
         assert answer.status_code == 302
         [back] = routing_batch.tickets_route_pending()  # the worker, back, leaves it as the person did
@@ -113,3 +119,4 @@ def test_the_dispatcher_queue_leaves_the_worker_its_tickets_and_lists_those_it_l
     assert ticket.events.filter(action="dispatch").count() == 1
     ids, panel = listed()
     assert ticket.pk not in ids and ticket.number not in panel
+    assert "自动分派积压" not in board()

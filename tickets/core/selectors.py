@@ -209,13 +209,23 @@ def dispatch_queue(user: User, now: datetime | None = None) -> QuerySet[Ticket]:
     waiting after ROUTING_HANDOVER_SECONDS (the worker down or far behind) is listed, so people
     take over and nothing accepted sits unseen.
     """
-    handover = (now or timezone.now()) - timedelta(seconds=settings.ROUTING_HANDOVER_SECONDS)
     return (
         ticket_list(user)
         .filter(state__in=[TicketState.DISPATCHING, TicketState.REGISTERED])
-        .filter(Q(route_state=RouteState.DONE) | Q(created_at__lt=handover))
+        .filter(Q(route_state=RouteState.DONE) | Q(created_at__lt=_handover(now)))
         .order_by("id")
     )
+
+
+def _handover(now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(seconds=settings.ROUTING_HANDOVER_SECONDS)
+
+
+def routing_stalled_count(user: User, now: datetime | None = None) -> int:
+    """Accepted tickets the routing worker has left longer than ROUTING_HANDOVER_SECONDS: none while
+    it runs; many when every routing worker is down (the 督办看板 says so). The routing queue's
+    partial index (`ticket_route_pending`) holds only the waiting rows."""
+    return ticket_list(user).exclude(route_state=RouteState.DONE).filter(created_at__lt=_handover(now)).count()
 
 
 def draft_queue(user: User) -> QuerySet[Ticket]:

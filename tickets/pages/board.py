@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -47,6 +48,8 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
         "tab": "board",
+        "routing_stalled": selectors.routing_stalled_count(user, now),  # type: ignore[arg-type]
+        "handover_seconds": round(settings.ROUTING_HANDOVER_SECONDS),
         "can_supervise": bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR),
         "sections": [
             ("overdue", _("已超期"), with_due(groups["overdue"], "due_at")),
