@@ -11,6 +11,11 @@
  * and the refresh runs as soon as the change is sent or put back. A refresh also waits, without the
  * note, while a pointer is pressed in the panel: a click is a press and a release on the same
  * button, and a panel re-rendered between the two swallowed it (a busy queue refreshes often).
+ * A panel marked data-stable-rows (待派单) is not re-laid out under a resting pointer: while the
+ * pointer is over it, a refresh marks the rows that left (已由他人处理, their buttons disabled) and
+ * adds new rows at the end, so the button under the pointer still belongs to the ticket it showed;
+ * the panel is re-drawn when the pointer leaves it. With several dispatchers on one queue, a row
+ * dispatched by one used to pull every row below it up, under the other's click.
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
  * A dropped connection is shown (a bar at the foot of the page) until the socket is back, so nobody
  * trusts a page that has stopped updating; a page whose socket never opened says nothing.
@@ -129,7 +134,50 @@
     if (el && el === from && el.hasAttribute("data-live-refresh") && editing(el)) {  // its own re-fetch
       ev.detail.shouldSwap = false;
       hold(el);
+    } else if (el && el === from && el.hasAttribute("data-stable-rows") && ev.detail.shouldSwap
+               && !el.dataset.liveForce  // 放弃填写，立即更新 asked for the whole panel
+               && el.matches(":hover") && mergeRows(el, ev.detail.serverResponse)) {
+      ev.detail.shouldSwap = false;
+      el.dataset.liveCompact = "1";  // re-drawn when the pointer leaves
     }
+  });
+
+  // --- rows that stay where the pointer is (data-stable-rows) ---------------------------------
+  function markGone(row) {
+    row.classList.add("gone");
+    row.querySelectorAll("button, select, input, textarea").forEach(function (field) { field.disabled = true; });
+    var cell = row.querySelector("td");
+    if (cell && !cell.querySelector(".gone-tag")) {
+      var tag = document.createElement("span");
+      tag.className = "tag gone-tag";
+      tag.textContent = "已由他人处理";
+      cell.appendChild(document.createElement("br"));
+      cell.appendChild(tag);
+    }
+  }
+
+  function mergeRows(el, html) {
+    var body = el.querySelector("tbody");
+    if (!body || typeof html !== "string") return false;  // nothing listed: nothing can move under the pointer
+    var answer = new DOMParser().parseFromString(html, "text/html");  // inert: nothing in it runs
+    var incoming = {}, order = [];
+    answer.querySelectorAll("tbody tr[id]").forEach(function (row) { incoming[row.id] = row; order.push(row.id); });
+    var shown = {};
+    body.querySelectorAll("tr[id]").forEach(function (row) {
+      shown[row.id] = true;
+      if (!incoming[row.id] && !row.classList.contains("gone")) markGone(row);
+    });
+    order.forEach(function (id) {  // new rows at the end, in the answer's order (oldest first)
+      if (!shown[id]) body.appendChild(document.importNode(incoming[id], true));
+    });
+    return true;
+  }
+
+  document.addEventListener("mouseout", function (ev) {
+    var el = ev.target && ev.target.closest ? ev.target.closest("[data-stable-rows]") : null;
+    if (!el || !el.dataset.liveCompact || (ev.relatedTarget && el.contains(ev.relatedTarget))) return;
+    delete el.dataset.liveCompact;
+    window.htmx.trigger(el, "live");  // the pointer has left: re-draw (held as usual while someone edits)
   });
   ["htmx:afterSwap", "htmx:responseError", "htmx:sendError"].forEach(function (name) {
     document.addEventListener(name, function (ev) {

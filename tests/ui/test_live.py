@@ -80,6 +80,9 @@ def server_env(var: Path) -> dict[str, str]:
         HOTLINE_EMBEDDED_SCHEDULER="0",
         HOTLINE_TWILIO_ALLOW_UNSIGNED="1",
         HOTLINE_DEMO_SHOW_SECRETS="1",  # as start.sh's embedded demo: the citizen's code is read from the outbox
+        # Every page of these tests signs in from 127.0.0.1: the per-address login limit (10/min, tested
+        # in tests/security) would refuse a module's worth of sign-ins made within one minute.
+        HOTLINE_RATE_LOGIN="600/min",
         DJANGO_SETTINGS_MODULE="hotline.settings",
     )
     return env
@@ -148,7 +151,6 @@ def test_new_ticket_appears_live_on_another_console(browser: Any, asgi_url: str)
     expect(watcher.get_by_label("来电号码")).to_have_value("13812341234")
     watcher.context.close()
     typist.context.close()
-
 
 
 def _accepted(console: Any, text: str, phone: str) -> str:
@@ -236,6 +238,7 @@ def test_a_refresh_answered_after_the_choice_began_is_not_swapped_in(browser: An
     dispatcher.context.close()
     typist.context.close()
 
+
 def test_a_live_refresh_waits_while_the_dispatchers_button_is_pressed(browser: Any, asgi_url: str) -> None:
     """A click is a press and a release on one button. A live refresh of 待派单 that re-rendered the
     panel between the two swallowed the click; it now waits for the release, and runs after it."""
@@ -264,6 +267,42 @@ def test_a_live_refresh_waits_while_the_dispatchers_button_is_pressed(browser: A
     expect(dispatcher.locator("#panel-queue")).to_contain_text(second)
     dispatcher.context.close()
     typist.context.close()
+
+
+def test_rows_of_the_queue_stay_under_a_resting_pointer(browser: Any, asgi_url: str) -> None:
+    """Two dispatchers on one 待派单. When one dispatches a row, the rows below it no longer move up
+    under the other's pointer (a press there would have sent another ticket): the row is marked
+    已由他人处理 with its buttons disabled, and the panel is re-drawn when the pointer leaves it."""
+    typist = _operator_console(browser, asgi_url)
+    first = _accepted(typist, "菜市场门口的下水道堵了，污水漫到路上", "13700011111")
+    second = _accepted(typist, "小区电梯经常停在两层中间，物业不修", "13700022222")
+    third = _accepted(typist, "公园里的健身器材坏了好久没人管", "13700033333")
+    mine = _signed_in(browser, asgi_url, "dispatcher1", "/console/")
+    other = _signed_in(browser, asgi_url, "dispatcher1", "/console/")
+    expect(mine.locator("body")).to_have_attribute("data-live", "on")
+    row = mine.locator("#panel-queue tr", has_text=second)
+    row.locator(".text-cell").hover()  # the pointer is in the panel: from now on its rows stay put
+    assert mine.evaluate("document.getElementById('panel-queue').matches(':hover')")
+    aimed = row.get_by_role("button", name="派单", exact=True)
+    box = aimed.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    mine.mouse.move(x, y)  # resting on the second ticket's 派单
+
+    other.locator("#panel-queue tr", has_text=first).get_by_role("button", name="派单", exact=True).click()
+    expect(other.get_by_role("status")).to_contain_text(f"工单 {first} 已派单")
+    gone = mine.locator("#panel-queue tr", has_text=first)
+    expect(gone).to_contain_text("已由他人处理")
+    expect(gone.get_by_role("button", name="派单", exact=True)).to_be_disabled()
+    under = mine.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('tr').textContent", [x, y])
+    assert second in under and first not in under  # the button under the pointer is still the second's
+    screenshot(mine, "console-queue-stable")
+
+    mine.mouse.move(5, 5)  # the pointer leaves the panel: it is re-drawn without the dispatched row
+    expect(mine.locator("#panel-queue")).not_to_contain_text(first)
+    expect(mine.locator("#panel-queue")).to_contain_text(third)
+    for page in (mine, other, typist):
+        page.context.close()
 
 
 CREATE_OFFLINE = """
