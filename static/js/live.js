@@ -11,10 +11,10 @@
  * and the refresh runs as soon as the change is sent or put back. A refresh also waits, without the
  * note, while a pointer is pressed in the panel: a click is a press and a release on the same
  * button, and a panel re-rendered between the two swallowed it (a busy queue refreshes often).
- * A panel marked data-stable-rows (待派单) is not re-laid out under a resting pointer: while the
- * pointer is over it, a refresh marks the rows that left (已由他人处理, their buttons disabled) and
+ * A panel marked data-stable-rows (待派单) is not re-laid out under a resting pointer or the
+ * keyboard's focus: while the pointer is over it or the focus in it, a refresh marks the rows that left (已由他人处理, their buttons disabled) and
  * adds new rows at the end, so the button under the pointer still belongs to the ticket it showed;
- * the panel is re-drawn when the pointer leaves it. With several dispatchers on one queue, a row
+ * the panel is re-drawn when both have left it. With several dispatchers on one queue, a row
  * dispatched by one used to pull every row below it up, under the other's click.
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
  * A dropped connection is shown (a bar at the foot of the page) until the socket is back, so nobody
@@ -136,7 +136,7 @@
       hold(el);
     } else if (el && el === from && el.hasAttribute("data-stable-rows") && ev.detail.shouldSwap
                && !el.dataset.liveForce  // 放弃填写，立即更新 asked for the whole panel
-               && el.matches(":hover") && mergeRows(el, ev.detail.serverResponse)) {
+               && inUse(el) && mergeRows(el, ev.detail.serverResponse)) {
       ev.detail.shouldSwap = false;
       el.dataset.liveCompact = "1";  // re-drawn when the pointer leaves
     }
@@ -173,11 +173,20 @@
     return true;
   }
 
-  document.addEventListener("mouseout", function (ev) {
-    var el = ev.target && ev.target.closest ? ev.target.closest("[data-stable-rows]") : null;
-    if (!el || !el.dataset.liveCompact || (ev.relatedTarget && el.contains(ev.relatedTarget))) return;
-    delete el.dataset.liveCompact;
-    window.htmx.trigger(el, "live");  // the pointer has left: re-draw (held as usual while someone edits)
+  function inUse(el) {  // the pointer rests on it, or the keyboard's focus is in it
+    return el.matches(":hover") || el.contains(document.activeElement);
+  }
+
+  ["mouseout", "focusout"].forEach(function (name) {
+    document.addEventListener(name, function (ev) {
+      var el = ev.target && ev.target.closest ? ev.target.closest("[data-stable-rows]") : null;
+      if (!el || !el.dataset.liveCompact || (ev.relatedTarget && el.contains(ev.relatedTarget))) return;
+      setTimeout(function () {  // once the pointer and the focus have both left: re-draw
+        if (!el.dataset.liveCompact || inUse(el)) return;
+        delete el.dataset.liveCompact;
+        window.htmx.trigger(el, "live");  // held as usual while someone edits
+      }, 0);
+    });
   });
   ["htmx:afterSwap", "htmx:responseError", "htmx:sendError"].forEach(function (name) {
     document.addEventListener(name, function (ev) {

@@ -271,8 +271,9 @@ def test_a_live_refresh_waits_while_the_dispatchers_button_is_pressed(browser: A
 
 def test_rows_of_the_queue_stay_under_a_resting_pointer(browser: Any, asgi_url: str) -> None:
     """Two dispatchers on one 待派单. When one dispatches a row, the rows below it no longer move up
-    under the other's pointer (a press there would have sent another ticket): the row is marked
-    已由他人处理 with its buttons disabled, and the panel is re-drawn when the pointer leaves it."""
+    under the other's pointer (a press there would have sent another ticket) or away from the
+    keyboard's focus: the row is marked 已由他人处理 with its buttons disabled, and the panel is
+    re-drawn when the pointer and the focus have left it."""
     typist = _operator_console(browser, asgi_url)
     first = _accepted(typist, "菜市场门口的下水道堵了，污水漫到路上", "13700011111")
     second = _accepted(typist, "小区电梯经常停在两层中间，物业不修", "13700022222")
@@ -301,6 +302,16 @@ def test_rows_of_the_queue_stay_under_a_resting_pointer(browser: Any, asgi_url: 
     mine.mouse.move(5, 5)  # the pointer leaves the panel: it is re-drawn without the dispatched row
     expect(mine.locator("#panel-queue")).not_to_contain_text(first)
     expect(mine.locator("#panel-queue")).to_contain_text(third)
+
+    # The same for the keyboard: the focus on the third's 派单 stays there when the second is taken.
+    focused = mine.locator("#panel-queue tr", has_text=third).get_by_role("button", name="派单", exact=True)
+    focused.focus()
+    other.locator("#panel-queue tr", has_text=second).get_by_role("button", name="派单", exact=True).click()
+    expect(other.get_by_role("status")).to_contain_text(f"工单 {second} 已派单")
+    expect(mine.locator("#panel-queue tr", has_text=second)).to_contain_text("已由他人处理")
+    expect(focused).to_be_focused()
+    mine.keyboard.press("Enter")
+    expect(mine.get_by_role("status")).to_contain_text(f"工单 {third} 已派单")
     for page in (mine, other, typist):
         page.context.close()
 
