@@ -12,10 +12,11 @@
  * note, while a pointer is pressed in the panel: a click is a press and a release on the same
  * button, and a panel re-rendered between the two swallowed it (a busy queue refreshes often).
  * A panel marked data-stable-rows (待派单) is not re-laid out under a resting pointer or the
- * keyboard's focus: while the pointer is over it or the focus in it, a refresh marks the rows that left (已由他人处理, their buttons disabled) and
- * adds new rows at the end, so the button under the pointer still belongs to the ticket it showed;
- * the panel is re-drawn when both have left it. With several dispatchers on one queue, a row
- * dispatched by one used to pull every row below it up, under the other's click.
+ * keyboard's focus: while the pointer is over it or the focus in it, a refresh marks the rows that
+ * left (已由他人处理, their buttons disabled) and adds new rows at the end, so the button under the
+ * pointer or the focus still belongs to the ticket it showed; the panel is re-drawn when both have
+ * left it. With several dispatchers on one queue, a row dispatched by one used to pull every row
+ * below it up, under the other's click.
  * Deadline badges ([data-due]) are recoloured every minute: amber within 24 h, red when overdue.
  * A dropped connection is shown (a bar at the foot of the page) until the socket is back, so nobody
  * trusts a page that has stopped updating; a page whose socket never opened says nothing.
@@ -138,7 +139,7 @@
                && !el.dataset.liveForce  // 放弃填写，立即更新 asked for the whole panel
                && inUse(el) && mergeRows(el, ev.detail.serverResponse)) {
       ev.detail.shouldSwap = false;
-      el.dataset.liveCompact = "1";  // re-drawn when the pointer leaves
+      el.dataset.liveCompact = "1";  // re-drawn when the pointer and the focus have left
     }
   });
 
