@@ -72,9 +72,8 @@ def centre_id() -> int | None:
 
 def lead_unit_before(ticket_id: int, event_id: int) -> int | None:
     """The unit leading the ticket before an event: the newest top-level lead dispatch before it."""
-    for _ticket_id, unit_id, _event_id in reversed(_lead_dispatches([ticket_id], before=event_id)):
-        return unit_id
-    return None
+    dispatches = _lead_dispatches([ticket_id], before=event_id)
+    return dispatches[-1][1] if dispatches else None
 
 
 def _lead_dispatches(ticket_ids: Iterable[int], *, before: int | None = None) -> list[tuple[int, int, int]]:
