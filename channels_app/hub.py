@@ -6,13 +6,13 @@ each) in the process's receive loop, then every consumer thread-hops to close ol
 connections before it sends. That was most of the live feed's latency at 1,000 sockets
 (bench/live/README.md).
 
-Here a process (one hub per event loop and layer) holds one channel name. It joins a layer
-group while at least one of its local sockets is in it, and leaves when the last one goes, so
-the layer's groups mean what they always meant (who hears `role.supervisor`, `unit.donghu`,
-`ticket.42`) but count processes instead of sockets. The broadcast names the group in each
-message; the hub hands it to the local members of that group, each through its own bounded
-in-process queue (a slow socket never holds up the others). Works the same on channels-redis
-(production) and the in-memory layer (embedded).
+Here a process (one hub per event loop and layer) holds one channel name (a new one each time
+its last local socket has left). It joins a layer group while at least one of its local sockets
+is in it, and leaves when the last one goes, so the layer's groups mean what they always meant
+(who hears `role.supervisor`, `unit.donghu`, `ticket.42`) but count processes instead of
+sockets. The broadcast names the group in each message; the hub hands it to the local members
+of that group, each through its own bounded in-process queue (a slow socket never holds up the
+others). Works the same on channels-redis (production) and the in-memory layer (embedded).
 
 When the layer fails (Redis restarted or unreachable) the sockets stay open. The receiver
 retries every RETRY_SECONDS until every group of a local socket is joined again — only then
@@ -84,7 +84,8 @@ class Hub:
     async def _sync(self, group: str, *, from_receiver: bool = False) -> None:
         """Make the layer's membership of `group` match whether anyone here is in it.
 
-        Starts the receiver with the first member and stops it after the last one left.
+        Starts the receiver with the first member and stops it after the last one left (with
+        a new channel for the next first member).
         """
         async with self.lock:
             if not self.channel:
@@ -104,6 +105,14 @@ class Hub:
             elif not self.members and self.receiver is not None:
                 receiver, self.receiver = self.receiver, None
                 await cancel_until_done(receiver)
+                # A message that reached the channel in the turn the receiver stopped stays there
+                # unread. The in-memory layer drops a channel from every group when a message in
+                # it expires, so the next members would join on a channel that soon hears nothing:
+                # they get a new one (after the old one left the groups of leaves still waiting).
+                for stale in list(self.joined):
+                    del self.joined[stale]
+                    await self.layer.group_discard(stale, self.channel)
+                self.channel = ""
 
     async def _receive(self) -> None:
         while True:

@@ -1,0 +1,65 @@
+"""A process's hub keeps hearing its groups after every socket of the process has left once.
+
+Found by a CI failure (an open console not sent to the login page when its login was revoked):
+the embedded in-memory layer drops a channel from *every* group when a message in it expires
+unread. The hub's receiver stops when the last local socket leaves; a message that reached the
+hub's channel in that same turn of the loop stayed there, expired a minute later, and took the
+hub's next memberships with it. The process then heard nothing (live events, revocations) until
+its hourly re-join, while its sockets showed the feed as connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer
+
+from channels_app.hub import Hub
+
+EXPIRY = 0.3  # seconds a message may wait unread (60 in production)
+
+
+class Socket:
+    """What the hub needs of a consumer (channels_app.hub.Listener): somewhere to deliver."""
+
+    def __init__(self) -> None:
+        self.got: list[dict[str, Any]] = []
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        self.got.append(message)
+
+    def resync(self) -> None:
+        pass
+
+
+async def _delivered(socket: Socket, count: int) -> bool:
+    for _ in range(100):
+        if len(socket.got) >= count:
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+def test_a_message_left_unread_by_the_last_socket_does_not_deafen_the_next() -> None:
+    async def go() -> list[str]:
+        layer = InMemoryChannelLayer(expiry=EXPIRY)
+        hub = Hub(layer)
+        first = Socket()
+        await hub.join("user.7", first)
+        await asyncio.sleep(0.05)  # the receiver waits on the hub's channel
+        # A message arrives and the last socket leaves in the same turn of the loop: the receiver,
+        # woken but not yet run, is stopped with the message still in the channel.
+        await layer.send(hub.channel, {"type": "auth.revoked", "group": "user.7", "n": 1})
+        await hub.leave("user.7", first)
+        await asyncio.sleep(EXPIRY * 2)  # the unread message expires
+
+        second = Socket()
+        await hub.join("user.7", second)
+        await layer.group_send("user.7", {"type": "auth.revoked", "group": "user.7", "n": 2})
+        heard = await _delivered(second, 1)
+        await hub.leave("user.7", second)
+        return [f"n={m['n']}" for m in second.got] if heard else []
+
+    assert async_to_sync(go)() == ["n=2"]
