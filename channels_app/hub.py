@@ -13,6 +13,8 @@ is in it, and leaves when the last one goes, so the layer's groups mean what the
 sockets. The broadcast names the group in each message; the hub hands it to the local members
 of that group, each through its own bounded in-process queue (a slow socket never holds up the
 others). Works the same on channels-redis (production) and the in-memory layer (embedded).
+Both layers end a membership not re-added within a day, so the hub re-adds its groups every
+REFRESH_SECONDS by the clock, also when none of them has had a message.
 
 When the layer fails (Redis restarted or unreachable) the sockets stay open. The receiver
 retries every RETRY_SECONDS until every group of a local socket is joined again — only then
@@ -68,6 +70,7 @@ class Hub:
         self.joined: dict[str, float] = {}  # group → monotonic time of our last group_add
         self.lock = asyncio.Lock()  # layer membership changes happen in order
         self.receiver: asyncio.Task[None] | None = None
+        self.refresher: asyncio.Task[None] | None = None
 
     async def join(self, group: str, listener: Listener) -> None:
         self.members[group].add(listener)
@@ -84,8 +87,8 @@ class Hub:
     async def _sync(self, group: str, *, from_receiver: bool = False) -> None:
         """Make the layer's membership of `group` match whether anyone here is in it.
 
-        Starts the receiver with the first member and stops it after the last one left (with
-        a new channel for the next first member).
+        Starts the receiver and the refresher with the first member and stops them after the
+        last one left (with a new channel for the next first member).
         """
         async with self.lock:
             if not self.channel:
@@ -102,9 +105,13 @@ class Hub:
                 return
             if self.members and self.receiver is None:
                 self.receiver = asyncio.ensure_future(self._receive())
+                self.refresher = asyncio.ensure_future(self._refresh())
             elif not self.members and self.receiver is not None:
                 receiver, self.receiver = self.receiver, None
+                refresher, self.refresher = self.refresher, None
                 await cancel_until_done(receiver)
+                if refresher is not None:
+                    await cancel_until_done(refresher)
                 # A message that reached the channel in the turn the receiver stopped stays there
                 # unread. The in-memory layer drops a channel from every group when a message in
                 # it expires, so the next members would join on a channel that soon hears nothing:
@@ -125,9 +132,14 @@ class Hub:
                 await self._recover()
                 continue
             self.dispatch(message)
-            if self.joined and time.monotonic() - min(self.joined.values()) >= REFRESH_SECONDS:
-                for group in list(self.joined):
-                    await self._rejoin(group)
+
+    async def _refresh(self) -> None:
+        """Re-add the memberships before the layer's group_expiry ends them, by the clock: a
+        process whose groups are all quiet receives nothing that could remind it."""
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            for group in list(self.joined):
+                await self._rejoin(group)  # re-adds the groups joined REFRESH_SECONDS ago or more
 
     async def _recover(self) -> None:
         """Rejoin every group of a local socket (Redis may have restarted empty), retrying until

@@ -63,3 +63,24 @@ def test_a_message_left_unread_by_the_last_socket_does_not_deafen_the_next() -> 
         return [f"n={m['n']}" for m in second.got] if heard else []
 
     assert async_to_sync(go)() == ["n=2"]
+
+
+def test_a_process_whose_groups_are_quiet_for_a_day_still_hears_them(monkeypatch: Any) -> None:
+    """The layer ends a membership not re-added within its group_expiry (a day in production).
+    The hub re-added its groups only after receiving a message, so a process whose sockets'
+    groups were all quiet that long (a small unit's inbox on a wall screen over a holiday, the
+    demo left open) stopped hearing them for good. Here a day is two seconds."""
+    monkeypatch.setattr("channels_app.hub.REFRESH_SECONDS", 0.5)
+
+    async def go() -> list[int]:
+        layer = InMemoryChannelLayer(group_expiry=2)
+        hub = Hub(layer)
+        inbox = Socket()
+        await hub.join("unit.xiaoshan", inbox)
+        await asyncio.sleep(4)  # nothing sent to any group of the process
+        await layer.group_send("unit.xiaoshan", {"type": "live.event", "group": "unit.xiaoshan", "n": 1})
+        await _delivered(inbox, 1)
+        await hub.leave("unit.xiaoshan", inbox)
+        return [m["n"] for m in inbox.got]
+
+    assert async_to_sync(go)() == [1]
