@@ -49,7 +49,10 @@ CLOSE_UNAUTHENTICATED = 4401  # also when the login is revoked or expires while 
 CLOSE_FORBIDDEN = 4403
 MAX_WATCHED_TICKETS = 50
 RECENT_CURSORS = 512
-INBOX = 200  # events waiting for one socket; past that it drops them (the client catches up by cursor)
+# Events waiting for one socket (references to envelopes the process shares): room for ten routing
+# batches of 100 tickets with two events each for one group. Past that the socket is not reading: it
+# is closed with CLOSE_CATCH_UP and its client catches up by cursor (/api/events/?after=).
+INBOX = 2000
 RESYNC_PAGES = 5  # pages of MAX_LIMIT events a socket catches up by itself; past that it is closed
 CLOSE_CATCH_UP = 1012  # "service restart": reconnect and catch up through /api/events/?after=
 CLOSE_BINARY = 1003  # "unsupported data": the protocol is JSON text
@@ -112,6 +115,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     signing_out: asyncio.Future[None] | None = None
     credential: tuple[str, Any] | None = None
     signed_out = False  # the login was revoked or expired: nothing more is sent
+    left_behind = False  # its inbox overflowed: nothing more is sent, the client catches up by cursor
+    leaving: asyncio.Future[None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # channels.consumer.AsyncConsumer.__call__, with the per-consumer layer channel
@@ -130,7 +135,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         finally:
             await self._leave_all()  # also when connect failed half-way or the server cancels us
             await cancel_until_done(pump)
-            for task in (self.catching_up, self.watchdog, self.signing_out):
+            for task in (self.catching_up, self.watchdog, self.signing_out, self.leaving):
                 if task is not None:
                     await cancel_until_done(task)
 
@@ -151,10 +156,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             if self._revokes_me(message):
                 self.signing_out = asyncio.ensure_future(self._sign_out("revoked"))
             return
+        if self.left_behind:
+            return
         try:
             self.inbox.put_nowait(message)
         except asyncio.QueueFull:
-            log.warning("live socket of %s is not reading; event dropped", self.scope.get("user"))
+            # Dropping the event and going on would leave the page showing the feed as live
+            # with a hole in it; closed, the page reconnects and reads what it missed.
+            self.left_behind = True
+            log.warning("live socket of %s is not reading; closed to catch up", self.scope.get("user"))
+            self.leaving = asyncio.ensure_future(self._leave_behind())
 
     def resync(self) -> None:
         """Called by the hub after the channel layer failed and recovered: events may have been
@@ -208,6 +219,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         log.info("live socket of %s closed: login %s", self.scope.get("user"), reason)
         await self._leave_all()
         await self.close(code=CLOSE_UNAUTHENTICATED, reason=reason)
+
+    async def _leave_behind(self) -> None:
+        await self._leave_all()
+        await self.close(code=CLOSE_CATCH_UP)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -335,7 +350,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def live_event(self, message: dict[str, Any]) -> None:
         """From the channel layer (broadcast.MESSAGE_TYPE): filter for this reader, then send."""
-        if self.signed_out:
+        if self.signed_out or self.left_behind:
             return
         envelope = message["envelope"]
         payload = envelope["payload"]
