@@ -47,7 +47,9 @@ def _feed_after(client: APIClient, cursor: int) -> list[int]:
             return sorted(set(cursors))
 
 
-def test_a_supervisor_gets_every_event_of_a_routing_batch_of_150(city: object, demo_model: object, settings: Any) -> None:
+def test_a_supervisor_gets_every_event_of_a_routing_batch_of_150(
+    city: object, demo_model: object, settings: Any
+) -> None:
     settings.ROUTING_INLINE = False  # accepted here, routed in one batch below
     settings.ROUTING_WAKE_DELAY = 3600.0
     settings.ROUTING_BATCH = TICKETS
@@ -57,7 +59,8 @@ def test_a_supervisor_gets_every_event_of_a_routing_batch_of_150(city: object, d
 
     def accept() -> None:
         for n in range(TICKETS):
-            body = {"text": f"东湖区阳光花园小区{n}栋电梯一个月坏了四次，物业只是简单重启，请督促物业维修。", "citizen_phone": f"139{n:08d}"}
+            text = f"东湖区阳光花园小区{n}栋电梯一个月坏了四次，物业只是简单重启，请督促物业维修。"
+            body = {"text": text, "citizen_phone": f"139{n:08d}"}
             assert operator.post("/api/tickets/", body, format="json").status_code == 201
 
     async def go() -> list[dict[str, Any]]:
