@@ -84,7 +84,7 @@ class Hub:
                 del self.members[group]
         await self._sync(group)
 
-    async def _sync(self, group: str, *, from_receiver: bool = False) -> None:
+    async def _sync(self, group: str, *, membership_only: bool = False) -> None:
         """Make the layer's membership of `group` match whether anyone here is in it.
 
         Starts the receiver and the refresher with the first member and stops them after the
@@ -101,7 +101,7 @@ class Hub:
             elif not want and group in self.joined:
                 del self.joined[group]
                 await self.layer.group_discard(group, self.channel)
-            if from_receiver:
+            if membership_only:  # a rejoin from the receiver or the refresher, which must not stop itself
                 return
             if self.members and self.receiver is None:
                 self.receiver = asyncio.ensure_future(self._receive())
@@ -158,7 +158,7 @@ class Hub:
 
     async def _rejoin(self, group: str) -> bool:
         try:
-            await self._sync(group, from_receiver=True)
+            await self._sync(group, membership_only=True)
         except Exception as exc:
             log.warning("live hub could not rejoin %s: %s", group, exc)
             return False
