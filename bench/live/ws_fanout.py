@@ -244,13 +244,15 @@ class NodeClients:
         return receipts
 
 
-def dispatch_stamped(ticket: Ticket, unit: Unit, actor: Actor, commits: dict[int, float]) -> None:
+def dispatch_stamped(batch: list[Ticket], unit: Unit, actor: Actor, commits: dict[int, float]) -> None:
+    """Dispatch the tickets in one transaction: one live message per group carrying them all."""
     stamp: list[float] = []
     with transaction.atomic():
         transaction.on_commit(lambda: stamp.append(time.time()))  # runs before the broadcast's hook
-        workflow.ticket_dispatch(ticket=ticket, actor=actor, lead_unit=unit)
-    cursor = TicketEvent.objects.filter(ticket=ticket, action="dispatch").values_list("id", flat=True).get()
-    commits[cursor] = stamp[0]
+        for ticket in batch:
+            workflow.ticket_dispatch(ticket=ticket, actor=actor, lead_unit=unit)
+    cursors = TicketEvent.objects.filter(ticket__in=batch, action="dispatch").values_list("id", flat=True)
+    commits.update(dict.fromkeys(cursors, stamp[0]))
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -280,6 +282,7 @@ async def measure(
     interval: float,
     server_pid: int,
     profile: str = "",
+    batch: int = 1,
 ) -> Phase:
     await clients.start(n)
     client_pids = clients.pids()
@@ -303,8 +306,8 @@ async def measure(
             )
         await asyncio.sleep(1)
     server_cpu0, client_cpu0 = cpu_seconds(server_pids(server_pid)), cpu_seconds(client_pids)
-    for ticket in tickets:
-        await asyncio.to_thread(dispatch_stamped, ticket, unit, actor, commits)
+    for start in range(0, len(tickets), batch):
+        await asyncio.to_thread(dispatch_stamped, tickets[start : start + batch], unit, actor, commits)
         await asyncio.sleep(interval)
     deadline = time.monotonic() + 10
     await asyncio.sleep(1)  # (Python clients: the deadline loop below; Node clients report at stop)
@@ -335,7 +338,8 @@ def pct(values: list[float], q: float) -> float:
 
 async def main_async(args: argparse.Namespace) -> None:
     load_before = Path("/proc/loadavg").read_text().split()[0]
-    keys, tickets = await asyncio.to_thread(prepare, args.events + args.baseline_events)
+    keys, tickets = await asyncio.to_thread(prepare, (args.events + args.baseline_events) * args.batch)
+    split = args.baseline_events * args.batch
     port = free_port()
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING"}
     # -X faulthandler: if shutdown hangs, SIGABRT dumps the stacks into the server log.
@@ -360,7 +364,7 @@ async def main_async(args: argparse.Namespace) -> None:
         # Warm up (imports, pools), then the baseline with a handful of sockets.
         kind = NodeClients if args.client == "node" else PythonClients
         base_phase = await measure(
-            kind(url, keys), args.baseline_clients, tickets[: args.baseline_events], args.interval, server.pid
+            kind(url, keys), args.baseline_clients, tickets[:split], args.interval, server.pid, batch=args.batch
         )
         await asyncio.sleep(1)
         rss_before = rss_kb(server.pid)
@@ -373,7 +377,7 @@ async def main_async(args: argparse.Namespace) -> None:
         await clients.stop()
         await asyncio.sleep(1)
         full_phase = await measure(
-            kind(url, keys), args.clients, tickets[args.baseline_events :], args.interval, server.pid, args.profile
+            kind(url, keys), args.clients, tickets[split:], args.interval, server.pid, args.profile, args.batch
         )
     finally:
         server.terminate()
@@ -388,15 +392,15 @@ async def main_async(args: argparse.Namespace) -> None:
     base, full = base_phase.latencies, full_phase.latencies
     print(
         f"live fan-out, uvicorn --workers {args.workers} (deflate {'on' if args.deflate else 'off'}) + channels-redis, "
-        f"{args.client} clients, {os.cpu_count()} cores (shared), "
+        f"{args.client} clients, {os.cpu_count()} cores (shared), {args.batch} event(s) per message, "
         f"load before {load_before}"
     )
     print(
-        f"  baseline {args.baseline_clients:>5} clients × {args.baseline_events} events: "
+        f"  baseline {args.baseline_clients:>5} clients × {args.baseline_events * args.batch} events: "
         f"p50 {statistics.median(base):6.1f} ms  p99 {pct(base, 0.99):6.1f} ms  (n={len(base)})"
     )
     print(
-        f"  fan-out  {args.clients:>5} clients × {args.events} events: "
+        f"  fan-out  {args.clients:>5} clients × {args.events * args.batch} events: "
         f"p50 {statistics.median(full):6.1f} ms  p99 {pct(full, 0.99):6.1f} ms  "
         f"max {max(full):6.1f} ms  (n={len(full)})"
     )
@@ -418,7 +422,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
-    parser.add_argument("--interval", type=float, default=0.5, help="seconds between events")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between events (batches)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="tickets dispatched per transaction (events per live message)"
+    )
     parser.add_argument("--deflate", action="store_true", help="let uvicorn compress frames (Procfile: off)")
     parser.add_argument("--client", choices=["node", "python"], default="node", help="load generator")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (Procfile: 2)")
