@@ -2,7 +2,9 @@
 that opens it (issue 16, Must show), in artifacts/screenshots/page-<name>-<width>.png.
 
 Besides the pictures (which people look at), each page must answer 200 (403/404 for the error pages)
-and fit the phone's width: a page wider than the screen is a clipped table or an unbroken line.
+and fit the phone's width: a page wider than the screen is a clipped table or an unbroken line. At
+desktop width no panel may need its own scroll bar either: a board panel whose last column ran
+past its edge hid the ticket's state from every supervisor on a 1366 px screen.
 """
 
 from __future__ import annotations
@@ -84,11 +86,21 @@ def _pages(ids: dict[str, Any], rate_link: str) -> list[tuple[str | None, str, s
     ]
 
 
+# Boxes that scroll sideways at this width (a panel, a table's wrapper) and by how much: what a
+# reader sees cut off at the box's edge. The screen-reader-only labels are 1 px boxes by design.
+CLIPPED = """() => [...document.querySelectorAll('body *')].filter(el => {
+  const overflow = getComputedStyle(el).overflowX;
+  return ['auto', 'scroll', 'hidden', 'clip'].includes(overflow) && !el.classList.contains('sr-only')
+    && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1;
+}).map(el => `${el.getAttribute('aria-label') || el.className}: ${el.scrollWidth} > ${el.clientWidth}`)"""
+
+
 def test_every_page_at_desktop_and_phone_width(units: Any, cats: Any, new_page: Any, live_server: Any) -> None:
     ids = _seed(units, cats)
     rate_link = rating_service.rating_link(_in_rating(units["rsj"])).split("://", 1)[-1].split("/", 1)[-1]
     pages: dict[str | None, Any] = {}
     too_wide = {}
+    clipped = {}
     for who, name, path, status in _pages(ids, "/" + rate_link):
         if who not in pages:
             pages[who] = new_page(DESKTOP)
@@ -110,4 +122,7 @@ def test_every_page_at_desktop_and_phone_width(units: Any, cats: Any, new_page: 
             width = page.evaluate("document.documentElement.scrollWidth")
             if viewport is PHONE and width > PHONE["width"] + 1:
                 too_wide[name] = width
+            if viewport is DESKTOP and (boxes := page.evaluate(CLIPPED)):
+                clipped[name] = boxes
     assert too_wide == {}
+    assert clipped == {}
