@@ -23,6 +23,8 @@ from tickets.knowledge.models import KbArticle, KbProposal
 from tickets.knowledge.services import articles
 from tickets.org.models import SavedView, Unit, User
 
+TABLET = {"width": 768, "height": 1024}
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -148,6 +150,19 @@ def test_filters_count_sort_and_a_saved_view(city: Any, new_page: Any) -> None:
     narrow.goto("/tickets/?urgency=urgent")
     expect(narrow.get_by_test_id("list-count")).to_contain_text("共 3 件")
     screenshot(narrow, "ticket-list-filtered")
+
+    # A tablet held upright: seven columns do not fit, so each ticket is a card there as on a phone,
+    # not a table whose 诉求 is two characters wide and whose 办结时限 runs off the panel.
+    tablet = new_page(TABLET)
+    login(tablet, "operator1")
+    tablet.goto("/tickets/?urgency=urgent")
+    listing = tablet.get_by_test_id("ticket-list")
+    expect(listing).to_contain_text(urgent[1].number)
+    cell = listing.locator("tbody tr").first.locator("td[data-label]").first
+    assert cell.evaluate("el => getComputedStyle(el).display") == "block"  # one field under another
+    panel = listing.locator("xpath=ancestor::section[1]")
+    assert panel.evaluate("el => el.scrollWidth - el.clientWidth") <= 1
+    screenshot(tablet, "ticket-list-filtered")
 
 
 def test_bulk_dispatch_and_merge_report_each_ticket(city: Any, new_page: Any) -> None:
