@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.ui.conftest import DESKTOP, PHONE, login, screenshot
@@ -234,6 +236,11 @@ def test_jobs_page_imports_a_calendar_and_retrains_with_progress(city: Any, new_
 
 def test_scorecard_drill_down_and_phone_width(city: Any, new_page: Any) -> None:
     ticket = _in_rating("社保卡补办一直没有进度", phone="13800001111")
+    late = intake.ticket_create(
+        actor=_actor("operator1"), channel="phone", text="工伤认定材料交了两个月没有回音", auto_route=False
+    )
+    workflow.ticket_dispatch(ticket=late, actor=_actor("operator1"), lead_unit=Unit.objects.get(code="rsj"))
+    late.assignments.filter(role="lead").update(reply_due_at=timezone.now() - timedelta(hours=3))
     page = new_page(PHONE)
     login(page, "supervisor1")
     page.goto("/board/scorecards/")
@@ -244,4 +251,9 @@ def test_scorecard_drill_down_and_phone_width(city: Any, new_page: Any) -> None:
     screenshot(page, "board-scorecards")
     page.get_by_role("link", name="市人社局").click()
     expect(page.get_by_test_id(f"ontime-{ticket.number}")).to_have_text("按时办复")
+    verdict = page.get_by_test_id(f"ontime-{late.number}")
+    expect(verdict).to_have_text("已超期未办复")
+    # The longest verdict fits the phone's panel: it used to run past the edge, cut in half.
+    panel = verdict.locator("xpath=ancestor::section[1]")
+    assert panel.evaluate("el => el.scrollWidth - el.clientWidth") <= 1
     screenshot(page, "board-unit-tickets")
