@@ -115,6 +115,19 @@ def test_codes_are_rate_limited_per_phone(city: Any, web: Any, settings: Any) ->
     assert SmsMessage.objects.filter(purpose="verification").count() == 5
 
 
+def test_number_fields_bring_up_the_phones_number_pad(city: Any, web: Any) -> None:
+    """A citizen types on a phone: the number, the code and the digits open the number pad, the
+    phone field offers the phone's own number and the code field the code from the SMS."""
+    verify = web.get("/citizen/verify/").content.decode()
+    assert re.search(r'<input type="tel" name="phone"[^>]*inputmode="tel"[^>]*autocomplete="tel"', verify)
+    web.post("/citizen/verify/", {"action": "send", "phone": "13600136000"})
+    code = web.get("/citizen/verify/").content.decode()
+    assert re.search(r'name="code"[^>]*inputmode="numeric"[^>]*autocomplete="one-time-code"', code)
+    status = web.get("/citizen/status/").content.decode()
+    assert re.search(r'name="number"[^>]*inputmode="numeric"', status)
+    assert re.search(r'name="last4"[^>]*inputmode="numeric"', status)
+
+
 def test_the_status_page_needs_the_number_and_the_last_four_digits(city: Any, web: Any) -> None:
     verify_phone(web)
     web.post("/citizen/submit/", FORM)

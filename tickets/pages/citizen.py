@@ -56,11 +56,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class PhoneForm(forms.Form):
-    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=32)
+    # A phone brings up its number pad and offers the number it knows (the citizen is on a phone).
+    phone = forms.CharField(
+        label=gettext_lazy("手机号码"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=gettext_lazy("短信验证码"), max_length=8, min_length=4)
+    code = forms.CharField(
+        label=gettext_lazy("短信验证码"),
+        max_length=8,
+        min_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -200,8 +210,15 @@ def submitted(request: HttpRequest) -> HttpResponse:
 
 
 class StatusForm(forms.Form):
-    number = forms.CharField(label=gettext_lazy("工单号"), max_length=20)
-    last4 = forms.CharField(label=gettext_lazy("手机号后四位"), min_length=4, max_length=4)
+    number = forms.CharField(
+        label=gettext_lazy("工单号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    last4 = forms.CharField(
+        label=gettext_lazy("手机号后四位"),
+        min_length=4,
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
 
 @require_http_methods(["GET", "POST"])
