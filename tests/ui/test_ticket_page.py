@@ -5,6 +5,7 @@ test_ticket_page_browser.py)."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from PIL import Image
 
 from tests.tickets.helpers import dispatched, new_ticket, staff
 from tickets.core.actors import Actor
-from tickets.core.models import AccessAction, TicketAccessLog
+from tickets.core.models import AccessAction, Ticket, TicketAccessLog
 from tickets.core.services import workflow
 from tickets.intake.models import AttachmentSource, TicketAttachment
 from tickets.messaging.models import SmsMessage
@@ -184,6 +185,31 @@ def test_a_supervisor_issues_supervision_from_the_ticket_page_and_returns_to_it(
         f"/board/tickets/{ticket.pk}/supervise/", {"reason": "再催", "back": "https://evil.example/"}
     )
     assert outside["Location"] == "/board/"
+
+
+def test_the_dispatch_list_offers_the_suggestions_first_and_preselects_nothing_unsure(units: Any, cats: Any) -> None:
+    """A ticket the classifier was unsure of waits for a dispatcher with no category: the page used
+    to preselect the alphabetically first category, whatever the text said."""
+    ticket = new_ticket(auto_route=False)
+    suggestions = [
+        {"label": cats["cxjs"].name, "probability": 0.58, "category": cats["cxjs"].pk},
+        {"label": cats["hjbh"].name, "probability": 0.4, "category": cats["hjbh"].pk},
+    ]
+    Ticket.objects.filter(pk=ticket.pk).update(classification={"suggestions": suggestions})
+    page = _client("dispatcher1").get(f"/tickets/{ticket.pk}/").content.decode()
+    select = re.search(r'<select name="category" id="dsp-cat" required>(.*?)</select>', page, re.S)
+    assert select is not None
+    options = select.group(1)
+    assert " selected" not in options
+    assert options.index('<option value="">请选择事项分类</option>') < options.index('label="智能分类建议"')
+    first = re.findall(r'<optgroup label="智能分类建议">(.*?)</optgroup>', options, re.S)[0]
+    assert re.findall(r">([^<]+)</option>", first) == [f"{cats['cxjs'].name}（58%）", f"{cats['hjbh'].name}（40%）"]
+    dispatcher = _client("dispatcher1")
+    back = f"/tickets/{ticket.pk}/"
+    refused = dispatcher.post(f"/console/tickets/{ticket.pk}/dispatch/", {"category": "", "back": back}, follow=True)
+    ticket.refresh_from_db()
+    assert ticket.lead_unit_id is None
+    assert refused.redirect_chain[-1][0] == back and "请选择分类" in refused.content.decode()
 
 
 def test_a_dispatcher_dispatches_from_the_ticket_page(units: Any, cats: Any) -> None:

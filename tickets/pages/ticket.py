@@ -115,6 +115,22 @@ def _classification_text(ticket: Ticket) -> str:
     return _("智能分类建议：%(list)s") % {"list": "、".join(parts)}
 
 
+def _dispatch_choices(ticket: Ticket) -> dict[str, Any]:
+    """派单's category list: the classifier's suggestions first, with their confidence, then every
+    category. A ticket the classifier was unsure of has no category yet: nothing is preselected
+    then (the first category in the list was, whatever the text said)."""
+    if ticket.state not in (TicketState.REGISTERED, TicketState.DISPATCHING):
+        return {"categories": [], "suggested_categories": []}
+    categories = list(Category.objects.filter(is_active=True, parent__isnull=True).order_by("name"))
+    by_pk = {category.pk: category for category in categories}
+    suggested = [
+        (by_pk[row["category"]], plain_percent(row.get("probability")))
+        for row in (ticket.classification or {}).get("suggestions") or []
+        if row.get("category") in by_pk
+    ]
+    return {"categories": categories, "suggested_categories": suggested[:3]}
+
+
 def _duplicates_context(ticket: Ticket, reader: User) -> dict[str, Any]:
     """并单与重复: the master or children, confirmed links, and (centre) likely duplicates to compare."""
     children = list(ticket.merged_children.order_by("id"))
@@ -201,9 +217,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "can_merge": _can(reader, *workflow.DISPATCHERS, Role.ADMIN) and ticket.state in _merge_sources(),
         "can_unmerge": _can(reader, *workflow.DISPATCHERS, Role.ADMIN) and ticket.state == TicketState.MERGED,
         "can_decide": _can(reader, *workflow.REVIEWERS, Role.ADMIN),
-        "categories": list(Category.objects.filter(is_active=True, parent__isnull=True).order_by("name"))
-        if ticket.state in (TicketState.REGISTERED, TicketState.DISPATCHING)
-        else [],
+        **_dispatch_choices(ticket),
         "is_unit_reader": reader.is_unit_staff,
         **_duplicates_context(ticket, reader),
         **_feedback_context(ticket, reader),
