@@ -84,8 +84,14 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     due = unit.get_by_test_id(f"due-{ticket.number}")
     expect(due).to_have_class(re.compile(r"\bdue-red\b"))
     expect(due).to_contain_text("已超期")
+    gist = unit.get_by_test_id(f"gist-{ticket.number}")
+    expect(gist).to_be_hidden()  # the 内容 column has it on a desktop
     screenshot(unit, "unit")
     unit.set_viewport_size(PHONE)
+    # On a phone the 内容 column gives way and the gist stands under the number: a street clerk
+    # sees what each ticket is about before opening it.
+    expect(gist).to_be_visible()
+    expect(gist).to_contain_text(ticket.text[:10])
     screenshot(unit, "unit")
     unit.set_viewport_size(DESKTOP)
 
