@@ -71,8 +71,8 @@ def test_defect4_every_role_opens_the_ticket_from_its_lists(
     dispatcher.get_by_test_id("dispatch-queue").get_by_role("link", name=waiting.number).click()
     expect(dispatcher).to_have_url(re.compile(rf"/tickets/{waiting.pk}/$"))
     # Not yet classified: nothing is chosen for the dispatcher, and 派单 waits for a choice.
-    expect(dispatcher.get_by_label("事项分类")).to_have_value("")
     choice = dispatcher.get_by_label("事项分类")
+    expect(choice).to_have_value("")
     dispatcher.get_by_role("button", name="按派单目录派单").click()
     assert choice.evaluate("el => el.validity.valueMissing")  # the browser asks for a category
     assert Ticket.objects.get(pk=waiting.pk).lead_unit_id is None
