@@ -15,6 +15,8 @@ By action, after the operation that recorded it:
     assignment_created  日历缺失: alert admins and mark the ticket when a deadline reaches into
                         a year with no calendar data (sla_clock)
     dispatch            转办告知 SMS naming the unit, unless notify=False (notifications)
+    answer_directly     the answer by SMS, unless notify=False (notifications)
+    mark_out_of_scope   不予派单告知 SMS: the outcome and its reason; none for 恶意来电 (notifications)
     return_to_queue     问题工单 check: passed through N units (supervision)
     reopen              问题工单 check: re-handled N times (supervision)
     request_rating      rating invitation SMS (notifications), the rating round and 回访 task
@@ -70,6 +72,11 @@ def _tell_citizen_answer(event: TicketEvent, context: Context) -> None:
         citizen_notifications.ticket_answered(ticket=event.ticket, answer=event.reason)
 
 
+def _tell_citizen_out_of_scope(event: TicketEvent, context: Context) -> None:
+    outcome = event.data.get("outcome", "")
+    citizen_notifications.ticket_out_of_scope(ticket=event.ticket, outcome=outcome, reason=event.reason)
+
+
 def _problem_check(event: TicketEvent, context: Context) -> None:
     supervision.ticket_check_problem(ticket=event.ticket, actor=context["actor"])
 
@@ -122,6 +129,7 @@ BY_ACTION: dict[str, tuple[Reaction, ...]] = {
     "assignment_created": (_calendar_gap,),
     "dispatch": (_tell_citizen_dispatched,),
     "answer_directly": (_tell_citizen_answer,),
+    "mark_out_of_scope": (_tell_citizen_out_of_scope,),
     "return_to_queue": (_problem_check,),
     "reopen": (_problem_check,),
     "request_rating": (_ask_for_rating, _open_rating_round, _open_children_rating_rounds),

@@ -5,7 +5,8 @@
  * - 知识库答复 is a deliberate act: the article's button (out of the Tab path, never the form's
  *   default button) opens a confirmation showing the whole article and where the SMS goes; Enter
  *   in the form always registers the call (受理).
- * - Focus comes back to the form after each action (page load, closing the confirmation).
+ * - Focus comes back to the form after each action (page load, closing the confirmation); after a
+ *   refused submit it goes to the field the server named (aria-invalid).
  * - A hints box marked data-keep-same is not re-rendered when a refresh brings what it already shows:
  *   the links under the operator's pointer stay the same elements, so a click is never swallowed.
  * - What the operator typed is kept in sessionStorage until a submit stored it (the server marks
@@ -119,6 +120,7 @@
     f.addEventListener("focusin", function (ev) { if (ev.target.name) lastField = ev.target; });
     f.addEventListener("input", saveDraft);
     f.addEventListener("change", saveDraft);
+    f.addEventListener("change", function (ev) { ev.target.removeAttribute("aria-invalid"); });  // corrected
     f.addEventListener("submit", guardSubmit);
     document.addEventListener("click", function (ev) {
       var button = ev.target.closest ? ev.target.closest("[data-kb-answer]") : null;
@@ -129,7 +131,10 @@
       dialog.querySelector("[data-kb-cancel]").addEventListener("click", function () { dialog.close(); focusForm(); });
       dialog.addEventListener("close", focusForm);
     }
-    if (!document.activeElement || document.activeElement === document.body) {
+    var refused = f.querySelector('[aria-invalid="true"]');  // a refused submit: the field at fault
+    if (refused) {
+      refused.focus();
+    } else if (!document.activeElement || document.activeElement === document.body) {
       var first = f.querySelector(f.elements.text.value ? "#f-text" : "#f-kind");
       if (first) first.focus();
     }

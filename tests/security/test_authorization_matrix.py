@@ -167,6 +167,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("console-answer", "POST"):                "login ok    ok    ok    404   404   ok",
     ("console-assist", "POST"):                "login ok    ok    ok    404   404   ok",
     ("console-kb", "POST"):                    "login ok    ok    ok    404   404   ok",
+    ("console-out-of-scope", "POST"):          "login ok    ok    ok    404   404   ok",
+    ("console-ticket-out-of-scope", "POST"):   "login ok    ok    ok    404   404   ok",
     ("console-callback-record", "POST"):       "login 404   404   404   404   404   404",
     ("job-start", "POST"):                     "login 404   404   ok    404   404   ok",
     ("job-status", "GET"):                     "login 404   404   404   404   404   404",

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tickets.core.models import Assignment, Ticket, TicketEvent
+from tickets.messaging.models import SmsMessage
 
 from .helpers import dispatched, lead_of, new_ticket
 
@@ -196,15 +197,27 @@ def test_merge_and_unmerge(api) -> None:
     assert r.json()["state"] == "registered" and r.json()["merged_into"] is None
 
 
-@pytest.mark.parametrize("outcome", ["emergency_110", "lawful_channel", "not_accepted", "abuse"])
-def test_out_of_scope_outcomes_end_the_ticket_with_a_reason(api, outcome: str) -> None:
+@pytest.mark.parametrize(
+    ("outcome", "told"),
+    [
+        ("emergency_110", "您反映的紧急情况（工单号{number}）已转110处理：已告知。"),
+        ("lawful_channel", "您反映的事项（工单号{number}）依法应通过其他途径办理：已告知。"),
+        ("not_accepted", "您反映的事项（工单号{number}）不予受理，原因：已告知。"),
+        ("abuse", None),
+    ],
+)
+def test_out_of_scope_outcomes_end_the_ticket_with_a_reason(api, outcome: str, told: str | None) -> None:
     ticket = new_ticket(auto_route=False)
+    SmsMessage.objects.all().delete()  # the 受理 notice; this test reads the outcome's
     r = api("operator1").post(f"/api/tickets/{ticket.pk}/out-of-scope/", {"outcome": outcome}, format="json")
     assert r.status_code == 400 and r.json()["field"] == "reason"
     r = api("operator1").post(
         f"/api/tickets/{ticket.pk}/out-of-scope/", {"outcome": outcome, "reason": "已告知"}, format="json"
     )
     assert r.json()["state"] == "out_of_scope" and r.json()["outcome"] == outcome
+    # The citizen is told the outcome and its reason in writing; a 恶意来电 is told nothing.
+    bodies = list(SmsMessage.objects.filter(ticket=ticket).values_list("body", flat=True))
+    assert bodies == ([] if told is None else [f"【12345热线】{told.format(number=ticket.number)}回复TD退订"])
 
 
 def test_direct_answer_closes_at_intake(api) -> None:

@@ -85,6 +85,8 @@ def test_answering_from_the_kb_needs_a_confirmation_and_texts_the_caller(city: A
     assert ticket.events.filter(action="answer_directly", data__article=article.pk).exists()
     sms = SmsMessage.objects.get(purpose="answer", ticket=ticket)
     assert sms.to_phone == "+8613900083352" and NOISE_ANSWER in sms.body and ticket.number in sms.body
+    # One text, the answer: no 受理 notice inviting the caller to track a matter already closed.
+    assert list(SmsMessage.objects.filter(ticket=ticket).values_list("purpose", flat=True)) == ["answer"]
     articles.kb_index_invalidate()
 
 
@@ -174,4 +176,29 @@ def test_a_press_on_the_kb_button_survives_the_hints_refreshing_under_it(city: A
     dialog = page.get_by_test_id("kb-confirm")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("139 0008 3352")
+    articles.kb_index_invalidate()
+
+
+def test_a_refused_call_names_its_field_and_keeps_the_hints(city: Any, new_page: Any) -> None:
+    """A wrong number: the form comes back with what was typed, the 来电号码 field marked and focused
+    (Enter after correcting it registers), and the hints for the kept text shown again."""
+    _noise_article()
+    page = new_page(SCREEN)
+    login(page, "operator1")
+    page.get_by_label("诉求内容").fill("想问一下夜间建筑施工噪声有什么规定，工地晚上还在施工")
+    page.get_by_label("来电号码").fill("12345abc")
+    with page.expect_navigation():
+        page.get_by_label("来电号码").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("电话号码")
+    phone = page.get_by_label("来电号码")
+    expect(phone).to_be_focused()
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("诉求内容")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("kb-hits")).to_contain_text("夜间建筑施工噪声有什么规定")  # the hints came back
+    assert not Ticket.objects.exists()
+    phone.fill("13900083353")
+    with page.expect_navigation():
+        phone.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("已受理")
+    assert Ticket.objects.filter(citizen_phone="+8613900083353").count() == 1
     articles.kb_index_invalidate()

@@ -68,7 +68,7 @@ def test_defect4_every_role_opens_the_ticket_from_its_lists(
     dispatcher = new_page()
     login(dispatcher, "dispatcher1")
     dispatcher.goto("/console/")
-    dispatcher.get_by_test_id("dispatch-queue").get_by_role("link", name=waiting.number).click()
+    dispatcher.get_by_test_id("dispatch-queue").get_by_role("link", name=waiting.number, exact=True).click()
     expect(dispatcher).to_have_url(re.compile(rf"/tickets/{waiting.pk}/$"))
     # Not yet classified: nothing is chosen for the dispatcher, and 派单 waits for a choice.
     choice = dispatcher.get_by_label("事项分类")

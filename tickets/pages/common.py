@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tickets.core.models import OUT_OF_SCOPE_OUTCOMES, Outcome
 from tickets.errors import DomainError, NotFound
 from tickets.org.models import Role
 
@@ -43,6 +44,8 @@ def role_required(*roles: str) -> Callable[[View], View]:
 
 CENTRE_PAGE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 UNIT_PAGE_ROLES = (Role.UNIT_STAFF,)
+# 不予派单 outcomes in the catalogue's order (转110 first: the one an operator needs fastest).
+OUT_OF_SCOPE_CHOICES = [(value, label) for value, label in Outcome.choices if value in OUT_OF_SCOPE_OUTCOMES]
 
 
 def posted_id(value: str | None) -> int | None:
@@ -55,13 +58,15 @@ def posted_id(value: str | None) -> int | None:
 
 
 def run_service(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
-    """Call a service; its domain errors (already in Chinese) become a message on the next page."""
+    """Call a service; its domain errors (already in Chinese) become a message on the next page, and
+    the field at fault is kept on the request (`refused_field`) for a form shown again."""
     try:
         action()
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     except DomainError as exc:
         messages.error(request, str(exc))
+        request.refused_field = exc.field or ""  # type: ignore[attr-defined]
         return False
     messages.success(request, success)
     return True

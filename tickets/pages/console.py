@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
-from tickets.core.models import Channel, Kind, Ticket, Urgency
+from tickets.core.models import OUT_OF_SCOPE_OUTCOMES, Channel, Kind, Outcome, Ticket, Urgency
 from tickets.core.services import workflow
 from tickets.core.states import AssignmentState
 from tickets.core.text import normalise_phone, normalise_text
@@ -33,9 +33,17 @@ from tickets.intake import selectors as intake_selectors
 from tickets.intake.services import intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
-from tickets.org.models import Category, Role
+from tickets.org.models import Category, Role, User
 from tickets.pages.callcentre import call_link_from_form, seat_context
-from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, posted_id, role_required, run_service, with_due
+from tickets.pages.common import (
+    CENTRE_PAGE_ROLES,
+    OUT_OF_SCOPE_CHOICES,
+    back_or,
+    posted_id,
+    role_required,
+    run_service,
+    with_due,
+)
 from tickets.routing.services import catalogue, classification
 
 FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
@@ -134,11 +142,24 @@ PANELS = {
 @require_GET
 @role_required(*CENTRE_PAGE_ROLES)
 def console(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": {}}
+    context = _page_context(request, form={})
     context["saved_number"] = request.session.pop(SAVED_KEY, "")
+    return render(request, "tickets/console/console.html", context)
+
+
+def _page_context(request: HttpRequest, *, form: Any) -> dict[str, Any]:
+    """The call form (empty, or as the operator typed it) and every panel."""
+    reader: User = request.user  # type: ignore[assignment]
+    context: dict[str, Any] = {
+        "kinds": Kind.choices,
+        "urgencies": Urgency.choices,
+        "out_of_scope_outcomes": OUT_OF_SCOPE_CHOICES,
+        "can_end_out_of_scope": reader.is_superuser or reader.role in workflow.DISPATCHERS,  # 不予派单
+        "form": form,
+    }
     for _template, build in PANELS.values():
         context.update(build(request))
-    return render(request, "tickets/console/console.html", context)
+    return context
 
 
 @require_GET
@@ -205,8 +226,9 @@ def console_kb(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console/_kb_hits.html", {"text": text, "kb_hits": hits})
 
 
-def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True) -> Ticket:
-    """The call on the operator's form becomes a ticket (受理, or stored for a 知识库 answer)."""
+def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True, notify: bool = True) -> Ticket:
+    """The call on the operator's form becomes a ticket (受理, or stored for a 知识库 answer or a
+    不予派单 outcome: those end the ticket at once and tell the caller themselves, notify=False)."""
     if data.get("kind") not in Kind.values or data.get("urgency") not in Urgency.values:
         raise InvalidInput(_("请选择诉求类型和紧急程度"), field="kind")
     return intake.ticket_create(
@@ -221,14 +243,19 @@ def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True) -> 
         confidential=bool(data.get("confidential")),
         anonymous=bool(data.get("anonymous")),
         auto_route=auto_route,
+        notify=notify,
     )
 
 
 def _form_again(request: HttpRequest) -> HttpResponse:
-    """The console with the operator's typed form kept and the refusal shown (400)."""
-    context: dict[str, Any] = {"kinds": Kind.choices, "urgencies": Urgency.choices, "form": request.POST}
-    for _template, build in PANELS.values():
-        context.update(build(request))
+    """The console with the operator's typed form kept and the refusal shown (400): the field at
+    fault is marked and takes the focus, the hints come back for the kept text, and a refused
+    不予派单 stays open."""
+    context = _page_context(request, form=request.POST)
+    context["refused_field"] = getattr(request, "refused_field", "")
+    context["out_of_scope_open"] = request.resolver_match is not None and (
+        request.resolver_match.url_name == "console-out-of-scope"
+    )
     return render(request, "tickets/console/console.html", context, status=400)
 
 
@@ -245,7 +272,8 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         if article_id is None:
             raise InvalidInput(_("请选择知识库答复"), field="article_id")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
-        ticket = _call_ticket_create(actor, data, auto_route=False)
+        # One SMS, the answer itself: no 受理 notice inviting the caller to track a matter already closed.
+        ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
         call_link_from_form(request, ticket)  # answered during a call: the ticket keeps the CallSid
         done.append(articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
 
@@ -257,6 +285,65 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         request.session[SAVED_KEY] = done[0].number
         return redirect("console")
     return _form_again(request)
+
+
+def _out_of_scope_choice(data: Any) -> tuple[str, str]:
+    """The 不予派单 outcome and its reason from a form, refused by name before anything is written."""
+    outcome = data.get("outcome", "")
+    if outcome not in OUT_OF_SCOPE_OUTCOMES:
+        choose = _("请选择不予派单的结果（转110/119/120/122、告知途径、不予受理或恶意来电）")
+        raise InvalidInput(choose, field="outcome")
+    reason = normalise_text(data.get("outcome_reason", ""))
+    if not reason:
+        raise InvalidInput(_("请填写不予派单的原因（告知途径时写明应向何处反映）"), field="outcome_reason")
+    return outcome, reason
+
+
+def _ended_message(request: HttpRequest, ticket: Ticket) -> None:
+    state = {"number": ticket.number, "state": f"{ticket.get_state_display()}（{ticket.get_outcome_display()}）"}
+    messages.info(request, _("工单号 %(number)s，当前状态：%(state)s") % state)
+    if ticket.citizen_phone and ticket.outcome != Outcome.ABUSE:
+        messages.info(request, _("处理结果和原因已通过短信告知来电人"))
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_out_of_scope(request: HttpRequest) -> HttpResponse:
+    """不予派单 on the call form: 转110/119/120/122, 告知途径, 不予受理, 恶意来电, recorded with the
+    reason and ended at once, without dispatch (domain.md §3); the caller is told by SMS."""
+    data = request.POST
+    done: list[Ticket] = []
+
+    @transaction.atomic
+    def end() -> None:
+        outcome, reason = _out_of_scope_choice(data)
+        actor = Actor.of(request.user)  # type: ignore[arg-type]
+        ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
+        call_link_from_form(request, ticket)
+        done.append(workflow.ticket_mark_out_of_scope(ticket=ticket, actor=actor, outcome=outcome, reason=reason))
+
+    if run_service(request, end, _("已记录处理结果，不派单")):
+        _ended_message(request, done[0])
+        request.session[SAVED_KEY] = done[0].number
+        return redirect("console")
+    return _form_again(request)
+
+
+@require_POST
+@role_required(*CENTRE_PAGE_ROLES)
+def console_ticket_out_of_scope(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """不予派单 for a ticket already accepted (the dispatcher queue, the ticket page)."""
+    ticket = selectors.ticket_get(request.user, ticket_id)  # type: ignore[arg-type]
+    done: list[Ticket] = []
+
+    def end() -> None:
+        outcome, reason = _out_of_scope_choice(request.POST)
+        actor = Actor.of(request.user)  # type: ignore[arg-type]
+        done.append(workflow.ticket_mark_out_of_scope(ticket=ticket, actor=actor, outcome=outcome, reason=reason))
+
+    if run_service(request, end, _("工单 %(number)s 已记录处理结果，不派单") % {"number": ticket.number}):
+        _ended_message(request, done[0])
+    return back_or(request, "console")
 
 
 def _yes_no(value: str | None) -> bool | None:

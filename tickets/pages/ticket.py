@@ -33,7 +33,14 @@ from tickets.intake import selectors as intake_selectors
 from tickets.notes import selectors as note_selectors
 from tickets.notes import services as notes
 from tickets.org.models import Category, Role, Unit, User
-from tickets.pages.common import CENTRE_PAGE_ROLES, UNIT_PAGE_ROLES, posted_id, role_required, run_service
+from tickets.pages.common import (
+    CENTRE_PAGE_ROLES,
+    OUT_OF_SCOPE_CHOICES,
+    UNIT_PAGE_ROLES,
+    posted_id,
+    role_required,
+    run_service,
+)
 from tickets.pages.history import history_rows, person_label, plain_percent
 from tickets.supervision.selectors import ticket_supervisions
 
@@ -218,6 +225,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "can_unmerge": _can(reader, *workflow.DISPATCHERS, Role.ADMIN) and ticket.state == TicketState.MERGED,
         "can_decide": _can(reader, *workflow.REVIEWERS, Role.ADMIN),
         **_dispatch_choices(ticket),
+        "out_of_scope_outcomes": OUT_OF_SCOPE_CHOICES,
         "is_unit_reader": reader.is_unit_staff,
         **_duplicates_context(ticket, reader),
         **_feedback_context(ticket, reader),

@@ -38,12 +38,18 @@ urlpatterns = [
     path("console/kb/", console.console_kb, name="console-kb"),
     path("console/tickets/", console.console_create, name="console-create"),
     path("console/tickets/answer/", console.console_answer, name="console-answer"),
+    path("console/tickets/out-of-scope/", console.console_out_of_scope, name="console-out-of-scope"),
     path(
         "console/callbacks/<int:callback_id>/record/",
         console.console_callback_record,
         name="console-callback-record",
     ),
     path("console/tickets/<int:ticket_id>/dispatch/", console.console_dispatch, name="console-dispatch"),
+    path(
+        "console/tickets/<int:ticket_id>/out-of-scope/",
+        console.console_ticket_out_of_scope,
+        name="console-ticket-out-of-scope",
+    ),
     path("console/assignments/<int:assignment_id>/<str:what>/", console.console_decide, name="console-decide"),
     path("console/tickets/<int:ticket_id>/review/", console.console_review, name="console-review"),
     path("console/tickets/<int:ticket_id>/complete/", console.console_complete_draft, name="console-complete"),

@@ -604,7 +604,7 @@ def ticket_mark_out_of_scope(*, ticket: Ticket, actor: Actor, outcome: str, reas
         raise InvalidInput("不是有效的不派单结果", field="outcome", rule="enum")
     reason = _require_text(reason, "reason", "原因")
     ticket = _locked_ticket(ticket.pk)
-    _ticket_move(
+    ended = _ticket_move(
         ticket,
         "mark_out_of_scope",
         actor=actor,
@@ -614,6 +614,7 @@ def ticket_mark_out_of_scope(*, ticket: Ticket, actor: Actor, outcome: str, reas
         outcome_reason=reason,
         closed_at=timezone.now(),
     )
+    event_react(ended, actor=actor)  # the citizen is told the outcome and its reason by SMS
     return ticket
 
 

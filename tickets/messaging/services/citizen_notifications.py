@@ -1,5 +1,6 @@
 """What the citizen is told by SMS, and when: received (受理), dispatched (转办), answered at intake
-(直接答复: the answer itself), rating request (回访评价).
+(直接答复: the answer itself), ended without dispatch (不予派单: the outcome and its reason), rating
+request (回访评价).
 
 Called from the services that make those changes, inside their transaction: the message row is
 written with the change and sent after commit (see `tickets.messaging.services.sms`). A number that sent
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from tickets.core.models import Channel, Ticket
+from tickets.core.models import Channel, Outcome, Ticket
 from tickets.messaging.models import SmsMessage, SmsPurpose
 from tickets.messaging.services import sms
 from tickets.org.models import Unit
@@ -88,6 +89,26 @@ def ticket_answered(*, ticket: Ticket, answer: str) -> SmsMessage | None:
         return None
     body = f"{SIGNATURE}您咨询的事项（工单号{ticket.number}）答复如下：{answer.strip()}{OPT_OUT_HINT}"
     return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.ANSWER, ticket=ticket)
+
+
+def out_of_scope_text(ticket: Ticket, outcome: str, reason: str) -> str:
+    reason = reason.strip().rstrip("。")
+    if outcome == Outcome.LAWFUL_CHANNEL:
+        lead = f"您反映的事项（工单号{ticket.number}）依法应通过其他途径办理：{reason}。"
+    elif outcome == Outcome.NOT_ACCEPTED:
+        lead = f"您反映的事项（工单号{ticket.number}）不予受理，原因：{reason}。"
+    else:  # 转110/119/120/122
+        lead = f"您反映的紧急情况（工单号{ticket.number}）已{Outcome(outcome).label}处理：{reason}。"
+    return f"{SIGNATURE}{lead}{OPT_OUT_HINT}"
+
+
+def ticket_out_of_scope(*, ticket: Ticket, outcome: str, reason: str) -> SmsMessage | None:
+    """不予派单告知: the lawful channel, why it is not accepted, or the emergency hand-over, in writing.
+    A call recorded as 恶意来电 gets nothing."""
+    if not ticket.citizen_phone or outcome == Outcome.ABUSE:
+        return None
+    body = out_of_scope_text(ticket, outcome, reason)
+    return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.OTHER, ticket=ticket)
 
 
 def ticket_merged(*, child: Ticket, master: Ticket) -> SmsMessage | None:
