@@ -180,3 +180,12 @@ def test_a_forged_or_outdated_rating_link_is_refused(city: Any, web: Any, ticket
     assert web.get(forged).status_code == 404
     Ticket.objects.filter(pk=ticket.pk).update(reopen_count=1)  # 重办 since: a new round needs a new link
     assert web.get(link).status_code == 404
+
+
+def test_form_labels_read_as_chinese_without_an_ascii_colon(city: Any, web: Any) -> None:
+    """Django's default label suffix is ":": a citizen read "手机号码:" and "工单号:"."""
+    pages = [web.get("/citizen/verify/").content.decode(), web.get("/citizen/status/").content.decode()]
+    for page in pages:
+        labels = re.findall(r"<label[^>]*>([^<]*)</label>", page)
+        assert labels and not [label for label in labels if label.rstrip().endswith(":")], labels
+    assert re.search(r"<label[^>]*>手机号码</label>", pages[0])

@@ -165,8 +165,11 @@ def test_without_credentials_messages_go_to_the_outbox_shown_to_staff(city: Any,
     client.force_login(user("operator1"))
     page = client.get("/sms-outbox/")
     assert page.status_code == 200 and "离线演示短信" in page.content.decode()
+    assert 'href="/console/"' in page.content.decode()  # the staff header: back to 话务台 in one click
     client.force_login(user("rsj_staff"))
     assert client.get("/sms-outbox/").status_code == 403
+    client.logout()  # signed out: the staff login, where operators' accounts work (not the admin's)
+    assert client.get("/sms-outbox/")["Location"] == "/login/?next=/sms-outbox/"
 
 
 @pytest.mark.skipif(not django_settings.EMBEDDED, reason="tasks run in-process only in the embedded mode")

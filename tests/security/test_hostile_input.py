@@ -171,3 +171,22 @@ def test_the_cursors_the_api_hands_out_still_work(city: Any, user: Any) -> None:
     back = client.get(second["previous"]).json()
     assert {t["number"] for t in first["results"] + second["results"]} == numbers
     assert back["results"] == first["results"]
+
+
+PAGE_DATE_QUERIES = [
+    ("/tickets/?date_from={day}", "受理日期起"),
+    ("/tickets/?date_to={day}", "受理日期止"),
+    ("/tickets/export.xlsx?date_to={day}", "受理日期止"),
+    ("/tickets/?overdue=maybe", "只看已超期"),
+]
+
+
+@pytest.mark.parametrize("edge", EDGES)
+@pytest.mark.parametrize(("path", "label"), PAGE_DATE_QUERIES, ids=[p for p, _ in PAGE_DATE_QUERIES])
+def test_the_ticket_list_page_refuses_edge_dates_naming_the_filter(path: str, label: str, edge: str, user: Any) -> None:
+    """工单查询 and its Excel export: a date box accepts year 1 and 9999; the answer names the filter
+    in Chinese (no "[invalid name]") instead of a 500."""
+    response = _staff(user, "dispatcher1").get(path.format(day=edge))
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    text = response.content.decode()
+    assert f"筛选条件不正确：{label}" in text and "[invalid name]" not in text

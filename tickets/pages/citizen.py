@@ -52,10 +52,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, T + "home.html", {"phone": mask_phone(_verified_phone(request))})
 
 
+class CitizenForm(forms.Form):
+    """A citizen page's form: labels as on every other page, without Django's ASCII colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 # --- phone verification ------------------------------------------------------------------------
 
 
-class PhoneForm(forms.Form):
+class PhoneForm(CitizenForm):
     # A phone brings up its number pad and offers the number it knows (the citizen is on a phone).
     phone = forms.CharField(
         label=gettext_lazy("手机号码"),
@@ -64,7 +72,7 @@ class PhoneForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(CitizenForm):
     code = forms.CharField(
         label=gettext_lazy("短信验证码"),
         max_length=8,
@@ -129,7 +137,7 @@ class MultipleFileField(forms.FileField):
         return single(data, initial)
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(CitizenForm):
     kind = forms.ChoiceField(label=gettext_lazy("诉求类型"), choices=KIND_CHOICES, initial=Kind.HELP)
     text = forms.CharField(
         label=gettext_lazy("诉求内容"),
@@ -209,7 +217,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
 # --- status and rating ------------------------------------------------------------------------
 
 
-class StatusForm(forms.Form):
+class StatusForm(CitizenForm):
     number = forms.CharField(
         label=gettext_lazy("工单号"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
@@ -247,7 +255,7 @@ def status(request: HttpRequest) -> HttpResponse:
     return render(request, T + "status.html", context, status=code)
 
 
-class RateForm(forms.Form):
+class RateForm(CitizenForm):
     satisfaction = forms.ChoiceField(
         label=gettext_lazy("您对办理结果是否满意"), choices=Satisfaction.choices, widget=forms.RadioSelect
     )

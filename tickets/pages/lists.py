@@ -9,12 +9,13 @@ dispatchers, and the Excel export of exactly the filtered rows (masked for the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import django_filters
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets.core import privacy, search, selectors
+from tickets.core import dates, privacy, search, selectors
 from tickets.core.actors import Actor
 from tickets.core.apis.filters import TicketFilter
 from tickets.core.models import Channel, Kind, Ticket, Urgency
@@ -57,11 +58,24 @@ LIST_PARAMS = (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _day_in_range(value: date) -> None:
+    """The one supported range (tickets/core/dates.py): 0001-01-01 or 9999-12-31 in a date box would
+    leave Python's calendar when the day is turned into a UTC bound (HTTP 500)."""
+    try:
+        dates.day_checked(value, field="date")
+    except InvalidInput as exc:
+        raise ValidationError(exc.message) from None
+
+
 class TicketListFilter(TicketFilter):
     """The API's filters, with dates as whole days in Asia/Shanghai (what a date input sends)."""
 
-    date_from = django_filters.DateFilter(method="filter_date_from", label=gettext_lazy("受理日期起"))
-    date_to = django_filters.DateFilter(method="filter_date_to", label=gettext_lazy("受理日期止"))
+    date_from = django_filters.DateFilter(
+        method="filter_date_from", label=gettext_lazy("受理日期起"), validators=[_day_in_range]
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_date_to", label=gettext_lazy("受理日期止"), validators=[_day_in_range]
+    )
 
     def filter_date_from(self, qs: QuerySet[Ticket], name: str, value: Any) -> QuerySet[Ticket]:
         start = timezone.make_aware(datetime.combine(value, time.min))

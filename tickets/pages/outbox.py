@@ -16,11 +16,11 @@ from tickets.messaging.models import SmsMessage
 from tickets.messaging.services.sms import twilio_configured
 
 
-@login_required(login_url="/admin/login/")
+@login_required  # the staff login (settings.LOGIN_URL), not the admin's
 def sms_outbox(request: HttpRequest) -> HttpResponse:
     if not getattr(request.user, "is_centre", False):
         return HttpResponseForbidden(_("仅限热线中心人员"))
-    messages = list(SmsMessage.objects.select_related("ticket").order_by("-id")[:200])
-    for message in messages:
+    rows = list(SmsMessage.objects.select_related("ticket").order_by("-id")[:200])
+    for message in rows:
         message.body_shown = privacy.sms_body_for_staff(message)  # type: ignore[attr-defined]
-    return render(request, "tickets/sms_outbox.html", {"messages": messages, "offline": not twilio_configured()})
+    return render(request, "tickets/sms_outbox.html", {"sms_rows": rows, "offline": not twilio_configured()})

@@ -98,13 +98,15 @@ class TicketFilter(StrictFilterSet):
     unit = django_filters.ModelChoiceFilter(
         queryset=Unit.objects.all(), method="filter_unit", label="承办单位（含下级）"
     )
-    lead_unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all())
-    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category")
-    overdue = StrictBooleanFilter(method="filter_overdue")
-    is_problem = StrictBooleanFilter()
-    is_flagged = StrictBooleanFilter()
-    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    lead_unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label="主办单位")
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), method="filter_category", label="事项分类（含下级）"
+    )
+    overdue = StrictBooleanFilter(method="filter_overdue", label="只看已超期")
+    is_problem = StrictBooleanFilter(label="问题工单")
+    is_flagged = StrictBooleanFilter(label="挂牌督办")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="受理时间起")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="受理时间止")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="工单号、来电号码或标题/内容/地址关键词")
 
     class Meta:
