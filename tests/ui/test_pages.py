@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tickets.core.actors import Actor
 from tickets.core.services import workflow
@@ -115,3 +116,21 @@ def test_a_busy_units_inbox_lists_the_nearest_deadlines_and_counts_and_points_to
     assert "待签收（1）" in page and f'data-number="{waiting.number}"' in page  # a group that fits: no note
     assert page.count('data-testid="inbox-more"') == 1
     assert 'data-open-count="6"' in page  # every open ticket counted, listed or not
+
+
+def test_the_inbox_chases_waiting_tickets_on_their_sign_deadline(city: Any) -> None:
+    """待签收 lists the 签收 deadline (30 minutes for a 特急 ticket), not the reply's days later."""
+    operator = Actor.of(User.objects.get(username="operator1"))
+    rsj = Unit.objects.get(code="rsj")
+    ticket = intake.ticket_create(
+        actor=operator, channel="phone", text="工地塔吊倾斜，随时可能倒塌", urgency="critical", auto_route=False
+    )
+    workflow.ticket_dispatch(ticket=ticket, actor=operator, lead_unit=rsj)
+    waiting = ticket.assignments.get()
+    assert waiting.sign_due_at is not None and waiting.sign_due_at < waiting.reply_due_at
+    page = _client("rsj_staff").get("/unit/inbox/").content.decode()
+    local = timezone.localtime(waiting.sign_due_at)
+    row = page[page.index(f'data-number="{ticket.number}"') :]
+    assert f'data-due="{local.isoformat()}"' in row.split("</tr>")[0]
+    assert f">{local:%m-%d %H:%M} 24小时内到期<" in row.split("</tr>")[0]
+    assert '<th scope="col">签收时限</th>' in page

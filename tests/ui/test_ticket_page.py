@@ -104,6 +104,8 @@ def test_internal_notes_from_the_page_and_the_api_never_reach_the_citizen(units:
     assert [n["text"] for n in listed] == ["市民情绪激动，请先电话沟通", "已联系，周三上门"]
     assert api("zjj_staff").get(f"/api/tickets/{ticket.pk}/notes/").status_code == 404
     assert api("operator1").post(f"/api/tickets/{ticket.pk}/notes/", {"text": ""}, format="json").status_code == 400
+    blank = _client("rsj_staff").post(f"/tickets/{ticket.pk}/notes/", {"text": "  "}, follow=True).content.decode()
+    assert "请填写备注内容" in blank  # names what is missing (was "至少需要 1 个字符")
     # the citizen's status page never shows them
     status = Client().post("/citizen/status/", {"number": ticket.number, "phone": "13812341234"}).content.decode()
     assert "周三上门" not in status and "情绪激动" not in status
@@ -162,6 +164,12 @@ def test_merge_and_unmerge_from_the_page_tell_the_citizen(units: Any) -> None:
     operator = _client("operator1")
     compare = operator.get(f"/tickets/{child.pk}/compare/{master.pk}/")
     assert compare.status_code == 200 and master.number in compare.content.decode()
+    # A number that does not exist is named; a short number is not read as an internal id.
+    for wrong in ("20991231999999", str(master.pk)):
+        refused = operator.post(f"/tickets/{child.pk}/merge/", {"master": wrong, "reason": "同一事项"}, follow=True)
+        assert f"主工单 {wrong} 不存在，请核对工单号" in refused.content.decode()
+        child.refresh_from_db()
+        assert child.state != "merged"
     operator.post(f"/tickets/{child.pk}/merge/", {"master": master.number, "reason": "同一事项"})
     child.refresh_from_db()
     assert child.state == "merged" and child.merged_into_id == master.pk
@@ -225,3 +233,13 @@ def test_a_dispatcher_dispatches_from_the_ticket_page(units: Any, cats: Any) -> 
     )
     assert workflow_dispatched["Location"] == f"/tickets/{ticket.pk}/"
     assert workflow is not None and staff is not None
+
+
+def test_redispatch_starts_with_no_street_chosen(units: Any) -> None:
+    """下派 is a choice, as 派单 is: an Enter in 下派说明 must not send the ticket to the first street."""
+    ticket, assignment = dispatched(units["donghu"])
+    workflow.assignment_sign(assignment=assignment, actor=Actor.of(User.objects.get(username="donghu_staff")))
+    page = _client("donghu_staff").get(f"/tickets/{ticket.pk}/").content.decode()
+    select = re.search(r'<select name="child_unit" id="child-unit"([^>]*)>\s*<option([^>]*)>([^<]*)</option>', page)
+    assert select is not None, page[:2000]
+    assert "required" in select.group(1) and 'value=""' in select.group(2) and select.group(3) == "请选择下级单位"

@@ -73,9 +73,9 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     assert ticket.state == "in_progress" and ticket.lead_unit is not None
     expect(operator.locator(f"#queue-{ticket.pk}")).to_have_count(0)
 
-    # The clock moves past the deadline (moved in the DB): the unit sees the row red.
+    # The clock moves past the deadlines (moved in the DB; 待签收 shows the sign deadline): the row is red.
     past = timezone.now() - timedelta(hours=2)
-    Assignment.objects.filter(ticket=ticket).update(reply_due_at=past)
+    Assignment.objects.filter(ticket=ticket).update(sign_due_at=past, reply_due_at=past)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=past)
 
     unit = new_page()

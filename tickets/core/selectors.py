@@ -179,15 +179,16 @@ def assignment_get(user: User, assignment_id: int) -> Assignment:
     return found
 
 
-def assignment_inbox(user: User, *, state: str | None = None) -> QuerySet[Assignment]:
-    """A unit's inbox: its own open assignments, the nearest deadline first."""
+def assignment_inbox(user: User, *, state: str | None = None, due: str = "reply_due_at") -> QuerySet[Assignment]:
+    """A unit's inbox: its own open assignments, the nearest deadline first (`due`: the reply
+    deadline, or the sign deadline for the 待签收 list)."""
     qs = assignment_queryset_for(user)
     if user.is_unit_staff and user.unit is not None:
         # Own unit only, which implies the path scope: without the redundant path prefix the
         # planner reads asg_unit_open_due in deadline order instead of AND-ing two bitmaps.
         qs = Assignment.objects.select_related("ticket", "unit").filter(unit=user.unit)
     qs = qs.filter(state=state) if state else qs.filter(state__in=OPEN_ASSIGNMENT_STATES)
-    return qs.order_by("reply_due_at", "id")
+    return qs.order_by(due, "id")
 
 
 def assignment_replied_recent(user: User, *, days: int = 30) -> QuerySet[Assignment]:

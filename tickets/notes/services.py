@@ -23,7 +23,7 @@ def ticket_note_add(*, ticket: Ticket, actor: Actor, text: str) -> TicketNote:
     if user is None or not (user.is_centre or user.is_unit_staff):
         raise NotPermitted("只有热线中心和承办单位工作人员可以填写内部备注", rule="role")
     selectors.ticket_get(user, ticket.pk)  # another unit's ticket: 404, like every read
-    body = text_checked(text, field="text", max_length=settings.REASON_MAX, min_length=1)
+    body = text_checked(text, field="text", max_length=settings.REASON_MAX, min_length=1, label="备注内容")
     note = TicketNote.objects.create(ticket=ticket, author=user, author_unit=user.unit, text=body)
     event_record(ticket=ticket, actor=actor, action="note_added", data={"note": note.pk})
     return note

@@ -37,7 +37,6 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     OUT_OF_SCOPE_CHOICES,
     UNIT_PAGE_ROLES,
-    posted_id,
     role_required,
     run_service,
 )
@@ -295,17 +294,16 @@ def ticket_compare(request: HttpRequest, ticket_id: int, other_id: int) -> HttpR
 @require_POST
 @role_required(*CENTRE_PAGE_ROLES)
 def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """并单: this ticket joins the master named by `master` (its number or id); the child's citizen is
-    told by SMS (tickets/reactions.py)."""
+    """并单: this ticket joins the master named by `master`, its whole ticket number (never an internal
+    id: a mistyped short number must not pick some other ticket); the child's citizen is told by SMS
+    (tickets/reactions.py)."""
     reader: User = request.user  # type: ignore[assignment]
     ticket = selectors.ticket_get(reader, ticket_id)
     given = request.POST.get("master", "").strip()
-    master_id = posted_id(given)
-    found = selectors.ticket_list(reader).filter(number=given).first() if given else None
-    if found is None and master_id is not None:
-        found = selectors.ticket_list(reader).filter(pk=master_id).first()
+    found = selectors.ticket_list(reader).filter(number=given[:32]).first() if given else None
     if found is None:
-        messages.error(request, _("请填写要并入的主工单号"))
+        missing = _("主工单 %(number)s 不存在，请核对工单号") % {"number": given[:32]}
+        messages.error(request, missing if given else _("请填写要并入的主工单号"))
         return redirect("ticket-page", ticket_id=ticket.pk)
     master = found
     done = run_service(

@@ -50,10 +50,14 @@ def _inbox_context(request: HttpRequest) -> dict[str, Any]:
     groups = []
     for state in STATE_ORDER:
         total = counts.get(state, 0)
-        rows = with_due(selectors.assignment_inbox(user, state=state)[:INBOX_ROWS], "reply_due_at") if total else []
+        # 待签收 is chased on its sign deadline (30 min for 特急), not on the reply's days later.
+        due = "sign_due_at" if state == AssignmentState.PENDING_SIGN else "reply_due_at"
+        rows = with_due(selectors.assignment_inbox(user, state=state, due=due)[:INBOX_ROWS], due) if total else []
         for row in rows:
             row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, user)
-        groups.append({"label": AssignmentState(state).label, "rows": rows, "total": total})
+            row.due_shown = getattr(row, due)
+        due_label = _("签收时限") if due == "sign_due_at" else _("办结时限")
+        groups.append({"label": AssignmentState(state).label, "rows": rows, "total": total, "due_label": due_label})
     replied = list(selectors.assignment_replied_recent(user)[:50])
     for row in replied:
         row.text_shown = privacy.citizen_text(row.ticket.text, row.ticket, user)  # type: ignore[attr-defined]
