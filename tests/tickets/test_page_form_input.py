@@ -9,10 +9,12 @@ a return's legal basis failed at PostgreSQL (HTTP 500). The rule now lives in th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.tickets.helpers import dispatched
@@ -99,3 +101,30 @@ def test_console_reasons_and_draft_completion_follow_the_same_rule(units: Any, u
     assert any("督办意见不能超过 2000 个字符" in m for m in _messages(long_reason)), _messages(long_reason)
     assert TicketEvent.objects.count() == before
     assert not Ticket.objects.get(pk=ticket.pk).is_flagged
+
+
+def test_a_refused_unit_form_comes_back_as_typed_with_its_field_marked(units: Any, user: Any) -> None:
+    """A street clerk's 办复 refused for a wrong attachment keeps its text (only the file must be
+    chosen again); a 退回 refused for its missing basis comes back open with the reason kept."""
+    ticket, assignment = dispatched(units["rsj"])
+    workflow.assignment_sign(assignment=assignment, actor=Actor.of(user("rsj_staff")))
+    clerk = _page("rsj_staff", user)
+    reply = "已于12月5日联系企业负责人，责令其在三日内补发拖欠工资，并已电话告知市民。"
+    fake = SimpleUploadedFile("现场.jpg", b"not really a picture", content_type="image/jpeg")
+    page = clerk.post(
+        f"/unit/tickets/{ticket.pk}/reply/", {"text": reply, "attachments": [fake]}, follow=True
+    ).content.decode()
+    assert "附件仅支持照片" in page
+    assert re.search(r'<textarea name="text" id="reply-text" required[^>]*>' + re.escape(reply) + "</textarea>", page)
+    assert re.search(r'id="reply-files"[^>]*aria-invalid="true" autofocus', page)
+    assert "已保留填写的办复内容，附件请重新选择。" in page
+    assert Assignment.objects.get(pk=assignment.pk).state == "signed"  # nothing stored
+    again = clerk.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert reply not in again  # kept once, for the page the refusal returned to
+
+    page = clerk.post(
+        f"/unit/tickets/{ticket.pk}/return/", {"reason": "该企业注册地在邻市", "legal_basis": ""}, follow=True
+    ).content.decode()
+    assert "<details open><summary>申请退回</summary>" in page
+    assert ">该企业注册地在邻市</textarea>" in page
+    assert re.search(r'id="return-basis" required aria-invalid="true" autofocus', page)

@@ -72,6 +72,24 @@ def run_service(request: HttpRequest, action: Callable[[], Any], success: str) -
     return True
 
 
+KEPT_KEY = "kept_form"  # a refused form's typed values, for the page it returns to
+KEPT_MAX = 10_000  # characters kept per field: more than any field accepts
+
+
+def form_keep(request: HttpRequest, *, where: str, action: str, names: Iterable[str]) -> None:
+    """Keep what was typed in a refused form (the page redirects back, and a reply of 500 characters
+    typed by a street clerk must not be lost to a wrong attachment), with the field at fault."""
+    values = {name: request.POST.get(name, "")[:KEPT_MAX] for name in names}
+    refused = getattr(request, "refused_field", "")
+    request.session[KEPT_KEY] = {"where": where, "action": action, "values": values, "field": refused}
+
+
+def form_kept(request: HttpRequest, *, where: str) -> dict[str, Any] | None:
+    """The kept form for this page, once (a later visit shows empty forms again)."""
+    kept = request.session.pop(KEPT_KEY, None)
+    return kept if isinstance(kept, dict) and kept.get("where") == where else None
+
+
 def due_class(due: datetime | None, now: datetime | None = None) -> str:
     """Deadline colour: red when overdue, amber within 24 h (the JS repeats this every minute)."""
     if due is None:

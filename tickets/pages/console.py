@@ -39,6 +39,8 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     OUT_OF_SCOPE_CHOICES,
     back_or,
+    form_keep,
+    form_kept,
     posted_id,
     role_required,
     run_service,
@@ -50,6 +52,7 @@ FORM_FIELDS = ("text", "citizen_phone", "citizen_name", "citizen_address")
 # Dispatching on a classifier suggestion below this probability asks the dispatcher to confirm once:
 # a 2 % guess is a hint to read the text again, not a routing decision.
 LOW_CONFIDENCE = 0.2
+CALLBACK_FIELDS = ("reached", "contacted", "solved", "satisfaction", "cause", "comment")  # 回访 record form
 SAVED_KEY = "console_saved"  # the number of the ticket the last submit stored (the form's draft may go)
 CONFIRM_KEY = "console_dispatch_confirm"  # {ticket id: {category, name, percent}} awaiting a confirmation
 
@@ -144,6 +147,9 @@ PANELS = {
 def console(request: HttpRequest) -> HttpResponse:
     context = _page_context(request, form={})
     context["saved_number"] = request.session.pop(SAVED_KEY, "")
+    kept = form_kept(request, where="console")  # a refused 回访 record, as the operator entered it
+    if kept and kept["action"].startswith("callback:"):
+        context["kept_callback"] = {**kept, "id": int(kept["action"].split(":", 1)[1])}
     return render(request, "tickets/console/console.html", context)
 
 
@@ -358,6 +364,13 @@ def console_callback_record(request: HttpRequest, callback_id: int) -> HttpRespo
     data = request.POST
 
     def record() -> None:
+        try:
+            record_answers()
+        except DomainError as exc:  # named with its ticket: the panel lists several callbacks
+            named = f"{_('工单')} {callback.ticket.number}：{exc.message}"
+            raise type(exc)(named, rule=exc.rule, field=exc.field) from exc
+
+    def record_answers() -> None:
         reached = _yes_no(data.get("reached"))
         if reached is None:
             raise InvalidInput(_("请选择是否接通"), field="reached")
@@ -377,7 +390,8 @@ def console_callback_record(request: HttpRequest, callback_id: int) -> HttpRespo
         success = _("工单 %(number)s 已记录回访结果，评价已入账") % number
     else:
         success = _("工单 %(number)s 已记录：未接通") % number
-    run_service(request, record, success)
+    if not run_service(request, record, success):
+        form_keep(request, where="console", action=f"callback:{callback.pk}", names=CALLBACK_FIELDS)
     return redirect("console")
 
 

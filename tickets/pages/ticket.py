@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,6 +38,7 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     OUT_OF_SCOPE_CHOICES,
     UNIT_PAGE_ROLES,
+    form_kept,
     role_required,
     run_service,
 )
@@ -225,6 +227,10 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "can_decide": _can(reader, *workflow.REVIEWERS, Role.ADMIN),
         **_dispatch_choices(ticket),
         "out_of_scope_outcomes": OUT_OF_SCOPE_CHOICES,
+        "attachment_limits": {
+            "count": settings.CITIZEN_PHOTO_MAX,
+            "mb": settings.CITIZEN_PHOTO_MAX_BYTES // (1024 * 1024),
+        },
         "is_unit_reader": reader.is_unit_staff,
         **_duplicates_context(ticket, reader),
         **_feedback_context(ticket, reader),
@@ -238,7 +244,9 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
     reader: User = request.user  # type: ignore[assignment]
     ticket = selectors.ticket_get(reader, ticket_id)
     access.ticket_view_record(ticket=ticket, user=reader, via="page.ticket")
-    return render(request, "tickets/ticket/page.html", ticket_context(request, ticket))
+    context = ticket_context(request, ticket)
+    context["kept"] = form_kept(request, where=f"ticket:{ticket.pk}") or {}  # a refused form, as typed
+    return render(request, "tickets/ticket/page.html", context)
 
 
 @require_GET

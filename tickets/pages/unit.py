@@ -27,7 +27,15 @@ from tickets.core.states import AssignmentState
 from tickets.errors import InvalidInput, NotPermitted
 from tickets.intake.services import attachments
 from tickets.org.models import Unit, User
-from tickets.pages.common import CENTRE_PAGE_ROLES, UNIT_PAGE_ROLES, posted_id, role_required, run_service, with_due
+from tickets.pages.common import (
+    CENTRE_PAGE_ROLES,
+    UNIT_PAGE_ROLES,
+    form_keep,
+    posted_id,
+    role_required,
+    run_service,
+    with_due,
+)
 
 STATE_ORDER = [
     AssignmentState.PENDING_SIGN,
@@ -41,6 +49,13 @@ STATE_ORDER = [
 # tickets; listing them all made the inbox megabytes, re-rendered on every live event and every
 # minute (6,000 open: 3.5 MB, 1.4 s per refresh). The rest are in 工单查询, sorted by deadline.
 INBOX_ROWS = 200
+# What a refused unit form keeps for the ticket page (files cannot be kept: the browser forgets them).
+KEPT_FIELDS = {
+    "reply": ("text",),
+    "return": ("reason", "legal_basis"),
+    "extension": ("until", "reason"),
+    "redispatch": ("child_unit", "note"),
+}
 
 
 def _inbox_context(request: HttpRequest) -> dict[str, Any]:
@@ -153,7 +168,8 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     }
     if action in actions:
         call, success = actions[action]
-        run_service(request, call, success)
+        if not run_service(request, call, success):
+            form_keep(request, where=f"ticket:{ticket_id}", action=action, names=KEPT_FIELDS.get(action, ()))
     return back
 
 
