@@ -86,6 +86,9 @@ def test_ticket_loop_console_to_unit_to_board(city: Any, demo_model: Any, new_pa
     expect(due).to_contain_text("已超期")
     gist = unit.get_by_test_id(f"gist-{ticket.number}")
     expect(gist).to_be_hidden()  # the 内容 column has it on a desktop
+    content = unit.get_by_test_id(f"inbox-row-{ticket.number}").locator("td.text-cell")
+    box = content.bounding_box()  # three lists across squeezed it to 3–5 characters a line
+    assert box is not None and box["width"] >= 240, box
     screenshot(unit, "unit")
     unit.set_viewport_size(PHONE)
     # On a phone the 内容 column gives way and the gist stands under the number: a street clerk
