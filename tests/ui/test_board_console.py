@@ -242,6 +242,15 @@ def test_scorecard_drill_down_and_phone_width(city: Any, new_page: Any) -> None:
     )
     workflow.ticket_dispatch(ticket=late, actor=_actor("operator1"), lead_unit=Unit.objects.get(code="rsj"))
     late.assignments.filter(role="lead").update(reply_due_at=timezone.now() - timedelta(hours=3))
+    assisted = intake.ticket_create(
+        actor=_actor("operator1"), channel="phone", text="企业欠薪同时涉及工伤保险", auto_route=False
+    )
+    workflow.ticket_dispatch(
+        ticket=assisted,
+        actor=_actor("operator1"),
+        lead_unit=Unit.objects.get(code="zjj"),
+        assisting_units=[Unit.objects.get(code="rsj")],
+    )
     page = new_page(PHONE)
     login(page, "supervisor1")
     page.goto("/board/scorecards/")
@@ -251,10 +260,16 @@ def test_scorecard_drill_down_and_phone_width(city: Any, new_page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     screenshot(page, "board-scorecards")
     page.get_by_role("link", name="市人社局").click()
+    # The scorecard's 派单 counts every assignment, 协办 too: the drill-down lists the same ones.
+    expect(page.get_by_test_id("unit-dispatch-count")).to_have_text("本月派单 3 件（主办 2，协办及下派 1）")
+    expect(page.locator(f"#ut-{assisted.number}-{assisted.assignments.get(unit__code='rsj').pk}")).to_contain_text("协办")
+    expect(page.get_by_test_id(f"sign-{ticket.number}")).to_have_text("按时签收")
     expect(page.get_by_test_id(f"ontime-{ticket.number}")).to_have_text("按时办复")
     verdict = page.get_by_test_id(f"ontime-{late.number}")
     expect(verdict).to_have_text("已超期未办复")
     # The longest verdict fits the phone's panel: it used to run past the edge, cut in half.
     panel = verdict.locator("xpath=ancestor::section[1]")
     assert panel.evaluate("el => el.scrollWidth - el.clientWidth") <= 1
+    wrap = verdict.locator("xpath=ancestor::div[contains(@class, 'table-wrap')][1]")
+    assert wrap.evaluate("el => el.scrollWidth - el.clientWidth") <= 1  # the verdict in view, no scrolling
     screenshot(page, "board-unit-tickets")

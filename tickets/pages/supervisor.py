@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,15 +18,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets.core import selectors
 from tickets.core.actors import Actor
 from tickets.core.dates import month_parse
+from tickets.core.models import Assignment
 from tickets.errors import InvalidInput
 from tickets.feedback.models import Cause, Rating
 from tickets.feedback.services import review
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, Unit
-from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service
 
 GROUP_CHOICES = [
     ("departments", gettext_lazy("职能部门")),
@@ -33,6 +35,7 @@ GROUP_CHOICES = [
     ("utilities", gettext_lazy("公共服务企业")),
 ]
 REVIEW_PAGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+DRILL_ROWS = 200  # a unit's month in the drill-down, newest first; the heading counts them all
 
 
 def _month(request: HttpRequest) -> date:
@@ -41,8 +44,9 @@ def _month(request: HttpRequest) -> date:
     if raw:
         try:
             return month_parse(raw, field="month")
-        except InvalidInput:
-            pass
+        except InvalidInput as exc:
+            shown = {"raw": raw[:20], "why": exc.message}
+            messages.warning(request, _("月份“%(raw)s”无效（%(why)s），已显示本月") % shown)
     return timezone.localdate().replace(day=1)
 
 
@@ -76,32 +80,42 @@ def _on_time_label(assignment: Any, now: datetime) -> tuple[str, str]:
 @require_GET
 @role_required(*CENTRE_PAGE_ROLES)
 def unit_tickets(request: HttpRequest, code: str) -> HttpResponse:
-    """Drill-down from a scorecard row: the unit's tickets of the month with their on-time status."""
+    """Drill-down from a scorecard row: what the row counts, the unit's assignments dispatched in the
+    month (主办 and 协办, a 下派 to it, a returned one: each is one 派单 of the scorecard, by its
+    day), each with its 签收 and 办复 verdicts."""
     unit = Unit.objects.filter(code=code).first()
     if unit is None:
         raise Http404(_("单位不存在"))
     month = _month(request)
     start, end = period_range("month", month)
-    tickets = list(
-        selectors.ticket_list(request.user)  # type: ignore[arg-type]
-        .filter(lead_unit=unit, created_at__date__gte=start, created_at__date__lte=end)
-        .select_related("lead_unit")
-        .prefetch_related("assignments")
-        .order_by("-id")[:200]
-    )
+    dispatched = Assignment.objects.filter(unit=unit, dispatched_at__date__gte=start, dispatched_at__date__lte=end)
+    by_role = dict(dispatched.order_by().values_list("role").annotate(n=Count("id")).values_list("role", "n"))
+    rows = list(dispatched.select_related("ticket").order_by("-dispatched_at", "-id")[:DRILL_ROWS])
     now = timezone.now()
-    for ticket in tickets:
-        leads = [a for a in ticket.assignments.all() if a.unit_id == unit.pk and a.role == "lead"]
-        lead = max(leads, key=lambda a: (a.round, a.pk)) if leads else None
-        ticket.on_time_label, ticket.on_time_css = _on_time_label(lead, now)  # type: ignore[attr-defined]
-        ticket.reply_due_at = lead.reply_due_at if lead else None  # type: ignore[attr-defined]
+    for row in rows:
+        row.on_time_label, row.on_time_css = _on_time_label(row, now)  # type: ignore[attr-defined]
+        row.sign_label = _sign_label(row, now)  # type: ignore[attr-defined]
     context = {
         "unit": unit,
         "month": month.strftime("%Y-%m"),
-        "tickets": with_due(tickets, "due_at"),
+        "assignments": rows,
+        "total": sum(by_role.values()),
+        "leads": by_role.get("lead", 0),
+        "assists": sum(n for role, n in by_role.items() if role != "lead"),
         "tab": "scorecards",
     }
     return render(request, "tickets/board/unit_tickets.html", context)
+
+
+def _sign_label(assignment: Assignment, now: datetime) -> str:
+    """The 签收 verdict the 按时签收率 counts."""
+    if assignment.signed_at is not None:
+        return _("按时签收") if assignment.sign_on_time else _("超时签收")
+    if assignment.ended_at is not None:
+        return _("未签收")
+    if assignment.sign_due_at and assignment.sign_due_at < now:
+        return _("已超时未签收")
+    return _("待签收")
 
 
 def _ratings_page(
