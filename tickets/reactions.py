@@ -18,10 +18,12 @@ By action, after the operation that recorded it:
     answer_directly     the answer by SMS, unless notify=False (notifications)
     mark_out_of_scope   不予派单告知 SMS: the outcome and its reason; none for 恶意来电 (notifications)
     return_to_queue     问题工单 check: passed through N units (supervision)
-    reopen              问题工单 check: re-handled N times (supervision)
+    reopen              问题工单 check: re-handled N times (supervision); the last round's open 回访
+                        tasks leave the operators' queue (rating)
     request_rating      rating invitation SMS (notifications), the rating round and 回访 task
                         (rating), each merged child's own round (rating)
-    close               merged children follow the master, and their citizens are told (duplicates)
+    close               merged children follow the master, and their citizens are told (duplicates);
+                        the ticket's open 回访 tasks leave the operators' queue (rating)
     merge               the pair becomes a confirmed duplicate link (duplicates); a child joining a
                         master already in rating is asked to rate at once (rating); the child's
                         citizen is told by SMS (notifications)
@@ -40,7 +42,7 @@ from tickets.core.models import TicketEvent
 from tickets.core.services.events import Reaction, ReactionTable, reactions_install
 from tickets.core.states import TicketState
 from tickets.duplicates.services import duplicates
-from tickets.feedback.services import rating
+from tickets.feedback.services import callbacks, rating
 from tickets.messaging.services import citizen_notifications
 from tickets.metrics.services import scorecards
 from tickets.sla.services import clock
@@ -89,6 +91,11 @@ def _open_rating_round(event: TicketEvent, context: Context) -> None:
     rating.rating_request_open(ticket=event.ticket)
 
 
+def _drop_open_callbacks(event: TicketEvent, context: Context) -> None:
+    note = "工单已办结，无需回访" if event.action == "close" else "工单已重办，本轮无需回访"
+    callbacks.callbacks_drop_open(ticket=event.ticket, note=note)
+
+
 def _open_children_rating_rounds(event: TicketEvent, context: Context) -> None:
     rating.merged_children_rating_open(master=event.ticket)
 
@@ -131,9 +138,9 @@ BY_ACTION: dict[str, tuple[Reaction, ...]] = {
     "answer_directly": (_tell_citizen_answer,),
     "mark_out_of_scope": (_tell_citizen_out_of_scope,),
     "return_to_queue": (_problem_check,),
-    "reopen": (_problem_check,),
+    "reopen": (_problem_check, _drop_open_callbacks),
     "request_rating": (_ask_for_rating, _open_rating_round, _open_children_rating_rounds),
-    "close": (_children_follow_master,),
+    "close": (_children_follow_master, _drop_open_callbacks),
     "merge": (_link_merged_pair, _late_child_rates_at_once, _tell_child_merged),
     "unmerge": (_unlink_pair, _tell_child_unmerged),
     "complete_draft": (_fingerprint_follows_text,),

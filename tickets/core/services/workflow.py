@@ -31,6 +31,7 @@ from tickets.core.services import transitions
 from tickets.core.services.events import event_react, event_record
 from tickets.core.states import (
     ASSIGNMENT_TRANSITIONS,
+    ENDED_TICKET_STATES,
     OPEN_ASSIGNMENT_STATES,
     TICKET_TRANSITIONS,
     AssignmentState,
@@ -138,6 +139,41 @@ def _require_text(value: str, field: str, what: str, max_length: int | None = No
 
 def _optional_text(value: str, field: str, what: str) -> str:
     return text_optional(value, field=field, label=what)
+
+
+def _ticket_open_for_unit(assignment: Assignment, what: str) -> Ticket:
+    """Lock the assignment's ticket and refuse a unit's operation once the ticket has ended.
+
+    The lock serialises the unit's action with a close or a merge (which lock the ticket too and end
+    its open assignments), so a 签收 cannot slip in between the two.
+    """
+    ticket = _locked_ticket(assignment.ticket_id)
+    if ticket.state in ENDED_TICKET_STATES:
+        raise TransitionNotAllowed(
+            f"该工单已结束（{TicketState(ticket.state).label}），不能{what}", rule="ticket_ended"
+        )
+    assignment.ticket = ticket
+    return ticket
+
+
+def _end_open_assignments(ticket: Ticket, *, actor: Actor, reason: str) -> None:
+    """The ticket ended (办结, 直接答复, 不予派单, 并单): its assignments still open end with it (撤销派单),
+    so the deadline scanner stops chasing them and they leave the units' inboxes."""
+    now = timezone.now()
+    for assignment in ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).select_related("ticket"):
+        _assignment_move(assignment, "cancel", actor=actor, reason=reason, ended_at=now)
+
+
+def _end_open_descendants(assignment: Assignment, *, actor: Actor, reason: str) -> None:
+    """The assignment ended (办复, 退回): the child assignments it created (下派), and theirs, end too."""
+    now = timezone.now()
+    parents = [assignment.pk]
+    while parents:
+        children = list(Assignment.objects.filter(parent_id__in=parents).select_related("ticket").order_by("id"))
+        for child in children:
+            if child.state in OPEN_ASSIGNMENT_STATES:
+                _assignment_move(child, "cancel", actor=actor, reason=reason, ended_at=now)
+        parents = [child.pk for child in children]
 
 
 # --- dispatch (按责转办) ---------------------------------------------------------------------
@@ -278,6 +314,7 @@ def assignment_sign(*, assignment: Assignment, actor: Actor) -> Assignment:
     """签收: the unit accepts the dispatch; the sign-for verdict is frozen now."""
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
+    _ticket_open_for_unit(assignment, "签收")
     now = timezone.now()
     on_time = assignment.sign_due_at is None or now <= assignment.sign_due_at
     _assignment_move(assignment, "sign", actor=actor, signed_at=now, sign_on_time=on_time, data={"on_time": on_time})
@@ -286,10 +323,15 @@ def assignment_sign(*, assignment: Assignment, actor: Actor) -> Assignment:
 
 @transaction.atomic
 def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assignment:
-    """办复: the unit's answer. The lead's top-level reply moves the ticket to `replied`."""
+    """办复: the unit's answer. The lead's top-level reply moves the ticket to `replied`.
+
+    The unit stays responsible for what it passed down (下派): its reply is its answer, so the child
+    assignments still open end with it instead of being chased for a matter already answered.
+    """
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
     text = _require_text(text, "text", "办理结果", settings.REPLY_MAX)
+    ticket = _ticket_open_for_unit(assignment, "办复")
     now = timezone.now()
     deadlines().resume_if_paused(assignment=assignment, actor=actor, now=now)
     on_time: bool | None = assignment.reply_due_at is None or now <= assignment.reply_due_at
@@ -305,8 +347,8 @@ def assignment_reply(*, assignment: Assignment, actor: Actor, text: str) -> Assi
         reply_on_time=on_time,
         data={"on_time": on_time},
     )
+    _end_open_descendants(assignment, actor=actor, reason="上级单位已办复")
     if assignment.is_top_lead:
-        ticket = _locked_ticket(assignment.ticket_id)
         _ticket_move(ticket, "lead_replied", actor=actor, data={"assignment": assignment.pk})
     return assignment
 
@@ -317,13 +359,16 @@ def assignment_redispatch(*, assignment: Assignment, actor: Actor, child_unit: U
     note = _optional_text(note, "note", "下派说明")
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
+    ticket = _ticket_open_for_unit(assignment, "下派")
     if assignment.state != AssignmentState.SIGNED:
         raise TransitionNotAllowed("请先签收，再下派给下级单位", rule="state:redispatch")
     if not child_unit.path.startswith(assignment.unit.path) or child_unit.pk == assignment.unit_id:
         raise InvalidInput("只能下派给本单位的下级单位", field="child_unit", rule="descendant_only")
-    ticket = assignment.ticket
     if functional_matter_refuses(ticket.category, child_unit):
         raise InvalidInput(FUNCTIONAL_MATTER_MESSAGE, field="child_unit", rule="functional_not_to_street")
+    # A second open assignment for the same unit is one the unit cannot reach from its inbox, yet is chased.
+    if ticket.assignments.filter(unit=child_unit, state__in=OPEN_ASSIGNMENT_STATES).exists():
+        raise TransitionNotAllowed("该下级单位已有未办结的下派，不能重复下派", rule="redispatch_duplicate")
     return _open_assignment(
         ticket,
         child_unit,
@@ -343,6 +388,7 @@ def assignment_request_return(*, assignment: Assignment, actor: Actor, reason: s
     actor.require_unit_of(assignment)
     reason = _require_text(reason, "reason", "退回理由")
     legal_basis = _require_text(legal_basis, "legal_basis", "法律法规或职责依据", LEGAL_BASIS_MAX)
+    _ticket_open_for_unit(assignment, "申请退回")
     deadlines().check_return_window(assignment=assignment, now=timezone.now())
     _assignment_move(
         assignment,
@@ -375,10 +421,7 @@ def assignment_decide_return(
         return assignment
     now = timezone.now()
     _assignment_move(assignment, "approve_return", actor=actor, reason=reason, ended_at=now)
-    for child in Assignment.objects.filter(parent=assignment, state__in=OPEN_ASSIGNMENT_STATES).select_related(
-        "ticket"
-    ):
-        _assignment_move(child, "cancel", actor=actor, reason="上级派单已退回", ended_at=now)
+    _end_open_descendants(assignment, actor=actor, reason="上级派单已退回")
     if assignment.is_top_lead:
         ticket = _locked_ticket(assignment.ticket_id)
         for other in ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES, round=assignment.round).select_related(
@@ -398,6 +441,7 @@ def assignment_request_extension(*, assignment: Assignment, actor: Actor, until:
     assignment = _fresh_assignment(assignment.pk)
     actor.require_unit_of(assignment)
     reason = _require_text(reason, "reason", "延期理由")
+    _ticket_open_for_unit(assignment, "申请延期")
     until = moment_checked(until, field="until")
     deadlines().check_extension_request(assignment=assignment, until=until, now=timezone.now())
     _assignment_move(
@@ -485,7 +529,8 @@ def ticket_close(*, ticket: Ticket, actor: Actor, reason: str = "", outcome: str
     ticket = _locked_ticket(ticket.pk)
     now = timezone.now()
     closed = _ticket_move(ticket, "close", actor=actor, reason=reason, outcome=outcome, closed_at=now)
-    event_react(closed, actor=actor)  # merged children follow the master
+    _end_open_assignments(ticket, actor=actor, reason="工单已办结，未办结的派单随之撤销")
+    event_react(closed, actor=actor)  # merged children follow the master; open 回访 tasks are dropped
     return ticket
 
 
@@ -514,12 +559,6 @@ def ticket_reopen(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     return ticket
 
 
-def _cancel_open_assignments(ticket: Ticket, *, actor: Actor, reason: str) -> None:
-    now = timezone.now()
-    for assignment in ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).select_related("ticket"):
-        _assignment_move(assignment, "cancel", actor=actor, reason=reason, ended_at=now)
-
-
 @transaction.atomic
 def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -> Ticket:
     """并单: the ticket joins a master ticket about the same matter and follows its outcome."""
@@ -537,7 +576,11 @@ def ticket_merge(*, ticket: Ticket, master: Ticket, actor: Actor, reason: str) -
         TicketState.OUT_OF_SCOPE,
     ):
         raise TransitionNotAllowed("主工单已结束或已被并单，不能作为并单目标", rule="merge_master_state")
-    _cancel_open_assignments(ticket, actor=actor, reason="并单")
+    # Children follow their direct master only (their citizens are told and asked to rate from it):
+    # a master merged further would leave its children behind a ticket that never closes.
+    if ticket.merged_children.filter(state=TicketState.MERGED).exists():
+        raise TransitionNotAllowed("该工单已有并入的工单，请先将其并入目标主工单或取消并单", rule="merge_has_children")
+    _end_open_assignments(ticket, actor=actor, reason="并单")
     merged = _ticket_move(
         ticket,
         "merge",
@@ -592,6 +635,7 @@ def ticket_answer_directly(*, ticket: Ticket, actor: Actor, answer: str, article
         outcome_reason=answer,
         closed_at=timezone.now(),
     )
+    _end_open_assignments(ticket, actor=actor, reason="工单已直接答复，未办结的派单随之撤销")
     event_react(answered, actor=actor)  # the caller gets the answer by SMS
     return ticket
 
@@ -614,6 +658,7 @@ def ticket_mark_out_of_scope(*, ticket: Ticket, actor: Actor, outcome: str, reas
         outcome_reason=reason,
         closed_at=timezone.now(),
     )
+    _end_open_assignments(ticket, actor=actor, reason="工单不予派单，未办结的派单随之撤销")
     event_react(ended, actor=actor)  # the citizen is told the outcome and its reason by SMS
     return ticket
 

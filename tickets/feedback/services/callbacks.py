@@ -65,6 +65,14 @@ def callback_schedule(*, ticket: Ticket, now: datetime) -> RatingCallback | None
     return callback
 
 
+def callbacks_drop_open(*, ticket: Ticket, note: str) -> int:
+    """The ticket left the rating round (办结 by the centre, 重办): its open 回访 tasks are no longer
+    needed and leave the operators' queue (recording one would be refused). Returns how many."""
+    return RatingCallback.objects.filter(ticket=ticket, status=RatingCallbackState.OPEN).update(
+        status=RatingCallbackState.CANCELLED, note=note, done_at=timezone.now()
+    )
+
+
 def callback_queue(user: User) -> QuerySet[RatingCallback]:
     """An operator's open 回访 tasks, earliest first; supervisors and admins see every operator's."""
     qs = RatingCallback.objects.filter(status=RatingCallbackState.OPEN).select_related("ticket", "operator")
@@ -115,6 +123,8 @@ def callback_record(
         raise InvalidInput("不满意时请选择原因（主观或客观）", field="cause", rule="required")
     if contacted is None or solved is None:
         raise InvalidInput("请记录单位是否联系、问题是否解决", field="solved", rule="required")
+    # Done before the rating closes the ticket: the close drops the ticket's open 回访 tasks, not this one.
+    callback.save(update_fields=["reached", "done_at", "status"])
     rating: Rating = rating_record(
         ticket=callback.ticket,
         actor=actor,
@@ -127,5 +137,5 @@ def callback_record(
         callback=callback,
     )
     callback.rating = rating
-    callback.save(update_fields=["reached", "done_at", "status", "rating"])
+    callback.save(update_fields=["rating"])
     return callback
