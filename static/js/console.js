@@ -131,7 +131,8 @@
       dialog.querySelector("[data-kb-cancel]").addEventListener("click", function () { dialog.close(); focusForm(); });
       dialog.addEventListener("close", focusForm);
     }
-    var refused = f.querySelector('[aria-invalid="true"]');  // a refused submit: the field at fault
+    // A refused submit: the field at fault (the call form's, or a refused 回访 record's first cause).
+    var refused = f.querySelector('[aria-invalid="true"]') || document.querySelector("[data-refused-focus]");
     if (refused) {
       refused.focus();
     } else if (!document.activeElement || document.activeElement === document.body) {
