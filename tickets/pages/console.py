@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
-from tickets.core.models import OUT_OF_SCOPE_OUTCOMES, Channel, Kind, Outcome, Ticket, Urgency
+from tickets.core.models import Channel, Kind, Outcome, Ticket, Urgency
 from tickets.core.services import workflow
 from tickets.core.states import AssignmentState
 from tickets.core.text import normalise_phone, normalise_text
@@ -293,16 +293,10 @@ def console_answer(request: HttpRequest) -> HttpResponse:
     return _form_again(request)
 
 
-def _out_of_scope_choice(data: Any) -> tuple[str, str]:
-    """The 不予派单 outcome and its reason from a form, refused by name before anything is written."""
-    outcome = data.get("outcome", "")
-    if outcome not in OUT_OF_SCOPE_OUTCOMES:
-        choose = _("请选择不予派单的结果（转110/119/120/122、告知途径、不予受理或恶意来电）")
-        raise InvalidInput(choose, field="outcome")
-    reason = normalise_text(data.get("outcome_reason", ""))
-    if not reason:
-        raise InvalidInput(_("请填写不予派单的原因（告知途径时写明应向何处反映）"), field="outcome_reason")
-    return outcome, reason
+def _mark_out_of_scope(ticket: Ticket, actor: Actor, data: Any) -> Ticket:
+    """The form's 不予派单 (its fields named as the service names them, so a refusal marks its field)."""
+    outcome, reason = data.get("outcome", ""), data.get("reason", "")
+    return workflow.ticket_mark_out_of_scope(ticket=ticket, actor=actor, outcome=outcome, reason=reason)
 
 
 def _ended_message(request: HttpRequest, ticket: Ticket) -> None:
@@ -320,13 +314,12 @@ def console_out_of_scope(request: HttpRequest) -> HttpResponse:
     data = request.POST
     done: list[Ticket] = []
 
-    @transaction.atomic
+    @transaction.atomic  # a refused outcome or reason stores nothing, not even the ticket's number
     def end() -> None:
-        outcome, reason = _out_of_scope_choice(data)
         actor = Actor.of(request.user)  # type: ignore[arg-type]
         ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
         call_link_from_form(request, ticket)
-        done.append(workflow.ticket_mark_out_of_scope(ticket=ticket, actor=actor, outcome=outcome, reason=reason))
+        done.append(_mark_out_of_scope(ticket, actor, data))
 
     if run_service(request, end, _("已记录处理结果，不派单")):
         _ended_message(request, done[0])
@@ -343,9 +336,7 @@ def console_ticket_out_of_scope(request: HttpRequest, ticket_id: int) -> HttpRes
     done: list[Ticket] = []
 
     def end() -> None:
-        outcome, reason = _out_of_scope_choice(request.POST)
-        actor = Actor.of(request.user)  # type: ignore[arg-type]
-        done.append(workflow.ticket_mark_out_of_scope(ticket=ticket, actor=actor, outcome=outcome, reason=reason))
+        done.append(_mark_out_of_scope(ticket, Actor.of(request.user), request.POST))  # type: ignore[arg-type]
 
     if run_service(request, end, _("工单 %(number)s 已记录处理结果，不派单") % {"number": ticket.number}):
         _ended_message(request, done[0])

@@ -6,7 +6,7 @@ APIs; this module serves the pages, the drill-down list and the review form.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -88,7 +88,9 @@ def unit_tickets(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(_("单位不存在"))
     month = _month(request)
     start, end = period_range("month", month)
-    dispatched = Assignment.objects.filter(unit=unit, dispatched_at__date__gte=start, dispatched_at__date__lte=end)
+    since = timezone.make_aware(datetime.combine(start, time.min))  # the month's local days, as bounds
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    dispatched = Assignment.objects.filter(unit=unit, dispatched_at__gte=since, dispatched_at__lt=until)
     by_role = dict(dispatched.order_by().values_list("role").annotate(n=Count("id")).values_list("role", "n"))
     rows = list(dispatched.select_related("ticket").order_by("-dispatched_at", "-id")[:DRILL_ROWS])
     now = timezone.now()

@@ -645,8 +645,9 @@ def ticket_mark_out_of_scope(*, ticket: Ticket, actor: Actor, outcome: str, reas
     """转110/119/120/122, 告知途径, 不予受理, 恶意来电: ended without dispatch, with a reason."""
     actor.require_role(*DISPATCHERS)
     if outcome not in OUT_OF_SCOPE_OUTCOMES:
-        raise InvalidInput("不是有效的不派单结果", field="outcome", rule="enum")
-    reason = _require_text(reason, "reason", "原因")
+        choose = "请选择不予派单的结果（转110/119/120/122、告知途径、不予受理或恶意来电）"
+        raise InvalidInput(choose, field="outcome", rule="enum")
+    reason = _require_text(reason, "reason", "不予派单的原因")
     ticket = _locked_ticket(ticket.pk)
     ended = _ticket_move(
         ticket,
