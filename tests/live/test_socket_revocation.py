@@ -18,6 +18,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.live.conftest import open_feed, open_socket
+from tickets.accounts import services as accounts_services
+from tickets.accounts.models import StaffSession
 from tickets.org.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,6 +112,25 @@ def test_the_pages_logout_closes_the_socket_of_that_page_session(city: object) -
         return await closed(comm)
 
     assert async_to_sync(go)()["code"] == 4401
+
+
+def test_a_page_logout_deletes_the_session_before_its_sockets_are_told(city: object, monkeypatch: Any) -> None:
+    """A console told to go to the login page must find its session gone: Django flushes the
+    session only after user_logged_out, and the page would otherwise be signed in once more and
+    sent back to its workspace (then, a moment later, to the login page again)."""
+    browser = Client()
+    assert browser.post("/login/", {"username": "operator2", "password": "demo-12345"}).status_code == 302
+    key = browser.cookies["sessionid"].value
+    seen: list[bool] = []
+    announce = accounts_services._announce
+
+    def spying(**kwargs: Any) -> None:
+        seen.append(StaffSession.objects.filter(session_key=key).exists())
+        announce(**kwargs)
+
+    monkeypatch.setattr(accounts_services, "_announce", spying)
+    assert browser.post("/logout/").status_code == 302
+    assert seen == [False]
 
 
 def test_a_change_made_without_model_signals_is_caught_by_the_recheck(

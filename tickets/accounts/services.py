@@ -48,7 +48,13 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 
 def session_revoked(*, user_id: int, session_key: str) -> None:
-    """A page logout (Django deletes the session itself): close the sockets opened with it."""
+    """A page logout: the session is deleted, then the sockets opened with it are closed.
+
+    Django sends user_logged_out before it flushes the session. Deleting it here first means a page
+    the closed socket sends to the login page no longer finds the session valid (it would otherwise
+    be sent back to the workspace, then to the login page a second time).
+    """
+    StaffSession.objects.filter(session_key=session_key).delete()
     _announce(user_id=user_id, tokens=[], sessions=[session_key])
 
 
