@@ -92,9 +92,9 @@ def test_query_command_answers_with_the_public_status_only_to_the_filing_number(
     short = reply_text(sms(web, "SMc3", f"cx{ticket.number}"))
     other = reply_text(sms(web, "SMc4", f"查询 {ticket.number}", frm="+8613900139000"))
 
-    assert "草稿" in own and ticket.number in own
-    assert "草稿" in short
-    assert "未找到" in other and "草稿" not in other
+    assert "已收到，正在登记" in own and ticket.number in own and "草稿" not in own
+    assert "正在登记" in short
+    assert "未找到" in other and "正在登记" not in other
     assert Ticket.objects.count() == 1
 
 
@@ -130,6 +130,22 @@ def test_td_opts_out_and_every_later_sms_honours_it(city: Any, web: Any, ticket_
 
     assert "恢复" in reply_text(sms(web, "SMe2", "KT"))
     assert citizen_notifications.ticket_dispatched(ticket=ticket, lead_unit=ticket.lead_unit).state == "queued"
+
+
+@pytest.mark.parametrize("body", ["退订。", "退订！", "TD.", "td !"])
+def test_an_opt_out_ending_in_punctuation_still_opts_out(city: Any, web: Any, body: str) -> None:
+    answer = reply_text(sms(web, "SMp1", body))
+    assert "您已退订" in answer
+    assert SmsOptOut.objects.filter(phone="+8613600136000").exists()
+    assert not Ticket.objects.exists()
+
+
+def test_a_query_ending_in_punctuation_answers_the_status(city: Any, web: Any) -> None:
+    sms(web, "SMq1", "反映小区噪音扰民问题")
+    ticket = Ticket.objects.get()
+    answer = reply_text(sms(web, "SMq2", f"查询：{ticket.number}。"))
+    assert f"工单{ticket.number}当前状态" in answer
+    assert "并入" not in answer and ticket.events.filter(action="message_appended").count() == 0
 
 
 @pytest.mark.parametrize(

@@ -136,3 +136,46 @@ def test_the_supervisor_classifies_an_undetermined_cause_while_ruling(
     assert ticket.state == "in_progress" and ticket.reopen_count == 1
     assert "没人联系过我" in ticket.events.get(action="reopen").reason
     assert api("supervisor1").get("/api/ratings/dissatisfied/").json()["results"] == []
+
+
+def test_a_new_matter_that_starts_with_a_number_is_filed_not_taken_as_a_rating(
+    city: Any, web: Any, ticket_in_rating: Any
+) -> None:
+    """A complaint sent while a rating is asked for must not close the rated ticket and vanish."""
+    for phone, sid, body in [
+        ("+8613600138011", "SMn1", "1.5公里外的工地每天夜里施工，噪音很大"),
+        ("+8613600138012", "SMn2", "2、3号楼之间的路灯不亮了"),
+    ]:
+        rated = ticket_in_rating(phone)
+        sms(web, sid, body, frm=phone)
+        assert not Rating.objects.filter(ticket=rated).exists()
+        assert Ticket.objects.get(pk=rated.pk).state == "rating"
+        filed = Ticket.objects.filter(citizen_phone=phone).exclude(pk=rated.pk).get()
+        assert filed.text == body
+
+
+def test_the_rating_words_count_as_the_digits(city: Any, web: Any, ticket_in_rating: Any) -> None:
+    pleased = ticket_in_rating("+8613600138013")
+    answer = _reply_text(sms(web, "SMw1", "满意！", frm="+8613600138013"))
+    assert "感谢您的评价（满意）" in answer
+    assert Rating.objects.get(ticket=pleased).satisfaction == "satisfied"
+
+    unhappy = ticket_in_rating("+8613600138014")
+    sms(web, "SMw2", "不满意，至今没人联系", frm="+8613600138014")
+    rated = Rating.objects.get(ticket=unhappy)
+    assert (rated.satisfaction, rated.comment) == ("dissatisfied", "至今没人联系")
+    assert Ticket.objects.filter(citizen_phone__in=["+8613600138013", "+8613600138014"]).count() == 2
+
+
+def test_a_thank_you_within_the_exchange_is_answered_and_files_nothing(
+    city: Any, web: Any, ticket_in_rating: Any
+) -> None:
+    ticket_in_rating("+8613600138015")
+    sms(web, "SMt1", "1", frm="+8613600138015")
+    sms(web, "SMt2", "11", frm="+8613600138015")
+    answer = _reply_text(sms(web, "SMt3", "谢谢！", frm="+8613600138015"))
+    assert "感谢您的回复" in answer
+    assert Ticket.objects.filter(citizen_phone="+8613600138015").count() == 1
+    # Outside an exchange the same word is kept as a matter, as every other message is.
+    sms(web, "SMt4", "谢谢", frm="+8613600138016")
+    assert Ticket.objects.filter(citizen_phone="+8613600138016").count() == 1

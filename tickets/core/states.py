@@ -26,6 +26,15 @@ class TicketState(models.TextChoices):
     MERGED = "merged", "已并单"
 
 
+# What a citizen reads of a state, where the staff's word would mislead: a draft is a matter the
+# centre has received and is still registering (an SMS or a voicemail an operator completes).
+CITIZEN_STATE_LABELS = {TicketState.DRAFT: "已收到，正在登记"}
+
+
+def citizen_state_label(state: str) -> str:
+    return CITIZEN_STATE_LABELS.get(state, TicketState(state).label)  # type: ignore[call-overload]
+
+
 class AssignmentState(models.TextChoices):
     PENDING_SIGN = "pending_sign", "待签收"
     SIGNED = "signed", "办理中"

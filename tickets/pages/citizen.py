@@ -24,6 +24,7 @@ from tickets.core.actors import Actor
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.privacy import mask_phone
 from tickets.core.public import public_history, public_reply
+from tickets.core.states import citizen_state_label
 from tickets.core.text import normalise_phone
 from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.feedback.models import Satisfaction
@@ -246,7 +247,7 @@ def status(request: HttpRequest) -> HttpResponse:
             context.update(
                 ticket=ticket,
                 # Not 已办结 while the citizen's 不满意 is being reviewed: the page says what happens next.
-                state_label=_("不满意意见审核中") if under_review else ticket.get_state_display(),
+                state_label=_("不满意意见审核中") if under_review else citizen_state_label(ticket.state),
                 under_review=under_review,
                 history=public_history(ticket),
                 reply=public_reply(ticket),

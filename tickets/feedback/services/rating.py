@@ -212,6 +212,14 @@ def sms_rating_awaiting(phone: str, *, now: datetime | None = None) -> Rating | 
 SMS_FOLLOWUP_HOURS = 24
 
 
+def sms_rating_recent(phone: str, *, now: datetime | None = None) -> bool:
+    """This number rated by SMS within the follow-up window (a "谢谢" after it is no new matter)."""
+    if not phone:
+        return False
+    since = (now or timezone.now()) - timedelta(hours=SMS_FOLLOWUP_HOURS)
+    return Rating.objects.filter(phone=phone, channel="sms", created_at__gte=since).exists()
+
+
 @transaction.atomic
 def rating_complete(
     *, rating: Rating, actor: Actor, contacted: bool | None = None, solved: bool | None = None, comment: str = ""

@@ -1,7 +1,8 @@
 """短信受理: what a citizen's SMS does — file a matter, add to one, or run a command.
 
-Commands: `查询 <工单号>` / `CX <工单号>` (status), `1`/`2`/`3` (rating, when one is asked for;
-`3 <原因>` gives the reason at once), `TD` / `退订` (no more notifications), `KT` / `开通` (again).
+Commands: `查询 <工单号>` / `CX <工单号>` (status), `1`/`2`/`3` or 满意/基本满意/不满意 (rating, when
+one is asked for; `3 <原因>` gives the reason at once), `TD` / `退订` (no more notifications), `KT` /
+`开通` (again). The punctuation a short reply ends with ("退订。") does not hide a command.
 
 评价 by SMS is a short exchange, because the 三率 count only complete answers (有效回访): after the
 digit the reply asks for two more digits — did the unit contact you (1 yes / 2 no), is the matter
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from tickets.core.actors import Actor
 from tickets.core.models import Channel, Ticket
-from tickets.core.states import TicketState
+from tickets.core.states import TicketState, citizen_state_label
 from tickets.core.text import normalise_text
 from tickets.errors import DomainError, RateLimited
 from tickets.feedback.models import Rating
@@ -37,9 +38,19 @@ from tickets.sla.services import policy
 SIG = citizen_notifications.SIGNATURE
 OPT_OUT_WORDS = {"TD", "退订", "STOP", "UNSUBSCRIBE"}
 OPT_IN_WORDS = {"KT", "开通", "START"}
-_QUERY = re.compile(r"^(?:查询|CX)\s*[:：]?\s*(\d{8,20})$", re.IGNORECASE)
-# A rating digit alone, or followed by a separator and the reason ("3 没人联系"); "1号楼漏水" is a new matter.
-_RATING = re.compile(r"^([123])(?:$|[\s,，.。、:：;；]+(.*)$)", re.DOTALL)
+# Punctuation a phone adds or a citizen ends a short reply with: "退订。", "TD!", "查询 2026…。".
+_END = r"[\s。．.!！?？~～]*"
+_QUERY = re.compile(rf"^(?:查询|CX)\s*[:：]?\s*(\d{{8,20}}){_END}$", re.IGNORECASE)
+# A rating alone, or followed by a separator and the reason ("3 没人联系", "不满意，没人联系"). A digit
+# glued to words ("1号楼漏水") or to another digit across a separator ("1.5公里外", "2、3号楼") is a new matter.
+_RATING = re.compile(r"^([123])(?:$|[\s,，.。、:：;；!！]+(?!\d)(.*)$)", re.DOTALL)
+_RATING_WORDS = {"非常满意": "1", "很满意": "1", "满意": "1", "基本满意": "2", "比较满意": "2"}
+_RATING_WORDS |= {"不满意": "3", "很不满意": "3", "非常不满意": "3"}
+_RATING_WORD = re.compile(
+    "^(" + "|".join(sorted(_RATING_WORDS, key=len, reverse=True)) + r")[\s,，.。、:：;；!！]*(.*)$", re.DOTALL
+)
+# A courtesy in the middle of a rating exchange is not a new matter (the message itself is kept).
+_THANKS = {"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "好的", "好", "收到", "嗯", "OK", "好的谢谢", "好的，谢谢"}
 # The follow-up: contacted (1/2) and solved (1/2), optionally followed by the reason.
 _FOLLOWUP = re.compile(r"^([12])\s*([12])(?:$|[\s,，.。、:：;；]+(.*)$)", re.DOTALL)
 HELP = f"{SIG}请直接发送您的诉求内容（事项、地点）。查询进度请回复“查询 工单号”，回复TD退订。"
@@ -54,7 +65,7 @@ class SmsOutcome:
 
 def public_status(ticket: Ticket) -> str:
     """The citizen-facing line about a ticket: state, and the unit when it is with one."""
-    label = TicketState(ticket.state).label
+    label = citizen_state_label(ticket.state)
     unit = f"，承办单位：{ticket.lead_unit.name}" if ticket.lead_unit_id and ticket.lead_unit else ""
     return f"工单{ticket.number}当前状态：{label}{unit}。"
 
@@ -78,7 +89,7 @@ def sms_receive(*, params: dict[str, Any], inbound: InboundMessage) -> SmsOutcom
     body = normalise_text(raw_body if isinstance(raw_body, str) else " ".join(map(str, raw_body)))
     if not phone:
         return SmsOutcome(f"{SIG}无法识别您的号码，请拨打12345热线反映诉求。", note="无法识别来信号码")
-    command = body.upper().replace(" ", "")
+    command = re.sub(r"[\s。．.!！?？~～]", "", body.upper())
     if command in OPT_OUT_WORDS:
         sms.sms_opt_out(phone=phone, source=f"sms:{inbound.sid}")
         return SmsOutcome(f"{SIG}您已退订12345热线短信通知。如需恢复，请回复KT。", note="退订")
@@ -88,12 +99,14 @@ def sms_receive(*, params: dict[str, Any], inbound: InboundMessage) -> SmsOutcom
     query = _QUERY.match(body)
     if query:
         return _status_reply(phone, query.group(1))
-    rated = _RATING.match(body)
-    if rated and rating.open_rating_ticket(phone) is not None:
-        return _rating_reply(phone, rated.group(1), (rated.group(2) or "").strip())
+    rated = _rating_answer(body)
+    if rated is not None and rating.open_rating_ticket(phone) is not None:
+        return _rating_reply(phone, *rated)
     if command in rating.SMS_DIGITS:
         return SmsOutcome(HELP, note="无待评价工单")
     awaiting = rating.sms_rating_awaiting(phone)
+    if command in _THANKS and (awaiting is not None or rating.sms_rating_recent(phone)):
+        return SmsOutcome(f"{SIG}感谢您的回复。如有新的诉求，请直接发送诉求内容（事项、地点）。", note="评价后致谢")
     if awaiting is not None:
         followup = _FOLLOWUP.match(body)
         if followup or (awaiting.satisfaction == rating.Satisfaction.DISSATISFIED and not awaiting.comment):
@@ -101,6 +114,17 @@ def sms_receive(*, params: dict[str, Any], inbound: InboundMessage) -> SmsOutcom
     if len(body) < 2:
         return SmsOutcome(HELP, note="内容为空或过短")
     return _file(phone, body, params, inbound)
+
+
+def _rating_answer(body: str) -> tuple[str, str] | None:
+    """(digit, reason) when the body reads as a rating: "2", "3 没人联系", "满意", "不满意，没人联系"."""
+    by_digit = _RATING.match(body)
+    if by_digit:
+        return by_digit.group(1), (by_digit.group(2) or "").strip()
+    by_word = _RATING_WORD.match(body)
+    if by_word:
+        return _RATING_WORDS[by_word.group(1)], (by_word.group(2) or "").strip()
+    return None
 
 
 def _status_reply(phone: str, number: str) -> SmsOutcome:
