@@ -97,7 +97,7 @@ def test_a_transferred_caller_waits_in_the_desks_transfer_queue_ahead_of_later_c
         assert QueuedCall.objects.get(call__call_sid=CALLER).outcome == "waiting"
         # the transfer queue's waitUrl is not answered from the first queue's deliveries
         waiting = post(f"{CC}/wait/?transfer=1", CallSid=CALLER, QueuePosition="1", QueueTime="0")
-        assert "您前面还有0位来电人" in waiting.content.decode()
+        assert "您是下一位" in waiting.content.decode()
         # operator1's recording (ended with the transfer) still joins the call
         post(f"{CC}/recording/", CallSid=LEG1, RecordingSid="RE" + "1" * 32, RecordingStatus="completed",
              RecordingUrl="https://api.twilio.com/r/RE1", RecordingDuration="7")  # fmt: skip

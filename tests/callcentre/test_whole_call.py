@@ -69,7 +69,9 @@ def test_a_call_is_queued_bridged_to_the_longest_idle_operator_and_joins_the_tic
         waiting = post(
             f"{CC}/wait/", CallSid=CALLER, QueuePosition="1", QueueTime="4", AvgQueueTime="30", CurrentQueueSize="1"
         )
-        assert "您前面还有0位来电人，预计等待约1分钟" in says(waiting)
+        assert "您是下一位" in says(waiting) and "0位" not in says(waiting)
+        third = post(f"{CC}/wait/", CallSid=CALLER, QueuePosition="3", QueueTime="5", AvgQueueTime="150")
+        assert "您前面还有2位来电人，预计等待约2分钟" in says(third)
         assert "<Leave" not in waiting.content.decode()
 
         # 3. operator1's leg is up: it dials the desk's queue, recorded, with the bridge URL
@@ -175,6 +177,30 @@ def test_a_caller_who_hangs_up_in_the_queue_becomes_a_callback_task_with_the_wai
     queued = QueuedCall.objects.get()
     assert (queued.outcome, queued.wait_seconds) == ("abandoned", 37)
     assert Seat.objects.get(user=operator).state == "ready"  # the offer went with the caller
+
+
+def test_a_withheld_number_hanging_up_in_the_queue_counts_as_lost_without_a_callback(
+    city: Any, ready: Any, post: Any
+) -> None:
+    ready("operator1")
+    post(f"{CC}/voice/", CallSid=CALLER, From="Anonymous", To=LINE, CallStatus="ringing")
+    post(f"{CC}/left/", CallSid=CALLER, QueueResult="hangup", QueueTime="40")
+    assert QueuedCall.objects.get().outcome == "abandoned"
+    assert not CallbackTask.objects.exists()
+
+
+def test_a_desk_choice_without_a_call_is_refused_and_stores_no_call(city: Any, ready: Any, post: Any) -> None:
+    ready("operator1")
+    answer = post(f"{CC}/choose/", Digits="1")
+    assert "<Hangup" in answer.content.decode()
+    assert not Call.objects.exists() and not QueuedCall.objects.exists()
+
+
+def test_a_status_with_a_non_ascii_duration_still_records_the_status(city: Any, post: Any) -> None:
+    post(f"{CC}/voice/", CallSid=CALLER, From=FROM, To=LINE, CallStatus="ringing")
+    post("/webhooks/twilio/voice/status/", CallSid=CALLER, CallStatus="completed", CallDuration="²", From=FROM, To=LINE)
+    call = Call.objects.get(call_sid=CALLER)
+    assert call.status == "completed" and call.duration_seconds is None
 
 
 def test_with_nobody_signed_in_the_caller_leaves_the_matter_to_the_speech_ivr(city: Any, post: Any) -> None:

@@ -38,10 +38,28 @@ def test_a_call_is_answered_in_mandarin_with_a_menu_and_a_voicemail_fallback(cit
     assert '<Say language="zh-CN">您好，这里是12345政务服务便民热线。</Say>' in xml
     gather = re.search(r"<Gather[^>]*>", xml).group(0)  # type: ignore[union-attr]
     assert 'input="speech dtmf"' in gather and 'language="zh-CN"' in gather
-    assert "投诉或举报请按3" in xml
+    assert "投诉请按3，举报请按4，建议请按5" in xml
     assert "<Record" in xml and 'action="/webhooks/twilio/voice/recording/"' in xml
     call = Call.objects.get()
     assert (call.call_sid, call.phone, call.after_hours) == (SID, "+8613800138000", False)
+
+
+def test_a_wrong_key_hears_the_menu_once_more_then_the_voicemail(city: Any, web: Any) -> None:
+    twilio_post(web, VOICE, payload("voice_incoming"))
+    wrong = twilio_post(web, GATHER + "?step=kind", payload("voice_gather_speech", SpeechResult="", Digits="9"))
+    xml = wrong.content.decode()
+    assert "输入有误，请重新选择。" in say_texts(wrong) and "举报请按4" in xml
+    assert 'action="/webhooks/twilio/voice/gather/?step=kind&amp;retry=1"' in xml
+
+    again = twilio_post(
+        web, GATHER + "?step=kind&retry=1", payload("voice_gather_speech", SpeechResult="", Digits="9")
+    )
+    assert "<Record" in again.content.decode() and "输入有误" not in again.content.decode()
+
+    report = twilio_post(
+        web, GATHER + "?step=kind", payload("voice_gather_speech", CallSid="CA5", SpeechResult="", Digits="4")
+    )
+    assert "kind=report" in report.content.decode()
 
 
 def test_speech_makes_a_draft_ticket_in_the_operator_queue(city: Any, web: Any, user: Any) -> None:
@@ -119,6 +137,16 @@ def test_missed_and_abandoned_calls_become_callback_tasks(city: Any, web: Any, a
     assert [row["phone"] for row in listed] == ["+8613700137000", "+8613800138000"]
     done = api("operator1").post(f"/api/callbacks/{task.pk}/done/", {"note": "已回拨，市民改天再来电"}, format="json")
     assert done.status_code == 200 and done.json()["state"] == "done"
+
+
+def test_a_missed_call_from_a_withheld_number_makes_no_callback_nobody_could_make(city: Any, web: Any) -> None:
+    sid = "CA44444444444444444444444444444444"
+    twilio_post(web, VOICE, payload("voice_incoming", CallSid=sid, From="Anonymous"))
+    twilio_post(web, STATUS, payload("voice_incoming", CallSid=sid, From="Anonymous", CallStatus="completed"))
+
+    call = Call.objects.get(call_sid=sid)
+    assert call.phone == "" and call.status == "completed"  # the missed call itself is kept
+    assert not CallbackTask.objects.exists()
 
 
 def test_a_completed_call_with_a_ticket_needs_no_callback(city: Any, web: Any) -> None:

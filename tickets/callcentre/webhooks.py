@@ -36,7 +36,7 @@ def _say(response: VoiceResponse | Gather, text: str) -> None:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() and value.isascii() else None
 
 
 def _key(name: str, *extra: str) -> Callable[[HttpRequest, dict[str, Any]], str | None]:
@@ -92,6 +92,9 @@ def incoming(request: HttpRequest, params: dict[str, Any], inbound: InboundMessa
 
 
 def _enter(params: dict[str, Any], inbound: InboundMessage, *, digit: str) -> str:
+    if not param(params, "CallSid", 64):
+        inbound.note = "缺少 CallSid"
+        return sorry()
     entry = queue.queue_enter(
         call_sid=param(params, "CallSid", 64),
         from_number=inbound.from_number,
@@ -125,11 +128,14 @@ def wait(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) 
         response.leave()
         return str(response)
     minutes = max(1, round(state.expected_seconds / 60))
-    _say(
-        response,
-        _("您前面还有%(ahead)d位来电人，预计等待约%(minutes)d分钟，请不要挂机。")
-        % {"ahead": state.position - 1, "minutes": minutes},
-    )
+    if state.position <= 1:
+        told = _("您是下一位，话务员将很快为您服务，请不要挂机。")
+    else:
+        told = _("您前面还有%(ahead)d位来电人，预计等待约%(minutes)d分钟，请不要挂机。") % {
+            "ahead": state.position - 1,
+            "minutes": minutes,
+        }
+    _say(response, told)
     response.pause(length=HOLD_SECONDS)
     return str(response)
 
@@ -141,7 +147,7 @@ def seat(request: HttpRequest, params: dict[str, Any], inbound: InboundMessage) 
     seat_id = request.GET.get("seat", "")
     leg = queue.seat_leg_answer(
         leg_sid=param(params, "CallSid", 64),
-        seat_id=int(seat_id) if seat_id.isdigit() else None,
+        seat_id=_int(seat_id),
         identity=param(params, "From", 64),
     )
     response = VoiceResponse()
@@ -169,7 +175,7 @@ def seat_status(request: HttpRequest, params: dict[str, Any], inbound: InboundMe
     seat_id = request.GET.get("seat", "")
     queue.seat_leg_status(
         leg_sid=param(params, "CallSid", 64),
-        seat_id=int(seat_id) if seat_id.isdigit() else None,
+        seat_id=_int(seat_id),
         status=param(params, "CallStatus", 20),
     )
     return str(VoiceResponse())
@@ -269,7 +275,7 @@ def callback(request: HttpRequest, params: dict[str, Any], inbound: InboundMessa
     """POST callback/?task=<id> — the operator picked up a console callback: dial the citizen from
     the hotline number, recorded; the `<Dial action>` closes the task when it connected."""
     task = request.GET.get("task", "")
-    number = callbacks.callback_leg(leg_sid=param(params, "CallSid", 64), task_id=int(task) if task.isdigit() else 0)
+    number = callbacks.callback_leg(leg_sid=param(params, "CallSid", 64), task_id=_int(task) or 0)
     response = VoiceResponse()
     if number is None:
         inbound.note = "回拨任务不存在或已处理"

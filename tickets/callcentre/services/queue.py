@@ -346,6 +346,8 @@ def queue_left(*, call_sid: str, result: str, queue_time: int | None) -> str:
             if seat.state == SeatState.RINGING:
                 seats.seat_move(seat=seat, to=SeatState.READY, reason="来电人已挂断")
         live.wallboard_changed()
+    if outcome == QueueOutcome.ABANDONED and not queued.phone:
+        return "abandoned"  # a withheld number: counted as lost, with no callback nobody could make
     if outcome == QueueOutcome.ABANDONED:
         reason = f"排队等待{wait}秒后挂断"
         task, created = CallbackTask.objects.get_or_create(

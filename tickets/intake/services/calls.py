@@ -22,7 +22,7 @@ from tickets.sla.services import policy
 
 log = logging.getLogger("tickets.calls")
 
-KIND_DIGITS = {"1": Kind.CONSULT, "2": Kind.HELP, "3": Kind.COMPLAINT, "4": Kind.SUGGESTION}
+KIND_DIGITS = {"1": Kind.CONSULT, "2": Kind.HELP, "3": Kind.COMPLAINT, "4": Kind.REPORT, "5": Kind.SUGGESTION}
 # Spoken choices, longest match first: "投诉举报" is a complaint, "我要举报" a report.
 KIND_WORDS = [
     ("投诉", Kind.COMPLAINT),
@@ -183,6 +183,8 @@ def call_status(
 
 def _callback_if_missed(call: Call, status: str) -> None:
     if call.ticket_id is not None or call.recording_url or call.answered_at is not None:
+        return
+    if not call.phone:  # a withheld number: nobody can call it back (the missed call stays counted)
         return
     reason = MISSED_STATUSES.get(status) or ("非服务时间未留言" if call.after_hours else "来电人未留下诉求即挂断")
     CallbackTask.objects.get_or_create(call=call, defaults={"phone": call.phone, "reason": reason})

@@ -21,7 +21,8 @@ from tickets.intake.webhooks.signature import param, twilio_webhook
 LANG = "zh-CN"
 BASE = "/webhooks/twilio/voice"
 GREETING = "您好，这里是12345政务服务便民热线。"
-MENU = "咨询请按1，求助请按2，投诉或举报请按3，建议请按4。您也可以直接说出您的诉求。"
+MENU = "咨询请按1，求助请按2，投诉请按3，举报请按4，建议请按5。您也可以直接说出您的诉求。"
+AGAIN = "输入有误，请重新选择。"
 ASK_MATTER = "请在提示音后讲述您的诉求，包括事情经过和具体地点，说完请稍等。"
 RECORD_PROMPT = "请在提示音后留言，说完请按井号键或挂机。"
 CLOSED = "您好，这里是12345政务服务便民热线。现在是非人工服务时间。"
@@ -111,13 +112,19 @@ def ivr_answer(state: str, *, lead: str = "") -> str:
         return str(response)
     if not lead:
         _say(response, GREETING)
+    _menu(response, retry=False)
+    return str(response)
+
+
+def _menu(response: VoiceResponse, *, retry: bool) -> None:
+    """The kind menu; a key it does not know, or silence, hears it once more, then the voicemail."""
     gather = Gather(
         input="speech dtmf",
         language=LANG,
         num_digits=1,
         timeout=6,
         speech_timeout="auto",
-        action=f"{BASE}/gather/?step=kind",
+        action=f"{BASE}/gather/?step=kind" + ("&retry=1" if retry else ""),
         method="POST",
         hints="咨询,求助,投诉,举报,建议",
     )
@@ -125,16 +132,20 @@ def ivr_answer(state: str, *, lead: str = "") -> str:
     response.append(gather)
     _say(response, "没有听清您的选择。")
     _record(response)
-    return str(response)
 
 
 def _step(request: HttpRequest) -> str:
     return "matter" if request.GET.get("step") == "matter" else "kind"
 
 
+def _retried(request: HttpRequest) -> bool:
+    return request.GET.get("retry") == "1"
+
+
 def _gather_key(request: HttpRequest, params: dict[str, Any]) -> str | None:
     sid = param(params, "CallSid", 64)
-    return f"voice-gather:{sid}:{_step(request)}" if sid else None
+    retry = ":retry" if _retried(request) else ""
+    return f"voice-gather:{sid}:{_step(request)}{retry}" if sid else None
 
 
 @twilio_webhook(channel=InboundChannel.VOICE, key=_gather_key, sid_param="CallSid", fallback=sorry)
@@ -173,6 +184,10 @@ def voice_gather(request: HttpRequest, params: dict[str, Any], inbound: InboundM
         )
         _say(gather, ASK_MATTER)
         response.append(gather)
+    elif step == "kind" and not _retried(request):
+        _say(response, AGAIN)
+        _menu(response, retry=True)
+        return str(response)
     _say(response, "没有听清您的诉求。")
     _record(response)
     return str(response)
@@ -239,7 +254,7 @@ def voice_status(request: HttpRequest, params: dict[str, Any], inbound: InboundM
     call = calls.call_status(
         call_sid=call_sid,
         status=status,
-        duration=int(duration) if duration.isdigit() else None,
+        duration=int(duration) if duration.isdecimal() and duration.isascii() else None,
         from_number=inbound.from_number,
         phone=inbound.phone,
         to_number=param(params, "To", 64),
