@@ -26,12 +26,21 @@ def _api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def _citizen(request: HttpRequest) -> bool:
+    """A citizen's page: its errors speak to a citizen (no login, no workspace) and lead back there."""
+    return request.path.startswith("/citizen/")
+
+
+def _home(request: HttpRequest) -> str:
+    return "/citizen/" if _citizen(request) else "/"
+
+
 def _back(request: HttpRequest) -> str:
     """Where 返回上一页 leads: the referring page on this site, else the home page."""
     referer = request.META.get("HTTP_REFERER", "")
     if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
         return referer
-    return "/"
+    return _home(request)
 
 
 def _reason(exception: Exception | None) -> str:
@@ -44,13 +53,37 @@ def error_page(
     request: HttpRequest, *, status: int, title: str, text: str, steps: list[str], reason: str = ""
 ) -> HttpResponse:
     """A styled Chinese error page that says what to do next, with a way back (templates/error.html)."""
-    context = {"title": title, "text": text, "steps": steps, "reason": reason, "status": status, "back": _back(request)}
+    context = {
+        "title": title,
+        "text": text,
+        "steps": steps,
+        "reason": reason,
+        "status": status,
+        "back": _back(request),
+        "home": _home(request),
+        "home_label": "回到市民服务首页" if _citizen(request) else "回到首页",
+    }
     return HttpResponse(render_to_string("error.html", context), status=status)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _api(request):
         return JsonResponse({"detail": "未找到", "rule": "not_found", "field": None, "errors": {}}, status=404)
+    if request.path.startswith("/open311/"):
+        return _georeport_error(request, 404, "未找到")
+    if _citizen(request):
+        return error_page(
+            request,
+            status=404,
+            title="找不到您要的页面",
+            text="链接可能有误或已失效。",
+            reason=_reason(exception),
+            steps=[
+                "核对网址是否完整",
+                "查询诉求进度请在市民服务首页点“查询办理进度”，输入工单号和手机号后四位",
+                "也可拨打12345热线咨询",
+            ],
+        )
     return error_page(
         request,
         status=404,
@@ -84,6 +117,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "errors": {},
         }
         return JsonResponse(body, status=403)
+    if _citizen(request):
+        return error_page(
+            request,
+            status=403,
+            title="页面已过期，本次提交没有生效",
+            text="页面打开时间过长，或浏览器禁用了 Cookie（安全校验未通过）。",
+            steps=["返回上一页，刷新后重新填写并提交", "若反复出现，请允许本网站使用 Cookie，或拨打12345热线反映"],
+        )
     return error_page(
         request,
         status=403,
@@ -141,17 +182,21 @@ def refused(request: HttpRequest, *, detail: str, rule: str, field: str | None) 
     """A 400 answered before any view ran (hotline/input_guard.py): GeoReport's error list under
     /open311/, the API's JSON shape under /api/, a Chinese page elsewhere."""
     if request.path.startswith("/open311/"):
-        description = f"{field}：{detail}" if field else detail
-        if request.path.endswith(".xml"):
-            xml = (
-                '<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code>'
-                f"<description>{escape(description)}</description></error></errors>"
-            )
-            return HttpResponse(xml, status=400, content_type="text/xml; charset=utf-8")
-        errors = [{"code": 400, "description": description}]
-        return HttpResponse(json.dumps(errors, ensure_ascii=False), status=400, content_type="application/json")
+        return _georeport_error(request, 400, f"{field}：{detail}" if field else detail)
     if request.path.startswith(JSON_PREFIXES):
         body = {"detail": detail, "rule": rule, "field": field, "errors": {field: [detail]} if field else {}}
         return HttpResponse(json.dumps(body, ensure_ascii=False), status=400, content_type="application/json")
     page = _PAGE.format(title="请求无效", text=f"{detail}。请检查输入后重试。")
     return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")
+
+
+def _georeport_error(request: HttpRequest, status: int, description: str) -> HttpResponse:
+    """GeoReport v2's error list, in the format the path asks for (XML for .xml, JSON otherwise)."""
+    if request.path.endswith(".xml"):
+        xml = (
+            f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>{status}</code>'
+            f"<description>{escape(description)}</description></error></errors>"
+        )
+        return HttpResponse(xml, status=status, content_type="text/xml; charset=utf-8")
+    errors = [{"code": status, "description": description}]
+    return HttpResponse(json.dumps(errors, ensure_ascii=False), status=status, content_type="application/json")

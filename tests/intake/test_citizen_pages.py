@@ -150,6 +150,45 @@ def test_status_lookups_are_rate_limited(city: Any, web: Any) -> None:
     assert codes[:5] == [404] * 5 and codes[5] == 429
 
 
+def test_the_code_field_takes_the_focus_and_says_what_was_wrong(city: Any, web: Any) -> None:
+    """A keyboard user lands where the code is to be typed; a wrong code is said at that field."""
+    sent = web.post("/citizen/verify/", {"action": "send", "phone": "13600136000"}).content.decode()
+    assert re.search(r'<input[^>]*name="code"[^>]*autofocus', sent)
+    assert not re.search(r'<input[^>]*name="phone"[^>]*autofocus', sent)
+
+    real = code_from_outbox()
+    wrong = web.post("/citizen/verify/", {"action": "check", "code": "000000" if real != "000000" else "111111"})
+    page = wrong.content.decode()
+    field = re.search(r'<input[^>]*name="code"[^>]*>', page).group(0)  # type: ignore[union-attr]
+    assert 'aria-invalid="true"' in field and "autofocus" in field and 'aria-describedby="id_code_error"' in field
+    assert re.search(r'id="id_code_error"[^>]*>.*验证码错误', page, re.S)
+
+    bad_number = web.post("/citizen/verify/", {"action": "send", "phone": "12345"}).content.decode()
+    phone = re.search(r'<input[^>]*name="phone"[^>]*>', bad_number).group(0)  # type: ignore[union-attr]
+    assert 'aria-invalid="true"' in phone and "autofocus" in phone
+
+
+def test_letters_for_the_last_four_digits_are_a_field_error_and_use_up_no_lookup(city: Any, web: Any) -> None:
+    answers = [web.post("/citizen/status/", {"number": "20250101000001", "last4": "abcd"}) for _ in range(6)]
+    assert {a.status_code for a in answers} == {200}
+    assert "请输入手机号的后四位数字" in answers[-1].content.decode()
+    assert web.post("/citizen/status/", {"number": "20250101000001", "last4": "1234"}).status_code == 404
+
+
+def test_a_citizens_error_pages_speak_to_a_citizen_and_lead_back_to_the_citizen_pages(city: Any) -> None:
+    from django.test import Client
+
+    missing = Client().get("/citizen/no-such-page/")
+    page = missing.content.decode()
+    assert missing.status_code == 404 and "查询办理进度" in page and "承办单位" not in page and "工作台" not in page
+    assert 'href="/citizen/">回到市民服务首页' in page
+
+    forged = Client(enforce_csrf_checks=True).post("/citizen/status/", {"number": "1", "last4": "1234"})
+    page = forged.content.decode()
+    assert forged.status_code == 403 and "本次提交没有生效" in page and "登录" not in page
+    assert 'href="/citizen/"' in page
+
+
 def _error(response: Any) -> str:
     return re.search(r'role="alert">(.*?)<', response.content.decode()).group(1)  # type: ignore[union-attr]
 

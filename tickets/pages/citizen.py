@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -102,21 +103,26 @@ def verify(request: HttpRequest) -> HttpResponse:
                     error = exc.message + _("；请输入已收到的验证码")
                 else:
                     error, limited = exc.message, True
-            except DomainError as exc:
-                error, limited = exc.message, isinstance(exc, RateLimited)
+            except DomainError as exc:  # the number itself: said at the field, which takes the focus
+                phone_form.add_error("phone", exc.message)
     elif request.method == "POST" and request.POST.get("action") == "check" and pending:
         code_form = CodeForm(request.POST)
         if code_form.is_valid():
             try:
                 phone = citizen_auth.code_verify(phone=pending, code=code_form.cleaned_data["code"])
-            except DomainError as exc:
-                error, limited = exc.message, isinstance(exc, RateLimited)
+            except RateLimited as exc:
+                error, limited = exc.message, True
+            except DomainError as exc:  # a wrong or expired code: said at the field, typed again there
+                code_form.add_error("code", exc.message)
             else:
                 request.session.cycle_key()
                 request.session["citizen_phone"] = phone
                 request.session["citizen_verified_at"] = time.time()
                 request.session.pop("citizen_pending_phone", None)
                 return HttpResponseRedirect(reverse("citizen-submit"))
+    # The keyboard starts where the next thing is to be typed: the code once one was sent, else the number.
+    focus = phone_form if phone_form.errors or not pending else code_form
+    focus.fields[next(iter(focus.fields))].widget.attrs["autofocus"] = True
     context = {"phone_form": phone_form, "code_form": code_form, "pending": mask_phone(pending), "error": error}
     return render(request, T + "verify.html", context, status=429 if limited else 200)
 
@@ -226,6 +232,7 @@ class StatusForm(CitizenForm):
         label=gettext_lazy("手机号后四位"),
         min_length=4,
         max_length=4,
+        validators=[RegexValidator(r"^[0-9]{4}$", gettext_lazy("请输入手机号的后四位数字"))],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
