@@ -310,9 +310,11 @@ CITIZEN_PHOTO_MAX_PIXELS = 40_000_000
 CITIZEN_PHOTO_MAX_PIXELS_UNSCALED = 16_000_000
 CITIZEN_PHOTO_MAX_SIDE = 1920  # stored photos are downscaled to this long side
 # A request body over 2.5 MB is spooled to disk (ASGI) and its files become temporary files, never
-# held in memory; more files than this in one request is refused (400) before the view runs.
+# held in memory; more files than this in one request is refused (400) before the view runs. Well
+# above the forms' own limits (CITIZEN_PHOTO_MAX), so a form refuses a few files too many itself
+# and keeps what was typed; this stops only a request no form sends.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+DATA_UPLOAD_MAX_NUMBER_FILES = 30
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "12345")
 
 # --- 限时办结 / 统一督办 (tickets.supervision.tasks) ---------------------------------------------

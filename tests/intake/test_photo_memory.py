@@ -173,5 +173,20 @@ def test_more_files_than_the_request_limit_are_refused_in_chinese_before_the_vie
     response = web.post("/citizen/submit/", {**FORM, "photos": photos})
 
     assert response.status_code == 400
-    assert "一次最多提交 10 个文件" in response.content.decode()
+    assert f"一次最多提交 {settings.DATA_UPLOAD_MAX_NUMBER_FILES} 个文件" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_a_few_photos_too_many_are_refused_by_the_form_which_keeps_the_text(city: Any, web: Any) -> None:
+    """11 photos once reached Django's request limit and lost what the citizen had typed."""
+    verify_phone(web)
+    with Image.new("RGB", (64, 48)) as image:
+        small = encoded(image, "JPEG")
+    photos = [upload(f"{i}.jpg", small) for i in range(11)]
+
+    response = web.post("/citizen/submit/", {**FORM, "photos": photos})
+
+    page = response.content.decode()
+    assert response.status_code == 400 and f"最多上传 {settings.CITIZEN_PHOTO_MAX} 张照片" in page
+    assert FORM["text"] in page
     assert not Ticket.objects.exists()
