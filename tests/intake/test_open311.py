@@ -92,6 +92,31 @@ def test_filing_errors_are_open311_error_lists(endpoint: str, api_key: str) -> N
     assert not Ticket.objects.exists()
 
 
+def test_coordinates_are_checked_and_read_back(endpoint: str, api_key: str) -> None:
+    off_earth = file_request(endpoint, api_key, address_string="", lat="999", long="-500")
+    words = file_request(endpoint, api_key, address_string="", lat="abc", long="xyz")
+    half = file_request(endpoint, api_key, address_string="", lat="28.6")
+    too_long = file_request(endpoint, api_key, address_string="幸福路" * 200)
+
+    assert off_earth.status_code == 400 and off_earth.json()[0]["description"].startswith("lat 超出范围")
+    assert words.status_code == 400 and "lat 必须是十进制度数" in words.json()[0]["description"]
+    assert half.status_code == 400 and "long" in half.json()[0]["description"]
+    assert too_long.status_code == 400 and "address_string" in too_long.json()[0]["description"]
+    assert not Ticket.objects.exists()
+
+    placed = file_request(endpoint, api_key, address_string="", lat="28.68", long="115.89")
+    number = placed.json()[0]["service_request_id"]
+    own = requests.get(f"{endpoint}/requests/{number}.json", params={"api_key": api_key}, timeout=10).json()[0]
+    assert (own["lat"], own["long"]) == (28.68, 115.89)
+
+
+def test_an_unknown_open311_address_answers_a_georeport_error_list(endpoint: str) -> None:
+    for path in ("/requests/1.5.json", "/requests.yaml"):
+        missing = requests.get(endpoint + path, timeout=10)
+        assert missing.status_code == 404
+        assert missing.json() == [{"code": 404, "description": "未找到"}]
+
+
 def test_other_channels_tickets_are_not_readable_through_open311(endpoint: str, api_key: str, user: Any) -> None:
     from tickets.core.actors import Actor
     from tickets.intake.services import intake

@@ -8,10 +8,13 @@ address of the requests it filed. Nobody reads another channel's tickets here.
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -23,7 +26,7 @@ from tickets.core.dates import moment_parse
 from tickets.core.models import Channel, Ticket
 from tickets.core.public import is_open, public_reply
 from tickets.core.states import ENDED_TICKET_STATES
-from tickets.core.text import has_control_chars, normalise_phone
+from tickets.core.text import has_control_chars, normalise_phone, text_checked
 from tickets.errors import DomainError, InvalidInput
 from tickets.intake.models import PartnerKey
 from tickets.intake.services import intake, partners
@@ -114,9 +117,19 @@ def _row(ticket: Ticket, *, full: bool) -> dict[str, Any]:
         "zipcode": "",
         "lat": None,
         "long": None,
+        **(_point(ticket.citizen_address) if full else {}),
         "media_url": "",
     }
     return row
+
+
+_POINT = re.compile(r"^(-?\d{1,2}(?:\.\d+)?),(-?\d{1,3}(?:\.\d+)?)$")
+
+
+def _point(address: str) -> dict[str, float]:
+    """lat/long of a request filed with coordinates only (stored as "lat,long" in its address)."""
+    found = _POINT.match(address)
+    return {"lat": float(found.group(1)), "long": float(found.group(2))} if found else {}
 
 
 def _visible(partner: PartnerKey | None) -> QuerySet[Ticket]:
@@ -204,11 +217,17 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     description = values.get("description", "").strip()
     if len(description) < 2:
         return _error(fmt, 400, "description 必填（诉求内容）")
-    address = values.get("address_string", "").strip()
     lat, lng = values.get("lat", "").strip(), values.get("long", "").strip()
-    if not address and not (lat and lng):
-        return _error(fmt, 400, "需要 address_string 或 lat/long")
     try:
+        address = text_checked(
+            values.get("address_string", ""),
+            field="address_string",
+            max_length=settings.TICKET_ADDRESS_MAX,
+            label="address_string（地址）",
+        )
+        place = _coordinates(lat, lng)
+        if not address and not place:
+            return _error(fmt, 400, "需要 address_string 或 lat/long")
         phone = normalise_phone(values.get("phone", ""), field="phone")
         name = f"{values.get('last_name', '')}{values.get('first_name', '')}".strip()
         ticket = intake.ticket_create(
@@ -217,7 +236,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             text=intake.truncate_text(description),
             citizen_name=name[:64],
             citizen_phone=phone,
-            citizen_address=(address or f"{lat},{lng}")[:255],
+            citizen_address=address or place,
             category=category,
             external_ref=partners.partner_ref(partner),
             raw={"open311": values, "partner": partner.name},
@@ -230,6 +249,20 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         "account_id": values.get("account_id") or None,
     }
     return _render(fmt, "service_requests", "request", [row], status=201)
+
+
+def _coordinates(lat: str, lng: str) -> str:
+    """"lat,long" of a point on the Earth, "" when neither is given; InvalidInput naming the bad one."""
+    if not lat and not lng:
+        return ""
+    for name, raw, bound in (("lat", lat, 90.0), ("long", lng, 180.0)):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} 必须是十进制度数", field=name, rule="type") from None
+        if not math.isfinite(value) or abs(value) > bound:
+            raise InvalidInput(f"{name} 超出范围（-{bound:g} 至 {bound:g}）", field=name, rule="range")
+    return f"{float(lat):.6f},{float(lng):.6f}"
 
 
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
