@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from tests.intake.conftest import payload, sign, twilio_post
@@ -183,6 +184,25 @@ def test_a_20000_character_body_is_kept_raw_and_the_ticket_text_is_capped(city: 
     ticket = Ticket.objects.get()
     assert len(ticket.text) == settings.TICKET_TEXT_MAX and ticket.text.endswith("原文见来信记录】")
     assert len(InboundMessage.objects.get().raw["Body"]) == 20_000
+
+
+def test_parts_past_the_text_limit_are_read_in_full_in_the_tickets_inbound_record(
+    city: Any, web: Any, settings: Any, user: Any
+) -> None:
+    """The cut text says 原文见来信记录: the ticket page has that record, with every part in full."""
+    settings.TICKET_TEXT_MAX = 120
+    sms(web, "SMk1", "小区楼下的烧烤摊每天营业到凌晨两点，" * 6)
+    sms(web, "SMk2", "具体地址：东湖区新华街道幸福小区3号楼2单元门口")
+    ticket = Ticket.objects.get()
+    assert ticket.text.endswith("原文见来信记录】") and "3号楼2单元" not in ticket.text
+
+    operator = Client()
+    operator.force_login(user("operator1"))
+    page = operator.get(f"/tickets/{ticket.pk}/").content.decode()
+    record = re.search(r'<details id="inbound"[^>]*open[^>]*>(.*?)</details>', page, re.S)
+    assert record is not None and "来信记录（2 条）" in record.group(1)
+    assert "具体地址：东湖区新华街道幸福小区3号楼2单元门口" in record.group(1)
+    assert record.group(1).count("短信") >= 2
 
 
 def test_undecodable_bytes_and_nul_do_not_break_the_webhook(city: Any, web: Any) -> None:

@@ -14,6 +14,33 @@ from tickets.intake.models import Call, CallbackTask, MissedCallState, TicketAtt
 from tickets.org.models import User
 
 
+@dataclass(frozen=True)
+class InboundText:
+    """One message a citizen sent that is part of a ticket (an SMS part, a spoken matter), as sent."""
+
+    at: datetime
+    channel_label: str
+    text: str
+
+
+# The raw payload key that holds the citizen's words, per door: Twilio's SMS Body, its speech result.
+_WORDS = (("Body", "短信"), ("SpeechResult", "语音识别"))
+
+
+def ticket_inbound_texts(ticket: Ticket, reader: User) -> list[InboundText]:
+    """来信记录: every message that made or grew this ticket, in full (the ticket's text may have been
+    cut to TICKET_TEXT_MAX), through the privacy rule for this reader."""
+    rows = []
+    events = ticket.events.filter(action__in=("created", "message_appended")).order_by("id")
+    for event in events.only("created_at", "data"):
+        raw = (event.data or {}).get("raw") or {}
+        for key, label in _WORDS:
+            words = raw.get(key) if isinstance(raw, dict) else None
+            if isinstance(words, str) and words.strip():
+                rows.append(InboundText(event.created_at, label, privacy.citizen_text(words, ticket, reader)))
+    return rows
+
+
 def callbacks_open(*, limit: int = 50) -> list[Any]:
     return list(CallbackTask.objects.filter(state=MissedCallState.OPEN).select_related("call").order_by("id")[:limit])
 

@@ -24,13 +24,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tickets.core import privacy, selectors
 from tickets.core.actors import Actor
-from tickets.core.models import Assignment, Ticket
+from tickets.core.models import Assignment, Channel, Ticket
 from tickets.core.services import access, workflow
 from tickets.core.states import OPEN_TICKET_STATES, TICKET_TRANSITIONS, TicketState
 from tickets.duplicates.models import DuplicateLink
 from tickets.duplicates.services import duplicates
 from tickets.feedback.models import Rating, RatingCallback
 from tickets.intake import selectors as intake_selectors
+from tickets.intake.services.intake import TRUNCATED_MARK
 from tickets.notes import selectors as note_selectors
 from tickets.notes import services as notes
 from tickets.org.models import Category, Role, Unit, User
@@ -213,6 +214,10 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "supervisions": _supervisions(ticket, reader),
         "history": history_rows(selectors.ticket_history(ticket), ticket=ticket, reader=reader),
         "attachments": intake_selectors.ticket_attachment_items(ticket, reader),
+        "inbound_texts": intake_selectors.ticket_inbound_texts(ticket, reader)
+        if ticket.channel in (Channel.SMS, Channel.PHONE)
+        else [],
+        "text_truncated": ticket.text.endswith(TRUNCATED_MARK),
         "notes": notes_rows,
         "reply_templates": list(note_selectors.reply_templates_for(unit)) if own is not None else [],
         "created_by": person_label(ticket.created_by) if ticket.created_by_id else "",
