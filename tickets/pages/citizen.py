@@ -39,8 +39,9 @@ VERIFIED_FOR_SECONDS = 30 * 60
 KIND_CHOICES = [(k, Kind(k).label) for k in (Kind.CONSULT, Kind.HELP, Kind.COMPLAINT, Kind.REPORT, Kind.SUGGESTION)]
 PRIVACY_CHOICES = [
     ("public", gettext_lazy("普通：承办单位可联系我")),
-    ("confidential", gettext_lazy("保密：联系方式只由热线中心掌握")),
-    ("anonymous", gettext_lazy("匿名：不向承办单位透露我的身份")),
+    # domain.md §7: on a 保密/匿名 ticket units see no name, number or address; the choice says so.
+    ("confidential", gettext_lazy("保密：姓名、电话和地址只由热线中心掌握")),
+    ("anonymous", gettext_lazy("匿名：不向承办单位透露我的姓名、电话和地址")),
 ]
 
 
