@@ -192,3 +192,14 @@ def api(city: object) -> Callable[[str | User | None], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Run Celery tasks inline, as the embedded set-up does (no worker process in the test run)."""
+    from hotline.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -48,16 +47,6 @@ def _in_rating(text: str, phone: str = "13912345678") -> Ticket:
     assert ticket.state == "rating"
     return ticket
 
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """Run Celery tasks inline, as the embedded set-up does (no worker process in the test run)."""
-    from hotline.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
 
 
 def test_console_shows_duplicates_and_kb_answers_and_answers_directly(city: Any, new_page: Any) -> None:

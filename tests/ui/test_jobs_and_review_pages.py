@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,15 +22,6 @@ def _client(username: str) -> Client:
     client.force_login(User.objects.get(username=username))
     return client
 
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    from hotline.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
 
 
 @pytest.mark.parametrize("path", ["/board/jobs/", "/board/ratings/"])

@@ -239,12 +239,3 @@ def test_phone_numbers_on_staff_pages_are_grouped(city: Any, new_page: Any) -> N
     expect(page.locator("#panel-rating-callbacks")).to_contain_text("139 0008 3352")
     assert "+8613900083352" not in page.content()
 
-
-@pytest.fixture
-def eager_celery() -> Any:
-    from hotline.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before

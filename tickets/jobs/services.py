@@ -9,7 +9,6 @@ writes each step to the row, which the page polls.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from django.utils import timezone
 from classifier.tasks import MIN_ROWS, retrain_from_store
 from tickets.core.actors import Actor
 from tickets.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from tickets.jobs.calendar_problems import year_file_text
 from tickets.jobs.models import BackgroundJob, JobKind, JobState
 from tickets.org.models import Role
 from tickets.sla.calendar_source import YearFileError
@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 JOB_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 CALENDAR_FILE_MAX = 256 * 1024
 CALENDAR_SUFFIXES = (".toml", ".json")
-EXAMPLE_FILE = "tickets/sla/data/cn-2027.example.toml"
 
 # What the retraining core says (English, for logs) → what the page shows, with a rough percentage.
 _RETRAIN_STEPS: tuple[tuple[str, int, str], ...] = (
@@ -116,27 +115,10 @@ class JobFailed(Exception):
     """A failure whose message (Chinese, no paths or parser internals) is meant for the page."""
 
 
-_LINE = re.compile(r"line (\d+)")
-
-
 def _failure_text(exc: Exception) -> str:
     if isinstance(exc, JobFailed):
         return str(exc)
     return "系统内部错误，任务未完成。请稍后重试；如仍失败，请联系系统管理员查看日志。"
-
-
-def _year_file_text(exc: YearFileError) -> str:
-    """What was wrong with an uploaded year file, in Chinese; the parser's English detail (with the
-    server's temporary path) goes to the log only."""
-    problems = list(getattr(exc, "problems", []) or [str(exc)])
-    unparsable = next((p for p in problems if p.startswith("cannot parse") or p.startswith("unsupported")), None)
-    if unparsable is not None:
-        line = _LINE.search(unparsable)
-        where = f"（第 {line.group(1)} 行附近）" if line else ""
-        detail = f"文件不是有效的 TOML 或 JSON 格式{where}"
-    else:
-        detail = f"文件内容有 {len(problems)} 处不符合格式（年份、日期、节日名称或调休日）"
-    return f"日历文件有误：{detail}。请按 {EXAMPLE_FILE} 的格式修改后重新上传"
 
 
 Say = Callable[[int, str], None]
@@ -166,13 +148,14 @@ def _run_calendar_import(job: BackgroundJob, say: Say) -> tuple[str, dict[str, A
     say(10, f"正在解析文件 {name}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
-        path.write_text(str(job.payload.get("content", "")), encoding="utf-8")
+        content = str(job.payload.get("content", ""))
+        path.write_text(content, encoding="utf-8")
         say(40, "正在写入全年工作日并补算待定时限")
         try:
             stored = calendar_import_file(path=path)
         except YearFileError as exc:
             logger.info("calendar import job %s: %s", job.pk, exc)
-            raise JobFailed(_year_file_text(exc)) from exc
+            raise JobFailed(year_file_text(exc, content=content)) from exc
     text = f"{stored.year} 年工作日历已导入；补算时限 {stored.filled} 件，仍待下一年日历 {stored.still_missing} 件"
     return text, {"year": stored.year, "filled": stored.filled, "still_missing": stored.still_missing}
 
