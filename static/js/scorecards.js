@@ -121,7 +121,7 @@
       color: ["#123a6b", "#1e7b34"],
       series: [
         { name: "按时签收率", type: "bar", barMaxWidth: 36, data: shown.map(function (u) { return num(u.sign_on_time_rate); }) },
-        { name: "按时办复率", type: "bar", barMaxWidth: 36, data: shown.map(function (u) { return num(u.reply_on_time_rate); }) }
+        { name: "按时办结率", type: "bar", barMaxWidth: 36, data: shown.map(function (u) { return num(u.reply_on_time_rate); }) }
       ]
     });
     c.on("click", function (params) {

@@ -87,6 +87,6 @@ def test_metrics_csv_follows_the_readers_scope_and_is_logged(
 ) -> None:
     _tickets(cats, units, user)
     rows = _csv(api("rsj_staff").get("/api/exports/metrics.csv?period=year&date=2026-06-01"))
-    assert rows[0][:3] == ["unit", "unit_name", "dispatched"] and "composite" in rows[0]
+    assert rows[0][:3] == ["单位编码", "单位名称", "派单数"] and "综合得分" in rows[0]
     assert [r[0] for r in rows[1:]] == ["rsj"]
     assert TicketAccessLog.objects.get(user__username="rsj_staff").detail["what"] == "metrics"

@@ -76,6 +76,45 @@ class TicketXlsxExportApi(APIView):
         return response
 
 
+#: The 考核数据 CSV's column headers (domain.md §6 names), keyed by the scorecard row's keys
+#: (`metrics.selectors.unit_scorecards`). Counters are what `metrics/services/rules.py` counts; rates
+#: are 0–1 fractions, empty where the denominator is 0.
+METRICS_CSV_HEADERS: dict[str, str] = {
+    "unit": "单位编码",
+    "unit_name": "单位名称",
+    "dispatched": "派单数",
+    "signed_on_time": "按时签收数",
+    "due": "应办结数",
+    "replied_on_time": "按时办结数",
+    "returns_approved": "退单数（已批准）",
+    "reopened": "重办数",
+    "closed": "办结数",
+    "closed_first_time": "一次办结数",
+    "answered_directly": "直接答复数",
+    "accepted": "受理数",
+    "repeat_calls": "重复来电数",
+    "valid_callbacks": "有效回访数",
+    "contacted": "回访已联系数",
+    "solved": "回访已解决数",
+    "satisfied": "满意数",
+    "basically_satisfied": "基本满意数",
+    "dissatisfied": "不满意数",
+    "led": "主办工单数",  # a unit once per ticket it leads: 重复来电率's base for a unit
+    "ratings": "评价数（含未答全的）",  # every rating; 有效回访数 counts the complete ones
+    "sign_on_time_rate": "按时签收率",
+    "reply_on_time_rate": "按时办结率",
+    "return_rate": "退单率",
+    "reopen_rate": "重办率",
+    "first_time_rate": "一次办结率",
+    "direct_answer_rate": "直接答复率",
+    "repeat_call_rate": "重复来电率",
+    "response_rate": "响应率",
+    "solved_rate": "解决率",
+    "satisfaction_rate": "满意率",
+    "composite": "综合得分",
+}
+
+
 class MetricsCsvExportApi(APIView):
     """The scorecards of GET /api/metrics/units/ (same parameters) as CSV."""
 
@@ -93,8 +132,9 @@ class MetricsCsvExportApi(APIView):
             group=params.get("group") or None,
         )
         rate_names = [k for k in cards["total"] if k not in COUNTERS]
-        header = ["unit", "unit_name", *COUNTERS, *rate_names]
-        rows = [[r[k] if r[k] is not None else "" for k in header] for r in cards["units"]]
+        keys = ["unit", "unit_name", *COUNTERS, *rate_names]
+        header = [METRICS_CSV_HEADERS[k] for k in keys]
+        rows = [[r[k] if r[k] is not None else "" for k in keys] for r in cards["units"]]
         exports.export_log_metrics(user=staff_user(request), filters=dict(params.items()), rows=len(rows))
         response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_name("metrics", "csv")}"'
