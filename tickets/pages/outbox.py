@@ -7,7 +7,8 @@ with HOTLINE_DEMO_SHOW_SECRETS, which `start.sh` sets in its embedded mode."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,9 @@ from tickets.messaging.services.sms import twilio_configured
 @login_required  # the staff login (settings.LOGIN_URL), not the admin's
 def sms_outbox(request: HttpRequest) -> HttpResponse:
     if not getattr(request.user, "is_centre", False):
-        return HttpResponseForbidden(_("仅限热线中心人员"))
+        # 403 (pinned in tests/security/test_authorization_matrix.py), not role_required's 404;
+        # handler403 (hotline.errors.permission_denied) renders the styled page with this reason.
+        raise PermissionDenied(_("仅限热线中心人员"))
     rows = list(SmsMessage.objects.select_related("ticket").order_by("-id")[:200])
     for message in rows:
         message.body_shown = privacy.sms_body_for_staff(message)  # type: ignore[attr-defined]
