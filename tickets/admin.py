@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import JSONField
@@ -19,11 +20,15 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from tickets import models as m
 from tickets.accounts.services import api_token_revoke
 from tickets.core import privacy
+from tickets.core.services.access import ticket_view_record
 from tickets.core.states import AssignmentState, TicketState
+from tickets.core.text import normalise_phone
+from tickets.errors import DomainError, InvalidInput
 from tickets.pages import history
 from tickets.sla.calendar_source import YearFileError
 from tickets.sla.services import policy as sla_policy
@@ -41,6 +46,7 @@ def _boolean_icon(value: bool | None) -> str:
 admin_list._boolean_icon = _boolean_icon  # type: ignore[attr-defined]
 
 RATING_CHANNELS = {"sms": "短信", "web": "网站", "app": "移动端", "phone": "电话回访"}
+SUPERVISION_CLOCKS = {"sign": "签收", "reply": "办结"}  # as notice_texts names them in the notice
 NOTICE_EXAMPLE = {
     "ticket_number": "20261202000001",
     "ticket_title": "小区门口道路破损",
@@ -113,6 +119,48 @@ class HotlineModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         fields = [f"{n}_readable" if n in shown else n for n in super().get_fields(request, obj)]
         return list(dict.fromkeys(fields))
 
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # Forms check what they can in clean(); a service may still refuse at save time (a policy
+        # superseded by another admin a moment ago). Django saves inside one transaction, so the
+        # refusal leaves nothing behind, not even the admin log row: say why instead of a 500.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refused:
+            if request.method != "POST":
+                raise  # a page that cannot be shown: redirecting to itself would loop
+            messages.error(request, refused.message)
+            return redirect(request.get_full_path())
+
+
+def add_domain_error(form: forms.BaseForm, refused: DomainError) -> None:
+    """A service's refusal shown on the form: on its field when the form has one, else above the form."""
+    field = refused.field if refused.field in form.fields else None
+    form.add_error(field, refused.message)
+
+
+def unit_interval(value: float | None, *, label: str) -> float | None:
+    """A probability threshold: empty stays empty, anything outside 0–1 is refused."""
+    if value is not None and not 0 <= value <= 1:
+        raise forms.ValidationError(f"{label}须在 0 与 1 之间（例如 0.6 表示可信度达到 60% 才自动派单）")
+    return value
+
+
+class _Named:
+    """An object as an admin page names it, where the model's own name is an internal code
+    ("1:created"). Everything else is the object's: the page still reads its pk and fields."""
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self._obj = obj
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._obj, attr)
+
+    def __str__(self) -> str:
+        return self._name
+
 
 @admin.register(m.User)
 class HotlineUserAdmin(UserAdmin):  # type: ignore[type-arg]
@@ -127,16 +175,31 @@ class HotlineUserAdmin(UserAdmin):  # type: ignore[type-arg]
     add_fieldsets = (*UserAdmin.add_fieldsets, ("岗位与单位", {"fields": ("role", "unit")}))
 
 
+class UnitForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean_liaison_phone(self) -> str:
+        try:
+            return normalise_phone(self.cleaned_data["liaison_phone"], field="liaison_phone")
+        except InvalidInput as bad:
+            raise forms.ValidationError(f"{bad.message}：联络电话须为手机号码或带区号的固定电话") from None
+
+
 @admin.register(m.Unit)
 class UnitAdmin(HotlineModelAdmin):
+    form = UnitForm
     list_display = ["name", "code", "kind", "parent", "liaison_name", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
     readonly_fields = ["path"]
 
 
+class CategoryForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean_auto_dispatch_threshold(self) -> float | None:
+        return unit_interval(self.cleaned_data["auto_dispatch_threshold"], label="自动派单置信度阈值")
+
+
 @admin.register(m.Category)
 class CategoryAdmin(HotlineModelAdmin):
+    form = CategoryForm
     list_display = ["name", "code", "parent", "is_functional", "is_active"]
     list_filter = ["is_functional", "is_active"]
     search_fields = ["name", "code"]
@@ -151,13 +214,36 @@ class RoutingRuleAdmin(HotlineModelAdmin):
     filter_horizontal = ["assisting_units"]
 
 
+class CityProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean_auto_dispatch_threshold(self) -> float | None:
+        return unit_interval(self.cleaned_data["auto_dispatch_threshold"], label="自动派单置信度阈值")
+
+
 @admin.register(m.CityProfile)
 class CityProfileAdmin(HotlineModelAdmin):
+    form = CityProfileForm
     list_display = ["name", "is_active", "problem_reopen_threshold", "problem_units_threshold", "rating_expiry_days"]
+
+
+class SlaPolicyForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean(self) -> dict[str, Any]:
+        """The policy as it would be saved, checked by the service's own rule (`policy_revise` runs
+        the same check at save time), so a bad value is a message on its field, not a 500."""
+        cleaned = super().clean() or {}
+        if any(name in self.errors for name in sla_policy.POLICY_EDITABLE):
+            return cleaned  # the field already says what is wrong with it
+        values: dict[str, object] = {name: getattr(self.instance, name) for name in sla_policy.POLICY_EDITABLE}
+        values.update({name: v for name, v in cleaned.items() if name in sla_policy.POLICY_EDITABLE})
+        try:
+            sla_policy.policy_check(values)
+        except InvalidInput as refused:
+            add_domain_error(self, refused)
+        return cleaned
 
 
 @admin.register(m.SlaPolicy)
 class SlaPolicyAdmin(HotlineModelAdmin):
+    form = SlaPolicyForm
     list_display = [
         "profile",
         "kind",
@@ -251,6 +337,30 @@ class CalendarDayAdmin(HotlineModelAdmin):
 
 
 class ReadOnlyAdmin(HotlineModelAdmin):
+    def object_name(self, obj: Any) -> str | None:
+        """The heading of the object's page, when the model's own name is an internal code."""
+        return None
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        name = self.object_name(obj) if obj is not None else None
+        if name is not None:  # the heading, the window title and the breadcrumb
+            extra_context = {**(extra_context or {}), "subtitle": name, "original": _Named(obj, name)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        name = self.object_name(obj) if obj is not None else None
+        if name is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "title": _("Change history: %s") % name,
+                "object": _Named(obj, name),
+            }
+        return super().history_view(request, object_id, extra_context)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -267,6 +377,16 @@ class TicketAdmin(ReadOnlyAdmin):
     list_filter = ["state", "channel", "kind", "urgency", "is_problem"]
     search_fields = ["number"]
     show_full_result_count = False
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """The page shows the citizen's name, number and address: each reading is logged (domain.md §7)."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and shown is not None:
+            ticket_view_record(ticket=shown, user=request.user, via="admin.ticket")  # type: ignore[arg-type]
+        return response
 
 
 class EventActionFilter(admin.SimpleListFilter):
@@ -292,6 +412,23 @@ class TicketEventAdmin(ReadOnlyAdmin):
     list_filter = [EventActionFilter, "actor_kind"]
     list_select_related = ["actor__unit", "ticket"]
     show_full_result_count = False
+    # The page shows what the list shows: labels, not the stored codes.
+    fields = [
+        "ticket",
+        "assignment",
+        "action_label",
+        "actor_kind",
+        "actor_label",
+        "from_label",
+        "to_label",
+        "reason",
+        "data",
+        "created_at",
+    ]
+    readonly_fields = ["action_label", "actor_label", "from_label", "to_label"]
+
+    def object_name(self, event: m.TicketEvent) -> str:
+        return f"{event.ticket.number} {history.event_label(event.action, event.data)}"
 
     @admin.display(description="操作", ordering="action")
     def action_label(self, event: m.TicketEvent) -> str:
@@ -318,6 +455,12 @@ def _person(user: Any) -> str:
 class TicketAccessLogAdmin(ReadOnlyAdmin):
     list_display = ["id", "ticket", "reader", "action", "created_at"]
     list_select_related = ["user__unit", "ticket"]
+    fields = ["ticket", "reader", "action", "detail", "created_at"]
+    readonly_fields = ["reader"]
+
+    def object_name(self, log: m.TicketAccessLog) -> str:
+        number = log.ticket.number if log.ticket is not None else "—"
+        return f"{_person(log.user)} {log.get_action_display()} {number}"
 
     @admin.display(description="查看人", ordering="user")
     def reader(self, log: m.TicketAccessLog) -> str:
@@ -462,10 +605,33 @@ class SupervisionAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_select_related = ["issued_by__unit", "unit", "ticket"]
+    fields = [
+        "ticket",
+        "assignment",
+        "unit",
+        "level",
+        "clock_label",
+        "due_at",
+        "text",
+        "note",
+        "recipients",
+        "issuer",
+        "sms_status",
+        "notified_at",
+        "created_at",
+    ]
+    readonly_fields = ["clock_label", "issuer"]
+
+    def object_name(self, notice: m.Supervision) -> str:
+        return f"{notice.ticket.number} {notice.get_level_display()}"
 
     @admin.display(description="发出人")
     def issuer(self, notice: m.Supervision) -> str:
         return _person(notice.issued_by) if notice.issued_by_id else "系统定时督办"
+
+    @admin.display(description="所涉时限")
+    def clock_label(self, notice: m.Supervision) -> str:
+        return SUPERVISION_CLOCKS.get(notice.clock, notice.clock) or "—"
 
     list_filter = ["level", "sms_status"]
     show_full_result_count = False

@@ -107,7 +107,9 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: the project's catalogue (makemessages); locale_django/: Django's own admin and auth words its
+# zh_Hans catalogues lack, kept by hand (a refresh of locale/ would drop them).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

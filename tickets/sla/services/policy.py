@@ -277,7 +277,8 @@ POLICY_EDITABLE = frozenset(
 )
 
 
-def _policy_check(values: dict[str, object]) -> None:
+def policy_check(values: dict[str, object]) -> None:
+    """The rule every saved policy keeps: `policy_revise` applies it, the admin's form checks it first."""
     for amount in ("sign_amount", "reply_amount"):
         if not isinstance(values[amount], int) or int(values[amount]) <= 0:  # type: ignore[call-overload]
             raise InvalidInput("时限必须是正整数", field=amount, rule="positive")
@@ -301,7 +302,7 @@ def policy_revise(*, policy: SlaPolicy, changes: dict[str, object]) -> SlaPolicy
         raise TransitionNotAllowed("只能修改当前生效的时限版本", rule="policy_not_current")
     values: dict[str, object] = {name: getattr(old, name) for name in POLICY_EDITABLE}
     values.update(changes)
-    _policy_check(values)
+    policy_check(values)
     if all(getattr(old, name) == value for name, value in values.items()):
         return old
     SlaPolicy.objects.filter(pk=old.pk).update(is_current=False)
