@@ -20,7 +20,6 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
 
 from tickets import models as m
 from tickets.accounts.services import api_token_revoke
@@ -356,7 +355,7 @@ class ReadOnlyAdmin(HotlineModelAdmin):
         if name is not None:
             extra_context = {
                 **(extra_context or {}),
-                "title": _("Change history: %s") % name,
+                "title": f"变更历史：{name}",
                 "object": _Named(obj, name),
             }
         return super().history_view(request, object_id, extra_context)
