@@ -69,3 +69,22 @@ def test_outside_production_seed_demo_keeps_the_documented_demo_passwords(city: 
     call_command("seed_demo", stdout=out)
     assert User.objects.get(username="admin").check_password(demo_city.ADMIN_PASSWORD)
     assert "admin-12345" in out.getvalue()
+
+
+def test_the_demos_late_tickets_were_received_before_their_deadlines(city: Any) -> None:
+    """The board's late demo tickets once showed a deadline (05:21) before their receipt (11:21)."""
+    from django.utils import timezone
+
+    from tickets.core.models import Ticket
+    from tickets.demo import seed
+
+    seed.seed_tickets(city["units"], city["cats"])  # type: ignore[arg-type]
+    now = timezone.now()
+    late = list(Ticket.objects.filter(external_ref__in=["demo-001", "demo-003", "demo-015"], due_at__lt=now))
+    assert len(late) >= 2
+    for ticket in late:
+        assert ticket.created_at < ticket.due_at < now
+        moments = list(ticket.events.order_by("id").values_list("created_at", flat=True))
+        assert moments == sorted(moments) and abs((moments[0] - ticket.created_at).total_seconds()) < 1
+        for assignment in ticket.assignments.all():
+            assert ticket.created_at <= assignment.dispatched_at < assignment.reply_due_at  # type: ignore[operator]

@@ -6,13 +6,13 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import models, transaction
+from django.db.models import F
 
 from tickets.callcentre.models import Desk
 from tickets.callcentre.services import seats
 from tickets.core.actors import Actor
-from tickets.core.models import Assignment, Channel, Kind, Outcome, Ticket, Urgency, top_lead_q
+from tickets.core.models import Assignment, Channel, Kind, Outcome, Ticket, TicketEvent, Urgency, top_lead_q
 from tickets.core.services import workflow
 from tickets.demo import city
 from tickets.intake.services import intake
@@ -353,17 +353,21 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
     )
     workflow.ticket_merge(ticket=dup, master=master, actor=dispatcher, reason="同一烧烤店油烟噪声问题重复来电")
     made += 1
-    # Show the supervisor board something late: move a few open deadlines into the past.
-    past = timezone.now() - timedelta(hours=6)
-    late = list(
-        Assignment.objects.filter(
-            ticket__external_ref__in=["demo-001", "demo-003", "demo-015"], ended_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
-    Assignment.objects.filter(pk__in=late).update(reply_due_at=past, sign_due_at=past - timedelta(hours=1))
-    for assignment in Assignment.objects.filter(top_lead_q(), pk__in=late):
-        Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=past)
+    # Show the supervisor board something late: a few open tickets as if received LATE_BY ago, so
+    # their deadlines have passed and their history still reads in order (receipt before deadline).
+    late = Ticket.objects.filter(external_ref__in=["demo-001", "demo-003", "demo-015"], closed_at__isnull=True)
+    _backdate(list(late.values_list("pk", flat=True)), LATE_BY)
     return made
+
+
+LATE_BY = timedelta(days=9)  # 5 working days' limit (about a week) and a day or two past it
+
+
+def _backdate(ticket_ids: list[int], by: timedelta) -> None:
+    """Every moment of these tickets (the ticket, its events and assignments) moved back together."""
+    for model, key in ((Ticket, "pk__in"), (TicketEvent, "ticket_id__in"), (Assignment, "ticket_id__in")):
+        moments = [f.name for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+        model.objects.filter(**{key: ticket_ids}).update(**{name: F(name) - by for name in moments})
 
 
 DEMO_DESKS = [("enterprise", "企业专席", "1"), ("dialect", "方言专席", "2")]
