@@ -110,6 +110,15 @@ def test_coordinates_are_checked_and_read_back(endpoint: str, api_key: str) -> N
     assert (own["lat"], own["long"]) == (28.68, 115.89)
 
 
+def test_a_json_body_and_an_unknown_status_are_refused_by_name(endpoint: str, api_key: str) -> None:
+    body = {"api_key": api_key, "service_code": "wztc", "description": "路灯"}
+    as_json = requests.post(f"{endpoint}/requests.json", json=body, timeout=10)
+    assert as_json.status_code == 415 and "表单编码" in as_json.json()[0]["description"]
+    bogus = requests.get(f"{endpoint}/requests.json", params={"status": "bogus"}, timeout=10)
+    assert bogus.status_code == 400 and "status 只能是 open 或 closed" in bogus.json()[0]["description"]
+    assert not Ticket.objects.exists()
+
+
 def test_an_unknown_open311_address_answers_a_georeport_error_list(endpoint: str) -> None:
     for path in ("/requests/1.5.json", "/requests.yaml"):
         missing = requests.get(endpoint + path, timeout=10)

@@ -177,6 +177,8 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
             if codes:
                 qs = qs.filter(category__code__in=codes)
             statuses = {s.strip() for s in params.get("status", "").split(",") if s.strip()}
+            if statuses - {"open", "closed"}:
+                raise InvalidInput("status 只能是 open 或 closed", field="status", rule="choice")
             if statuses == {"open"}:
                 qs = qs.exclude(state__in=ENDED_TICKET_STATES)
             elif statuses == {"closed"}:
@@ -202,7 +204,12 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
     return _render(fmt, "service_requests", "request", [_row(ticket, full=partner is not None)])
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    if request.content_type not in FORM_TYPES:  # GeoReport v2 files requests as a form
+        return _error(fmt, 415, "请以表单编码（application/x-www-form-urlencoded）提交")
     params = request.POST
     try:
         partner = partners.partner_for_key(params.get("api_key", ""))
