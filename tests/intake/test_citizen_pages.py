@@ -189,6 +189,22 @@ def test_a_citizens_error_pages_speak_to_a_citizen_and_lead_back_to_the_citizen_
     assert 'href="/citizen/"' in page
 
 
+def test_the_owner_looking_again_and_again_is_not_locked_out(city: Any, web: Any) -> None:
+    """Right answers cost the ticket number nothing; five wrong ones lock it and say for how long."""
+    verify_phone(web)
+    web.post("/citizen/submit/", FORM)
+    number = Ticket.objects.get().number
+    owner, stranger = type(web)(), type(web)()
+
+    assert [owner.post("/citizen/status/", {"number": number, "last4": "6000"}).status_code for _ in range(8)] == [
+        200
+    ] * 8
+    misses = [stranger.post("/citizen/status/", {"number": number, "last4": "1234"}).status_code for _ in range(6)]
+    assert misses == [404] * 5 + [429]
+    locked = owner.post("/citizen/status/", {"number": number, "last4": "6000"})
+    assert locked.status_code == 429 and "请 15 分钟后再试" in locked.content.decode()
+
+
 def _error(response: Any) -> str:
     return re.search(r'role="alert">(.*?)<', response.content.decode()).group(1)  # type: ignore[union-attr]
 

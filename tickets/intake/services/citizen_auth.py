@@ -112,15 +112,26 @@ def ticket_lookup(*, number: str, last4: str, client_ip: str = "") -> Ticket:
     """Status page: the ticket number plus the last 4 digits of the phone it was filed from.
 
     The same answer for "no such ticket" and "wrong digits", and attempts are limited per
-    address and per ticket number, so numbers cannot be enumerated or digits guessed.
+    address and, for wrong answers, per ticket number, so numbers cannot be enumerated or digits
+    guessed. A right answer costs the ticket number nothing: its owner may look as often as the
+    address limit allows.
     """
-    ratelimit.check("lookup-ip", client_ip, settings.STATUS_LOOKUP_LIMIT_PER_IP, "查询过于频繁，请稍后再试")
+    ip_limit, number_limit = settings.STATUS_LOOKUP_LIMIT_PER_IP, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER
+    ratelimit.check("lookup-ip", client_ip, ip_limit, _too_often(ip_limit))
     number = (number or "").strip()
     last4 = (last4 or "").strip()
-    ratelimit.check("lookup-number", number, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER, "查询过于频繁，请稍后再试")
+    if ratelimit.exceeded("lookup-number", number, number_limit):
+        raise RateLimited(_too_often(number_limit), rule="rate_limited:lookup-number")
     if not (number.isdigit() and len(number) <= 20 and len(last4) == 4 and last4.isdigit()):
+        ratelimit.hit("lookup-number", number, number_limit)
         raise NotFound(LOOKUP_MISS, rule="lookup")
     ticket = Ticket.objects.select_related("lead_unit").filter(number=number).first()
     if ticket is None or not ticket.citizen_phone or not hmac.compare_digest(ticket.citizen_phone[-4:], last4):
+        ratelimit.hit("lookup-number", number, number_limit)
         raise NotFound(LOOKUP_MISS, rule="lookup")
     return ticket
+
+
+def _too_often(limit: tuple[int, int]) -> str:
+    minutes = max(1, round(limit[1] / 60))
+    return f"查询过于频繁，请 {minutes} 分钟后再试，或拨打12345热线查询"

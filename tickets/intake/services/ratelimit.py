@@ -37,6 +37,18 @@ def hit(scope: str, who: str, limit: tuple[int, int]) -> bool:
     return used <= count
 
 
+def exceeded(scope: str, who: str, limit: tuple[int, int]) -> bool:
+    """Whether `who` already used up the window, without counting this look (see `hit`)."""
+    if not who:
+        return False
+    try:
+        used = cache.get(_key(scope, who), 0)
+    except Exception as exc:  # the cache (Redis) is down: nothing is refused for it
+        log.warning("rate limit %s not read, cache unreachable: %s", scope, exc)
+        return False
+    return int(used) >= limit[0]
+
+
 def check(scope: str, who: str, limit: tuple[int, int], message: str = "操作过于频繁，请稍后再试") -> None:
     if not hit(scope, who, limit):
         raise RateLimited(message, rule=f"rate_limited:{scope}")
