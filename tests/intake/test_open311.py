@@ -119,6 +119,28 @@ def test_a_json_body_and_an_unknown_status_are_refused_by_name(endpoint: str, ap
     assert not Ticket.objects.exists()
 
 
+def test_a_retry_with_the_same_idempotency_key_files_one_request(endpoint: str, api_key: str) -> None:
+    data = {
+        "api_key": api_key,
+        "service_code": "wztc",
+        "description": "幸福路口违章停车堵塞消防通道",
+        "lat": "28.6",
+        "long": "115.9",
+    }
+
+    def post(key: str, **more: str) -> requests.Response:
+        return requests.post(
+            f"{endpoint}/requests.json", data={**data, **more}, headers={"Idempotency-Key": key}, timeout=10
+        )
+
+    first, retry = post("partner-req-1"), post("partner-req-1")
+    assert first.status_code == retry.status_code == 201 and first.json() == retry.json()
+    assert Ticket.objects.count() == 1
+    changed = post("partner-req-1", description="另一件事：路灯不亮")
+    assert changed.status_code == 400 and "Idempotency-Key" in changed.json()[0]["description"]
+    assert post("partner-req-2").status_code == 201 and Ticket.objects.count() == 2
+
+
 def test_an_unknown_open311_address_answers_a_georeport_error_list(endpoint: str) -> None:
     for path in ("/requests/1.5.json", "/requests.yaml"):
         missing = requests.get(endpoint + path, timeout=10)

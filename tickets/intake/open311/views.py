@@ -29,7 +29,7 @@ from tickets.core.states import ENDED_TICKET_STATES
 from tickets.core.text import has_control_chars, normalise_phone, text_checked
 from tickets.errors import DomainError, InvalidInput
 from tickets.intake.models import PartnerKey
-from tickets.intake.services import intake, partners
+from tickets.intake.services import idempotency, intake, partners
 from tickets.org.models import Category
 
 MAX_RANGE = timedelta(days=90)
@@ -237,25 +237,32 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             return _error(fmt, 400, "需要 address_string 或 lat/long")
         phone = normalise_phone(values.get("phone", ""), field="phone")
         name = f"{values.get('last_name', '')}{values.get('first_name', '')}".strip()
-        ticket = intake.ticket_create(
-            actor=Actor.system(f"open311:{partner.name}"),
-            channel=Channel.OPEN311,
-            text=intake.truncate_text(description),
-            citizen_name=name[:64],
-            citizen_phone=phone,
-            citizen_address=address or place,
-            category=category,
-            external_ref=partners.partner_ref(partner),
-            raw={"open311": values, "partner": partner.name},
-        )
+
+        def file() -> tuple[int, dict[str, Any]]:
+            ticket = intake.ticket_create(
+                actor=Actor.system(f"open311:{partner.name}"),
+                channel=Channel.OPEN311,
+                text=intake.truncate_text(description),
+                citizen_name=name[:64],
+                citizen_phone=phone,
+                citizen_address=address or place,
+                category=category,
+                external_ref=partners.partner_ref(partner),
+                raw={"open311": values, "partner": partner.name},
+            )
+            row = {"service_request_id": ticket.number, "service_notice": NOTICE}
+            return 201, {**row, "account_id": values.get("account_id") or None}
+
+        # A partner retrying after a timeout sends the same Idempotency-Key and gets the first
+        # answer back instead of a second ticket (GeoReport itself has no such field).
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status, row = file()
+        else:
+            status, row, _ = idempotency.run_once(scope=f"open311:{partner.pk}", key=key, payload=values, run=file)
     except DomainError as exc:
         return _error(fmt, exc.status_code, exc.message)
-    row = {
-        "service_request_id": ticket.number,
-        "service_notice": NOTICE,
-        "account_id": values.get("account_id") or None,
-    }
-    return _render(fmt, "service_requests", "request", [row], status=201)
+    return _render(fmt, "service_requests", "request", [row], status=status)
 
 
 def _coordinates(lat: str, lng: str) -> str:
