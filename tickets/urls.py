@@ -91,6 +91,7 @@ urlpatterns += [
     path("app/tickets/", app_api.AppTicketListCreateApi.as_view(), name="app-ticket-list"),
     path("app/tickets/<str:number>/", app_api.AppTicketDetailApi.as_view(), name="app-ticket-detail"),
     path("app/tickets/<str:number>/rating/", app_api.AppRateApi.as_view(), name="app-ticket-rate"),
+    path("app/tickets/<str:number>/supplement/", app_api.AppSupplementApi.as_view(), name="app-ticket-supplement"),
 ]
 
 # --- 评价反馈: 回访 queue and 不满意 review -------------------------------------------------------

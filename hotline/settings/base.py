@@ -295,6 +295,8 @@ CELERY_BEAT_SCHEDULE["sms-resend-stale"] = {"task": "tickets.tasks.sms_resend_st
 # Abuse limits, (count, seconds). Counted in Django's cache: Redis with REDIS_URL, process memory
 # in the embedded default (one process, so the counts are exact there too).
 INTAKE_LIMIT_PER_PHONE = (20, 3600)
+SUPPLEMENT_MAX = 1000  # characters a citizen adds to an open matter at once (市民补充)
+SUPPLEMENT_LIMIT_PER_TICKET = (10, 86400)
 INTAKE_LIMIT_PER_IP = (60, 3600)
 VERIFY_CODE_LIMIT_PER_PHONE = (5, 3600)
 VERIFY_CODE_LIMIT_PER_IP = (20, 3600)

@@ -89,3 +89,34 @@ def test_submit_input_is_strict(app: APIClient) -> None:
     control = app.post("/api/app/tickets/", {**SUBMIT, "text": "内容\u0000带控制字符"}, format="json")
     assert unknown.status_code == control.status_code == 400
     assert not Ticket.objects.exists()
+
+
+def test_a_citizen_adds_to_an_open_matter_and_not_to_an_ended_one(
+    app: APIClient, ticket_in_rating: Any, user: Any
+) -> None:
+    number = app.post("/api/app/tickets/", SUBMIT, format="json").json()["number"]
+    added = app.post(f"/api/app/tickets/{number}/supplement/", {"text": "补充：污水已经流到3号楼门口"}, format="json")
+    assert added.status_code == 200 and added.json()["can_supplement"] is True
+    assert "您补充了诉求内容" in [h["text"] for h in added.json()["history"]]
+    ticket = Ticket.objects.get(number=number)
+    assert re.search(r"【市民补充 \d\d-\d\d \d\d:\d\d】补充：污水已经流到3号楼门口$", ticket.text)
+    assert ticket.events.filter(action="message_appended", actor_kind="citizen").count() == 1
+
+    empty = app.post(f"/api/app/tickets/{number}/supplement/", {"text": " "}, format="json")
+    assert empty.status_code == 400 and empty.json()["field"] == "text"
+    other = ticket_in_rating("+8613900139000")
+    foreign = app.post(f"/api/app/tickets/{other.number}/supplement/", {"text": "不是我的"}, format="json")
+    assert foreign.status_code == 404
+
+    Ticket.objects.filter(number=number).update(state="closed")
+    ended = app.post(f"/api/app/tickets/{number}/supplement/", {"text": "还想再说一句"}, format="json")
+    assert ended.status_code == 409 and ended.json()["rule"] == "ticket_ended"
+    assert Ticket.objects.get(number=number).text == ticket.text
+
+
+def test_a_supplement_that_no_longer_fits_says_how_much_room_is_left(app: APIClient, settings: Any) -> None:
+    number = app.post("/api/app/tickets/", SUBMIT, format="json").json()["number"]
+    settings.TICKET_TEXT_MAX = len(Ticket.objects.get(number=number).text) + 40
+    long = app.post(f"/api/app/tickets/{number}/supplement/", {"text": "很长的补充" * 10}, format="json")
+    assert long.status_code == 400 and "还可补充约" in long.json()["detail"]
+    assert app.post(f"/api/app/tickets/{number}/supplement/", {"text": "短的补充"}, format="json").status_code == 200

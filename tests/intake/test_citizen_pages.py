@@ -9,11 +9,14 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tickets.core.actors import Actor
 from tickets.core.models import Ticket
+from tickets.core.services import workflow
 from tickets.feedback.models import Rating
 from tickets.feedback.services import rating
 from tickets.intake.models import TicketAttachment
 from tickets.messaging.models import SmsMessage
+from tickets.org.models import User
 
 PHONE = "+8613600136000"
 
@@ -203,6 +206,45 @@ def test_the_owner_looking_again_and_again_is_not_locked_out(city: Any, web: Any
     assert misses == [404] * 5 + [429]
     locked = owner.post("/citizen/status/", {"number": number, "last4": "6000"})
     assert locked.status_code == 429 and "请 15 分钟后再试" in locked.content.decode()
+
+
+def test_my_matters_after_verifying_and_a_supplement_the_unit_reads(city: Any, web: Any, user: Any) -> None:
+    """我的诉求: the verified number's matters; 补充说明 joins an open one's text for the unit."""
+    assert web.get("/citizen/mine/")["Location"] == "/citizen/verify/?next=/citizen/mine/"
+    web.post("/citizen/verify/", {"action": "send", "phone": "13600136000", "next": "/citizen/mine/"})
+    done = web.post("/citizen/verify/", {"action": "check", "code": code_from_outbox(), "next": "/citizen/mine/"})
+    assert done.status_code == 302 and done["Location"] == "/citizen/mine/"
+    web.post("/citizen/submit/", {**FORM, "privacy": "public"})
+    ticket = Ticket.objects.get()
+
+    page = web.get("/citizen/mine/").content.decode()
+    assert ticket.number in page and "补充说明" in page
+
+    empty = web.post(f"/citizen/mine/{ticket.number}/supplement/", {"text": "好"})
+    assert empty.status_code == 400 and 'aria-invalid="true"' in empty.content.decode()
+    added = web.post(f"/citizen/mine/{ticket.number}/supplement/", {"text": "路灯杆上有编号 YD-0231"}, follow=True)
+    assert f"已补充到工单 {ticket.number}" in added.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.text.endswith("路灯杆上有编号 YD-0231") and "【市民补充" in ticket.text
+
+    clerk = user("rsj_staff")
+    if not ticket.assignments.exists():  # the classifier was not sure: a dispatcher sends it
+        workflow.ticket_dispatch(ticket=ticket, actor=Actor.of(user("dispatcher1")), lead_unit=clerk.unit)
+    unit = type(web)()
+    unit.force_login(User.objects.filter(unit=ticket.assignments.get(role="lead").unit, role="unit_staff").first())
+    assert "路灯杆上有编号 YD-0231" in unit.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    Ticket.objects.filter(pk=ticket.pk).update(state="closed")
+    assert "已办结。如有新的情况，请重新提交诉求。" in web.get("/citizen/mine/").content.decode()
+    ended = web.post(f"/citizen/mine/{ticket.number}/supplement/", {"text": "还有一件事要说"})
+    assert ended.status_code == 409 and "不能再补充" in ended.content.decode()
+    assert web.post("/citizen/mine/20990101000001/supplement/", {"text": "别人的"}).status_code == 404
+
+
+def test_verification_goes_on_only_to_a_citizen_page(city: Any, web: Any) -> None:
+    web.post("/citizen/verify/", {"action": "send", "phone": "13600136000"})
+    done = web.post("/citizen/verify/", {"action": "check", "code": code_from_outbox(), "next": "https://evil.example/"})
+    assert done["Location"] == "/citizen/submit/"
 
 
 def _error(response: Any) -> str:

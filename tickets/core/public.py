@@ -37,6 +37,8 @@ def public_history(ticket: Ticket) -> list[PublicEvent]:
             text = "已收到您的诉求" if ticket.channel in ("phone", "sms") else "诉求已受理"
         elif event.action == "complete_draft":
             text = "诉求已受理"
+        elif event.action == "message_appended":
+            text = "您补充了诉求内容"
         elif event.action == "dispatch":
             text = f"已转交{names.get(str(data.get('lead_unit')), '承办单位')}办理"
         elif event.action == "approve_extension":

@@ -12,9 +12,10 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.validators import RegexValidator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from tickets.core.actors import Actor
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.privacy import mask_phone
 from tickets.core.public import public_history, public_reply
-from tickets.core.states import citizen_state_label
+from tickets.core.states import ENDED_TICKET_STATES, citizen_state_label
 from tickets.core.text import normalise_phone
 from tickets.errors import DomainError, InvalidInput, RateLimited
 from tickets.feedback.models import Satisfaction
@@ -120,12 +121,24 @@ def verify(request: HttpRequest) -> HttpResponse:
                 request.session["citizen_phone"] = phone
                 request.session["citizen_verified_at"] = time.time()
                 request.session.pop("citizen_pending_phone", None)
-                return HttpResponseRedirect(reverse("citizen-submit"))
+                return HttpResponseRedirect(_next(request) or reverse("citizen-submit"))
     # The keyboard starts where the next thing is to be typed: the code once one was sent, else the number.
     focus = phone_form if phone_form.errors or not pending else code_form
     focus.fields[next(iter(focus.fields))].widget.attrs["autofocus"] = True
-    context = {"phone_form": phone_form, "code_form": code_form, "pending": mask_phone(pending), "error": error}
+    context = {
+        "phone_form": phone_form,
+        "code_form": code_form,
+        "pending": mask_phone(pending),
+        "error": error,
+        "next": _next(request),
+    }
     return render(request, T + "verify.html", context, status=429 if limited else 200)
+
+
+def _next(request: HttpRequest) -> str:
+    """Where a verified citizen goes on: one of the citizen pages, nothing else (no open redirect)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return target if target in (reverse("citizen-mine"), reverse("citizen-submit")) else ""
 
 
 # --- filing --------------------------------------------------------------------------------------
@@ -220,6 +233,57 @@ def submitted(request: HttpRequest) -> HttpResponse:
     if not number:
         return HttpResponseRedirect(reverse("citizen-home"))
     return render(request, T + "submitted.html", {"number": number})
+
+
+# --- 我的诉求: a verified citizen's own matters, and 补充 to an open one -------------------------------
+
+
+class SupplementForm(CitizenForm):
+    text = forms.CharField(
+        label=gettext_lazy("补充说明"),
+        min_length=2,
+        max_length=settings.SUPPLEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+MINE_SHOWN = 20
+
+
+@require_http_methods(["GET", "POST"])
+def mine(request: HttpRequest, number: str = "") -> HttpResponse:
+    """The matters filed from the verified number, newest first; POST …/<number>/supplement/ adds
+    to an open one (the words join its text, marked with the time: intake.ticket_supplement)."""
+    phone = _verified_phone(request)
+    if not phone:
+        return HttpResponseRedirect(reverse("citizen-verify") + "?next=" + reverse("citizen-mine"))
+    tickets = list(Ticket.objects.filter(citizen_phone=phone).select_related("lead_unit").order_by("-id")[:MINE_SHOWN])
+    refused: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST" and number:
+        ticket = Ticket.objects.filter(citizen_phone=phone, number=number).first()
+        if ticket is None:
+            raise Http404("未找到该诉求")
+        form = SupplementForm(request.POST, auto_id=f"id_{number}_%s")
+        status = 400
+        if form.is_valid():
+            try:
+                intake.ticket_supplement(ticket=ticket, text=form.cleaned_data["text"], channel=Channel.WEB)
+            except DomainError as exc:  # ended meanwhile, no room left, too often: said at the field
+                form.add_error("text" if exc.field == "text" else None, exc.message)
+                status = exc.status_code
+            else:
+                messages.success(request, _("已补充到工单 %(number)s，承办单位将一并办理。") % {"number": number})
+                return HttpResponseRedirect(reverse("citizen-mine") + f"#t-{number}")
+        refused = {"number": number, "form": form}
+    rows = []
+    for ticket in tickets:
+        open_one = ticket.state not in ENDED_TICKET_STATES
+        kept: SupplementForm | None = refused.get("form") if refused.get("number") == ticket.number else None
+        shown = kept or (SupplementForm(auto_id=f"id_{ticket.number}_%s") if open_one else None)
+        rows.append({"ticket": ticket, "state_label": citizen_state_label(ticket.state), "form": shown})
+    context = {"rows": rows, "phone": mask_phone(phone), "refused": refused.get("number", "")}
+    return render(request, T + "mine.html", context, status=status)
 
 
 # --- status and rating ------------------------------------------------------------------------

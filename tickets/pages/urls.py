@@ -26,6 +26,8 @@ urlpatterns = [
     path("citizen/submit/", citizen.submit, name="citizen-submit"),
     path("citizen/submitted/", citizen.submitted, name="citizen-submitted"),
     path("citizen/status/", citizen.status, name="citizen-status"),
+    path("citizen/mine/", citizen.mine, name="citizen-mine"),
+    path("citizen/mine/<str:number>/supplement/", citizen.mine, name="citizen-supplement"),
     path("citizen/rate/<str:token>/", citizen.rate, name="citizen-rate"),
     path("sms-outbox/", outbox.sms_outbox, name="sms-outbox"),
     # --- the staff workspaces: login, 话务台, 承办工作台, 督办看板 ---

@@ -25,6 +25,7 @@ from tickets.core.apis.base import StrictCursorPagination, StrictSerializer, Tex
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.privacy import mask_phone
 from tickets.core.public import public_history, public_reply
+from tickets.core.states import ENDED_TICKET_STATES
 from tickets.errors import NotFound
 from tickets.feedback.models import Rating, Satisfaction
 from tickets.feedback.services import rating
@@ -177,6 +178,7 @@ def ticket_detail(ticket: Ticket) -> dict[str, Any]:
         "reply": public_reply(ticket),
         "history": [{"at": e["at"].isoformat(), "text": e["text"]} for e in public_history(ticket)],
         "can_rate": rating.can_rate(ticket),
+        "can_supplement": ticket.state not in ENDED_TICKET_STATES,
         "ratings": [
             {"round": r.round, "satisfaction": r.satisfaction, "label": r.get_satisfaction_display()}
             for r in Rating.objects.filter(ticket=ticket).order_by("round")
@@ -247,4 +249,20 @@ class AppRateApi(CitizenView):
         ticket = self.my_ticket(request, number)
         rating.rating_record(ticket=ticket, actor=Actor.citizen(), channel="app", **data.validated_data)
         ticket.refresh_from_db()
+        return Response(ticket_detail(ticket))
+
+
+class SupplementInput(StrictSerializer):
+    text = TextField(max_length=settings.SUPPLEMENT_MAX, min_length=2)
+
+
+class AppSupplementApi(CitizenView):
+    """市民补充: add to my open matter; the words join its text, marked with the time (409 once it ended)."""
+
+    @extend_schema(request=SupplementInput, responses={200: None})
+    def post(self, request: Request, number: str) -> Response:
+        data = SupplementInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = self.my_ticket(request, number)
+        ticket = intake.ticket_supplement(ticket=ticket, text=data.validated_data["text"], channel=Channel.APP)
         return Response(ticket_detail(ticket))

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from tickets.core.actors import Actor
 from tickets.core.memo import memo_scope
@@ -13,9 +14,10 @@ from tickets.core.models import Kind, RouteState, Ticket, TicketEvent, Urgency
 from tickets.core.services import workflow
 from tickets.core.services.events import EventSpec, event_record, event_record_deferred, events_batched
 from tickets.core.services.numbering import ticket_number_next
-from tickets.core.states import TicketState
+from tickets.core.states import ENDED_TICKET_STATES, TicketState
 from tickets.core.text import PHONE_RAW_MAX, normalise_phone, normalise_text, text_checked, ticket_texts_check
 from tickets.duplicates.services import duplicates  # 并单: the fingerprint makes later duplicate lookups indexed
+from tickets.errors import InvalidInput, TransitionNotAllowed
 from tickets.intake.services import ratelimit, routing_batch, routing_wake
 from tickets.messaging.services import citizen_notifications
 from tickets.org.models import Category, Unit
@@ -223,6 +225,26 @@ def ticket_append_message(*, ticket: Ticket, text: str, actor: Actor, raw: dict[
     )
     duplicates.ticket_fingerprint_store(ticket=ticket)  # the text grew: keep the duplicate lookup current
     return ticket
+
+
+@transaction.atomic
+def ticket_supplement(*, ticket: Ticket, text: str, channel: str) -> Ticket:
+    """市民补充: a citizen adds to their own open matter (the citizen pages, the app). The words join
+    the ticket's text, marked with the time, so the unit reads them where it reads the matter; the
+    event (`message_appended`) keeps them as sent. Refused, changing nothing, once the ticket has
+    ended (a new matter is a new ticket) or when the text would no longer fit."""
+    words = text_checked(text, field="text", max_length=settings.SUPPLEMENT_MAX, min_length=2, label="补充内容")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.state in ENDED_TICKET_STATES:
+        raise TransitionNotAllowed("该诉求已办结，不能再补充；如有新的情况，请重新提交诉求", rule="ticket_ended")
+    stamp = timezone.localtime().strftime("%m-%d %H:%M")
+    addition = f"【市民补充 {stamp}】{normalise_text(words)}"
+    room = settings.TICKET_TEXT_MAX - len(ticket.text) - 1
+    if len(addition) > room:
+        left = max(room - len(addition) + len(words), 0)
+        raise InvalidInput(f"补充内容过长：本诉求还可补充约 {left} 个字", field="text", rule="max_length")
+    ratelimit.check("supplement", ticket.number, settings.SUPPLEMENT_LIMIT_PER_TICKET, "补充过于频繁，请稍后再试")
+    return ticket_append_message(ticket=ticket, text=addition, actor=Actor.citizen(), raw={"channel": channel})
 
 
 TRUNCATED_MARK = "【内容过长已截断，原文见来信记录】"
