@@ -263,7 +263,7 @@ def mine(request: HttpRequest, number: str = "") -> HttpResponse:
     if request.method == "POST" and number:
         ticket = Ticket.objects.filter(citizen_phone=phone, number=number).first()
         if ticket is None:
-            raise Http404("未找到该诉求")
+            raise Http404(_("未找到该诉求"))
         form = SupplementForm(request.POST, auto_id=f"id_{number}_%s")
         status = 400
         if form.is_valid():
