@@ -1,6 +1,9 @@
 """知识库管理 (the centre): search articles, create and edit them (every edit a version), validity and
 owning unit, articles about to expire, units' proposals to approve or reject, usage counts.
 
+Also the unit's side of proposals: 建议纳入知识库 on the ticket page (`kb_proposal_form` gives the
+section its context, `ticket_kb_proposal` takes the post).
+
 Writes go through tickets.knowledge.services.articles (versions, conflicts, proposals); reads
 through tickets.knowledge.selectors.
 """
@@ -10,21 +13,34 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tickets.core import privacy
+from tickets.core import selectors as core_selectors
 from tickets.core.actors import Actor
 from tickets.core.dates import day_parse
+from tickets.core.models import Assignment, Kind, Ticket
+from tickets.core.states import AssignmentState
 from tickets.errors import DomainError, InvalidInput
 from tickets.knowledge import selectors
 from tickets.knowledge.models import KbArticle, KbProposal, ProposalState
 from tickets.knowledge.services import articles
 from tickets.org.models import Category, Unit, User
-from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required
+from tickets.pages.common import (
+    CENTRE_PAGE_ROLES,
+    UNIT_PAGE_ROLES,
+    form_keep,
+    posted_id,
+    role_required,
+    run_service,
+)
 from tickets.pages.lists import ticket_url
 
 STATUS_LABELS = {
@@ -191,3 +207,83 @@ def kb_proposal_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已采纳该建议，知识库已更新") if approve else _("已退回该建议"))
     return redirect("kb-page")
+
+
+# --- 建议纳入知识库: a unit clerk proposes from the ticket page --------------------------------
+
+PROPOSAL_FIELDS = ("question", "answer", "keywords", "valid_until")
+QUESTION_MAX = KEYWORDS_MAX = 200  # KbProposal's columns (PostgreSQL refuses more: a 500, not a message)
+
+
+def _without_citizen(text: str, ticket: Ticket) -> str:
+    """A prefill for an article every operator will read out to other citizens: the text as a unit
+    reads a 保密 ticket (the page's own masking at its strictest), so no name, number or address of
+    this citizen is carried over, not even a masked number."""
+    hidden = privacy.CitizenFields(
+        citizen_name=ticket.citizen_name,
+        citizen_phone=ticket.citizen_phone,
+        citizen_address=ticket.citizen_address,
+        confidential=True,
+        anonymous=True,
+    )
+    return privacy.citizen_text(text, hidden, None)
+
+
+def kb_proposal_form(ticket: Ticket, own: Assignment | None) -> dict[str, Any] | None:
+    """What the ticket page's 建议纳入知识库 section shows the unit clerk whose unit holds `own` on a
+    咨询 ticket (None otherwise: the service takes proposals on 咨询 only): the question and answer
+    prefilled from the title and the unit's reply, whether the unit has replied yet, and the unit's
+    latest proposal from this ticket (so a pending one is not sent twice)."""
+    if own is None or ticket.kind != Kind.CONSULT:
+        return None
+    mine = Assignment.objects.filter(ticket=ticket, unit_id=own.unit_id)
+    reply = mine.exclude(reply_text="").order_by("-id").values_list("reply_text", flat=True).first() or ""
+    title = ticket.title or ticket.text[:60]
+    latest = KbProposal.objects.filter(ticket=ticket, unit_id=own.unit_id).order_by("-id").first()
+    return {
+        "question": _without_citizen(title, ticket)[:QUESTION_MAX],
+        "answer": _without_citizen(reply, ticket)[: settings.REPLY_MAX],
+        "replied": mine.filter(state=AssignmentState.REPLIED).exists(),
+        "latest": latest,
+        "answer_max": settings.REPLY_MAX,
+    }
+
+
+def _proposal_text(request: HttpRequest, field: str, label: str, limit: int) -> str:
+    value = request.POST.get(field, "").strip()
+    if "\x00" in value:
+        raise InvalidInput(_("%(label)s包含不允许的空字符") % {"label": label}, field=field, rule="nul_byte")
+    if len(value) > limit:
+        message = _("%(label)s不能超过 %(n)s 个字（现有 %(m)s 个）") % {"label": label, "n": limit, "m": len(value)}
+        raise InvalidInput(message, field=field, rule="too_long")
+    return value
+
+
+def _proposal_fields(request: HttpRequest) -> dict[str, Any]:
+    """The form's values for `kb_proposal_create`; a value no column can hold is refused here, naming
+    its field (the service checks what is required and the date order)."""
+    return {
+        "question": _proposal_text(request, "question", _("问题"), QUESTION_MAX),
+        "answer": _proposal_text(request, "answer", _("答复口径"), settings.REPLY_MAX),
+        "keywords": _proposal_text(request, "keywords", _("关键词"), KEYWORDS_MAX),
+        "valid_until": _date(request.POST.get("valid_until", "")[:20], "valid_until", _("失效日期")),
+    }
+
+
+@require_POST
+@role_required(*UNIT_PAGE_ROLES)
+def ticket_kb_proposal(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """建议纳入知识库: the unit that answered a 咨询 proposes an article from the ticket page; the centre
+    decides on /kb/. Scoped like the page (another unit's ticket is a 404); a refusal returns to the
+    form as typed, with the field at fault marked."""
+    reader: User = request.user  # type: ignore[assignment]
+    ticket = core_selectors.ticket_get(reader, ticket_id)
+    page = reverse("ticket-page", args=[ticket.pk])
+
+    def propose() -> KbProposal:
+        return articles.kb_proposal_create(actor=Actor.of(reader), ticket=ticket, **_proposal_fields(request))
+
+    if run_service(request, propose, _("已提交知识库建议，待热线中心审核")):
+        return redirect(page)
+    form_keep(request, where=f"ticket:{ticket.pk}", action="kb_proposal", names=PROPOSAL_FIELDS)
+    return redirect(page + "#kb-proposal")

@@ -44,6 +44,7 @@ from tickets.pages.common import (
     run_service,
 )
 from tickets.pages.history import history_rows, person_label, plain_percent
+from tickets.pages.knowledge import kb_proposal_form
 from tickets.supervision.selectors import ticket_supervisions
 
 STAFF_PAGE_ROLES = (*CENTRE_PAGE_ROLES, *UNIT_PAGE_ROLES)
@@ -220,6 +221,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "text_truncated": ticket.text.endswith(TRUNCATED_MARK),
         "notes": notes_rows,
         "reply_templates": list(note_selectors.reply_templates_for(unit)) if own is not None else [],
+        "kb_proposal": kb_proposal_form(ticket, own),  # 建议纳入知识库 (unit clerks, 咨询 tickets)
         "created_by": person_label(ticket.created_by) if ticket.created_by_id else "",
         "back": request.path if request.resolver_match and request.resolver_match.url_name == "ticket-page" else "",
         "role": _role(reader),

@@ -79,6 +79,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/merge/", ticket.ticket_merge, name="ticket-page-merge"),
     path("tickets/<int:ticket_id>/unmerge/", ticket.ticket_unmerge, name="ticket-page-unmerge"),
     path("tickets/<int:ticket_id>/notes/", ticket.ticket_note, name="ticket-page-note"),
+    path("tickets/<int:ticket_id>/kb-proposal/", knowledge.ticket_kb_proposal, name="ticket-page-kb-proposal"),
     path("attachments/<int:attachment_id>/", attachments.attachment_file, name="attachment-file"),
     path("recordings/<int:call_id>/", attachments.recording_open, name="recording-open"),
     path("board/", board.board, name="board"),
