@@ -331,14 +331,24 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
         else:
             workflow.ticket_mark_out_of_scope(ticket=t, actor=operator, outcome=outcome, reason="已按规定告知并转接")
         made += 1
-    for j in range(2):
+    # Two drafts for the operators to complete, as the phone and SMS doors leave them (the words as
+    # Twilio delivered them are the ticket page's 来信记录).
+    heard = "来电反映小区停水，未说明具体地址。"
+    sent = "我家小区从昨天晚上开始停水，物业说不清什么时候来水"
+    for j, (channel, text, raw) in enumerate(
+        [
+            (Channel.PHONE, f"（电话录音）{heard}", {"SpeechResult": heard}),
+            (Channel.SMS, sent, {"Body": sent, "From": "+8613700000001"}),
+        ]
+    ):
         intake.ticket_create(
             actor=Actor.system("twilio"),
-            channel=Channel.PHONE,
-            text="（电话录音）来电反映小区停水，未说明具体地址。",
+            channel=channel,
+            text=text,
             citizen_phone=f"+8613700{j:06d}",
             draft=True,
             external_ref=f"demo-d{j}",
+            raw=raw,
         )
         made += 1
     master = Ticket.objects.get(external_ref="demo-001")
