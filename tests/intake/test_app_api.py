@@ -108,6 +108,9 @@ def test_a_citizen_adds_to_an_open_matter_and_not_to_an_ended_one(
     foreign = app.post(f"/api/app/tickets/{other.number}/supplement/", {"text": "不是我的"}, format="json")
     assert foreign.status_code == 404
 
+    Ticket.objects.filter(number=number).update(state="merged")
+    merged = app.post(f"/api/app/tickets/{number}/supplement/", {"text": "还想再说一句"}, format="json")
+    assert merged.status_code == 409 and merged.json()["rule"] == "ticket_merged"
     Ticket.objects.filter(number=number).update(state="closed")
     ended = app.post(f"/api/app/tickets/{number}/supplement/", {"text": "还想再说一句"}, format="json")
     assert ended.status_code == 409 and ended.json()["rule"] == "ticket_ended"

@@ -235,6 +235,10 @@ def ticket_supplement(*, ticket: Ticket, text: str, channel: str) -> Ticket:
     ended (a new matter is a new ticket) or when the text would no longer fit."""
     words = text_checked(text, field="text", max_length=settings.SUPPLEMENT_MAX, min_length=2, label="补充内容")
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.state == TicketState.MERGED:  # its words would join another citizen's ticket
+        raise TransitionNotAllowed(
+            "该诉求已与同一事项的其他诉求合并办理，不能在线补充；如需补充，请拨打12345热线", rule="ticket_merged"
+        )
     if ticket.state in ENDED_TICKET_STATES:
         raise TransitionNotAllowed("该诉求已办结，不能再补充；如有新的情况，请重新提交诉求", rule="ticket_ended")
     stamp = timezone.localtime().strftime("%m-%d %H:%M")
