@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -169,10 +169,16 @@ class SeatEar:
     """A channel in one operator's seat group of the live layer: what their sockets would get.
 
     Runs on an event loop of its own (a thread), because channels-redis binds a channel's receive
-    buffer to the loop that created it."""
+    buffer to the loop that created it. On Redis each ear also has a layer of its own: channels-redis
+    lets one event loop at a time receive() on a layer ("Two event loops are trying to receive() on
+    one channel layer at once!", when a second ear listened while the first's timed-out receive was
+    still being cleaned up); the ears and the app's layer meet in Redis, as processes do. The
+    in-memory layer lives in this process only, so the ears share it."""
 
     def __init__(self, user_id: int) -> None:
-        self.layer = get_channel_layer()
+        shared = get_channel_layer()
+        in_memory = isinstance(shared, InMemoryChannelLayer)
+        self.layer = shared if in_memory else channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
