@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 import time_machine
 from celery.exceptions import MaxRetriesExceededError, Retry
@@ -237,3 +238,10 @@ def test_a_page_refresh_waits_while_another_clusters(planted) -> None:  # type: 
     with time_machine.travel(NOW, tick=False):  # the cache's expiry reads the same clock
         hotspots_refresh.apply(args=[start.isoformat(), None, 5, 2])
         assert cache.get(key)["spots"][0]["size"] == 8 and cache.get(REFRESH_LOCK) is None
+
+
+def test_a_label_names_each_thing_once() -> None:
+    """Labels read 停水、具体、具体地址 and 保险、养老、养老保险 on the demo: a term inside another says nothing new."""
+    names = np.array(["停水", "具体地址", "具体", "小区", "保险", "养老", "养老保险", "社保"])
+    assert hotspots._keywords(np.array([0.9, 0.8, 0.7, 0.1, 0, 0, 0, 0]), names) == ["停水", "具体地址", "小区"]
+    assert hotspots._keywords(np.array([0, 0, 0, 0, 0.9, 0.8, 0.7, 0.2]), names) == ["养老保险", "社保"]

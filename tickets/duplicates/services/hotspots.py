@@ -148,6 +148,25 @@ def _place_names(current: list[Item]) -> dict[str, str]:
     return {u.code: u.name for u in Unit.objects.filter(code__in=codes)}
 
 
+KEYWORDS_SHOWN = 3
+
+
+def _keywords(centroid: np.ndarray, names: Any) -> list[str]:
+    """The cluster's heaviest terms, each saying something the others do not: a term inside a chosen
+    one is skipped (具体地址, then 具体), and a term holding chosen ones replaces them (养老, 保险, then
+    养老保险), so a label reads 养老保险、… rather than 保险、养老、养老保险."""
+    chosen: list[str] = []
+    for i in np.argsort(-centroid):
+        if centroid[i] <= 0 or len(chosen) >= KEYWORDS_SHOWN:
+            break
+        term = str(names[i])
+        if any(term in kept for kept in chosen):
+            continue
+        chosen = [kept for kept in chosen if kept not in term]
+        chosen.append(term)
+    return chosen
+
+
 def cluster(
     current: list[Item], previous: list[Item], *, threshold: float | None = None, min_size: int = 2
 ) -> list[Hotspot]:
@@ -174,7 +193,7 @@ def cluster(
             if len(members) < min_size:
                 continue
             centroid = np.asarray(x_cur[members].sum(axis=0)).ravel()
-            keywords = [str(names[i]) for i in np.argsort(-centroid)[:3] if centroid[i] > 0]
+            keywords = _keywords(centroid, names)
             previous_count = 0
             if prev_rows:
                 similar, _members = _similar_pairs(x_prev[prev_rows], x_cur[members], threshold)
