@@ -92,3 +92,18 @@ def test_only_after_the_unit_answered_a_consultation(units, api) -> None:  # typ
     # The centre does not propose; it decides.
     response = api("operator1").post("/api/kb/proposals/", {"ticket": ticket.pk, **PROPOSAL}, format="json")
     assert response.status_code == 403
+
+
+def test_a_second_proposal_while_one_is_pending_is_refused(answered_consult, api) -> None:  # type: ignore[no-untyped-def]
+    """Two clicks, or two clerks of one unit, must not leave the centre two copies to judge."""
+    clerk = api("jtysj_staff")
+    first = clerk.post("/api/kb/proposals/", {"ticket": answered_consult.pk, **PROPOSAL}, format="json")
+    second = clerk.post("/api/kb/proposals/", {"ticket": answered_consult.pk, **PROPOSAL}, format="json")
+    assert first.status_code == 201
+    assert second.status_code == 409 and second.json()["rule"] == "kb_proposal_pending"
+    assert KbProposal.objects.filter(ticket=answered_consult).count() == 1
+    api("dispatcher1").post(
+        f"/api/kb/proposals/{first.json()['id']}/decide/", {"approve": False, "reason": "口径需更新"}, format="json"
+    )
+    after = clerk.post("/api/kb/proposals/", {"ticket": answered_consult.pk, **PROPOSAL}, format="json")
+    assert after.status_code == 201

@@ -169,6 +169,9 @@ def kb_proposal_create(
     if not answered:
         raise TransitionNotAllowed("本单位办复该工单后才能提出知识库建议", rule="kb_after_reply")
     _check(question, answer, timezone.localdate(), valid_until)
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).first()  # two clicks at once: one waits
+    if KbProposal.objects.filter(ticket=ticket, unit=user.unit, state=ProposalState.PENDING).exists():
+        raise TransitionNotAllowed("本单位对该工单的知识库建议正在审核，无需重复提交", rule="kb_proposal_pending")
     proposal = KbProposal.objects.create(
         ticket=ticket,
         article=article,
