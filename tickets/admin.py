@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from tickets import models as m
 from tickets.accounts.services import api_token_revoke
 from tickets.core import privacy
-from tickets.core.services.access import ticket_view_record
+from tickets.core.services.access import citizen_record_view_record, ticket_view_record
 from tickets.core.states import AssignmentState, TicketState
 from tickets.core.text import normalise_phone
 from tickets.errors import DomainError, InvalidInput
@@ -370,6 +370,28 @@ class ReadOnlyAdmin(HotlineModelAdmin):
         return False
 
 
+class CitizenRecordViewLogged:
+    """An admin page showing a citizen's number (来件原文, 来电, 未接来电回拨): each reading is logged,
+    with the ticket the record belongs to (domain.md §7), as the ticket's own page is."""
+
+    def record_ticket(self, obj: Any) -> m.Ticket | None:
+        return getattr(obj, "ticket", None)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        shown = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and shown is not None:
+            citizen_record_view_record(
+                ticket=self.record_ticket(shown),
+                user=request.user,  # type: ignore[arg-type]
+                via=f"admin.{shown._meta.model_name}",
+                record=shown.pk,
+            )
+        return response  # type: ignore[no-any-return]
+
+
 @admin.register(m.Ticket)
 class TicketAdmin(ReadOnlyAdmin):
     list_display = ["number", "channel", "kind", "urgency", "state", "lead_unit", "due_at", "created_at"]
@@ -473,7 +495,7 @@ class TicketAccessLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.InboundMessage)
-class InboundMessageAdmin(ReadOnlyAdmin):
+class InboundMessageAdmin(CitizenRecordViewLogged, ReadOnlyAdmin):
     list_display = ["id", "channel", "sid", "phone", "ticket", "note", "received_at"]
     list_filter = ["channel"]
     search_fields = ["sid", "phone"]
@@ -501,15 +523,18 @@ class SmsMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.Call)
-class CallAdmin(ReadOnlyAdmin):
+class CallAdmin(CitizenRecordViewLogged, ReadOnlyAdmin):
     list_display = ["call_sid", "phone", "status", "duration_seconds", "after_hours", "ticket", "started_at"]
     list_filter = ["status", "after_hours"]
     search_fields = ["call_sid", "phone"]
 
 
 @admin.register(m.CallbackTask)
-class CallbackTaskAdmin(HotlineModelAdmin):
+class CallbackTaskAdmin(CitizenRecordViewLogged, HotlineModelAdmin):
     list_display = ["id", "phone", "reason", "state", "created_at", "done_by_label"]
+
+    def record_ticket(self, obj: Any) -> m.Ticket | None:
+        return obj.call.ticket if obj.call_id else None
 
     @admin.display(description="完成人")
     def done_by_label(self, task: m.CallbackTask) -> str:

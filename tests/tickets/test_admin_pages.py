@@ -14,6 +14,7 @@ from django.test import Client
 from tests.tickets.helpers import dispatched, new_ticket
 from tickets.core.actors import Actor
 from tickets.core.models import AccessAction, TicketAccessLog, TicketEvent
+from tickets.intake.models import Call, CallbackTask
 from tickets.org.models import Category, Unit, User
 from tickets.pages import history
 from tickets.sla.models import CityProfile, SlaPolicy
@@ -151,6 +152,23 @@ def test_opening_a_ticket_in_the_admin_writes_one_view_row(admin_client: Client)
     logged = TicketAccessLog.objects.filter(ticket=ticket).order_by("id")[before:]
     assert [(row.action, row.user.username, row.detail) for row in logged] == [
         (AccessAction.VIEW, "admin", {"via": "admin.ticket"})
+    ]
+
+
+def test_opening_a_call_or_its_callback_task_in_the_admin_is_logged_with_its_ticket(admin_client: Client) -> None:
+    """The 来电 and 未接来电回拨 pages show the caller's number: a reading is logged as a ticket's is."""
+    ticket = new_ticket()
+    call = Call.objects.create(call_sid="CA" + "7" * 32, phone="+8613700137000", ticket=ticket)
+    lonely = Call.objects.create(call_sid="CA" + "8" * 32, phone="+8613700137001")
+    task = CallbackTask.objects.create(call=lonely, phone=lonely.phone, reason="无人接听")
+
+    assert admin_client.get(f"/admin/tickets/call/{call.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/tickets/callbacktask/{task.pk}/change/").status_code == 200
+
+    rows = list(TicketAccessLog.objects.filter(detail__via__in=["admin.call", "admin.callbacktask"]).order_by("id"))
+    assert [(r.ticket_id, r.user.username, r.detail) for r in rows] == [
+        (ticket.pk, "admin", {"via": "admin.call", "record": call.pk}),
+        (None, "admin", {"via": "admin.callbacktask", "record": task.pk}),
     ]
 
 

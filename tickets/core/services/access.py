@@ -24,6 +24,13 @@ def ticket_view_record(*, ticket: Ticket, user: User, via: str) -> TicketAccessL
     return TicketAccessLog.objects.create(ticket=ticket, user=user, action=AccessAction.VIEW, detail={"via": via})
 
 
+def citizen_record_view_record(*, ticket: Ticket | None, user: User, via: str, record: int) -> TicketAccessLog:
+    """查看: the user read a record holding a citizen's number (an inbound message, a call, a callback
+    task) through `via`; with the ticket it belongs to when it has one."""
+    detail = {"via": via, "record": record}
+    return TicketAccessLog.objects.create(ticket=ticket, user=user, action=AccessAction.VIEW, detail=detail)
+
+
 @transaction.atomic
 def ticket_phone_reveal(*, ticket: Ticket, user: User, via: str) -> str:
     """查看完整号码: the full number, recorded in TicketAccessLog and as a history event.
