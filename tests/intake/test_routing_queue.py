@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import OperationalError
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tickets.core.actors import Actor
 from tickets.core.models import RouteState, Ticket, TicketEvent
@@ -120,3 +122,23 @@ def test_the_dispatcher_queue_leaves_the_worker_its_tickets_and_lists_those_it_l
     ids, panel = listed()
     assert ticket.pk not in ids and ticket.number not in panel
     assert "自动分派积压" not in board()
+
+
+@pytest.mark.django_db(transaction=True)  # the accept's own commit, as in a server
+def test_an_inline_routing_failure_after_the_commit_still_answers_201(units, cats, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Embedded: the database failing between the accept's commit and the routing must not turn the
+    answer into an error the caller would retry with a second ticket; the periodic run routes it."""
+    settings.ROUTING_INLINE = True
+
+    def down(**kwargs: Any) -> list[Ticket]:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(routing_batch, "tickets_route_pending", down)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="operator1"))
+    answer = client.post("/api/tickets/", {"channel": "phone", "text": "小区门口的路灯坏了一个星期"}, format="json")
+    assert answer.status_code == 201, answer.content
+    ticket = Ticket.objects.get(number=answer.json()["number"])
+    assert ticket.route_state == RouteState.PENDING
+    monkeypatch.undo()
+    assert [t.pk for t in routing_batch.tickets_route_pending()] == [ticket.pk]  # the periodic run's call

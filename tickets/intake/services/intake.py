@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from tickets.core.actors import Actor
@@ -22,6 +23,8 @@ from tickets.intake.services import ratelimit, routing_batch, routing_wake
 from tickets.messaging.services import citizen_notifications
 from tickets.org.models import Category, Unit
 from tickets.routing.services import catalogue, classification, gazetteer
+
+log = logging.getLogger(__name__)
 
 
 def ticket_create(
@@ -81,7 +84,16 @@ def ticket_create(
     if settings.ROUTING_INLINE:
         # The embedded default: the same router, in this process, right after the commit (or, inside
         # a caller's transaction, right away in it): the demo behaves as a deployment with a worker.
-        routed = routing_batch.tickets_route_pending(ids=[ticket.pk])
+        if transaction.get_connection().in_atomic_block:
+            routed = routing_batch.tickets_route_pending(ids=[ticket.pk])
+            return routed[0] if routed else ticket
+        try:
+            routed = routing_batch.tickets_route_pending(ids=[ticket.pk])
+        except DatabaseError as exc:
+            # The ticket is committed: an answer of 500 or 503 now would make the caller file it a
+            # second time. It waits in the routing queue; the periodic run routes it (routing-run).
+            log.warning("ticket %s accepted, routing deferred: %s", ticket.number, exc)
+            return ticket
         return routed[0] if routed else ticket
     transaction.on_commit(routing_wake.routing_wake, robust=True)
     return ticket
