@@ -3,18 +3,18 @@ headers, the §6 names for the rates, and every value under the header that name
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
 
+from tests.metrics.test_exports import _csv
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Ticket
 from tickets.core.services import workflow
 from tickets.intake.services import intake
+from tickets.metrics.apis.exports import METRICS_CSV_HEADERS
 
 DAY = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -52,46 +52,9 @@ HEADER = [
     "满意率",
     "综合得分",
 ]
-# The scorecard API's key for each header above, in the same order.
-KEYS = [
-    "unit",
-    "unit_name",
-    "dispatched",
-    "signed_on_time",
-    "due",
-    "replied_on_time",
-    "returns_approved",
-    "reopened",
-    "closed",
-    "closed_first_time",
-    "answered_directly",
-    "accepted",
-    "repeat_calls",
-    "valid_callbacks",
-    "contacted",
-    "solved",
-    "satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "led",
-    "ratings",
-    "sign_on_time_rate",
-    "reply_on_time_rate",
-    "return_rate",
-    "reopen_rate",
-    "first_time_rate",
-    "direct_answer_rate",
-    "repeat_call_rate",
-    "response_rate",
-    "solved_rate",
-    "satisfaction_rate",
-    "composite",
-]
-
-
-def _csv(response: Any) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8")
-    return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+# The scorecard API's key behind each header: the export's own table, read backwards. HEADER above is
+# written out, so a renamed or reordered column fails here; this only pairs each with its value.
+KEYS = {label: key for key, label in METRICS_CSV_HEADERS.items()}
 
 
 def _wage_ticket(user: Any, cats: Any, phone: str) -> Ticket:
@@ -127,5 +90,6 @@ def test_the_metrics_csv_has_chinese_headers_and_each_value_under_its_own(
     # Every column of every unit holds the API's value for the key its header names.
     for card in cards["units"]:
         row = by_unit[card["unit"]]
-        for header, key in zip(HEADER, KEYS, strict=True):
+        for header in HEADER:
+            key = KEYS[header]
             assert row[header] == ("" if card[key] is None else str(card[key])), (card["unit"], header)
