@@ -26,6 +26,19 @@ def test_phone_numbers_and_full_width_text_are_normalised(city: Any) -> None:
     assert ticket.citizen_address == "东湖区 幸福路12号"
 
 
+@pytest.mark.parametrize("written", ["abc13812345678", "13812345678 x12", "tel:13812345678", "138１２３４５６７８号"])
+def test_a_number_written_with_letters_is_refused_and_files_nothing(api: Any, written: str) -> None:
+    # phonenumbers skips leading letters and reads "x12" as an extension E.164 drops, so each of
+    # these used to be stored as +8613812345678: a callback to a number the caller never gave.
+    before = Ticket.objects.count()
+    body = {"channel": "phone", "text": "小区路灯坏了一个月没人修", "citizen_phone": written}
+    response = api("operator1").post("/api/tickets/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "citizen_phone" in response.content.decode()
+    assert Ticket.objects.count() == before
+
+
 def test_citizen_channels_are_rate_limited_per_number_and_per_address(city: Any, settings: Any) -> None:
     settings.INTAKE_LIMIT_PER_PHONE = (2, 3600)
     settings.INTAKE_LIMIT_PER_IP = (3, 3600)

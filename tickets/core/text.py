@@ -25,6 +25,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# What a written phone number may hold besides its digits. phonenumbers skips leading letters
+# ("abc13812345678" parses as a valid number) and reads "x12" as an extension that E.164 drops.
+_PHONE_CHARS = re.compile(r"\+?[\d\s().\-]+")
 
 
 def has_control_chars(value: str) -> bool:
@@ -100,6 +103,8 @@ def normalise_phone(raw: str, *, field: str = "citizen_phone", region: str = "CN
     raw = normalise_text(raw or "")
     if not raw:
         return ""
+    if not _PHONE_CHARS.fullmatch(raw):
+        raise InvalidInput("电话号码只能包含数字、空格、括号、连字符和开头的+号", field=field, rule="phone")
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
