@@ -177,6 +177,10 @@ class Ticket(models.Model):
                 name="ticket_category_due_open_id",
                 condition=models.Q(closed_at__isnull=True),
             ),
+            # 工单查询's 挂牌督办 / 问题工单 filters, newest first: rows only for the few tickets flagged,
+            # so a page of them is read from the index at any table size and an accept writes neither.
+            models.Index(fields=["-id"], name="ticket_flagged_id", condition=models.Q(is_flagged=True)),
+            models.Index(fields=["-id"], name="ticket_problem_id", condition=models.Q(is_problem=True)),
         ]
 
     def __str__(self) -> str:

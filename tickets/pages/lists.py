@@ -51,6 +51,8 @@ LIST_PARAMS = (
     "channel",
     "kind",
     "overdue",
+    "is_flagged",
+    "is_problem",
     "date_from",
     "date_to",
     "sort",
