@@ -370,8 +370,19 @@ class ReadOnlyAdmin(HotlineModelAdmin):
         return False
 
 
+def masked_phone_column(field: str, label: str) -> Any:
+    """A list's column of a citizen's number, masked (138 **** 1234): a list shows many records and logs
+    no reading; the number in full is on the record's own page, whose reading is logged."""
+
+    @admin.display(description=label, ordering=field)
+    def column(self: Any, obj: Any) -> str:
+        return privacy.phone_display(privacy.mask_phone(getattr(obj, field))) or "—"
+
+    return column
+
+
 class CitizenRecordViewLogged:
-    """An admin page showing a citizen's number (来件原文, 来电, 未接来电回拨): each reading is logged,
+    """An admin page showing a citizen's number (来件原文, 发件箱, 来电, 未接来电回拨, 退订): each reading is logged,
     with the ticket the record belongs to (domain.md §7), as the ticket's own page is."""
 
     def record_ticket(self, obj: Any) -> m.Ticket | None:
@@ -496,21 +507,23 @@ class TicketAccessLogAdmin(ReadOnlyAdmin):
 
 @admin.register(m.InboundMessage)
 class InboundMessageAdmin(CitizenRecordViewLogged, ReadOnlyAdmin):
-    list_display = ["id", "channel", "sid", "phone", "ticket", "note", "received_at"]
+    list_display = ["id", "channel", "sid", "masked_phone", "ticket", "note", "received_at"]
+    masked_phone = masked_phone_column("phone", "号码")
     list_filter = ["channel"]
     search_fields = ["sid", "phone"]
     show_full_result_count = False
 
 
 @admin.register(m.SmsMessage)
-class SmsMessageAdmin(ReadOnlyAdmin):
+class SmsMessageAdmin(CitizenRecordViewLogged, ReadOnlyAdmin):
     """发件箱: with no Twilio credentials every message stays here (state 本地发件箱).
 
     The body is shown through `privacy.sms_body_for_staff` (codes and rating links masked), in the
     list and on the message's page; the stored body itself is never a field here.
     """
 
-    list_display = ["id", "to_phone", "purpose", "state", "attempts", "ticket", "shown_body", "created_at"]
+    list_display = ["id", "masked_phone", "purpose", "state", "attempts", "ticket", "shown_body", "created_at"]
+    masked_phone = masked_phone_column("to_phone", "收信号码")
     list_filter = ["state", "purpose"]
     search_fields = ["to_phone", "twilio_sid"]
     show_full_result_count = False
@@ -524,14 +537,16 @@ class SmsMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(m.Call)
 class CallAdmin(CitizenRecordViewLogged, ReadOnlyAdmin):
-    list_display = ["call_sid", "phone", "status", "duration_seconds", "after_hours", "ticket", "started_at"]
+    list_display = ["call_sid", "masked_phone", "status", "duration_seconds", "after_hours", "ticket", "started_at"]
+    masked_phone = masked_phone_column("phone", "来电号码")
     list_filter = ["status", "after_hours"]
     search_fields = ["call_sid", "phone"]
 
 
 @admin.register(m.CallbackTask)
 class CallbackTaskAdmin(CitizenRecordViewLogged, HotlineModelAdmin):
-    list_display = ["id", "phone", "reason", "state", "created_at", "done_by_label"]
+    list_display = ["id", "masked_phone", "reason", "state", "created_at", "done_by_label"]
+    masked_phone = masked_phone_column("phone", "回拨号码")
 
     def record_ticket(self, obj: Any) -> m.Ticket | None:
         return obj.call.ticket if obj.call_id else None
@@ -587,8 +602,9 @@ class PhoneLineAdmin(HotlineModelAdmin):
 
 
 @admin.register(m.SmsOptOut)
-class SmsOptOutAdmin(HotlineModelAdmin):
-    list_display = ["phone", "source", "created_at"]
+class SmsOptOutAdmin(CitizenRecordViewLogged, HotlineModelAdmin):
+    list_display = ["masked_phone", "source", "created_at"]
+    masked_phone = masked_phone_column("phone", "号码")
     search_fields = ["phone"]
 
 

@@ -14,7 +14,8 @@ from django.test import Client
 from tests.tickets.helpers import dispatched, new_ticket
 from tickets.core.actors import Actor
 from tickets.core.models import AccessAction, TicketAccessLog, TicketEvent
-from tickets.intake.models import Call, CallbackTask
+from tickets.intake.models import Call, CallbackTask, InboundMessage
+from tickets.messaging.models import SmsMessage, SmsOptOut
 from tickets.org.models import Category, Unit, User
 from tickets.pages import history
 from tickets.sla.models import CityProfile, SlaPolicy
@@ -170,6 +171,30 @@ def test_opening_a_call_or_its_callback_task_in_the_admin_is_logged_with_its_tic
         (ticket.pk, "admin", {"via": "admin.call", "record": call.pk}),
         (None, "admin", {"via": "admin.callbacktask", "record": task.pk}),
     ]
+
+
+def test_the_admin_lists_mask_citizens_numbers_and_log_nothing(admin_client: Client) -> None:
+    """A list shows many citizens at once and logs no reading: numbers are masked there (138 **** 7000),
+    and in full only on the record's own page, whose reading is logged."""
+    ticket = new_ticket()
+    call = Call.objects.create(call_sid="CA" + "7" * 32, phone="+8613700137000", ticket=ticket)
+    CallbackTask.objects.create(call=call, phone=call.phone, reason="无人接听")
+    InboundMessage.objects.create(channel="sms", sid="SM" + "1" * 32, phone="+8613700137000", ticket=ticket)
+    SmsOptOut.objects.create(phone="+8613700137000", source="sms")
+    SmsMessage.objects.create(to_phone="+8613700137000", body="您的诉求已受理", purpose="received", ticket=ticket)
+    before = TicketAccessLog.objects.count()
+
+    for model in ("call", "callbacktask", "inboundmessage", "smsoptout", "smsmessage"):
+        page = admin_client.get(f"/admin/tickets/{model}/").content.decode()
+        assert "137 **** 7000" in page, model
+        assert "13700137000" not in page and "137 0013 7000" not in page, model
+    assert TicketAccessLog.objects.count() == before
+    # The admin's 最近动作 keeps a record's name as it was: an edited callback task is named masked.
+    assert str(CallbackTask.objects.get(call=call)) == "回拨 137****7000 (待回拨)"
+
+    opt_out = SmsOptOut.objects.get(phone="+8613700137000")
+    assert "13700137000" in admin_client.get(f"/admin/tickets/smsoptout/{opt_out.pk}/change/").content.decode()
+    assert TicketAccessLog.objects.filter(detail__via="admin.smsoptout").count() == 1
 
 
 # --- 4. Django's words in Chinese ------------------------------------------------------------------------

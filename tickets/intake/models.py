@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tickets.core.privacy import mask_phone
+
 
 class InboundChannel(models.TextChoices):
     VOICE = "voice", "来电"
@@ -114,7 +116,7 @@ class CallbackTask(models.Model):
         indexes = [models.Index(fields=["state", "id"], name="callback_state_id")]
 
     def __str__(self) -> str:
-        return f"回拨 {self.phone} ({self.get_state_display()})"
+        return f"回拨 {mask_phone(self.phone)} ({self.get_state_display()})"
 
 
 class VerificationCode(models.Model):
@@ -132,7 +134,7 @@ class VerificationCode(models.Model):
         indexes = [models.Index(fields=["phone", "-id"], name="vcode_phone_id")]
 
     def __str__(self) -> str:
-        return f"{self.phone} {self.created_at:%H:%M}"
+        return f"{mask_phone(self.phone)} {self.created_at:%H:%M}"
 
 
 class CitizenSession(models.Model):
@@ -145,7 +147,7 @@ class CitizenSession(models.Model):
     revoked = models.BooleanField(default=False)
 
     def __str__(self) -> str:
-        return f"{self.phone} → {self.expires_at:%Y-%m-%d}"
+        return f"{mask_phone(self.phone)} → {self.expires_at:%Y-%m-%d}"
 
 
 class IdempotencyRecord(models.Model):

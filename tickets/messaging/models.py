@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tickets.core.privacy import mask_phone
+
 
 class SmsPurpose(models.TextChoices):
     RECEIVED = "received", "受理告知"
@@ -53,7 +55,7 @@ class SmsMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.to_phone} {self.get_purpose_display()} ({self.get_state_display()})"
+        return f"{mask_phone(self.to_phone)} {self.get_purpose_display()} ({self.get_state_display()})"
 
 
 class SmsOptOut(models.Model):
@@ -64,4 +66,4 @@ class SmsOptOut(models.Model):
     source = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
-        return self.phone
+        return mask_phone(self.phone)
