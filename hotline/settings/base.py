@@ -304,7 +304,10 @@ VERIFY_CODE_RESEND_SECONDS = 60
 VERIFY_CODE_TTL_SECONDS = 600
 VERIFY_CODE_MAX_ATTEMPTS = 5
 STATUS_LOOKUP_LIMIT_PER_IP = (20, 900)
-STATUS_LOOKUP_LIMIT_PER_NUMBER = (5, 900)
+# Wrong answers for one ticket number: from one address, then from all addresses together (a
+# stranger's guesses lock the stranger out; 10,000 possible last-4s take many addresses and days).
+STATUS_LOOKUP_LIMIT_PER_NUMBER_IP = (5, 900)
+STATUS_LOOKUP_LIMIT_PER_NUMBER = (30, 86400)
 CITIZEN_TOKEN_TTL = timedelta(days=30)
 CITIZEN_PHOTO_MAX = 5
 CITIZEN_PHOTO_MAX_BYTES = 8 * 1024 * 1024

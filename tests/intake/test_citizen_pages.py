@@ -193,19 +193,35 @@ def test_a_citizens_error_pages_speak_to_a_citizen_and_lead_back_to_the_citizen_
 
 
 def test_the_owner_looking_again_and_again_is_not_locked_out(city: Any, web: Any) -> None:
-    """Right answers cost the ticket number nothing; five wrong ones lock it and say for how long."""
+    """Right answers cost the ticket number nothing, and a stranger's five wrong ones lock out the
+    stranger (saying for how long), not the owner at another address."""
     verify_phone(web)
     web.post("/citizen/submit/", FORM)
     number = Ticket.objects.get().number
-    owner, stranger = type(web)(), type(web)()
+    owner, stranger = type(web)(REMOTE_ADDR="10.1.0.1"), type(web)(REMOTE_ADDR="10.2.0.2")
 
     assert [owner.post("/citizen/status/", {"number": number, "last4": "6000"}).status_code for _ in range(8)] == [
         200
     ] * 8
     misses = [stranger.post("/citizen/status/", {"number": number, "last4": "1234"}).status_code for _ in range(6)]
     assert misses == [404] * 5 + [429]
-    locked = owner.post("/citizen/status/", {"number": number, "last4": "6000"})
-    assert locked.status_code == 429 and "请 15 分钟后再试" in locked.content.decode()
+    refused = stranger.post("/citizen/status/", {"number": number, "last4": "6000"})  # right at last, still locked
+    assert refused.status_code == 429 and "请 15 分钟后再试" in refused.content.decode()
+    assert owner.post("/citizen/status/", {"number": number, "last4": "6000"}).status_code == 200
+
+
+def test_guesses_from_many_addresses_meet_the_numbers_own_ceiling(city: Any, web: Any, settings: Any) -> None:
+    settings.STATUS_LOOKUP_LIMIT_PER_NUMBER = (8, 86400)
+    verify_phone(web)
+    web.post("/citizen/submit/", FORM)
+    number = Ticket.objects.get().number
+    guessers = [type(web)(REMOTE_ADDR=f"10.3.0.{i}") for i in range(1, 5)]
+
+    codes = [g.post("/citizen/status/", {"number": number, "last4": f"{i:04d}"}).status_code for i, g in
+             enumerate(guessers * 3)]
+    assert codes == [404] * 8 + [429] * 4  # two each from four addresses, then the number's ceiling
+    locked = type(web)(REMOTE_ADDR="10.9.9.9").post("/citizen/status/", {"number": number, "last4": "6000"})
+    assert locked.status_code == 429 and "请 24 小时后再试" in locked.content.decode()
 
 
 def test_my_matters_after_verifying_and_a_supplement_the_unit_reads(city: Any, web: Any, user: Any) -> None:

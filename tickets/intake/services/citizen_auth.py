@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.db.models import F
@@ -112,26 +113,37 @@ def ticket_lookup(*, number: str, last4: str, client_ip: str = "") -> Ticket:
     """Status page: the ticket number plus the last 4 digits of the phone it was filed from.
 
     The same answer for "no such ticket" and "wrong digits", and attempts are limited per
-    address and, for wrong answers, per ticket number, so numbers cannot be enumerated or digits
-    guessed. A right answer costs the ticket number nothing: its owner may look as often as the
-    address limit allows.
+    address and, for wrong answers, per ticket number from one address (a stranger's guesses lock
+    out the stranger, not the owner) and per ticket number from all addresses together (a looser
+    ceiling against guessing from many), so numbers cannot be enumerated or digits guessed. A
+    right answer costs the ticket number nothing: its owner may look as often as the address
+    limit allows.
     """
-    ip_limit, number_limit = settings.STATUS_LOOKUP_LIMIT_PER_IP, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER
+    ip_limit = settings.STATUS_LOOKUP_LIMIT_PER_IP
+    pair_limit, number_limit = settings.STATUS_LOOKUP_LIMIT_PER_NUMBER_IP, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER
     ratelimit.check("lookup-ip", client_ip, ip_limit, _too_often(ip_limit))
     number = (number or "").strip()
     last4 = (last4 or "").strip()
+    pair = f"{number}|{client_ip}"
+    if ratelimit.exceeded("lookup-number-ip", pair, pair_limit):
+        raise RateLimited(_too_often(pair_limit), rule="rate_limited:lookup-number")
     if ratelimit.exceeded("lookup-number", number, number_limit):
         raise RateLimited(_too_often(number_limit), rule="rate_limited:lookup-number")
     if not (number.isdigit() and len(number) <= 20 and len(last4) == 4 and last4.isdigit()):
-        ratelimit.hit("lookup-number", number, number_limit)
-        raise NotFound(LOOKUP_MISS, rule="lookup")
+        _lookup_missed(number, pair)
     ticket = Ticket.objects.select_related("lead_unit").filter(number=number).first()
     if ticket is None or not ticket.citizen_phone or not hmac.compare_digest(ticket.citizen_phone[-4:], last4):
-        ratelimit.hit("lookup-number", number, number_limit)
-        raise NotFound(LOOKUP_MISS, rule="lookup")
+        _lookup_missed(number, pair)
     return ticket
 
 
+def _lookup_missed(number: str, pair: str) -> NoReturn:
+    ratelimit.hit("lookup-number-ip", pair, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER_IP)
+    ratelimit.hit("lookup-number", number, settings.STATUS_LOOKUP_LIMIT_PER_NUMBER)
+    raise NotFound(LOOKUP_MISS, rule="lookup")
+
+
 def _too_often(limit: tuple[int, int]) -> str:
-    minutes = max(1, round(limit[1] / 60))
-    return f"查询过于频繁，请 {minutes} 分钟后再试，或拨打12345热线查询"
+    seconds = limit[1]
+    wait = f"{max(1, round(seconds / 60))} 分钟" if seconds < 7200 else f"{round(seconds / 3600)} 小时"
+    return f"查询过于频繁，请 {wait}后再试，或拨打12345热线查询"
