@@ -176,3 +176,44 @@ def test_only_the_unit_on_the_ticket_may_post(units: Any) -> None:
     anonymous = Client().post(f"/tickets/{ticket.pk}/kb-proposal/", PROPOSAL)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
     assert not KbProposal.objects.exists()
+
+
+def _article(question: str, answer: str, **fields: Any) -> Any:
+    from tickets.knowledge.services import articles
+
+    editor = Actor.of(User.objects.get(username="dispatcher1"))
+    article = articles.kb_article_create(actor=editor, question=question, answer=answer, **fields)
+    articles.kb_index_invalidate()  # the service does it on commit; the test's transaction never commits
+    return article
+
+
+def test_the_clerk_may_propose_a_change_to_the_article_already_answering_the_question(units: Any) -> None:
+    """The centre already answers 社保卡补办 from an article: the form offers it, and a proposal made
+    for it is a change to that article on /kb/, not a second article on the same matter."""
+    same = _article("社保卡丢失怎么补办？", "携带身份证到社保经办网点补办。", keywords="社保卡 补办")
+    _article("公积金如何提取？", "持身份证和购房合同到公积金中心办理。", keywords="公积金 提取")
+    ticket = _answered_consult(units)
+    client = _client("rsj_staff")
+
+    section = _section(client.get(f"/tickets/{ticket.pk}/").content.decode())
+    assert "修改已有知识：社保卡丢失怎么补办？" in section and "公积金如何提取" not in section
+    assert re.search(r'name="article" value=""\s+checked', section)  # a new article unless chosen
+
+    answer = client.post(f"/tickets/{ticket.pk}/kb-proposal/", {**PROPOSAL, "article": str(same.pk)}, follow=True)
+    assert "已提交知识库建议" in answer.content.decode()
+    proposal = KbProposal.objects.get()
+    assert proposal.article == same and proposal.state == ProposalState.PENDING
+    kb = _client("dispatcher1").get("/kb/").content.decode()
+    assert "修改“社保卡丢失怎么补办？”" in kb
+
+
+@pytest.mark.parametrize("chosen", ["abc", "99999999999999999999", "withdrawn"])
+def test_an_article_that_is_not_there_to_change_is_refused_as_typed(units: Any, chosen: str) -> None:
+    gone = _article("社保卡过期怎么换？", "到社保经办网点换领。", valid_until=timezone.localdate() - timedelta(days=1),
+                    valid_from=timezone.localdate() - timedelta(days=30))
+    ticket = _answered_consult(units)
+    value = str(gone.pk) if chosen == "withdrawn" else chosen
+    answer = _client("rsj_staff").post(f"/tickets/{ticket.pk}/kb-proposal/", {**PROPOSAL, "article": value},
+                                       follow=True)
+    assert answer.status_code == 200 and "所选的已有知识不存在或已失效" in answer.content.decode()
+    assert not KbProposal.objects.exists()

@@ -32,6 +32,7 @@ from tickets.errors import DomainError, InvalidInput
 from tickets.knowledge import selectors
 from tickets.knowledge.models import KbArticle, KbProposal, ProposalState
 from tickets.knowledge.services import articles
+from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Unit, User
 from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
@@ -211,8 +212,9 @@ def kb_proposal_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 # --- 建议纳入知识库: a unit clerk proposes from the ticket page --------------------------------
 
-PROPOSAL_FIELDS = ("question", "answer", "keywords", "valid_until")
+PROPOSAL_FIELDS = ("question", "answer", "keywords", "valid_until", "article")
 QUESTION_MAX = KEYWORDS_MAX = 200  # KbProposal's columns (PostgreSQL refuses more: a 500, not a message)
+SIMILAR_SHOWN = 3  # articles offered for a change instead of a new one
 
 
 def _without_citizen(text: str, ticket: Ticket) -> str:
@@ -240,7 +242,11 @@ def kb_proposal_form(ticket: Ticket, own: Assignment | None) -> dict[str, Any] |
     reply = mine.exclude(reply_text="").order_by("-id").values_list("reply_text", flat=True).first() or ""
     title = ticket.title or ticket.text[:60]
     latest = KbProposal.objects.filter(ticket=ticket, unit_id=own.unit_id).order_by("-id").first()
+    # What the centre already answers for this question: the unit may propose a change to one of them
+    # rather than a second article on the same matter.
+    similar = [hit.article for hit in kb_search(query=f"{title} {ticket.text[:500]}", limit=SIMILAR_SHOWN)]
     return {
+        "similar": similar,
         "question": _without_citizen(title, ticket)[:QUESTION_MAX],
         "answer": _without_citizen(reply, ticket)[: settings.REPLY_MAX],
         "replied": mine.filter(state=AssignmentState.REPLIED).exists(),
@@ -260,14 +266,27 @@ def _proposal_text(request: HttpRequest, field: str, label: str, limit: int) -> 
 
 
 def _proposal_fields(request: HttpRequest) -> dict[str, Any]:
-    """The form's values for `kb_proposal_create`; a value no column can hold is refused here, naming
-    its field (the service checks what is required and the date order)."""
+    """The form's values for `kb_proposal_create`; a value no column can hold, or an article that is not
+    there to change, is refused here, naming its field (the service checks what is required and the
+    date order)."""
     return {
         "question": _proposal_text(request, "question", _("问题"), QUESTION_MAX),
         "answer": _proposal_text(request, "answer", _("答复口径"), settings.REPLY_MAX),
         "keywords": _proposal_text(request, "keywords", _("关键词"), KEYWORDS_MAX),
         "valid_until": _date(request.POST.get("valid_until", "")[:20], "valid_until", _("失效日期")),
+        "article": _changed_article(request.POST.get("article", "")[:20].strip()),
     }
+
+
+def _changed_article(raw: str) -> KbArticle | None:
+    """The article a proposal changes, or None for a new one: only an article operators may answer
+    from today (a withdrawn or expired one is the centre's to revive on /kb/)."""
+    if not raw:
+        return None
+    article = selectors.kb_articles_valid().filter(pk=int(raw)).first() if raw.isdigit() and len(raw) <= 18 else None
+    if article is None:
+        raise InvalidInput(_("所选的已有知识不存在或已失效，请重新选择"), field="article", rule="kb_article")
+    return article
 
 
 @require_POST
