@@ -215,6 +215,7 @@ def kb_proposal_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
 PROPOSAL_FIELDS = ("question", "answer", "keywords", "valid_until", "article")
 QUESTION_MAX = KEYWORDS_MAX = 200  # KbProposal's columns (PostgreSQL refuses more: a 500, not a message)
 SIMILAR_SHOWN = 3  # articles offered for a change instead of a new one
+SIMILAR_SCORE_SHARE = 1 / 3  # of the best hit's score, below which an article is not on the same matter
 
 
 def _without_citizen(text: str, ticket: Ticket) -> str:
@@ -244,7 +245,9 @@ def kb_proposal_form(ticket: Ticket, own: Assignment | None) -> dict[str, Any] |
     latest = KbProposal.objects.filter(ticket=ticket, unit_id=own.unit_id).order_by("-id").first()
     # What the centre already answers for this question: the unit may propose a change to one of them
     # rather than a second article on the same matter.
-    similar = [hit.article for hit in kb_search(query=f"{title} {ticket.text[:500]}", limit=SIMILAR_SHOWN)]
+    hits = kb_search(query=f"{title} {ticket.text[:500]}", limit=SIMILAR_SHOWN)
+    # Common words (怎么, 需要, 材料) match far-off articles with a smaller score: offer only those near the best.
+    similar = [hit.article for hit in hits if hit.score >= hits[0].score * SIMILAR_SCORE_SHARE]
     return {
         "similar": similar,
         "question": _without_citizen(title, ticket)[:QUESTION_MAX],
