@@ -88,3 +88,14 @@ def test_the_demos_late_tickets_were_received_before_their_deadlines(city: Any) 
         assert moments == sorted(moments) and abs((moments[0] - ticket.created_at).total_seconds()) < 1
         for assignment in ticket.assignments.all():
             assert ticket.created_at <= assignment.dispatched_at < assignment.reply_due_at  # type: ignore[operator]
+
+
+def test_the_demo_has_a_flagged_late_ticket_for_the_supervisor(city: Any) -> None:
+    """工单查询's 只看挂牌督办 and the board's 挂牌 badge show a case on a fresh demo."""
+    from tickets.core.models import Ticket
+    from tickets.demo import seed
+
+    seed.seed_tickets(city["units"], city["cats"])  # type: ignore[arg-type]
+    flagged = Ticket.objects.get(is_flagged=True)
+    assert flagged.external_ref == "demo-001" and flagged.closed_at is None
+    assert flagged.events.filter(action="supervision.issued", data__level="flagged").exists()

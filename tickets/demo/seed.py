@@ -20,6 +20,7 @@ from tickets.knowledge.services.articles import kb_load_demo  # 知识库: the d
 from tickets.org.models import Category, Role, RoutingRule, Unit, UnitKind, User
 from tickets.sla.services import policy
 from tickets.sla.services.calendar import calendar_seed_from_package
+from tickets.supervision.services.supervision import ticket_flag
 
 # (text, category code or None, district code or None, kind)
 DEMO_TICKETS = [
@@ -367,6 +368,10 @@ def seed_tickets(units: dict[str, Unit], cats: dict[str, Category]) -> int:
     # their deadlines have passed and their history still reads in order (receipt before deadline).
     late = Ticket.objects.filter(external_ref__in=["demo-001", "demo-003", "demo-015"], closed_at__isnull=True)
     _backdate(list(late.values_list("pk", flat=True)), LATE_BY)
+    # 挂牌督办 on the first of them, so 工单查询's 只看挂牌督办 and the board's flag have a case.
+    first_late = late.filter(external_ref="demo-001").first()
+    if first_late is not None:
+        ticket_flag(ticket=first_late, actor=supervisor, reason="逾期未办结，市民多次来电催问")
     return made
 
 
