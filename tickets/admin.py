@@ -376,7 +376,8 @@ def masked_phone_column(field: str, label: str) -> Any:
 
     @admin.display(description=label, ordering=field)
     def column(self: Any, obj: Any) -> str:
-        return privacy.phone_display(privacy.mask_phone(getattr(obj, field))) or "—"
+        shown = privacy.phone_display(privacy.mask_phone(getattr(obj, field)))
+        return shown.replace(" ", "\u00a0") or "—"  # one line: 138 **** 1234 wrapped into three in a narrow column
 
     return column
 
