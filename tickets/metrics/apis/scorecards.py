@@ -41,7 +41,12 @@ class UnitMetricsApi(APIView):
         parameters=[
             OpenApiParameter("period", str, enum=["day", "week", "month", "year"]),
             OpenApiParameter("date", OpenApiTypes.DATE),
-            OpenApiParameter("group", str, enum=["departments", "districts", "streets", "utilities", "centre"]),
+            OpenApiParameter(
+                "group",
+                str,
+                enum=["", "departments", "districts", "streets", "utilities", "centre"],
+                description="one unit group; empty or absent: every unit the reader may see",
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
