@@ -10,7 +10,7 @@ PostgreSQL database: server time without the network. Cases (terms drawn from th
 - search: a whole ticket number; a caller's number (centre); words of 4 characters (trigram
   indexes); words of 2 characters (bounded to the newest tickets); a unit's word search;
 - filtered lists: none (the state counts of the centre's unfiltered list); state; urgency +
-  channel; overdue; a district's tickets (unit filter) as the centre; category + sort by
+  channel; overdue; 挂牌督办 (alone and with a district) and 问题工单; a district's tickets (unit filter) as the centre; category + sort by
   deadline; a date range; the next (keyset) page of a broad list;
 - baseline: the login page (same stack, no ticket query): the ratio column divides by its p50.
 Figures: median and p99 wall ms per case (goal: < 300 ms at 1M tickets), Python CPU p50, the summed
@@ -107,6 +107,9 @@ def main() -> None:
         ("list: state = in_progress", supervisor, lambda: q(state="in_progress")),
         ("list: urgency + channel", supervisor, lambda: q(urgency="urgent", channel="phone")),
         ("list: overdue", supervisor, lambda: q(overdue="true")),
+        ("list: 挂牌督办", supervisor, lambda: q(is_flagged="true")),
+        ("list: 挂牌督办 + district", supervisor, lambda: q(is_flagged="true", unit=district.pk)),
+        ("list: 问题工单", supervisor, lambda: q(is_problem="true")),
         ("list: district (unit filter)", supervisor, lambda: q(unit=district.pk)),
         ("list: category, sort by deadline", supervisor, lambda: q(category=category.pk, sort="due")),
         ("list: last 7 days", supervisor, lambda: q(**week)),
