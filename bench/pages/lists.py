@@ -10,8 +10,8 @@ PostgreSQL database: server time without the network. Cases (terms drawn from th
 - search: a whole ticket number; a caller's number (centre); words of 4 characters (trigram
   indexes); words of 2 characters (bounded to the newest tickets); a unit's word search;
 - filtered lists: none (the state counts of the centre's unfiltered list); state; urgency +
-  channel; overdue; 挂牌督办 (alone and with a district) and 问题工单; a district's tickets (unit filter) as the centre; category + sort by
-  deadline; a date range; the next (keyset) page of a broad list;
+  channel; overdue; 挂牌督办 (alone and with a district) and 问题工单; a district's tickets (unit
+  filter) as the centre; category + sort by deadline; a date range; the next (keyset) page of a broad list;
 - baseline: the login page (same stack, no ticket query): the ratio column divides by its p50.
 Figures: median and p99 wall ms per case (goal: < 300 ms at 1M tickets), Python CPU p50, the summed
 SQL execution time of one request (EXPLAIN ANALYZE), and with --explain the plans of every SELECT of

@@ -74,3 +74,23 @@ def test_a_wrong_value_is_a_chinese_refusal(city: Any) -> None:
     page = client.get("/tickets/", {"is_problem": "maybe"})
     assert page.status_code == 400
     assert "问题工单" in page.content.decode()
+
+
+def test_the_board_leads_to_the_whole_list_when_a_section_is_capped(city: Any, monkeypatch: Any) -> None:
+    """督办看板 lists at most BOARD_SECTION_MAX per section; the heading says "N+" then, and every
+    section links to 工单查询 under the same filter, where the rest are."""
+    from tickets.core import selectors
+
+    monkeypatch.setattr(selectors, "BOARD_SECTION_MAX", 2)
+    supervisor = Actor.of(User.objects.get(username="supervisor1"))
+    for text in ("工地欠薪两个月，老板失联。", "小区违建占用消防通道。", "楼道积水半年无人处理。"):
+        supervision.ticket_flag(ticket=_dispatched("rsj", text), actor=supervisor, reason="多次投诉未解决")
+    client = Client()
+    client.force_login(User.objects.get(username="supervisor1"))
+
+    board = client.get("/board/").content.decode()
+    problem = re.search(r'data-testid="board-problem".*?</section>', board, re.S)
+    assert problem is not None
+    assert "问题工单与挂牌督办（2+）" in problem.group(0) and "这里只列出 2 件" in problem.group(0)
+    assert 'href="/tickets/?is_flagged=true"' in problem.group(0)
+    assert len(_listed("supervisor1", is_flagged="true")) == 3  # all three are there

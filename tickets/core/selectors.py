@@ -273,6 +273,9 @@ def recent_tickets(user: User, *, limit: int = 15) -> list[Ticket]:
     return list(ticket_list(user).order_by("-id")[:limit])
 
 
+BOARD_SECTION_MAX = 100  # tickets per board section; the rest are in 工单查询 under the same filter
+
+
 def board_tickets(user: User, now: datetime | None = None) -> dict[str, list[Ticket]]:
     """督办看板: overdue, due by the end of tomorrow (Asia/Shanghai), problem and flagged tickets."""
     now = now or timezone.now()
@@ -280,9 +283,11 @@ def board_tickets(user: User, now: datetime | None = None) -> dict[str, list[Tic
     end_tomorrow = timezone.make_aware(datetime.combine(today + timedelta(days=2), time.min))
     open_qs = ticket_list(user).filter(closed_at__isnull=True).exclude(state=TicketState.DRAFT)
     return {
-        "overdue": list(open_qs.filter(overdue_filter(now)).order_by("due_at")[:100]),
-        "due_soon": list(open_qs.filter(due_at__gte=now, due_at__lt=end_tomorrow).order_by("due_at")[:100]),
-        "problem": list(open_qs.filter(Q(is_problem=True) | Q(is_flagged=True)).order_by("-id")[:100]),
+        "overdue": list(open_qs.filter(overdue_filter(now)).order_by("due_at")[:BOARD_SECTION_MAX]),
+        "due_soon": list(
+            open_qs.filter(due_at__gte=now, due_at__lt=end_tomorrow).order_by("due_at")[:BOARD_SECTION_MAX]
+        ),
+        "problem": list(open_qs.filter(Q(is_problem=True) | Q(is_flagged=True)).order_by("-id")[:BOARD_SECTION_MAX]),
     }
 
 

@@ -37,6 +37,10 @@ def overdue_text(due: datetime | None, now: datetime) -> str:
     return _("超期 %(minutes)s 分钟") % {"minutes": max(minutes, 1)}
 
 
+# 工单查询 under each section's filter (its query string), where the tickets past the board's cap are.
+OVERDUE_LIST, DUE_LIST = "?overdue=true&sort=due", "?sort=due"
+
+
 def _context(request: HttpRequest) -> dict[str, Any]:
     groups = selectors.board_tickets(request.user)  # type: ignore[arg-type]
     now = timezone.now()
@@ -52,10 +56,16 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         "handover_seconds": round(settings.ROUTING_HANDOVER_SECONDS),
         "can_supervise": bool(user.is_superuser or getattr(user, "role", None) == Role.SUPERVISOR),
         "sections": [
-            ("overdue", _("已超期"), with_due(groups["overdue"], "due_at")),
-            ("due_soon", _("今明两天到期"), with_due(groups["due_soon"], "due_at")),
-            ("problem", _("问题工单与挂牌督办"), with_due(groups["problem"], "due_at")),
+            ("overdue", _("已超期"), with_due(groups["overdue"], "due_at"), [(_("全部已超期工单"), OVERDUE_LIST)]),
+            ("due_soon", _("今明两天到期"), with_due(groups["due_soon"], "due_at"), [(_("按办结时限排序"), DUE_LIST)]),
+            (
+                "problem",
+                _("问题工单与挂牌督办"),
+                with_due(groups["problem"], "due_at"),
+                [(_("全部挂牌督办工单"), "?is_flagged=true"), (_("全部问题工单"), "?is_problem=true")],
+            ),
         ],
+        "board_cap": selectors.BOARD_SECTION_MAX,
     }
 
 
