@@ -170,6 +170,9 @@ _NOT_DIGIT = re.compile(r"\D")  # \d is any Unicode digit: full-width ones are k
 _NUMBER_RUN = re.compile(rf"[+＋]?\d(?:{_SEP}\d)*")
 # The digits (and separators, and a leading +) a text ends with: where a cut-off number would be.
 _TAIL_NUMBER = re.compile(rf"[+＋]?\d(?:{_SEP}\d)*\Z")
+# A resident ID number (18 digits, the last may be X; or the old 15-digit form), also written in
+# groups (110101 19900101 123X). Units see none (domain.md §7), whoever's it is.
+_ID_NUMBER = re.compile(r"(?<![\dXx])\d{6}([ \-]?)\d{8}\1\d{3}[\dXx](?![\dXx])|(?<!\d)\d{15}(?!\d)")
 PREFIXES = ("0086", "86", "0")  # written before a national number: +86, 0086, a trunk 0
 MIN_DIGITS = 7  # shorter "numbers" identify nobody; masking them would blank ordinary figures
 MIN_TAIL_DIGITS = 4  # the masked number shows three digits and the last four: four more would tell
@@ -232,9 +235,10 @@ def _cut_tail(text: str, ticket: Citizen, hidden: bool) -> str:
 def citizen_text(text: str, ticket: Citizen, user: User | None) -> str:
     """Free text (the citizen's words, a title, a reason, a notice) as this reader may read it.
 
-    Outside the centre the citizen's own number is masked wherever and however it is written; on a
-    保密/匿名 ticket their name, number and address are blanked. Text that merely describes a place
-    is left alone: only the ticket's own contact values are matched.
+    Outside the centre the citizen's own number is masked wherever and however it is written, and
+    every resident ID number is blanked; on a 保密/匿名 ticket their name, number and address are
+    blanked. Text that merely describes a place is left alone: only the ticket's own contact values
+    are matched.
     """
     if not text or sees_contact(user):
         return text
@@ -245,6 +249,7 @@ def citizen_text(text: str, ticket: Citizen, user: User | None) -> str:
         for value in sorted((ticket.citizen_address.strip(), ticket.citizen_name.strip()), key=len, reverse=True):
             if len(value) >= 2:
                 text = text.replace(value, HIDDEN)
+    text = _ID_NUMBER.sub(HIDDEN, text)
     return _cut_tail(text, ticket, hidden)
 
 
