@@ -14,12 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
 from tickets.org.models import Role
-from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, role_required, run_service, with_due
+from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, post_only, role_required, run_service, with_due
 from tickets.supervision import selectors as supervision_selectors
 from tickets.supervision.services import supervision
 
@@ -81,7 +81,7 @@ def board_fragment(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/board/_board.html", _context(request))
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
     """督办 (supervise), 挂牌督办 (flag) or 摘牌 (unflag) through tickets.supervision.services.supervision."""

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.callcentre import selectors as cc_selectors
 from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, SeatState
@@ -24,7 +24,7 @@ from tickets.errors import DomainError, NotFound
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, Unit, User
 from tickets.pages.callcentre_demo import simulate_step
-from tickets.pages.common import CENTRE_PAGE_ROLES, posted_id, role_required, run_service
+from tickets.pages.common import CENTRE_PAGE_ROLES, post_only, posted_id, role_required, run_service
 
 BOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -64,7 +64,7 @@ def seat_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def seat_state(request: HttpRequest) -> HttpResponse:
     """就绪 / 小休 / 离线 from the console; answers the re-rendered seat panel."""
@@ -92,7 +92,7 @@ CALL_ACTIONS: dict[str, tuple[str, Callable[[User, int | None], object], Any]] =
 }
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def seat_call_action(request: HttpRequest, how: str) -> HttpResponse:
     """转接 (the caller goes to another desk's queue, ahead of its new arrivals) or 三方通话 (the
@@ -153,7 +153,7 @@ def call_link_from_form(request: HttpRequest, ticket: Ticket) -> None:
         queue.call_link_ticket(call_sid=call_sid, ticket=ticket, user=request.user)  # type: ignore[arg-type]
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def seat_link(request: HttpRequest) -> JsonResponse:
     """关联本次来电: the call I am on joins an existing ticket of the caller (updated during the call)."""
@@ -171,7 +171,7 @@ def seat_link(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ticket": ticket.number})
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def callback_dial(request: HttpRequest, task_id: int) -> HttpResponse:
     """回拨 from the console: the seat rings, then the citizen is dialled from the hotline number."""
@@ -236,7 +236,7 @@ def wallboard_data(request: HttpRequest) -> JsonResponse:
     )
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def simulate_call(request: HttpRequest, step: str) -> HttpResponse:
     """模拟来电 (demo only): ring / answer / hangup / abandon, as Twilio would post them."""

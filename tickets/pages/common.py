@@ -7,12 +7,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from tickets.core.models import OUT_OF_SCOPE_OUTCOMES, Outcome
@@ -22,14 +25,63 @@ from tickets.org.models import Role
 View = Callable[..., HttpResponse]
 
 
+def referring_page(request: HttpRequest) -> str:
+    """The page on this site a form was posted from (its path and query), else the home page."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+def _login_first(request: HttpRequest) -> HttpResponse:
+    """Not signed in. A page comes back after login; a form posted after the session ended does not
+    (its action answers POST only, and what was typed is gone): the login page says the action was not
+    done and leads back to the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        return redirect_to_login(request.get_full_path())
+    response = redirect_to_login(referring_page(request))
+    response["Location"] += "&expired=1"
+    return response
+
+
+def post_only(view: View) -> View:
+    """Django's require_POST, but a GET (an action's URL bookmarked, typed or reached some other way)
+    is the site's Chinese page leading back, not an empty 405."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            return view(request, *args, **kwargs)
+        citizen = request.path.startswith("/citizen/")
+        context = {
+            "title": _("请从页面上的按钮操作"),
+            "text": _("这个地址用于提交页面上的表单，不能直接打开。"),
+            "steps": [_("返回上一页，在页面上点击相应的按钮完成操作。")],
+            "reason": "",
+            "status": 405,
+            "back": referring_page(request) if not citizen else "/citizen/",
+            "home": "/citizen/" if citizen else "/",
+            "home_label": _("回到市民服务首页") if citizen else _("回到首页"),
+        }
+        response = HttpResponse(render_to_string("error.html", context), status=405)
+        response["Allow"] = "POST"
+        return response
+
+    return wrapped
+
+
 def role_required(*roles: str) -> Callable[[View], View]:
     """Login first; then the role (superusers pass). Wrong role → 404, so pages do not reveal themselves."""
 
     def decorate(view: View) -> View:
-        @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
+            if not user.is_authenticated:
+                return _login_first(request)
             if not (user.is_superuser or getattr(user, "role", None) in roles):
                 raise Http404(_("无权访问此页面"))
             try:

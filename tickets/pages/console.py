@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
@@ -41,6 +41,7 @@ from tickets.pages.common import (
     back_or,
     form_keep,
     form_kept,
+    post_only,
     posted_id,
     role_required,
     run_service,
@@ -184,7 +185,7 @@ def _typed(request: HttpRequest, name: str) -> str:
     return normalise_text(request.POST.get(name, ""))[: settings.TICKET_TEXT_MAX]
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_suggest(request: HttpRequest) -> HttpResponse:
     """Classifier suggestions for text being typed; nothing is saved."""
@@ -198,7 +199,7 @@ def console_suggest(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console/_suggestions.html", {"suggestions": rows, "text": text})
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_assist(request: HttpRequest) -> HttpResponse:
     """While the operator types: possible duplicates (text, caller and address compared with recent
@@ -217,7 +218,7 @@ def console_assist(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console/_assist.html", {"text": text, "duplicates": found})
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_kb(request: HttpRequest) -> HttpResponse:
     """While the operator types: valid knowledge-base articles for the text, best first, each with its
@@ -265,7 +266,7 @@ def _form_again(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console/console.html", context, status=400)
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_answer(request: HttpRequest) -> HttpResponse:
     """知识库直接答复: the new ticket is stored and closed at once with the article linked and counted."""
@@ -306,7 +307,7 @@ def _ended_message(request: HttpRequest, ticket: Ticket) -> None:
         messages.info(request, _("处理结果和原因已通过短信告知来电人"))
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_out_of_scope(request: HttpRequest) -> HttpResponse:
     """不予派单 on the call form: 转110/119/120/122, 告知途径, 不予受理, 恶意来电, recorded with the
@@ -328,7 +329,7 @@ def console_out_of_scope(request: HttpRequest) -> HttpResponse:
     return _form_again(request)
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_ticket_out_of_scope(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """不予派单 for a ticket already accepted (the dispatcher queue, the ticket page)."""
@@ -347,7 +348,7 @@ def _yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-@require_POST
+@post_only
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def console_callback_record(request: HttpRequest, callback_id: int) -> HttpResponse:
     """回访 record: reached? then the citizen's answers; a reached call records the rating."""
@@ -386,7 +387,7 @@ def console_callback_record(request: HttpRequest, callback_id: int) -> HttpRespo
     return redirect("console")
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_create(request: HttpRequest) -> HttpResponse:
     data = request.POST
@@ -408,7 +409,7 @@ def console_create(request: HttpRequest) -> HttpResponse:
     return _form_again(request)
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """One-click 派单: the chosen category → routing catalogue → lead unit → workflow.ticket_dispatch.
@@ -478,7 +479,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return back_or(request, "console")
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpResponse:
     """审核 a 申请退回 (what=return) or 申请延期 (what=extension): approve or reject with a reason."""
@@ -507,7 +508,7 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
     return back_or(request, "console")
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """审核办复: accept (the citizen is asked for a rating) or send back to the lead unit with a reason."""
@@ -531,7 +532,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return back_or(request, "console")
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """补全 a phone/SMS draft, then route it like any new ticket (the same path as the API)."""

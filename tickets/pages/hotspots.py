@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core.dates import month_parse
 from tickets.core.models import Ticket
@@ -22,7 +22,7 @@ from tickets.duplicates.models import HotspotAlert
 from tickets.duplicates.services import hotspots
 from tickets.errors import InvalidInput
 from tickets.org.models import Role, User
-from tickets.pages.common import CENTRE_PAGE_ROLES, role_required
+from tickets.pages.common import CENTRE_PAGE_ROLES, post_only, role_required
 from tickets.pages.lists import ticket_url
 
 SCAN_ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -137,7 +137,7 @@ def hotspots_alerts(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/board/_hotspot_alerts.html", {"alerts": _alerts(request.user)})  # type: ignore[arg-type]
 
 
-@require_POST
+@post_only
 @role_required(*SCAN_ROLES)
 def hotspots_scan(request: HttpRequest) -> HttpResponse:
     """立即检测: run the surge scan the beat runs every few minutes, now (e.g. after a burst of calls)."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core.actors import Actor
 from tickets.errors import InvalidInput
 from tickets.jobs import services as job_service
 from tickets.jobs.models import BackgroundJob, JobKind
 from tickets.org.models import Role
-from tickets.pages.common import role_required, run_service
+from tickets.pages.common import post_only, role_required, run_service
 
 JOB_PAGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -24,7 +24,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/board/jobs.html", {"jobs": recent, "kinds": JobKind, "tab": "jobs"})
 
 
-@require_POST
+@post_only
 @role_required(*JOB_PAGE_ROLES)
 def job_start(request: HttpRequest, kind: str) -> HttpResponse:
     actor = Actor.of(request.user)  # type: ignore[arg-type]

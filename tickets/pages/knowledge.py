@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from tickets.core import privacy
 from tickets.core import selectors as core_selectors
@@ -38,6 +38,7 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     UNIT_PAGE_ROLES,
     form_keep,
+    post_only,
     posted_id,
     role_required,
     run_service,
@@ -191,7 +192,7 @@ def kb_article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
     return redirect("kb-page-article-edit", article_id=updated.pk)
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def kb_proposal_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = get_object_or_404(KbProposal, pk=proposal_id)
@@ -292,7 +293,7 @@ def _changed_article(raw: str) -> KbArticle | None:
     return article
 
 
-@require_POST
+@post_only
 @role_required(*UNIT_PAGE_ROLES)
 def ticket_kb_proposal(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """建议纳入知识库: the unit that answered a 咨询 proposes an article from the ticket page; the centre

@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core import dates, privacy, search, selectors
 from tickets.core.actors import Actor
@@ -36,7 +36,7 @@ from tickets.errors import DomainError, InvalidInput, NotFound
 from tickets.metrics.services import exports
 from tickets.org import services as org_services
 from tickets.org.models import Category, Role, SavedView, Unit, User
-from tickets.pages.common import CENTRE_PAGE_ROLES, UNIT_PAGE_ROLES, due_class, posted_id, role_required
+from tickets.pages.common import CENTRE_PAGE_ROLES, UNIT_PAGE_ROLES, due_class, post_only, posted_id, role_required
 
 STAFF_PAGE_ROLES = (*CENTRE_PAGE_ROLES, *UNIT_PAGE_ROLES)
 BULK_ROLES = (Role.OPERATOR, Role.DISPATCHER)  # workflow.DISPATCHERS: who may 派单 and 并单
@@ -267,7 +267,7 @@ def ticket_list_export(request: HttpRequest) -> HttpResponse:
     found = filtered(request)
     if found.qs is None:
         return render(request, "tickets/lists/list.html", {"error": found.error, "query": found.query}, status=400)
-    filters = {k: ",".join(v) for k, v in found.query.lists()}
+    filters = exports.export_filters(found.query)  # the same log line as the API's export doors
     limited = exports.export_prepare(user=user, tickets=found.qs, what="tickets", fmt="xlsx", filters=filters)
     handle = exports.xlsx_file(exports.TICKET_HEADER, exports.ticket_rows(limited, user), _("工单"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
@@ -278,7 +278,7 @@ def ticket_list_export(request: HttpRequest) -> HttpResponse:
 # --- saved views ------------------------------------------------------------------------------------
 
 
-@require_POST
+@post_only
 @role_required(*STAFF_PAGE_ROLES)
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -293,7 +293,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('ticket-search')}?{view.query}")
 
 
-@require_POST
+@post_only
 @role_required(*STAFF_PAGE_ROLES)
 def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -363,7 +363,7 @@ def _bulk_merge(request: HttpRequest, tickets: list[Ticket], actor: Actor, user:
     return _each(children, lambda t: workflow.ticket_merge(ticket=t, master=master, actor=actor, reason=reason))
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def ticket_bulk(request: HttpRequest) -> HttpResponse:
     """批量派单 (several tickets of one matter to one unit) or 批量并单 (into one master ticket)."""

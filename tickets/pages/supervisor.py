@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core.actors import Actor
 from tickets.core.dates import month_parse
@@ -26,7 +26,7 @@ from tickets.feedback.models import Cause, Rating
 from tickets.feedback.services import review
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, Unit
-from tickets.pages.common import CENTRE_PAGE_ROLES, role_required, run_service
+from tickets.pages.common import CENTRE_PAGE_ROLES, post_only, role_required, run_service
 
 GROUP_CHOICES = [
     ("departments", gettext_lazy("职能部门")),
@@ -148,7 +148,7 @@ def ratings(request: HttpRequest) -> HttpResponse:
     return _ratings_page(request)
 
 
-@require_POST
+@post_only
 @role_required(*REVIEW_PAGE_ROLES)
 def rating_decide(request: HttpRequest, rating_id: int) -> HttpResponse:
     """判定主观/客观 and rule: 重办 (主观 only) or 说明办结. A refused try shows the page again with what

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core import privacy, selectors
 from tickets.core.actors import Actor
@@ -40,6 +40,7 @@ from tickets.pages.common import (
     OUT_OF_SCOPE_CHOICES,
     UNIT_PAGE_ROLES,
     form_kept,
+    post_only,
     role_required,
     run_service,
 )
@@ -306,7 +307,7 @@ def ticket_compare(request: HttpRequest, ticket_id: int, other_id: int) -> HttpR
     )
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """并单: this ticket joins the master named by `master`, its whole ticket number (never an internal
@@ -331,7 +332,7 @@ def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("ticket-page", ticket_id=master.pk if done else ticket.pk)
 
 
-@require_POST
+@post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def ticket_unmerge(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """取消并单: the ticket is handled on its own again (back to 已受理, to be dispatched); its citizen
@@ -346,7 +347,7 @@ def ticket_unmerge(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return redirect("ticket-page", ticket_id=ticket.pk)
 
 
-@require_POST
+@post_only
 @role_required(*STAFF_PAGE_ROLES)
 def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """内部备注 between the centre and the unit (never shown to the citizen)."""

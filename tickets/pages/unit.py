@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from tickets.core import privacy, selectors
 from tickets.core.actors import Actor
@@ -31,6 +31,7 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     UNIT_PAGE_ROLES,
     form_keep,
+    post_only,
     posted_id,
     role_required,
     run_service,
@@ -120,7 +121,7 @@ def _parse_local(value: str) -> datetime:
     return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
 
 
-@require_POST
+@post_only
 @role_required(*UNIT_PAGE_ROLES)
 def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
     """签收 / 办复 / 申请退回 / 申请延期 / 下派 on this unit's assignment."""
@@ -194,7 +195,7 @@ def _child_unit(request: HttpRequest, unit_id: str) -> Unit:
     return unit
 
 
-@require_POST
+@post_only
 @role_required(*UNIT_PAGE_ROLES)
 def reveal_phone(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """查看完整号码: shown once, recorded by `access.ticket_phone_reveal` (the API's rule: unit staff
