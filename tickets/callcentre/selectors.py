@@ -1,4 +1,5 @@
-"""Reads of the call centre: the caller's panel (来电弹屏), the wallboard, the service levels."""
+"""Reads of the call centre: the caller's panel (来电弹屏), the wallboard, the service levels, a
+ticket's call recordings."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tickets.callcentre import levels
-from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, Seat, SeatState
+from tickets.callcentre.models import CallRecording, Desk, QueuedCall, QueueOutcome, Seat, SeatState
+from tickets.core import privacy
 from tickets.core.models import Ticket
 from tickets.core.states import OPEN_TICKET_STATES
 from tickets.intake.models import CallbackTask, MissedCallState
+from tickets.intake.selectors import AttachmentItem
 from tickets.messaging.models import SmsOptOut
 from tickets.metrics.models import same_caller_days
+from tickets.org.models import User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HISTORY = 10
@@ -40,6 +44,34 @@ def caller_panel(queued: QueuedCall) -> dict[str, Any]:
         "confidential_history": any(t.confidential or t.anonymous for t in tickets),
         "tickets": tickets,
     }
+
+
+def ticket_recording_items(ticket: Ticket, reader: User) -> list[AttachmentItem]:
+    """The recordings of the ticket's calls, as the ticket's attachments (domain.md §9: the recording
+    joins the ticket): for the centre only (`privacy.may_hear_recording`), each opened through the
+    audited proxy (`recording-audio`, a 收听录音 row in TicketAccessLog), never Twilio's URL.
+
+    A recording follows its call: one stored before the ticket was linked has no ticket of its own
+    yet. Recordings purged after the retention period are left out, as a call's voicemail is."""
+    if not privacy.may_hear_recording(reader):
+        return []
+    rows = (
+        CallRecording.objects.filter(Q(ticket=ticket) | Q(ticket__isnull=True, call__ticket=ticket))
+        .filter(purged_at__isnull=True)
+        .order_by("id")
+    )
+    return [
+        AttachmentItem(
+            kind="recording",
+            key=f"call-recording:{row.pk}",
+            label="通话录音",
+            source_label="来电",
+            created_at=row.created_at,
+            recording_id=row.pk,
+            duration_seconds=row.duration_seconds,
+        )
+        for row in rows
+    ]
 
 
 def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:

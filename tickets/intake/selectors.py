@@ -47,21 +47,33 @@ def callbacks_open(*, limit: int = 50) -> list[Any]:
 
 @dataclass(frozen=True)
 class AttachmentItem:
-    """One thing attached to a ticket, whatever stores it: a file row or a call recording."""
+    """One thing attached to a ticket, whatever stores it: a file row or a call recording (the IVR's
+    voicemail on the call itself, or a call-centre recording, `tickets.callcentre.selectors`)."""
 
     kind: str  # "image", "document" or "recording"
-    key: str  # "file:<id>" or "recording:<call id>": what the access log names
+    key: str  # "file:<id>", "recording:<call id>" or "call-recording:<id>": what the access log names
     label: str
     source_label: str
     created_at: datetime
     file_id: int | None = None
-    call_id: int | None = None
+    call_id: int | None = None  # opened by `recording-open` (Call.recording_url)
+    recording_id: int | None = None  # a CallRecording, played by `recording-audio` (the audited proxy)
+    duration_seconds: int | None = None
+
+    @property
+    def duration_label(self) -> str:
+        """The recording's length as m:ss ("" when Twilio did not say)."""
+        if self.duration_seconds is None:
+            return ""
+        minutes, seconds = divmod(self.duration_seconds, 60)
+        return f"{minutes}:{seconds:02d}"
 
 
 def ticket_attachment_items(ticket: Ticket, reader: User) -> list[AttachmentItem]:
     """Everything attached to a ticket that this reader may open (the caller has already checked
     the reader may see the ticket): files for every reader of the ticket, call recordings for the
-    centre only (domain.md §9: listening is an audited act, and the voice identifies the caller)."""
+    centre only (domain.md §9: listening is an audited act, and the voice identifies the caller).
+    The call centre's recordings are its own rows: `callcentre.selectors.ticket_recording_items`."""
     items = [
         AttachmentItem(
             kind="image" if row.is_image else "document",

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tickets.callcentre import selectors as cc_selectors
 from tickets.core import privacy, selectors
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Channel, Ticket
@@ -215,7 +216,8 @@ def ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "children_units": children_units,
         "supervisions": _supervisions(ticket, reader),
         "history": history_rows(selectors.ticket_history(ticket), ticket=ticket, reader=reader),
-        "attachments": intake_selectors.ticket_attachment_items(ticket, reader),
+        "attachments": intake_selectors.ticket_attachment_items(ticket, reader)
+        + cc_selectors.ticket_recording_items(ticket, reader),  # the call centre's recordings join the ticket
         "inbound_texts": intake_selectors.ticket_inbound_texts(ticket, reader)
         if ticket.channel in (Channel.SMS, Channel.PHONE)
         else [],

@@ -14,7 +14,7 @@ from django.utils import timezone
 from tickets.callcentre.models import CallRecording, CallTransfer, QueuedCall
 from tickets.callcentre.services import twilio_rest
 from tickets.core import privacy
-from tickets.core.models import AccessAction, TicketAccessLog
+from tickets.core.models import AccessAction, Ticket, TicketAccessLog
 from tickets.errors import NotFound, NotPermitted
 from tickets.intake.models import Call
 from tickets.org.models import User
@@ -56,19 +56,26 @@ def recording_stored(
 def recording_for(*, user: User, recording_id: int) -> CallRecording:
     """A recording the reader may hear: the centre's staff; the ticket's 保密/匿名 rule as for a
     reveal. Others get 404 (the recording does not exist for them)."""
-    recording = CallRecording.objects.select_related("ticket", "call").filter(pk=recording_id).first()
+    recording = CallRecording.objects.select_related("ticket", "call", "call__ticket").filter(pk=recording_id).first()
     if recording is None or recording.purged_at is not None or not privacy.sees_contact(user):
         raise NotFound("录音不存在或已过保存期限")
-    if recording.ticket is not None and not privacy.may_reveal(recording.ticket, user):
+    ticket = recording_ticket(recording)
+    if ticket is not None and not privacy.may_reveal(ticket, user):
         raise NotPermitted("无权收听该录音", rule="confidential")
     return recording
+
+
+def recording_ticket(recording: CallRecording) -> Ticket | None:
+    """The ticket a recording belongs to: its own, or its call's (a recording stored before the call
+    was linked follows the call, as on the ticket page)."""
+    return recording.ticket if recording.ticket_id is not None else recording.call.ticket
 
 
 def recording_listen(*, user: User, recording_id: int) -> tuple[bytes, str]:
     """收听录音: the audio, and a TicketAccessLog row saying who listened (before the bytes go out)."""
     recording = recording_for(user=user, recording_id=recording_id)
     TicketAccessLog.objects.create(
-        ticket=recording.ticket,
+        ticket=recording_ticket(recording),
         user=user,
         action=AccessAction.LISTEN,
         detail={"via": "recording", "recording": recording.recording_sid, "call": recording.call.call_sid},

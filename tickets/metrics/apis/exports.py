@@ -25,7 +25,7 @@ ROWS_HEADER = "X-Export-Rows"
 
 
 def _filtered(request: Request) -> tuple[QuerySet[Ticket], dict[str, str]]:
-    filters = {k: str(v) for k, v in request.query_params.items()}
+    filters = exports.export_filters(request.query_params)
     found = TicketFilter(request.query_params, queryset=selectors.ticket_list(staff_user(request)))
     if not found.is_valid():
         name, messages = next(iter(found.errors.items()))  # the first bad parameter, with its reason
@@ -135,7 +135,7 @@ class MetricsCsvExportApi(APIView):
         keys = ["unit", "unit_name", *COUNTERS, *rate_names]
         header = [METRICS_CSV_HEADERS[k] for k in keys]
         rows = [[r[k] if r[k] is not None else "" for k in keys] for r in cards["units"]]
-        exports.export_log_metrics(user=staff_user(request), filters=dict(params.items()), rows=len(rows))
+        exports.export_log_metrics(user=staff_user(request), filters=exports.export_filters(params), rows=len(rows))
         response = StreamingHttpResponse(exports.csv_stream(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_name("metrics", "csv")}"'
         response[ROWS_HEADER] = str(len(rows))

@@ -23,6 +23,7 @@ import xlsxwriter
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
 from tickets.core import privacy
 from tickets.core.models import AccessAction, Ticket, TicketAccessLog
@@ -66,6 +67,13 @@ def ticket_rows(tickets: QuerySet[Ticket], user: User) -> Iterator[list[Any]]:
 
 def export_limit() -> int:
     return int(getattr(settings, "EXPORT_MAX_ROWS", 1_000_000))
+
+
+def export_filters(query: MultiValueDict[str, str]) -> dict[str, str]:
+    """The filter an export is logged with: every value of a repeated parameter, joined by ","
+    (?state=registered&state=dispatching is {"state": "registered,dispatching"}), so the log says
+    what was exported, not only the last value (domain.md §7)."""
+    return {key: ",".join(values) for key, values in query.lists()}
 
 
 def export_prepare(*, user: User, tickets: QuerySet[Ticket], what: str, fmt: str, filters: dict[str, Any]) -> QuerySet:
