@@ -29,6 +29,7 @@ PINNED_TASK_NAMES = {
     "tickets.sla.scan_deadlines",
     "tickets.sla.supervisions_fanout",
     "tickets.sla.supervisions_notify_pending",
+    "tickets.tasks.idempotency_purge",
     "tickets.tasks.rating_expire_due",
     "tickets.tasks.sms_resend_stale",
     "tickets.tasks.sms_send",

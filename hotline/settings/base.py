@@ -455,6 +455,12 @@ AXES_CLIENT_IP_CALLABLE = "tickets.request_meta.client_ip"
 AXES_LOCKOUT_CALLABLE = "tickets.accounts.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # tickets/admin.py shows the lockouts in Chinese, with 解除锁定
 CELERY_BEAT_SCHEDULE["staff-auth-purge"] = {"task": "tickets.tasks.staff_credentials_purge", "schedule": 3600.0}
+# Idempotency-Key answers (app, Open311) and the console's once-only form keys: kept a week, then purged.
+IDEMPOTENCY_KEEP = timedelta(days=7)
+CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
+    "task": "tickets.tasks.idempotency_purge",
+    "schedule": crontab(hour=4, minute=10),
+}
 
 # --- Call centre (呼叫中心, issue 18; docs/callcentre.md) ---------------------------------------
 # GB/T 33358-2016: answered within 15 s, 24-hour connection rate >= 95 %. Targets shown against the figures.

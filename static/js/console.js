@@ -70,10 +70,12 @@
   }
 
   /* --- a submit while the server is unreachable stays on the page --- */
-  var checked = false;
+  var checked = false, sending = false;
   function guardSubmit(ev) {
-    if (checked) { checked = false; return; }
-    if (document.body.dataset.live === "on") return;  // the live socket is up: so is the server
+    // Enter pressed twice, a double click: the form goes once (the server also files it once).
+    if (sending) { ev.preventDefault(); return; }
+    if (checked) { checked = false; sending = true; return; }
+    if (document.body.dataset.live === "on") { sending = true; return; }  // the live socket is up: so is the server
     ev.preventDefault();
     var f = form(), submitter = ev.submitter || null;
     saveDraft();
@@ -122,6 +124,7 @@
     f.addEventListener("change", saveDraft);
     f.addEventListener("change", function (ev) { ev.target.removeAttribute("aria-invalid"); });  // corrected
     f.addEventListener("submit", guardSubmit);
+    window.addEventListener("pageshow", function () { sending = false; });  // back to a form kept in memory
     document.addEventListener("click", function (ev) {
       var button = ev.target.closest ? ev.target.closest("[data-kb-answer]") : null;
       if (button) { ev.preventDefault(); openConfirm(button); }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tickets.intake.services import routing_batch
+from tickets.intake.services import idempotency, routing_batch
 
 
 @shared_task(name="tickets.routing_run")  # type: ignore[misc]
@@ -13,3 +13,9 @@ def routing_run() -> int:
     the queue in batches until it is empty. Killed mid-batch, the batch's transaction rolls back and
     its tickets wait in the queue for the next wake-up; no acks_late needed."""
     return routing_batch.routing_run()
+
+
+@shared_task(name="tickets.tasks.idempotency_purge")  # type: ignore[misc]
+def idempotency_purge() -> int:
+    """Daily: drop Idempotency-Key and console form records past their keeping time."""
+    return idempotency.idempotency_purge()

@@ -9,6 +9,8 @@ Reads via selectors, writes via services.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +32,7 @@ from tickets.errors import DomainError, InvalidInput, NotFound
 from tickets.feedback.models import Cause, Satisfaction
 from tickets.feedback.services import callbacks
 from tickets.intake import selectors as intake_selectors
-from tickets.intake.services import intake
+from tickets.intake.services import idempotency, intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Role, User
@@ -163,6 +165,7 @@ def _page_context(request: HttpRequest, *, form: Any) -> dict[str, Any]:
         "out_of_scope_outcomes": OUT_OF_SCOPE_CHOICES,
         "can_end_out_of_scope": reader.is_superuser or reader.role in workflow.DISPATCHERS,  # 不予派单
         "form": form,
+        "submission": secrets.token_urlsafe(16),  # this rendering's key: the form is filed once (_filed_once)
     }
     for _template, build in PANELS.values():
         context.update(build(request))
@@ -254,6 +257,35 @@ def _call_ticket_create(actor: Actor, data: Any, *, auto_route: bool = True, not
     )
 
 
+CALL_FIELDS = (
+    "kind", "urgency", "text", "citizen_phone", "citizen_name", "citizen_address", "confidential", "anonymous"
+)
+
+
+def _filed_once(request: HttpRequest, file: Callable[[], Ticket]) -> Ticket:
+    """The call form is filed once: a second submit of the same rendered form (Enter pressed twice, a
+    double click) gets the first ticket back, instead of a second ticket and a second SMS to the
+    caller. Each rendering of the form carries its own key (`submission`); a refused try stores none."""
+    key = request.POST.get("submission", "").strip()[:128]
+    if not key:
+        return file()
+
+    def run() -> tuple[int, dict[str, Any]]:
+        return 201, {"ticket": file().pk}
+
+    # The call as typed: the same key with other words is a form shown again (the browser's back
+    # button) for another call, which is filed as its own ticket, never answered with the old one.
+    typed = {name: request.POST.get(name, "") for name in CALL_FIELDS}
+    scope = f"console:{request.user.pk}"
+    try:
+        _status, body, _replayed = idempotency.run_once(scope=scope, key=key, payload=typed, run=run)
+    except InvalidInput as refused:
+        if refused.rule != "idempotency_mismatch":
+            raise
+        return file()
+    return Ticket.objects.get(pk=body["ticket"])
+
+
 def _form_again(request: HttpRequest) -> HttpResponse:
     """The console with the operator's typed form kept and the refusal shown (400): the field at
     fault is marked and takes the focus, the hints come back for the kept text, and a refused
@@ -279,10 +311,14 @@ def console_answer(request: HttpRequest) -> HttpResponse:
         if article_id is None:
             raise InvalidInput(_("请选择知识库答复"), field="article_id")
         actor = Actor.of(request.user)  # type: ignore[arg-type]
-        # One SMS, the answer itself: no 受理 notice inviting the caller to track a matter already closed.
-        ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
-        call_link_from_form(request, ticket)  # answered during a call: the ticket keeps the CallSid
-        done.append(articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id))
+
+        def file() -> Ticket:
+            # One SMS, the answer itself: no 受理 notice inviting the caller to track a matter already closed.
+            ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
+            call_link_from_form(request, ticket)  # answered during a call: the ticket keeps the CallSid
+            return articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id)
+
+        done.append(_filed_once(request, file))
 
     if run_service(request, answer, _("已按知识库直接答复并办结")):
         state = {"number": done[0].number, "state": done[0].get_state_display()}
@@ -318,9 +354,13 @@ def console_out_of_scope(request: HttpRequest) -> HttpResponse:
     @transaction.atomic  # a refused outcome or reason stores nothing, not even the ticket's number
     def end() -> None:
         actor = Actor.of(request.user)  # type: ignore[arg-type]
-        ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
-        call_link_from_form(request, ticket)
-        done.append(_mark_out_of_scope(ticket, actor, data))
+
+        def file() -> Ticket:
+            ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
+            call_link_from_form(request, ticket)
+            return _mark_out_of_scope(ticket, actor, data)
+
+        done.append(_filed_once(request, file))
 
     if run_service(request, end, _("已记录处理结果，不派单")):
         _ended_message(request, done[0])
@@ -393,10 +433,14 @@ def console_create(request: HttpRequest) -> HttpResponse:
     data = request.POST
     created: list[Ticket] = []
 
+    def file() -> Ticket:
+        ticket = _call_ticket_create(Actor.of(request.user), data)  # type: ignore[arg-type]
+        call_link_from_form(request, ticket)  # filed during a call: the ticket keeps the CallSid
+        return ticket
+
     @transaction.atomic
     def create() -> None:
-        created.append(_call_ticket_create(Actor.of(request.user), data))  # type: ignore[arg-type]
-        call_link_from_form(request, created[0])  # filed during a call: the ticket keeps the CallSid
+        created.append(_filed_once(request, file))
 
     if run_service(request, create, _("已受理")):
         ticket = created[0]

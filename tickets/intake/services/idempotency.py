@@ -7,7 +7,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tickets.errors import InvalidInput
 from tickets.intake.models import IdempotencyRecord
@@ -54,3 +56,10 @@ def run_once(
     except _Taken:
         return _stored(IdempotencyRecord.objects.get(scope=scope, key=key), request_hash)
     return status, body, False
+
+
+def idempotency_purge() -> int:
+    """Daily: forget records past IDEMPOTENCY_KEEP (a retry comes within minutes; the console's form
+    keys, one per ticket filed, would otherwise grow with the ticket table)."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - settings.IDEMPOTENCY_KEEP).delete()
+    return deleted
