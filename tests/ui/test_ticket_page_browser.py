@@ -73,11 +73,11 @@ def test_defect4_every_role_opens_the_ticket_from_its_lists(
     # Not yet classified: nothing is chosen for the dispatcher, and 派单 waits for a choice.
     choice = dispatcher.get_by_label("事项分类")
     expect(choice).to_have_value("")
-    dispatcher.get_by_role("button", name="按派单目录派单").click()
+    dispatcher.get_by_role("button", name="派单", exact=True).click()
     assert choice.evaluate("el => el.validity.valueMissing")  # the browser asks for a category
     assert Ticket.objects.get(pk=waiting.pk).lead_unit_id is None
     choice.select_option(label="城乡建设")
-    dispatcher.get_by_role("button", name="按派单目录派单").click()
+    dispatcher.get_by_role("button", name="派单", exact=True).click()
     expect(dispatcher).to_have_url(re.compile(rf"/tickets/{waiting.pk}/$"))
     expect(dispatcher.get_by_role("status")).to_contain_text(waiting.number)
 

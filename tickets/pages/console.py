@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
-from tickets.core.models import Channel, Kind, Outcome, Ticket, Urgency
+from tickets.core.models import Assignment, Channel, Kind, Outcome, Ticket, Urgency
 from tickets.core.services import workflow
 from tickets.core.states import AssignmentState
 from tickets.core.text import normalise_phone, normalise_text
@@ -35,7 +35,7 @@ from tickets.intake import selectors as intake_selectors
 from tickets.intake.services import idempotency, intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
-from tickets.org.models import Category, Role, User
+from tickets.org.models import Category, Role, Unit, User
 from tickets.pages.callcentre import call_link_from_form, seat_context
 from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
@@ -78,21 +78,36 @@ def _queue_context(request: HttpRequest) -> dict[str, Any]:
     queue = list(selectors.dispatch_queue(user)[:50])  # type: ignore[arg-type]
     categories = list(Category.objects.filter(is_active=True, parent__isnull=True).order_by("name"))
     pending = request.session.get(CONFIRM_KEY, {})
+    returned = _returned_by([t.pk for t in queue])
     for ticket in queue:
         suggested = _suggestions_of(ticket)
         for row in suggested:
             row["low"] = float(row.get("probability") or 0) < LOW_CONFIDENCE
         ticket.top_suggestions = suggested  # type: ignore[attr-defined]
+        ticket.returned_by = returned.get(ticket.pk, [])  # type: ignore[attr-defined]
+        ticket.returned_unit_ids = {a.unit_id for a in ticket.returned_by}  # type: ignore[attr-defined]
         top = next((row for row in suggested if row.get("category")), None)
-        # 其他分类 starts on the classifier's best guess, not on the alphabetically first category.
-        ticket.default_category = top["category"] if top else None  # type: ignore[attr-defined]
+        # 其他分类 starts on the classifier's best guess (else the ticket's own category), not on the
+        # alphabetically first category.
+        ticket.default_category = top["category"] if top else ticket.category_id  # type: ignore[attr-defined]
         ticket.extra_category = (  # type: ignore[attr-defined]
             top if top and all(c.pk != top["category"] for c in categories) else None
         )
         confirm = pending.get(str(ticket.pk))
         if confirm is not None:
             ticket.confirm = confirm  # type: ignore[attr-defined]
-    return {"queue": queue, "categories": categories}
+    units = list(Unit.objects.filter(is_active=True).order_by("path").only("id", "name", "path"))
+    return {"queue": queue, "categories": categories, "units": units}
+
+
+def _returned_by(ticket_ids: list[int]) -> dict[int, list[Assignment]]:
+    """The assignments each ticket's units returned with the centre's approval (申请退回 → 同意): the
+    dispatcher must see who gave it back and why before dispatching it again."""
+    rows = Assignment.objects.filter(ticket_id__in=ticket_ids, state=AssignmentState.RETURNED).select_related("unit")
+    found: dict[int, list[Assignment]] = {}
+    for row in rows.order_by("id"):
+        found.setdefault(row.ticket_id, []).append(row)
+    return found
 
 
 def _can_review(request: HttpRequest) -> bool:
@@ -488,22 +503,44 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 field="category",
                 rule="low_confidence",
             )
+        chosen = request.POST.get("lead_unit", "")
+        if chosen:  # the dispatcher names the unit: the catalogue is not asked
+            lead = Unit.objects.filter(pk=posted_id(chosen) or 0, is_active=True).first()
+            if lead is None:
+                raise InvalidInput(_("请选择承办单位"), field="lead_unit")
+            workflow.ticket_dispatch(
+                ticket=ticket,
+                actor=Actor.of(request.user),  # type: ignore[arg-type]
+                lead_unit=lead,
+                category=category,
+                note=_("人工指定承办单位"),
+            )
+            units.append(lead.name)
+            return
         route = catalogue.route_lookup(category=category, jurisdiction=ticket.jurisdiction)
         if route is None:
             raise InvalidInput(
-                _("派单目录中没有“%(category)s”的承办单位，请人工选择") % {"category": category.name},
-                field="category",
+                _("派单目录中没有“%(category)s”的承办单位，请在“承办单位”中选择") % {"category": category.name},
+                field="lead_unit",
+            )
+        gave_back = {a.unit_id: a for a in _returned_by([ticket.pk]).get(ticket.pk, [])}
+        if route.lead_unit.pk in gave_back:
+            raise InvalidInput(
+                _("%(unit)s 已退回本工单（退回已同意），派单目录仍指向该单位，请在“承办单位”中另选单位")
+                % {"unit": route.lead_unit.name},
+                field="lead_unit",
+                rule="returned_unit",
             )
         workflow.ticket_dispatch(
             ticket=ticket,
             actor=Actor.of(request.user),  # type: ignore[arg-type]
             lead_unit=route.lead_unit,
-            assisting_units=route.assisting_units,
+            assisting_units=[u for u in route.assisting_units if u.pk not in gave_back],
             category=category,
             note=route.basis,
         )
         units.append(route.lead_unit.name)
-        units.extend(u.name for u in route.assisting_units if u.pk != route.lead_unit.pk)
+        units.extend(u.name for u in route.assisting_units if u.pk != route.lead_unit.pk and u.pk not in gave_back)
 
     try:
         dispatch()

@@ -27,7 +27,7 @@ from tickets.core import privacy, selectors
 from tickets.core.actors import Actor
 from tickets.core.models import Assignment, Channel, Ticket
 from tickets.core.services import access, workflow
-from tickets.core.states import OPEN_TICKET_STATES, TICKET_TRANSITIONS, TicketState
+from tickets.core.states import OPEN_TICKET_STATES, TICKET_TRANSITIONS, AssignmentState, TicketState
 from tickets.duplicates.models import DuplicateLink
 from tickets.duplicates.services import duplicates
 from tickets.feedback.models import Rating, RatingCallback
@@ -140,7 +140,12 @@ def _dispatch_choices(ticket: Ticket) -> dict[str, Any]:
         for row in (ticket.classification or {}).get("suggestions") or []
         if row.get("category") in by_pk
     ]
-    return {"categories": categories, "suggested_categories": suggested[:3]}
+    # 承办单位: the catalogue's unit unless the dispatcher names one; never a unit whose return of
+    # this ticket the centre approved (console_dispatch refuses the catalogue's choice of it too).
+    gave_back = set(ticket.assignments.filter(state=AssignmentState.RETURNED).values_list("unit_id", flat=True))
+    units = [u for u in Unit.objects.filter(is_active=True).order_by("path").only("id", "name", "path")
+             if u.pk not in gave_back]
+    return {"categories": categories, "suggested_categories": suggested[:3], "dispatch_units": units}
 
 
 def _duplicates_context(ticket: Ticket, reader: User) -> dict[str, Any]:
