@@ -94,3 +94,25 @@ def test_the_board_leads_to_the_whole_list_when_a_section_is_capped(city: Any, m
     assert "问题工单与挂牌督办（2+）" in problem.group(0) and "这里只列出 2 件" in problem.group(0)
     assert 'href="/tickets/?is_flagged=true"' in problem.group(0)
     assert len(_listed("supervisor1", is_flagged="true")) == 3  # all three are there
+
+
+def test_reversed_dates_are_a_refusal_not_an_empty_list(city: Any) -> None:
+    client = Client()
+    client.force_login(User.objects.get(username="supervisor1"))
+    page = client.get("/tickets/", {"date_from": "2026-12-10", "date_to": "2026-12-01"})
+    assert page.status_code == 400 and "受理日期止不能早于受理日期起" in page.content.decode()
+    assert client.get("/tickets/", {"date_from": "2026-12-01", "date_to": "2026-12-01"}).status_code == 200
+
+
+def test_a_board_refusal_names_its_ticket_and_a_flag_nobody_receives_says_so(city: Any) -> None:
+    client = Client()
+    client.force_login(User.objects.get(username="supervisor1"))
+    handled = _dispatched("rsj", "工地欠薪两个月，老板失联，工人讨薪无门。")
+    empty = client.post(f"/board/tickets/{handled.pk}/flag/", {"reason": ""}, follow=True).content.decode()
+    assert f"工单 {handled.number}：请填写挂牌督办理由" in empty
+
+    waiting = new_ticket(text="楼道积水半年无人处理，墙皮脱落。", auto_route=False)  # no unit yet
+    answer = client.post(f"/board/tickets/{waiting.pk}/flag/", {"reason": "多次来电"}, follow=True).content.decode()
+    assert f"工单 {waiting.number} 已挂牌督办" in answer and "未通知任何单位" in answer
+    flagged = client.post(f"/board/tickets/{handled.pk}/flag/", {"reason": "多次来电"}, follow=True).content.decode()
+    assert "未通知任何单位" not in flagged

@@ -106,6 +106,10 @@ def test_internal_notes_from_the_page_and_the_api_never_reach_the_citizen(units:
     assert api("operator1").post(f"/api/tickets/{ticket.pk}/notes/", {"text": ""}, format="json").status_code == 400
     blank = _client("rsj_staff").post(f"/tickets/{ticket.pk}/notes/", {"text": "  "}, follow=True).content.decode()
     assert "请填写备注内容" in blank  # names what is missing (was "至少需要 1 个字符")
+    long = "核实情况：" + "很" * 2000
+    refused = _client("rsj_staff").post(f"/tickets/{ticket.pk}/notes/", {"text": long}, follow=True).content.decode()
+    assert "不能超过 2000 个字符" in refused
+    assert f'aria-invalid="true" autofocus>{long}</textarea>' in refused  # back as typed, focused
     # the citizen's status page never shows them
     status = Client().post("/citizen/status/", {"number": ticket.number, "phone": "13812341234"}).content.decode()
     assert "周三上门" not in status and "情绪激动" not in status

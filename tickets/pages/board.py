@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,6 +19,8 @@ from django.views.decorators.http import require_GET
 
 from tickets.core import selectors
 from tickets.core.actors import Actor
+from tickets.core.states import OPEN_ASSIGNMENT_STATES
+from tickets.errors import DomainError, NotFound
 from tickets.org.models import Role
 from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, post_only, role_required, run_service, with_due
 from tickets.supervision import selectors as supervision_selectors
@@ -106,5 +109,21 @@ def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpRespo
     if action not in actions:
         raise Http404(_("未知的督办操作"))
     call, success = actions[action]
-    run_service(request, call, success)
+
+    def named() -> Any:
+        """The board holds one form per ticket: a refusal says which ticket it is about."""
+        try:
+            return call()
+        except DomainError as exc:
+            if isinstance(exc, NotFound):
+                raise
+            message = _("工单 %(number)s：%(reason)s") % {**number, "reason": exc}
+            raise type(exc)(message, rule=exc.rule, field=exc.field) from exc
+
+    if run_service(request, named, success) and action == "flag" and not ticket.assignments.filter(
+        state__in=OPEN_ASSIGNMENT_STATES
+    ).exists():
+        # 挂牌 with no unit handling the ticket (待派单, or awaiting the centre's review): recorded, but
+        # nobody was told; the supervisor should know that.
+        messages.warning(request, _("该工单当前没有在办的承办单位，挂牌已记录，未通知任何单位"))
     return back_or(request, "board")

@@ -135,6 +135,9 @@ def filtered(request: HttpRequest) -> Filtered:
     try:
         if not found.is_valid():
             return Filtered(query, None, _filter_errors(found), None, sort)
+        first, last = found.form.cleaned_data.get("date_from"), found.form.cleaned_data.get("date_to")
+        if first and last and last < first:  # an empty list would read as "no tickets in those days"
+            return Filtered(query, None, _("受理日期止不能早于受理日期起"), None, sort)
         qs = found.qs
     except InvalidInput as exc:
         return Filtered(query, None, str(exc), None, sort)

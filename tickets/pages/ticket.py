@@ -40,6 +40,7 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     OUT_OF_SCOPE_CHOICES,
     UNIT_PAGE_ROLES,
+    form_keep,
     form_kept,
     post_only,
     role_required,
@@ -360,9 +361,10 @@ def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """内部备注 between the centre and the unit (never shown to the citizen)."""
     reader: User = request.user  # type: ignore[assignment]
     ticket = selectors.ticket_get(reader, ticket_id)
-    run_service(
+    if not run_service(
         request,
         lambda: notes.ticket_note_add(ticket=ticket, actor=Actor.of(reader), text=request.POST.get("text", "")),
         _("内部备注已添加"),
-    )
+    ):
+        form_keep(request, where=f"ticket:{ticket.pk}", action="note", names=["text"])  # back as typed
     return redirect(reverse("ticket-page", args=[ticket.pk]) + "#notes")
