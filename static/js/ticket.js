@@ -27,9 +27,20 @@
         var target = document.getElementById(select.getAttribute("data-fills"));
         var option = select.options[select.selectedIndex];
         var body = option ? option.getAttribute("data-body") : "";
-        if (target && body) { target.value = body; target.focus(); }
+        if (!target || !body) return;
+        // What the clerk typed is kept: the template is added after it. Only a template left as it was
+        // filled (another one picked straight after) is replaced.
+        var typed = target.value.trim();
+        var untouched = !typed || typed === (target.getAttribute("data-filled") || "").trim();
+        target.value = untouched ? body : target.value.replace(/\s+$/, "") + "\n" + body;
+        target.setAttribute("data-filled", target.value);
+        target.focus();
       });
     });
+    // A refused form comes back as typed with its field marked: the focus goes there. (The browser's
+    // own autofocus is skipped when the address names a part of the page, as #notes does.)
+    var refused = document.querySelector('[aria-invalid="true"][autofocus]');
+    if (refused) refused.focus();
     // Deadlines count down while the page stays open (live.js recolours the same badges).
     function span(ms) {
       var minutes = Math.floor(Math.abs(ms) / 60000), days = Math.floor(minutes / 1440);

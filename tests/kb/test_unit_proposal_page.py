@@ -149,7 +149,7 @@ def test_a_refusal_comes_back_as_typed_with_the_field_marked_and_nothing_stored(
     typed = {**PROPOSAL, "answer": "这是办事员自己写的答复口径，不能丢。", **change}
     answer = _client("rsj_staff").post(f"/tickets/{ticket.pk}/kb-proposal/", typed, follow=True)
     assert answer.status_code == 200
-    assert answer.redirect_chain == [(f"/tickets/{ticket.pk}/#kb-proposal", 302)]
+    assert answer.redirect_chain == [(f"/tickets/{ticket.pk}/", 302)]
     body = answer.content.decode()
     section = _section(body)
     assert message in body

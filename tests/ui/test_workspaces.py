@@ -239,12 +239,16 @@ def test_operator_completes_a_draft_and_sees_chinese_errors(city: Any, new_page:
     login(page, "operator1")
     box = page.locator(f"#draft-{draft.pk}")
     box.locator("summary").click()
+    box.get_by_label("姓名").fill("张女士")
     box.get_by_label("诉求内容").fill("")
     box.get_by_label("诉求内容").evaluate("el => el.removeAttribute('required')")
     box.get_by_role("button", name="补全并受理").click()
     expect(page.get_by_role("status")).to_contain_text("请填写诉求内容")  # the service's refusal, in Chinese
     box = page.locator(f"#draft-{draft.pk}")
-    box.locator("summary").click()
+    # Back open as typed, the field at fault marked and focused (it came back closed and reset).
+    expect(box.get_by_label("姓名")).to_have_value("张女士")
+    expect(box.get_by_label("诉求内容")).to_be_focused()
+    expect(box.get_by_label("诉求内容")).to_have_attribute("aria-invalid", "true")
     box.get_by_label("诉求内容").fill("东湖区幸福路路灯坏了一个月，晚上很黑")
     box.get_by_role("button", name="补全并受理").click()
     expect(page.get_by_role("status")).to_contain_text("已补全受理")

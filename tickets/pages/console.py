@@ -168,6 +168,11 @@ def console(request: HttpRequest) -> HttpResponse:
     kept = form_kept(request, where="console")  # a refused 回访 record, as the operator entered it
     if kept and kept["action"].startswith("callback:"):
         context["kept_callback"] = {**kept, "id": int(kept["action"].split(":", 1)[1])}
+    if kept and kept["action"].startswith("draft:"):  # a refused 补全, open again as the operator typed it
+        refused = int(kept["action"].split(":", 1)[1])
+        for draft in context["drafts"]:
+            if draft.pk == refused:
+                draft.kept, draft.bad = kept["values"], kept["field"] or "text"
     return render(request, "tickets/console/console.html", context)
 
 
@@ -633,5 +638,10 @@ def console_complete_draft(request: HttpRequest, ticket_id: int) -> HttpResponse
         done = workflow.ticket_complete_draft(ticket=ticket, actor=Actor.of(request.user), changes=changes)  # type: ignore[arg-type]
         intake.ticket_route(ticket=done)
 
-    run_service(request, complete, _("草稿 %(number)s 已补全受理") % {"number": ticket.number})
-    return redirect("console")
+    if run_service(request, complete, _("草稿 %(number)s 已补全受理") % {"number": ticket.number}):
+        return redirect("console")
+    form_keep(request, where="console", action=f"draft:{ticket.pk}", names=DRAFT_FIELDS)  # back as typed
+    return redirect("console")  # the refused draft comes back open, its field focused (and so in view)
+
+
+DRAFT_FIELDS = ("kind", "urgency", "text", "citizen_name", "citizen_address")

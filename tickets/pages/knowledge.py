@@ -309,4 +309,5 @@ def ticket_kb_proposal(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if run_service(request, propose, _("已提交知识库建议，待热线中心审核")):
         return redirect(page)
     form_keep(request, where=f"ticket:{ticket.pk}", action="kb-proposal", names=PROPOSAL_FIELDS)
-    return redirect(page + "#kb-proposal")
+    # No #kb-proposal: the browser would skip the focus on the marked field (which scrolls it into view).
+    return redirect(page)

@@ -367,4 +367,5 @@ def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
         _("内部备注已添加"),
     ):
         form_keep(request, where=f"ticket:{ticket.pk}", action="note", names=["text"])  # back as typed
+        return redirect("ticket-page", ticket_id=ticket.pk)  # not #notes: the browser would skip the focus
     return redirect(reverse("ticket-page", args=[ticket.pk]) + "#notes")
