@@ -17,6 +17,8 @@ By action, after the operation that recorded it:
     dispatch            转办告知 SMS naming the unit, unless notify=False (notifications)
     answer_directly     the answer by SMS, unless notify=False (notifications)
     mark_out_of_scope   不予派单告知 SMS: the outcome and its reason; none for 恶意来电 (notifications)
+    approve_extension   延期告知 SMS: the new 办结时限 and the unit's reason, for the ticket's own 主办
+                        assignment only; a 协办/下派 deadline is not the citizen's (notifications)
     return_to_queue     问题工单 check: passed through N units (supervision)
     reopen              问题工单 check: re-handled N times (supervision); the last round's open 回访
                         tasks leave the operators' queue (rating)
@@ -79,6 +81,14 @@ def _tell_citizen_out_of_scope(event: TicketEvent, context: Context) -> None:
     citizen_notifications.ticket_out_of_scope(ticket=event.ticket, outcome=outcome, reason=event.reason)
 
 
+def _tell_citizen_extended(event: TicketEvent, context: Context) -> None:
+    assignment = event.assignment
+    if assignment is not None and assignment.is_top_lead:
+        citizen_notifications.ticket_extended(
+            ticket=event.ticket, due_at=assignment.reply_due_at, reason=assignment.extension_reason
+        )
+
+
 def _problem_check(event: TicketEvent, context: Context) -> None:
     supervision.ticket_check_problem(ticket=event.ticket, actor=context["actor"])
 
@@ -137,6 +147,7 @@ BY_ACTION: dict[str, tuple[Reaction, ...]] = {
     "dispatch": (_tell_citizen_dispatched,),
     "answer_directly": (_tell_citizen_answer,),
     "mark_out_of_scope": (_tell_citizen_out_of_scope,),
+    "approve_extension": (_tell_citizen_extended,),
     "return_to_queue": (_problem_check,),
     "reopen": (_problem_check, _drop_open_callbacks),
     "request_rating": (_ask_for_rating, _open_rating_round, _open_children_rating_rounds),

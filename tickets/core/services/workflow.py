@@ -459,7 +459,8 @@ def assignment_request_extension(*, assignment: Assignment, actor: Actor, until:
 
 @transaction.atomic
 def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve: bool, reason: str = "") -> Assignment:
-    """The centre rules on an extension: approved moves the reply deadline."""
+    """The centre rules on an extension: approved moves the reply deadline (and, for the ticket's own
+    主办 assignment, the ticket's, and the citizen is told)."""
     actor.require_role(*REVIEWERS)
     reason = _optional_text(reason, "reason", "审核意见")
     assignment = _fresh_assignment(assignment.pk)
@@ -473,7 +474,7 @@ def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve
         )
         return assignment
     new_due = assignment.extension_until
-    _assignment_move(
+    approved = _assignment_move(
         assignment,
         "approve_extension",
         actor=actor,
@@ -485,6 +486,7 @@ def assignment_decide_extension(*, assignment: Assignment, actor: Actor, approve
     )
     if assignment.is_top_lead:
         Ticket.objects.filter(pk=assignment.ticket_id).update(due_at=new_due)
+    event_react(approved, actor=actor)  # the citizen is told the new 办结时限 (the lead's only)
     return assignment
 
 

@@ -1,6 +1,6 @@
 """What the citizen is told by SMS, and when: received (受理), dispatched (转办), answered at intake
-(直接答复: the answer itself), ended without dispatch (不予派单: the outcome and its reason), rating
-request (回访评价).
+(直接答复: the answer itself), ended without dispatch (不予派单: the outcome and its reason), the
+deadline moved by an approved extension (延期告知), rating request (回访评价).
 
 Called from the services that make those changes, inside their transaction: the message row is
 written with the change and sent after commit (see `tickets.messaging.services.sms`). A number that sent
@@ -10,16 +10,20 @@ TD / 退订 gets a `suppressed` row instead of a message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.conf import settings
 
+from tickets.core import privacy
 from tickets.core.models import Channel, Outcome, Ticket
 from tickets.messaging.models import SmsMessage, SmsPurpose
 from tickets.messaging.services import sms
 from tickets.org.models import Unit
+from tickets.sla.deadlines import SHANGHAI
 
 SIGNATURE = "【12345热线】"
 OPT_OUT_HINT = "回复TD退订"
+EXTENSION_REASON_MAX = 40  # characters of the unit's reason: the notice stays within two SMS parts
 
 
 def status_url() -> str:
@@ -131,3 +135,43 @@ def ticket_unmerged(*, child: Ticket) -> SmsMessage | None:
         f"请保持电话畅通。可访问 {status_url()} 查询。{OPT_OUT_HINT}"
     )
     return sms.sms_enqueue(to=child.citizen_phone, body=body, purpose=SmsPurpose.OTHER, ticket=child)
+
+
+def deadline_text(moment: datetime) -> str:
+    """A deadline as the notices write it (督办/催办 too): 2025年11月17日 23:59, Asia/Shanghai."""
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def extension_reason_text(ticket: Ticket, reason: str) -> str:
+    """The unit's reason as the citizen reads it: one line, short.
+
+    The unit wrote it for the centre, and it has never reached a citizen before (the status page
+    says only that the extension was approved), so it is cut as for a reader outside the centre
+    (`privacy.citizen_text`): resident ID numbers blanked, the citizen's number masked, and on a
+    保密/匿名 ticket their name and address blanked too (an SMS may be read by whoever holds the phone).
+    Cut before shortening, so a shortened ID number cannot slip past the rule.
+    """
+    text = " ".join(privacy.citizen_text(reason, ticket, None).split()).rstrip("。")
+    return text if len(text) <= EXTENSION_REASON_MAX else text[: EXTENSION_REASON_MAX - 1] + "…"
+
+
+def extended_text(ticket: Ticket, due_at: datetime, reason: str) -> str:
+    why = extension_reason_text(ticket, reason)
+    because = f"延期原因：{why}。" if why else ""
+    return (
+        f"{SIGNATURE}您的工单{ticket.number}经热线中心同意延期办理，办结时限延至{deadline_text(due_at)}。"
+        f"{because}{OPT_OUT_HINT}"
+    )
+
+
+def ticket_extended(*, ticket: Ticket, due_at: datetime | None, reason: str) -> SmsMessage | None:
+    """延期告知: the centre approved the lead unit's extension, so the matter has a new 办结时限.
+
+    Only the ticket's own 主办 deadline is the citizen's (the reaction checks it); a 协办 or 下派
+    assignment's extension stays between the centre and the units.
+    """
+    if not ticket.citizen_phone or due_at is None:
+        return None
+    body = extended_text(ticket, due_at, reason)
+    return sms.sms_enqueue(to=ticket.citizen_phone, body=body, purpose=SmsPurpose.OTHER, ticket=ticket)
