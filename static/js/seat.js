@@ -120,7 +120,10 @@
     token().then(function (body) {
       device = new window.Twilio.Device(body.token, { closeProtection: true });
       device.on("registered", function () { status("软电话已就绪"); });
-      device.on("error", function (err) { status("软电话未连接：" + (err && err.message ? err.message : "")); });
+      // The phone library's own message is English: the operator reads what to do, the code is for support.
+      device.on("error", function (err) {
+        status("软电话未连接，请检查网络后点击“启用软电话”重试" + (err && err.code ? "（错误代码 " + err.code + "）" : ""));
+      });
       device.on("tokenWillExpire", function () {
         token().then(function (fresh) { device.updateToken(fresh.token); }).catch(function () {});
       });
@@ -132,7 +135,7 @@
       });
       device.register();
       status("正在连接软电话……");
-    }).catch(function (e) { status("无法获取软电话令牌：" + e.message); });
+    }).catch(function () { status("无法启用软电话：与服务器的连接中断，请稍后重试"); });
   }
 
   function csrf() {

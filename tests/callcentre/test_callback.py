@@ -65,3 +65,16 @@ def test_a_callback_nobody_answered_leaves_the_task_open(city: Any, user: Any, p
     post(f"{CC}/callback/done/", CallSid=leg, DialCallStatus="no-answer", DialCallDuration="0")
     assert CallbackTask.objects.get().state == "open"
     assert CallbackAttempt.objects.get().outcome == "no-answer"
+
+
+def test_without_a_phone_line_the_operator_reads_why_in_chinese(city: Any, user: Any, post: Any, settings: Any) -> None:
+    """No Twilio account configured (the offline demo): 回拨 says so in the operator's words, no
+    product name the operator does not know."""
+    settings.TWILIO_ACCOUNT_SID = ""
+    post(f"{CC}/voice/", CallSid=CALLER, From=FROM, To=LINE)
+    post("/webhooks/twilio/voice/status/", CallSid=CALLER, CallStatus="completed", CallDuration="3", From=FROM, To=LINE)
+    task = CallbackTask.objects.get()
+    page = Client()
+    page.force_login(user("operator1"))
+    answer = page.post(f"/console/callbacks/{task.pk}/dial/", follow=True).content.decode()
+    assert "未配置电话线路（呼叫中心账号），无法外呼回拨" in answer and "Twilio" not in answer

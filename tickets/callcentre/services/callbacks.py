@@ -27,7 +27,7 @@ def callback_dial(*, user: User, task_id: int) -> CallbackAttempt:
     if not task.phone:
         raise InvalidInput("来电未显示号码，无法回拨", field="phone")
     if not twilio_rest.configured():
-        raise InvalidInput("未配置 Twilio 账号，无法外呼回拨", field="twilio")
+        raise InvalidInput("未配置电话线路（呼叫中心账号），无法外呼回拨", field="twilio")
     seat = seats.seat_for(user)
     sid = twilio_rest.seat_call_create(
         target=twilio_rest.seat_target(seat), seat_user_id=user.pk, path=f"callback/?task={task.pk}"

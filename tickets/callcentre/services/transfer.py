@@ -108,7 +108,7 @@ def _rest_ready() -> bool:
         return True
     if settings.CALLCENTRE_DEMO:
         return False
-    raise InvalidInput(_("未配置 Twilio 账号，无法转接或发起三方通话"), field="twilio")
+    raise InvalidInput(_("未配置电话线路（呼叫中心账号），无法转接或发起三方通话"), field="twilio")
 
 
 def _twilio_failed(exc: Exception) -> TransitionNotAllowed:
