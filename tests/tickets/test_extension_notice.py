@@ -75,7 +75,9 @@ def test_approving_the_lead_units_extension_tells_the_citizen_the_new_deadline_o
     assert not TicketEvent.objects.filter(ticket=ticket, action__icontains="sms").exists()
 
 
-def test_the_notice_leaves_through_the_outbox_after_the_commit(units, django_capture_on_commit_callbacks) -> None:
+def test_the_notice_leaves_through_the_outbox_after_the_commit(
+    units, django_capture_on_commit_callbacks, eager_celery
+) -> None:
     ticket, lead = _asked(units["rsj"])
     with django_capture_on_commit_callbacks(execute=True):
         _decide(lead, approve=True)

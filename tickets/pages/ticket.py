@@ -366,6 +366,6 @@ def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
         lambda: notes.ticket_note_add(ticket=ticket, actor=Actor.of(reader), text=request.POST.get("text", "")),
         _("内部备注已添加"),
     ):
-        form_keep(request, where=f"ticket:{ticket.pk}", action="note", names=["text"])  # back as typed
+        form_keep(request, where=f"ticket:{ticket.pk}", action="note-add", names=["text"])  # back as typed
         return redirect("ticket-page", ticket_id=ticket.pk)  # not #notes: the browser would skip the focus
     return redirect(reverse("ticket-page", args=[ticket.pk]) + "#notes")
