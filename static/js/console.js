@@ -92,6 +92,20 @@
   }
 
   /* --- knowledge-base answer: confirm first --- */
+  // A 投诉 or 举报 normally goes to the responsible unit: its answer here needs the box ticked (the
+  // server refuses it otherwise). Other kinds never see the box, and a hidden box is never sent.
+  function kindConfirm(dialog) {
+    var box = dialog.querySelector("[data-kb-kind-confirm]");
+    if (!box) return;
+    var kind = (document.getElementById("f-kind") || {}).value || "";
+    var asks = (box.getAttribute("data-kinds") || "").split(" ").indexOf(kind) >= 0;
+    var check = box.querySelector("input[type=checkbox]");
+    box.hidden = !asks;
+    check.disabled = !asks;
+    check.required = asks;
+    check.checked = false;
+  }
+
   function openConfirm(button) {
     var dialog = document.getElementById("kb-confirm");
     if (!dialog || !dialog.showModal) return;
@@ -103,6 +117,7 @@
       ? sms.getAttribute("data-sms-to") + " " + nationalPhone(phone.trim()) + "。"
       : sms.getAttribute("data-sms-none");
     dialog.querySelector("[data-kb-confirm]").value = button.getAttribute("data-kb-answer");
+    kindConfirm(dialog);
     dialog.showModal();
     dialog.querySelector("[data-kb-cancel]").focus();  // the safe choice has the focus
   }

@@ -225,7 +225,8 @@ def test_accepted_and_direct_answers_stay_with_the_centre(city: Any, cats: Any, 
     with time_machine.travel(_at(2026, 11, 16), tick=False):
         _file(user, cats, "+8613600137301")
         direct = _file(user, cats, "+8613600137302", auto_route=False)
-        workflow.ticket_answer_directly(ticket=direct, actor=Actor.of(user("operator1")), answer="已告知政策")
+        operator = Actor.of(user("operator1"))  # a 投诉 answered at intake: confirmed on purpose
+        workflow.ticket_answer_directly(ticket=direct, actor=operator, answer="已告知政策", confirm_kind=True)
     centre, rsj = _month(api, "2026-11", "centre"), _month(api, "2026-11")
     assert (centre["accepted"], centre["answered_directly"], centre["direct_answer_rate"]) == (2, 1, 0.5)
     assert (rsj["accepted"], rsj["answered_directly"], rsj["direct_answer_rate"], rsj["led"]) == (0, 0, None, 1)

@@ -35,12 +35,18 @@ from tickets.org.models import Category, Role, Unit
 
 
 class TicketAnswerDirectlyApi(TicketActionView):
-    summary = "直接答复（知识库答复后办结）"
+    summary = "直接答复（知识库答复后办结；投诉、举报须以 confirm_kind 确认）"
     roles = DISPATCH_ROLES
 
     class InputSerializer(StrictSerializer):
         answer = TextField(max_length=settings.REPLY_MAX)
         article_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+        confirm_kind = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="投诉、举报类工单必填 true：确认该件确需直接答复而不转办承办单位（记入历史）；"
+            "未确认时答复被拒绝（400，rule direct_answer_needs_confirm）。其他类型忽略此字段。",
+        )
 
     def perform(self, request: Request, actor: Actor, data: dict[str, Any], ticket_id: int) -> Ticket:
         if data.get("article_id"):  # 知识库答复: the article must be valid today, and its use is counted

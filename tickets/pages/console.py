@@ -184,6 +184,7 @@ def _page_context(request: HttpRequest, *, form: Any) -> dict[str, Any]:
         "urgencies": Urgency.choices,
         "out_of_scope_outcomes": OUT_OF_SCOPE_CHOICES,
         "can_end_out_of_scope": reader.is_superuser or reader.role in workflow.DISPATCHERS,  # 不予派单
+        "direct_answer_confirm_kinds": sorted(workflow.DIRECT_ANSWER_CONFIRM_KINDS),  # 知识库答复 asks to confirm
         "form": form,
         "submission": secrets.token_urlsafe(16),  # this rendering's key: the form is filed once (_filed_once)
     }
@@ -336,7 +337,11 @@ def console_answer(request: HttpRequest) -> HttpResponse:
             # One SMS, the answer itself: no 受理 notice inviting the caller to track a matter already closed.
             ticket = _call_ticket_create(actor, data, auto_route=False, notify=False)
             call_link_from_form(request, ticket)  # answered during a call: the ticket keeps the CallSid
-            return articles.ticket_answer_from_article(ticket=ticket, actor=actor, article_id=article_id)
+            # 投诉/举报: the confirmation panel's checkbox (按责转办 is the rule, a direct answer the exception).
+            confirmed = data.get("confirm_kind") in ("1", "on", "true")
+            return articles.ticket_answer_from_article(
+                ticket=ticket, actor=actor, article_id=article_id, confirm_kind=confirmed
+            )
 
         done.append(_filed_once(request, file))
 

@@ -149,6 +149,8 @@ def event_detail(event: TicketEvent) -> str:
         return "，".join(parts)
     if action == "dissatisfaction_closed" and data.get("cause") in Cause.values:
         return str(Cause(data["cause"]).label)
+    if action == "answer_directly" and data.get("confirm_kind"):  # a 投诉/举报 answered on purpose, not dispatched
+        return _("投诉、举报类诉求：经确认直接答复，不转办")
     if action == "attachment_added" and data.get("count"):
         return _("%(count)s 个文件") % {"count": data["count"]}
     return ""

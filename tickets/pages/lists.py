@@ -333,7 +333,10 @@ def _each(tickets: list[Ticket], act: Any) -> tuple[list[str], list[str]]:
             with transaction.atomic():
                 act(ticket)
         except DomainError as exc:
-            failed.append(_("工单 %(number)s：%(reason)s") % {"number": ticket.number, "reason": str(exc)})
+            if ticket.number in str(exc):  # the refusal names the ticket itself (工单 … 已结束，不能派单)
+                failed.append(str(exc))
+            else:
+                failed.append(_("工单 %(number)s：%(reason)s") % {"number": ticket.number, "reason": str(exc)})
         else:
             done.append(ticket.number)
     return done, failed

@@ -22,6 +22,7 @@ from tickets.core.models import (
     OUT_OF_SCOPE_OUTCOMES,
     Assignment,
     AssignmentRole,
+    Kind,
     Outcome,
     Ticket,
     TicketEvent,
@@ -272,6 +273,11 @@ def ticket_dispatch(
     actor.require_role(*DISPATCHERS)
     note = _optional_text(note, "note", "派单说明")
     ticket = _locked_ticket(ticket.pk)
+    if ticket.state in ENDED_TICKET_STATES:
+        # Before the unit's checks: an ended ticket is refused for having ended, whichever unit was
+        # chosen (a bulk 派单 to a street reported the functional-matter rule for a closed ticket).
+        label = TicketState(ticket.state).label
+        raise TransitionNotAllowed(f"工单 {ticket.number} 已结束（{label}），不能派单", rule="ticket_ended")
     if category is not None and category.pk != ticket.category_id:
         _record_override(ticket, category, actor)
         ticket.category = category
@@ -621,18 +627,35 @@ def ticket_unmerge(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     return ticket
 
 
+# 投诉 and 举报 are normally dispatched to the responsible unit (按责转办, domain.md §3): answering one at
+# intake needs the operator's explicit confirmation, recorded on the event for the supervisor.
+DIRECT_ANSWER_CONFIRM_KINDS = frozenset({Kind.COMPLAINT, Kind.REPORT})
+DIRECT_ANSWER_CONFIRM_MESSAGE = "投诉、举报类诉求一般应转办承办单位；确需直接答复的，请勾选确认"
+
+
 @transaction.atomic
-def ticket_answer_directly(*, ticket: Ticket, actor: Actor, answer: str, article_id: int | None = None) -> Ticket:
-    """直接答复: answered at intake (first-contact resolution)."""
+def ticket_answer_directly(
+    *, ticket: Ticket, actor: Actor, answer: str, article_id: int | None = None, confirm_kind: bool = False
+) -> Ticket:
+    """直接答复: answered at intake (first-contact resolution).
+
+    A 投诉 or 举报 is refused unless `confirm_kind` (the operator confirmed that this one may be
+    answered without dispatch); the refusal changes nothing.
+    """
     actor.require_role(*DISPATCHERS)
     answer = _require_text(answer, "answer", "答复内容", settings.REPLY_MAX)
     ticket = _locked_ticket(ticket.pk)
+    # The state first: a ticket that cannot be answered any more is refused for that, not for its kind.
+    transitions.transition_target(TICKET_TRANSITIONS, "answer_directly", current=ticket.state)
+    needs_confirm = ticket.kind in DIRECT_ANSWER_CONFIRM_KINDS
+    if needs_confirm and not confirm_kind:
+        raise InvalidInput(DIRECT_ANSWER_CONFIRM_MESSAGE, field="confirm_kind", rule="direct_answer_needs_confirm")
     answered = _ticket_move(
         ticket,
         "answer_directly",
         actor=actor,
         reason=answer,
-        data={"article": article_id},
+        data={"article": article_id, **({"confirm_kind": True} if needs_confirm else {})},
         outcome=Outcome.DIRECT_ANSWER,
         outcome_reason=answer,
         closed_at=timezone.now(),

@@ -133,11 +133,19 @@ def kb_article_valid_get(article_id: int, today: date | None = None) -> KbArticl
 
 
 @transaction.atomic
-def ticket_answer_from_article(*, ticket: Ticket, actor: Actor, article_id: int, answer: str = "") -> Ticket:
-    """直接答复 from a knowledge-base article: the ticket closes at intake and the article's use is counted."""
+def ticket_answer_from_article(
+    *, ticket: Ticket, actor: Actor, article_id: int, answer: str = "", confirm_kind: bool = False
+) -> Ticket:
+    """直接答复 from a knowledge-base article: the ticket closes at intake and the article's use is counted.
+
+    A 投诉 or 举报 needs `confirm_kind` (see `workflow.ticket_answer_directly`)."""
     article = kb_article_valid_get(article_id)
     ticket = workflow.ticket_answer_directly(
-        ticket=ticket, actor=actor, answer=answer.strip() or article.answer, article_id=article.pk
+        ticket=ticket,
+        actor=actor,
+        answer=answer.strip() or article.answer,
+        article_id=article.pk,
+        confirm_kind=confirm_kind,
     )
     KbArticle.objects.filter(pk=article.pk).update(usage_count=F("usage_count") + 1)
     return ticket
