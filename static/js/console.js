@@ -148,8 +148,13 @@
     if (dialog) {
       dialog.querySelector("[data-kb-cancel]").addEventListener("click", function () { dialog.close(); focusForm(); });
       dialog.addEventListener("close", focusForm);
+      dialog.addEventListener("close", function () {  // closed unsent: the box must not hold up 受理
+        var check = dialog.querySelector("[data-kb-kind-confirm] input[type=checkbox]");
+        if (check) { check.disabled = true; check.required = false; }
+      });
     }
-    // A refused submit: the field at fault (the call form's, or a refused 回访 record's first cause).
+    // A refused submit: the field at fault, the call form's or a panel's (补全, 驳回, 退回重办, 派单,
+    // 回访, 登记回拨结果: marked data-refused-focus), never the call form in place of the panel's.
     var refused = f.querySelector('[aria-invalid="true"]') || document.querySelector("[data-refused-focus]");
     if (refused) {
       refused.focus();

@@ -8,7 +8,8 @@
  * A refresh never throws away what someone is in the middle of: while a refreshed panel holds a
  * changed field (a category picked, a reason typed) or the focus is in one of its lists, its
  * refresh waits, a note above it says so (with a button to refresh at once, dropping the change),
- * and the refresh runs as soon as the change is sent or put back. A refresh also waits, without the
+ * and the refresh runs as soon as the change is sent or put back. A form refused by the server and
+ * shown again as typed (its field aria-invalid) counts as changed until it is sent. A refresh also waits, without the
  * note, while a pointer is pressed in the panel: a click is a press and a release on the same
  * button, and a panel re-rendered between the two swallowed it (a busy queue refreshes often).
  * A panel marked data-stable-rows (待派单) is not re-laid out under a resting pointer or the
@@ -48,6 +49,9 @@
   function changed(field) {
     var type = (field.type || "").toLowerCase();
     if (type === "hidden" || type === "submit" || type === "button" || type === "reset") return false;
+    // A refused form shown again as typed (its field marked): the kept words are the page's defaults, yet
+    // a refresh would drop them; the panel waits until the corrected form is sent.
+    if (field.getAttribute("aria-invalid") === "true") return true;
     if (type === "checkbox" || type === "radio") return field.checked !== field.defaultChecked;
     if (field.tagName === "SELECT") {
       var options = Array.prototype.slice.call(field.options);

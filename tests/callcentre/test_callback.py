@@ -1,8 +1,10 @@
 """未接来电回拨 from the console: the seat is rung through the REST API (fake server), the citizen
-is dialled from the hotline number, a connected callback closes the task and is a call record."""
+is dialled from the hotline number, a connected callback closes the task and is a call record.
+Without a phone line (a desk phone, the demo) the operator records the callback by hand."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.test import Client
@@ -15,13 +17,17 @@ CALLER = "CA" + "a" * 32
 FROM = "+8613700001234"
 
 
+def _missed_call(post: Any) -> CallbackTask:
+    """A caller hung up before anyone answered (nobody signed in: straight to the IVR): a callback task."""
+    post(f"{CC}/voice/", CallSid=CALLER, From=FROM, To=LINE)
+    post("/webhooks/twilio/voice/status/", CallSid=CALLER, CallStatus="completed", CallDuration="3", From=FROM, To=LINE)
+    return CallbackTask.objects.get()
+
+
 def test_a_callback_from_the_console_closes_the_task_and_is_a_call_record(
     city: Any, user: Any, post: Any, twilio_rest: Any
 ) -> None:
-    # a caller hung up in the queue earlier (nobody signed in: straight to the IVR, hung up)
-    post(f"{CC}/voice/", CallSid=CALLER, From=FROM, To=LINE)
-    post("/webhooks/twilio/voice/status/", CallSid=CALLER, CallStatus="completed", CallDuration="3", From=FROM, To=LINE)
-    task = CallbackTask.objects.get()
+    task = _missed_call(post)
     operator = user("operator1")
     page = Client()
     page.force_login(operator)
@@ -71,10 +77,73 @@ def test_without_a_phone_line_the_operator_reads_why_in_chinese(city: Any, user:
     """No Twilio account configured (the offline demo): 回拨 says so in the operator's words, no
     product name the operator does not know."""
     settings.TWILIO_ACCOUNT_SID = ""
-    post(f"{CC}/voice/", CallSid=CALLER, From=FROM, To=LINE)
-    post("/webhooks/twilio/voice/status/", CallSid=CALLER, CallStatus="completed", CallDuration="3", From=FROM, To=LINE)
-    task = CallbackTask.objects.get()
+    task = _missed_call(post)
     page = Client()
     page.force_login(user("operator1"))
     answer = page.post(f"/console/callbacks/{task.pk}/dial/", follow=True).content.decode()
     assert "未配置电话线路（呼叫中心账号），无法外呼回拨" in answer and "Twilio" not in answer
+
+
+def test_without_a_phone_line_the_operator_records_the_callback_by_hand(
+    city: Any, user: Any, post: Any, settings: Any
+) -> None:
+    """A centre calling back from a desk phone (or the demo, with no phone line): 登记回拨结果 closes
+    the task with its outcome and note; a missing outcome is refused with what was typed kept, and a
+    task already recorded is refused by name."""
+    settings.TWILIO_ACCOUNT_SID = ""
+    task = _missed_call(post)
+    operator = user("operator1")
+    page = Client()
+    page.force_login(operator)
+    console = page.get("/console/").content.decode()
+    assert "登记回拨结果" in console and f'action="/console/callbacks/{task.pk}/done/"' in console
+    assert "137 0000 1234" in console  # the number as the phone filter writes it
+
+    refused = page.post(f"/console/callbacks/{task.pk}/done/", {"note": "打了两次"}, follow=True).content.decode()
+    assert "回拨 137 0000 1234：请选择回拨结果" in refused
+    assert re.search(r'<select name="outcome" id="cbo-\d+" required aria-invalid="true" autofocus', refused)
+    assert 'value="打了两次"' in refused  # what the operator typed comes back
+    assert re.search(rf'data-testid="callback-done-{task.pk}" open', refused)  # the form is open
+    assert CallbackTask.objects.get().state == "open"
+
+    done = page.post(
+        f"/console/callbacks/{task.pk}/done/", {"outcome": "reached", "note": " 市民称问题已自行解决 "}, follow=True
+    ).content.decode()
+    assert "已登记回拨结果：137 0000 1234" in done
+    task.refresh_from_db()
+    assert (task.state, task.done_by, task.note) == ("done", operator, "已联系上：市民称问题已自行解决")
+    assert f"callback-task-{task.pk}" not in done and "没有待回拨的未接来电。" in done  # off the list
+
+    again = page.post(f"/console/callbacks/{task.pk}/done/", {"outcome": "no_answer"}, follow=True).content.decode()
+    assert "回拨 137 0000 1234：该回拨任务已于" in again and "登记为已回拨，无需重复登记" in again
+    task.refresh_from_db()
+    assert task.note == "已联系上：市民称问题已自行解决"  # the first record stands
+    unit = Client()
+    unit.force_login(user("rsj_staff"))
+    assert unit.post(f"/console/callbacks/{task.pk}/done/", {"outcome": "reached"}).status_code == 404
+
+
+def test_no_answer_by_hand_keeps_the_callback_open_with_the_try_written_on_it(
+    city: Any, user: Any, post: Any, settings: Any
+) -> None:
+    """无人接听 is a try, not a callback done: the task stays on the list with the try shown, and the
+    call that reaches the citizen closes it with both lines kept."""
+    settings.TWILIO_ACCOUNT_SID = ""
+    task = _missed_call(post)
+    page = Client()
+    page.force_login(user("operator1"))
+
+    tried = page.post(
+        f"/console/callbacks/{task.pk}/done/", {"outcome": "no_answer", "note": "响铃无人接"}, follow=True
+    )
+    answer = tried.content.decode()
+    assert "已记录无人接听：137 0000 1234，任务保留在待回拨列表" in answer
+    task.refresh_from_db()
+    assert task.state == "open" and task.done_at is None and task.done_by is None
+    assert re.fullmatch(r"\d\d-\d\d \d\d:\d\d 无人接听：响铃无人接", task.note)
+    assert f"callback-task-{task.pk}" in answer and "无人接听：响铃无人接" in answer  # still listed, try shown
+
+    page.post(f"/console/callbacks/{task.pk}/done/", {"outcome": "reached"}, follow=True)
+    task.refresh_from_db()
+    assert task.state == "done"
+    assert task.note.splitlines()[0].endswith("无人接听：响铃无人接") and task.note.splitlines()[1] == "已联系上"

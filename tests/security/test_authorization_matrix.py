@@ -193,6 +193,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("board-callcentre", "GET"):                "login 404   404   ok    404   404   ok",
     ("board-callcentre-data", "GET"):           "login 404   404   ok    404   404   ok",
     ("callback-dial", "POST"):                 "login 404   404   404   404   404   404",
+    ("console-callback-done", "POST"):         "login 404   404   404   404   404   404",
     ("callcentre-callback", "POST"):           "403   403   403   403   403   403   403",
     ("callcentre-callback-done", "POST"):      "403   403   403   403   403   403   403",
     ("callcentre-voice", "POST"):               "403   403   403   403   403   403   403",

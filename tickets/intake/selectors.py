@@ -45,6 +45,14 @@ def callbacks_open(*, limit: int = 50) -> list[Any]:
     return list(CallbackTask.objects.filter(state=MissedCallState.OPEN).select_related("call").order_by("id")[:limit])
 
 
+def callback_task_get(*, task_id: int) -> CallbackTask:
+    """One 未接来电回拨 task, whatever its state (a done one is refused by the service, by name)."""
+    task = CallbackTask.objects.filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("回拨任务不存在")
+    return task
+
+
 @dataclass(frozen=True)
 class AttachmentItem:
     """One thing attached to a ticket, whatever stores it: a file row or a call recording (the IVR's

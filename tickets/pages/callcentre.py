@@ -19,12 +19,24 @@ from tickets.callcentre import selectors as cc_selectors
 from tickets.callcentre.models import Desk, QueuedCall, QueueOutcome, SeatState
 from tickets.callcentre.services import callbacks, queue, recordings, seats, transfer, twilio_rest
 from tickets.core import privacy, selectors
+from tickets.core.actors import Actor
 from tickets.core.models import Ticket
-from tickets.errors import DomainError, NotFound
+from tickets.core.text import text_optional
+from tickets.errors import DomainError, InvalidInput, NotFound
+from tickets.intake import selectors as intake_selectors
+from tickets.intake.models import CallbackTask, MissedCallState
+from tickets.intake.services import calls
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, Unit, User
 from tickets.pages.callcentre_demo import simulate_step
-from tickets.pages.common import CENTRE_PAGE_ROLES, post_only, posted_id, role_required, run_service
+from tickets.pages.common import (
+    CENTRE_PAGE_ROLES,
+    form_keep,
+    post_only,
+    posted_id,
+    role_required,
+    run_service,
+)
 
 BOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -181,6 +193,64 @@ def callback_dial(request: HttpRequest, task_id: int) -> HttpResponse:
         _("正在回拨：请接听座席电话"),
     )
     return redirect("console")
+
+
+# 登记回拨结果: how a callback made by hand (a desk phone, or no phone line configured) ended. The
+# outcome heads the task's note (回拨记录), as the phone line's own "话务台回拨已接通" does.
+CALLBACK_OUTCOMES = (
+    ("reached", gettext_lazy("已联系上")),
+    ("no_answer", gettext_lazy("无人接听")),
+    ("wrong_number", gettext_lazy("号码有误")),
+)
+CALLBACK_DONE_FIELDS = ("outcome", "note")
+
+
+@post_only
+@role_required(*CENTRE_PAGE_ROLES)
+def callback_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    """已回拨: the operator records a callback made without the phone line. Reached or a wrong number
+    closes the task; 无人接听 is written on it and the task stays for another try."""
+    task = intake_selectors.callback_task_get(task_id=task_id)
+    outcomes = dict(CALLBACK_OUTCOMES)
+    shown = privacy.phone_display(task.phone) or _("未显示号码")
+
+    def record() -> None:
+        outcome = outcomes.get(request.POST.get("outcome", ""))
+        try:
+            if outcome is None:
+                raise InvalidInput(_("请选择回拨结果"), field="outcome")
+            # The note's own limit leaves room for the outcome heading it (the service counts both).
+            room = settings.REASON_MAX - len(outcome) - 1
+            note = text_optional(request.POST.get("note", ""), field="note", label=_("回拨记录"), max_length=room)
+            actor = Actor.of(request.user)  # type: ignore[arg-type]
+            if request.POST.get("outcome") == "no_answer":  # the task stays open for the next try
+                calls.callback_no_answer(task=task, actor=actor, note=note)
+            else:
+                calls.callback_done(task=task, actor=actor, note=f"{outcome}：{note}" if note else str(outcome))
+        except DomainError as exc:  # named with its number: the panel lists several callbacks
+            named = f"{_('回拨')} {shown}：{_already_done(task) or exc.message}"
+            raise type(exc)(named, rule=exc.rule, field=exc.field) from exc
+
+    if request.POST.get("outcome") == "no_answer":
+        success = _("已记录无人接听：%(phone)s，任务保留在待回拨列表，请稍后再拨") % {"phone": shown}
+    else:
+        success = _("已登记回拨结果：%(phone)s") % {"phone": shown}
+    if not run_service(request, record, success):
+        form_keep(request, where="console", action=f"callback-done:{task.pk}", names=CALLBACK_DONE_FIELDS)
+    return redirect("console")
+
+
+def _already_done(task: CallbackTask) -> str:
+    """Why a task cannot be recorded again, with when (another operator, or the phone line, was first)."""
+    task.refresh_from_db()
+    if task.state == MissedCallState.DONE and task.done_at is not None:
+        when = timezone.localtime(task.done_at).strftime("%m-%d %H:%M")
+        return _("该回拨任务已于 %(when)s 登记为已回拨，无需重复登记") % {"when": when}
+    if task.state == MissedCallState.DONE:
+        return _("该回拨任务已登记为已回拨，无需重复登记")
+    if task.state == MissedCallState.CANCELLED:
+        return _("该回拨任务已取消（无需回拨）")
+    return ""
 
 
 @require_GET

@@ -36,7 +36,7 @@ from tickets.intake.services import idempotency, intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Role, Unit, User
-from tickets.pages.callcentre import call_link_from_form, seat_context
+from tickets.pages.callcentre import CALLBACK_OUTCOMES, call_link_from_form, seat_context
 from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     OUT_OF_SCOPE_CHOICES,
@@ -139,7 +139,10 @@ PANELS = {
         },
     ),
     "requests": ("tickets/console/_requests.html", _requests_context),
-    "callbacks": ("tickets/console/_callbacks.html", lambda r: {"callbacks": intake_selectors.callbacks_open()}),
+    "callbacks": (
+        "tickets/console/_callbacks.html",
+        lambda r: {"callbacks": intake_selectors.callbacks_open(), "callback_outcomes": CALLBACK_OUTCOMES},
+    ),
     "review": (
         "tickets/console/_review.html",
         lambda r: {
@@ -168,12 +171,49 @@ def console(request: HttpRequest) -> HttpResponse:
     kept = form_kept(request, where="console")  # a refused 回访 record, as the operator entered it
     if kept and kept["action"].startswith("callback:"):
         context["kept_callback"] = {**kept, "id": int(kept["action"].split(":", 1)[1])}
-    if kept and kept["action"].startswith("draft:"):  # a refused 补全, open again as the operator typed it
-        refused = int(kept["action"].split(":", 1)[1])
-        for draft in context["drafts"]:
-            if draft.pk == refused:
-                draft.kept, draft.bad = kept["values"], kept["field"] or "text"
+    if kept:
+        _refused_row(context, kept)
     return render(request, "tickets/console/console.html", context)
+
+
+# A refused panel form (its kept action "<kind>:<id>") → the context list holding its row, and the
+# field that takes the focus when the refusal names none.
+KEPT_ROWS = {
+    "draft": ("drafts", "text"),  # 补全
+    "return": ("returns", "reason"),  # 同意退回 / 驳回
+    "extension": ("extensions", "reason"),  # 同意延期 / 驳回
+    "review": ("reviews", "reason"),  # 通过 / 退回重办
+    "dispatch": ("queue", "category"),  # 派单 (a low-confidence category asks to confirm)
+    "callback-done": ("callbacks", "outcome"),  # 登记回拨结果
+}
+
+
+def _refused_row(context: dict[str, Any], kept: dict[str, Any]) -> None:
+    """A refused panel form comes back as the operator typed it: its row carries the kept values
+    (`kept`) and the field at fault (`bad`, marked aria-invalid, which takes the focus instead of
+    the call form; the redirect has no #fragment, which would make the browser skip autofocus)."""
+    kind, _sep, ident = str(kept.get("action", "")).partition(":")
+    if kind not in KEPT_ROWS:
+        return
+    rows, default_field = KEPT_ROWS[kind]
+    for row in context.get(rows, []):
+        if str(row.pk) != ident:
+            continue
+        row.kept, row.bad = kept["values"], kept["field"] or default_field
+        if kind == "dispatch":  # 其他分类 shows the category the dispatcher chose, not the top suggestion
+            _keep_category(row, posted_id(kept["values"].get("category")), context["categories"])
+
+
+def _keep_category(ticket: Ticket, chosen: int | None, categories: list[Category]) -> None:
+    if chosen is None:
+        return
+    ticket.default_category = chosen  # type: ignore[attr-defined]
+    extra = getattr(ticket, "extra_category", None)
+    if any(c.pk == chosen for c in categories) or (extra and extra.get("category") == chosen):
+        return
+    name = Category.objects.filter(pk=chosen).values_list("name", flat=True).first()
+    if name:  # a sub-category from a suggestion: listed first, as the top suggestion's would be
+        ticket.extra_category = {"category": chosen, "label": name}  # type: ignore[attr-defined]
 
 
 def _page_context(request: HttpRequest, *, form: Any) -> dict[str, Any]:
@@ -558,6 +598,8 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
         raise Http404(str(exc)) from exc
     except DomainError as exc:
         messages.error(request, str(exc))
+        request.refused_field = exc.field or ""  # type: ignore[attr-defined]
+        _keep_refused(request, f"dispatch:{ticket.pk}", ("category", "lead_unit"))
     else:
         pending.pop(str(ticket.pk), None)
         request.session[CONFIRM_KEY] = pending
@@ -581,7 +623,7 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
     reason = request.POST.get("reason", "")
     actor = Actor.of(request.user)  # type: ignore[arg-type]
     if what == "return":
-        run_service(
+        done = run_service(
             request,
             lambda: workflow.assignment_decide_return(
                 assignment=assignment, actor=actor, approve=approve, reason=reason
@@ -589,14 +631,23 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             _("已同意退回，工单回到待派单") if approve else _("已驳回退回申请"),
         )
     else:
-        run_service(
+        done = run_service(
             request,
             lambda: workflow.assignment_decide_extension(
                 assignment=assignment, actor=actor, approve=approve, reason=reason
             ),
             _("已同意延期") if approve else _("已驳回延期申请"),
         )
+    if not done:
+        _keep_refused(request, f"{what}:{assignment.pk}", ("reason",))
     return back_or(request, "console")
+
+
+def _keep_refused(request: HttpRequest, action: str, names: tuple[str, ...]) -> None:
+    """A refused panel form posted from the console comes back open there as typed (see _refused_row);
+    one posted from the ticket page (hidden `back`) returns to that page."""
+    if not request.POST.get("back"):
+        form_keep(request, where="console", action=action, names=names)
 
 
 @post_only
@@ -610,7 +661,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         success = _("工单 %(number)s 办复已通过，已请市民评价") % number
     else:
         success = _("工单 %(number)s 已退回承办单位重办") % number
-    run_service(
+    done = run_service(
         request,
         lambda: workflow.ticket_review_reply(
             ticket=ticket,
@@ -620,6 +671,8 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         ),
         success,
     )
+    if not done:
+        _keep_refused(request, f"review:{ticket.pk}", ("reason",))
     return back_or(request, "console")
 
 

@@ -63,6 +63,7 @@ urlpatterns = [
     path("console/seat/transfer/", callcentre.seat_call_action, {"how": "transfer"}, name="seat-transfer"),
     path("console/seat/conference/", callcentre.seat_call_action, {"how": "conference"}, name="seat-conference"),
     path("console/callbacks/<int:task_id>/dial/", callcentre.callback_dial, name="callback-dial"),
+    path("console/callbacks/<int:task_id>/done/", callcentre.callback_done, name="console-callback-done"),
     path("console/seat/simulate/<str:step>/", callcentre.simulate_call, name="seat-simulate"),
     path("console/recordings/<int:recording_id>/", callcentre.recording_audio, name="recording-audio"),
     path("board/callcentre/", callcentre.wallboard, name="board-callcentre"),

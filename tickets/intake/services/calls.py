@@ -192,15 +192,40 @@ def _callback_if_missed(call: Call, status: str) -> None:
 
 @transaction.atomic
 def callback_done(*, task: CallbackTask, actor: Actor, note: str = "") -> CallbackTask:
+    """The citizen was reached (or cannot be): the task closes; earlier unanswered tries stay in its note."""
     actor.require_role("operator", "dispatcher", "supervisor")
     note = text_optional(note, field="note", label="回拨记录")
-    updated = CallbackTask.objects.filter(pk=task.pk, state=MissedCallState.OPEN).update(
-        state=MissedCallState.DONE, done_at=timezone.now(), done_by=actor.user, note=note
+    locked = _callback_open_locked(task)
+    CallbackTask.objects.filter(pk=locked.pk).update(
+        state=MissedCallState.DONE, done_at=timezone.now(), done_by=actor.user, note=_note_add(locked.note, note)
     )
-    if not updated:
-        raise TransitionNotAllowed("该回拨任务已处理", rule="callback_done")
     task.refresh_from_db()
     return task
+
+
+@transaction.atomic
+def callback_no_answer(*, task: CallbackTask, actor: Actor, note: str = "") -> CallbackTask:
+    """无人接听 on a callback made by hand: the try is written on the task, which stays open for the
+    next one (a callback counts as done only when the citizen was reached or the number is wrong)."""
+    actor.require_role("operator", "dispatcher", "supervisor")
+    note = text_optional(note, field="note", label="回拨记录")
+    locked = _callback_open_locked(task)
+    when = timezone.localtime().strftime("%m-%d %H:%M")
+    line = f"{when} 无人接听" + (f"：{note}" if note else "")
+    CallbackTask.objects.filter(pk=locked.pk).update(note=_note_add(locked.note, line))
+    task.refresh_from_db()
+    return task
+
+
+def _callback_open_locked(task: CallbackTask) -> CallbackTask:
+    locked = CallbackTask.objects.select_for_update().filter(pk=task.pk).first()
+    if locked is None or locked.state != MissedCallState.OPEN:
+        raise TransitionNotAllowed("该回拨任务已处理", rule="callback_done")
+    return locked
+
+
+def _note_add(earlier: str, line: str) -> str:
+    return "\n".join(part for part in (earlier, line) if part)
 
 
 # --- the operators' console ------------------------------------------------------------------
