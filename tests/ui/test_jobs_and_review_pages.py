@@ -39,6 +39,12 @@ def test_scorecards_and_drill_down_are_centre_pages(city: Any) -> None:
     assert _client("supervisor1").get("/board/units/no-such-unit/tickets/").status_code == 404
 
 
+def test_the_streets_ranking_says_it_ranks_communities_too(city: Any) -> None:
+    """Communities are ranked with the streets (UNIT_GROUPS): the group's name says so."""
+    page = _client("supervisor1").get("/board/scorecards/?group=streets").content.decode()
+    assert "街道（乡镇）及社区（村）" in page
+
+
 def test_a_second_run_of_the_same_job_is_refused_while_one_is_queued(city: Any) -> None:
     actor = Actor.of(User.objects.get(username="supervisor1"))
     BackgroundJob.objects.create(kind="retrain", started_by=actor.user)  # queued, no worker took it yet

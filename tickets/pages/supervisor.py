@@ -31,7 +31,7 @@ from tickets.pages.common import CENTRE_PAGE_ROLES, post_only, role_required, ru
 GROUP_CHOICES = [
     ("departments", gettext_lazy("职能部门")),
     ("districts", gettext_lazy("区（县）")),
-    ("streets", gettext_lazy("街道（乡镇）")),
+    ("streets", gettext_lazy("街道（乡镇）及社区（村）")),
     ("utilities", gettext_lazy("公共服务企业")),
 ]
 REVIEW_PAGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
