@@ -342,6 +342,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.lat: list[float] = []
+        self.sent: list[tuple[float, float]] = []  # (send time, latency): where in the level the tail lies
         self.errors = 0
         self.samples: list[str] = []
         self.statuses: dict[str, int] = {}
@@ -354,6 +355,7 @@ class Tally:
                 self.statuses[str(r.status)] = self.statuses.get(str(r.status), 0) + 1
                 if r.status == 201:
                     self.lat.append(time.perf_counter() - since)
+                    self.sent.append((since, self.lat[-1]))
                     return
                 self.errors += 1
                 if len(self.samples) < 3:
@@ -377,6 +379,7 @@ class Tally:
         lat = sorted(self.lat)
         ok = len(lat)
         return {
+            "timeline": self.timeline(t0, wall),
             "ok": ok,
             "errors": self.errors,
             "statuses": self.statuses,
@@ -395,6 +398,24 @@ class Tally:
             "loadavg_1m_at_start": round(load0, 2),
             "error_samples": self.samples,
         }
+
+    def timeline(self, t0: float, wall: float, slices: int = 8) -> list[dict[str, Any]]:
+        """The level cut into equal slices of wall time by send time: tickets, p50 and p99 in each."""
+        width = wall / slices if wall else 1.0
+        out = []
+        for k in range(slices):
+            lat = sorted(x for since, x in self.sent if k * width <= since - t0 < (k + 1) * width)
+            if lat:
+                out.append(
+                    {
+                        "from_s": round(k * width, 2),
+                        "n": len(lat),
+                        "p50": round(1000 * loadgen.pct(lat, 50), 1),
+                        "p99": round(1000 * loadgen.pct(lat, 99), 1),
+                        "max": round(1000 * lat[-1], 1),
+                    }
+                )
+        return out
 
 
 def _session(auth: str, limit: int) -> Any:
