@@ -96,6 +96,7 @@ def _queue_context(request: HttpRequest) -> dict[str, Any]:
         confirm = pending.get(str(ticket.pk))
         if confirm is not None:
             ticket.confirm = confirm  # type: ignore[attr-defined]
+            ticket.chosen_unit = confirm.get("lead_unit", "")  # type: ignore[attr-defined]
     units = list(Unit.objects.filter(is_active=True).order_by("path").only("id", "name", "path"))
     return {"queue": queue, "categories": categories, "units": units}
 
@@ -202,6 +203,7 @@ def _refused_row(context: dict[str, Any], kept: dict[str, Any]) -> None:
         row.kept, row.bad = kept["values"], kept["field"] or default_field
         if kind == "dispatch":  # 其他分类 shows the category the dispatcher chose, not the top suggestion
             _keep_category(row, posted_id(kept["values"].get("category")), context["categories"])
+            row.chosen_unit = kept["values"].get("lead_unit", "")
 
 
 def _keep_category(ticket: Ticket, chosen: int | None, categories: list[Category]) -> None:
@@ -542,6 +544,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 "category": category.pk,
                 "name": category.name,
                 "percent": round(probability * 100),
+                **_chosen_unit(request.POST.get("lead_unit", "")),  # the confirmation goes there too
             }
             request.session[CONFIRM_KEY] = pending
             raise InvalidInput(
@@ -599,7 +602,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         request.refused_field = exc.field or ""  # type: ignore[attr-defined]
-        _keep_refused(request, f"dispatch:{ticket.pk}", ("category", "lead_unit"))
+        _keep_refused(request, f"dispatch:{ticket.pk}", ("category", "lead_unit"), ticket_id=ticket.pk)
     else:
         pending.pop(str(ticket.pk), None)
         request.session[CONFIRM_KEY] = pending
@@ -610,6 +613,16 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
         else:
             messages.success(request, _("工单 %(number)s 已派单至 %(unit)s") % names)
     return back_or(request, "console")
+
+
+def _chosen_unit(posted: str) -> dict[str, str]:
+    """The 承办单位 a dispatcher chose with a low-confidence category, kept with the warning: the
+    separate 确认按…派单 button posts it again and names it (it used to post the category alone, and
+    the confirmed ticket went where the routing catalogue said)."""
+    if not posted:
+        return {}
+    name = Unit.objects.filter(pk=posted_id(posted) or 0, is_active=True).values_list("name", flat=True).first()
+    return {"lead_unit": posted, "unit": name or ""}
 
 
 @post_only
@@ -639,15 +652,16 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             _("已同意延期") if approve else _("已驳回延期申请"),
         )
     if not done:
-        _keep_refused(request, f"{what}:{assignment.pk}", ("reason",))
+        _keep_refused(request, f"{what}:{assignment.pk}", ("reason",), ticket_id=assignment.ticket_id)
     return back_or(request, "console")
 
 
-def _keep_refused(request: HttpRequest, action: str, names: tuple[str, ...]) -> None:
-    """A refused panel form posted from the console comes back open there as typed (see _refused_row);
-    one posted from the ticket page (hidden `back`) returns to that page."""
-    if not request.POST.get("back"):
-        form_keep(request, where="console", action=action, names=names)
+def _keep_refused(request: HttpRequest, action: str, names: tuple[str, ...], *, ticket_id: int) -> None:
+    """A refused panel form comes back open as typed where it was posted from: the console (see
+    _refused_row) or, posted with the hidden `back`, the ticket's page (ticket.centre_refusal), under
+    the same action name."""
+    where = f"ticket:{ticket_id}" if request.POST.get("back") else "console"
+    form_keep(request, where=where, action=action, names=names)
 
 
 @post_only
@@ -672,7 +686,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         success,
     )
     if not done:
-        _keep_refused(request, f"review:{ticket.pk}", ("reason",))
+        _keep_refused(request, f"review:{ticket.pk}", ("reason",), ticket_id=ticket.pk)
     return back_or(request, "console")
 
 

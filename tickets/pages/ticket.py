@@ -43,9 +43,11 @@ from tickets.pages.common import (
     form_keep,
     form_kept,
     post_only,
+    posted_id,
     role_required,
     run_service,
 )
+from tickets.pages.console import CONFIRM_KEY
 from tickets.pages.history import history_rows, person_label, plain_percent
 from tickets.pages.knowledge import kb_proposal_form
 from tickets.supervision.selectors import ticket_supervisions
@@ -262,7 +264,41 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
     access.ticket_view_record(ticket=ticket, user=reader, via="page.ticket")
     context = ticket_context(request, ticket)
     context["kept"] = form_kept(request, where=f"ticket:{ticket.pk}") or {}  # a refused form, as typed
+    centre_refusal(context, context["kept"])
+    # A low-confidence 派单 refused with a warning: 派单 again with that category is the confirmation
+    # (as on the console's queue row).
+    context["dispatch_confirm"] = request.session.get(CONFIRM_KEY, {}).get(str(ticket.pk))
     return render(request, "tickets/ticket/page.html", context)
+
+
+# The centre's forms on this page post to the console's views, which keep a refused one under the
+# console's action names ("<kind>:<id>", console.KEPT_ROWS); the field that takes the focus when the
+# refusal names none.
+CENTRE_KEPT = {"return": "reason", "extension": "reason", "review": "reason", "dispatch": "category"}
+
+
+def centre_refusal(context: dict[str, Any], kept: dict[str, Any]) -> None:
+    """A refused 驳回 (a return or extension request), 退回重办 or 派单 comes back as typed: the
+    assignment row (`a.refused`) or the page (`refused_review`, `refused_dispatch`) carries the kept
+    values and the field at fault (`bad`: marked aria-invalid, it takes the focus)."""
+    kind, sep, ident = str(kept.get("action", "")).partition(":")
+    if not sep or kind not in CENTRE_KEPT:  # the unit's own forms are kept as "return", "reply", …
+        return
+    refused: dict[str, Any] = {"values": kept.get("values") or {}, "bad": kept.get("field") or CENTRE_KEPT[kind]}
+    if kind in ("return", "extension"):
+        for row in context["assignments"]:
+            if str(row.pk) == ident:
+                row.refused = refused
+        return
+    if ident != str(context["ticket"].pk):
+        return
+    if kind == "dispatch":
+        chosen = posted_id(refused["values"].get("category"))
+        suggested = {category.pk for category, _percent in context.get("suggested_categories", [])}
+        # The category shows where it was picked: among the suggestions (with its confidence) if it is one.
+        refused["category"] = chosen
+        refused["suggested"] = chosen in suggested
+    context[f"refused_{kind}"] = refused
 
 
 @require_GET
