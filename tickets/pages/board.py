@@ -22,7 +22,15 @@ from tickets.core.actors import Actor
 from tickets.core.states import OPEN_ASSIGNMENT_STATES
 from tickets.errors import DomainError, NotFound
 from tickets.org.models import Role
-from tickets.pages.common import CENTRE_PAGE_ROLES, back_or, post_only, role_required, run_service, with_due
+from tickets.pages.common import (
+    CENTRE_PAGE_ROLES,
+    back_or,
+    form_keep_refused,
+    post_only,
+    role_required,
+    run_service,
+    with_due,
+)
 from tickets.supervision import selectors as supervision_selectors
 from tickets.supervision.services import supervision
 
@@ -120,9 +128,11 @@ def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpRespo
             message = _("工单 %(number)s：%(reason)s") % {**number, "reason": exc}
             raise type(exc)(message, rule=exc.rule, field=exc.field) from exc
 
-    if run_service(request, named, success) and action == "flag" and not ticket.assignments.filter(
-        state__in=OPEN_ASSIGNMENT_STATES
-    ).exists():
+    if not run_service(request, named, success):
+        # The ticket page's form comes back with the 督办意见 as typed (one form, three buttons: kept
+        # as "supervise"). The board is re-rendered on every live event and shows no kept form.
+        form_keep_refused(request, f"supervise:{ticket.pk}", ("reason",), ticket_id=ticket.pk, elsewhere=None)
+    elif action == "flag" and not ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).exists():
         # 挂牌 with no unit handling the ticket (待派单, or awaiting the centre's review): recorded, but
         # nobody was told; the supervisor should know that.
         messages.warning(request, _("该工单当前没有在办的承办单位，挂牌已记录，未通知任何单位"))

@@ -174,3 +174,15 @@ def back_or(request: HttpRequest, default: str, **kwargs: Any) -> HttpResponse:
     if _TICKET_PAGE.match(back):
         return redirect(back)
     return redirect(default, **kwargs)
+
+
+def form_keep_refused(
+    request: HttpRequest, action: str, names: Iterable[str], *, ticket_id: int, elsewhere: str | None = "console"
+) -> None:
+    """A refused form posted from a workspace or, with the hidden `back`, from the ticket page comes
+    back open as typed where back_or returns: the ticket's page (ticket.centre_refusal reads it under
+    the same action name) or the workspace `elsewhere` (None: that workspace shows no kept form)."""
+    if _TICKET_PAGE.match(request.POST.get("back", "")):
+        form_keep(request, where=f"ticket:{ticket_id}", action=action, names=names)
+    elif elsewhere is not None:
+        form_keep(request, where=elsewhere, action=action, names=names)

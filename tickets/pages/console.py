@@ -42,6 +42,7 @@ from tickets.pages.common import (
     OUT_OF_SCOPE_CHOICES,
     back_or,
     form_keep,
+    form_keep_refused,
     form_kept,
     post_only,
     posted_id,
@@ -448,6 +449,9 @@ def console_ticket_out_of_scope(request: HttpRequest, ticket_id: int) -> HttpRes
 
     if run_service(request, end, _("工单 %(number)s 已记录处理结果，不派单") % {"number": ticket.number}):
         _ended_message(request, done[0])
+    else:  # the form is on the ticket page only (the queue links there with ?oos=1)
+        action = f"out_of_scope:{ticket.pk}"
+        form_keep_refused(request, action, ("outcome", "reason"), ticket_id=ticket.pk, elsewhere=None)
     return back_or(request, "console")
 
 
@@ -602,7 +606,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         request.refused_field = exc.field or ""  # type: ignore[attr-defined]
-        _keep_refused(request, f"dispatch:{ticket.pk}", ("category", "lead_unit"), ticket_id=ticket.pk)
+        form_keep_refused(request, f"dispatch:{ticket.pk}", ("category", "lead_unit"), ticket_id=ticket.pk)
     else:
         pending.pop(str(ticket.pk), None)
         request.session[CONFIRM_KEY] = pending
@@ -652,16 +656,8 @@ def console_decide(request: HttpRequest, assignment_id: int, what: str) -> HttpR
             _("已同意延期") if approve else _("已驳回延期申请"),
         )
     if not done:
-        _keep_refused(request, f"{what}:{assignment.pk}", ("reason",), ticket_id=assignment.ticket_id)
+        form_keep_refused(request, f"{what}:{assignment.pk}", ("reason",), ticket_id=assignment.ticket_id)
     return back_or(request, "console")
-
-
-def _keep_refused(request: HttpRequest, action: str, names: tuple[str, ...], *, ticket_id: int) -> None:
-    """A refused panel form comes back open as typed where it was posted from: the console (see
-    _refused_row) or, posted with the hidden `back`, the ticket's page (ticket.centre_refusal), under
-    the same action name."""
-    where = f"ticket:{ticket_id}" if request.POST.get("back") else "console"
-    form_keep(request, where=where, action=action, names=names)
 
 
 @post_only
@@ -686,7 +682,7 @@ def console_review(request: HttpRequest, ticket_id: int) -> HttpResponse:
         success,
     )
     if not done:
-        _keep_refused(request, f"review:{ticket.pk}", ("reason",), ticket_id=ticket.pk)
+        form_keep_refused(request, f"review:{ticket.pk}", ("reason",), ticket_id=ticket.pk)
     return back_or(request, "console")
 
 

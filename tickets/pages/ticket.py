@@ -274,13 +274,22 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
 # The centre's forms on this page post to the console's views, which keep a refused one under the
 # console's action names ("<kind>:<id>", console.KEPT_ROWS); the field that takes the focus when the
 # refusal names none.
-CENTRE_KEPT = {"return": "reason", "extension": "reason", "review": "reason", "dispatch": "category"}
+# 不予派单 posts to the console too; 督办, 挂牌督办 and 摘牌 post to the board's view (kept as "supervise").
+CENTRE_KEPT = {
+    "return": "reason",
+    "extension": "reason",
+    "review": "reason",
+    "dispatch": "category",
+    "out_of_scope": "outcome",
+    "supervise": "reason",
+}
 
 
 def centre_refusal(context: dict[str, Any], kept: dict[str, Any]) -> None:
-    """A refused 驳回 (a return or extension request), 退回重办 or 派单 comes back as typed: the
-    assignment row (`a.refused`) or the page (`refused_review`, `refused_dispatch`) carries the kept
-    values and the field at fault (`bad`: marked aria-invalid, it takes the focus)."""
+    """A refused 驳回 (a return or extension request), 退回重办, 派单, 不予派单 or 督办/挂牌/摘牌 comes
+    back as typed: the assignment row (`a.refused`) or the page (`refused_review`, `refused_dispatch`,
+    `refused_out_of_scope`, `refused_supervise`) carries the kept values and the field at fault (`bad`:
+    marked aria-invalid, it takes the focus)."""
     kind, sep, ident = str(kept.get("action", "")).partition(":")
     if not sep or kind not in CENTRE_KEPT:  # the unit's own forms are kept as "return", "reply", …
         return
