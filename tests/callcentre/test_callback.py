@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tests.callcentre.conftest import CC, LINE
 from tickets.callcentre.models import CallbackAttempt, CallRecording
@@ -147,3 +148,27 @@ def test_no_answer_by_hand_keeps_the_callback_open_with_the_try_written_on_it(
     task.refresh_from_db()
     assert task.state == "done"
     assert task.note.splitlines()[0].endswith("无人接听：响铃无人接") and task.note.splitlines()[1] == "已联系上"
+
+
+def test_the_api_records_a_callback_outcome_by_the_same_rule(city: Any, user: Any, post: Any) -> None:
+    """An API client recording 无人接听 keeps the task open, as the console does; an unknown outcome is
+    a 400 naming the field and changes nothing; without an outcome the task closes as before."""
+    task = _missed_call(post)
+    api = APIClient()
+    api.force_authenticate(user("operator1"))
+    url = f"/api/callbacks/{task.pk}/done/"
+
+    refused = api.post(url, {"outcome": "busy"}, format="json")
+    assert refused.status_code == 400 and refused.json()["field"] == "outcome"
+    task.refresh_from_db()
+    assert (task.state, task.note) == ("open", "")
+
+    tried = api.post(url, {"outcome": "no_answer", "note": "关机"}, format="json")
+    assert tried.status_code == 200 and tried.json()["state"] == "open"
+    task.refresh_from_db()
+    assert task.note.endswith("无人接听：关机")
+
+    done = api.post(url, {"outcome": "wrong_number"}, format="json")
+    assert done.status_code == 200 and done.json()["state"] == "done"
+    task.refresh_from_db()
+    assert task.note.splitlines()[-1] == "号码有误"

@@ -99,6 +99,14 @@ class MissedCallState(models.TextChoices):
     CANCELLED = "cancelled", "无需回拨"
 
 
+class CallbackOutcome(models.TextChoices):
+    """How a callback made by hand ended (登记回拨结果). Not a column: the outcome heads the task's note."""
+
+    REACHED = "reached", "已联系上"
+    NO_ANSWER = "no_answer", "无人接听"  # a try: the task stays open
+    WRONG_NUMBER = "wrong_number", "号码有误"
+
+
 class CallbackTask(models.Model):
     """未接来电回拨: a missed or abandoned call an operator must call back."""
 

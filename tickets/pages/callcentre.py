@@ -21,10 +21,9 @@ from tickets.callcentre.services import callbacks, queue, recordings, seats, tra
 from tickets.core import privacy, selectors
 from tickets.core.actors import Actor
 from tickets.core.models import Ticket
-from tickets.core.text import text_optional
-from tickets.errors import DomainError, InvalidInput, NotFound
+from tickets.errors import DomainError, NotFound
 from tickets.intake import selectors as intake_selectors
-from tickets.intake.models import CallbackTask, MissedCallState
+from tickets.intake.models import CallbackOutcome, CallbackTask, MissedCallState
 from tickets.intake.services import calls
 from tickets.metrics.selectors import period_range
 from tickets.org.models import Role, Unit, User
@@ -195,43 +194,31 @@ def callback_dial(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect("console")
 
 
-# 登记回拨结果: how a callback made by hand (a desk phone, or no phone line configured) ended. The
-# outcome heads the task's note (回拨记录), as the phone line's own "话务台回拨已接通" does.
-CALLBACK_OUTCOMES = (
-    ("reached", gettext_lazy("已联系上")),
-    ("no_answer", gettext_lazy("无人接听")),
-    ("wrong_number", gettext_lazy("号码有误")),
-)
 CALLBACK_DONE_FIELDS = ("outcome", "note")
 
 
 @post_only
 @role_required(*CENTRE_PAGE_ROLES)
 def callback_done(request: HttpRequest, task_id: int) -> HttpResponse:
-    """已回拨: the operator records a callback made without the phone line. Reached or a wrong number
-    closes the task; 无人接听 is written on it and the task stays for another try."""
+    """登记回拨结果: a callback made without the phone line (calls.callback_outcome_record decides what the
+    outcome does: 无人接听 keeps the task for another try)."""
     task = intake_selectors.callback_task_get(task_id=task_id)
-    outcomes = dict(CALLBACK_OUTCOMES)
     shown = privacy.phone_display(task.phone) or _("未显示号码")
+    outcome = request.POST.get("outcome", "")
 
     def record() -> None:
-        outcome = outcomes.get(request.POST.get("outcome", ""))
         try:
-            if outcome is None:
-                raise InvalidInput(_("请选择回拨结果"), field="outcome")
-            # The note's own limit leaves room for the outcome heading it (the service counts both).
-            room = settings.REASON_MAX - len(outcome) - 1
-            note = text_optional(request.POST.get("note", ""), field="note", label=_("回拨记录"), max_length=room)
-            actor = Actor.of(request.user)  # type: ignore[arg-type]
-            if request.POST.get("outcome") == "no_answer":  # the task stays open for the next try
-                calls.callback_no_answer(task=task, actor=actor, note=note)
-            else:
-                calls.callback_done(task=task, actor=actor, note=f"{outcome}：{note}" if note else str(outcome))
+            calls.callback_outcome_record(
+                task=task,
+                actor=Actor.of(request.user),  # type: ignore[arg-type]
+                outcome=outcome,
+                note=request.POST.get("note", ""),
+            )
         except DomainError as exc:  # named with its number: the panel lists several callbacks
             named = f"{_('回拨')} {shown}：{_already_done(task) or exc.message}"
             raise type(exc)(named, rule=exc.rule, field=exc.field) from exc
 
-    if request.POST.get("outcome") == "no_answer":
+    if outcome == CallbackOutcome.NO_ANSWER:
         success = _("已记录无人接听：%(phone)s，任务保留在待回拨列表，请稍后再拨") % {"phone": shown}
     else:
         success = _("已登记回拨结果：%(phone)s") % {"phone": shown}

@@ -32,11 +32,12 @@ from tickets.errors import DomainError, InvalidInput, NotFound
 from tickets.feedback.models import Cause, Satisfaction
 from tickets.feedback.services import callbacks
 from tickets.intake import selectors as intake_selectors
+from tickets.intake.models import CallbackOutcome
 from tickets.intake.services import idempotency, intake
 from tickets.knowledge.services import articles
 from tickets.knowledge.services.search import kb_search
 from tickets.org.models import Category, Role, Unit, User
-from tickets.pages.callcentre import CALLBACK_OUTCOMES, call_link_from_form, seat_context
+from tickets.pages.callcentre import call_link_from_form, seat_context
 from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     OUT_OF_SCOPE_CHOICES,
@@ -143,7 +144,7 @@ PANELS = {
     "requests": ("tickets/console/_requests.html", _requests_context),
     "callbacks": (
         "tickets/console/_callbacks.html",
-        lambda r: {"callbacks": intake_selectors.callbacks_open(), "callback_outcomes": CALLBACK_OUTCOMES},
+        lambda r: {"callbacks": intake_selectors.callbacks_open(), "callback_outcomes": CallbackOutcome.choices},
     ),
     "review": (
         "tickets/console/_review.html",

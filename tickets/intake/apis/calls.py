@@ -15,7 +15,7 @@ from tickets.core.actors import Actor
 from tickets.core.apis.base import CENTRE_ROLES, ActionView, HasRole, ModelOutput, StrictSerializer, reason_field
 from tickets.core.apis.outputs import reader_of
 from tickets.errors import NotFound
-from tickets.intake.models import CallbackTask, MissedCallState
+from tickets.intake.models import CallbackOutcome, CallbackTask, MissedCallState
 from tickets.intake.services import calls
 
 
@@ -67,12 +67,18 @@ class CallbackListApi(APIView):
 
 
 class CallbackDoneApi(ActionView):
-    summary = "回拨完成"
+    summary = "回拨完成（或登记手工回拨结果）"
     roles = CENTRE_ROLES
     output = CallbackOutput
 
     class InputSerializer(StrictSerializer):
         note = reason_field()
+        outcome = serializers.ChoiceField(
+            choices=CallbackOutcome.choices,
+            required=False,
+            help_text="回拨结果（手工回拨时登记）：reached、wrong_number 办结任务；"
+            "no_answer 记入任务，任务保留待再次回拨。不填则直接办结任务。",
+        )
 
     def perform(  # type: ignore[override]
         self, request: Request, actor: Actor, data: dict[str, Any], task_id: int
@@ -80,4 +86,6 @@ class CallbackDoneApi(ActionView):
         task = CallbackTask.objects.filter(pk=task_id).first()
         if task is None:
             raise NotFound("回拨任务不存在")
+        if "outcome" in data:
+            return calls.callback_outcome_record(task=task, actor=actor, outcome=data["outcome"], note=data["note"])
         return calls.callback_done(task=task, actor=actor, note=data["note"])

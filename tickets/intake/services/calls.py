@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,8 +15,8 @@ from tickets.core.actors import Actor
 from tickets.core.models import Channel, Kind, Ticket
 from tickets.core.states import OPEN_TICKET_STATES
 from tickets.core.text import text_optional
-from tickets.errors import NotFound, TransitionNotAllowed
-from tickets.intake.models import Call, CallbackTask, MissedCallState, PhoneLine
+from tickets.errors import InvalidInput, NotFound, TransitionNotAllowed
+from tickets.intake.models import Call, CallbackOutcome, CallbackTask, MissedCallState, PhoneLine
 from tickets.intake.services import intake
 from tickets.org.models import User
 from tickets.sla.services import policy
@@ -204,15 +205,22 @@ def callback_done(*, task: CallbackTask, actor: Actor, note: str = "") -> Callba
 
 
 @transaction.atomic
-def callback_no_answer(*, task: CallbackTask, actor: Actor, note: str = "") -> CallbackTask:
-    """无人接听 on a callback made by hand: the try is written on the task, which stays open for the
-    next one (a callback counts as done only when the citizen was reached or the number is wrong)."""
+def callback_outcome_record(*, task: CallbackTask, actor: Actor, outcome: str, note: str = "") -> CallbackTask:
+    """登记回拨结果 for a callback made by hand (a desk phone, or no phone line). 已联系上 and 号码有误
+    close the task with the outcome heading the note; 无人接听 is a try, as an unanswered callback
+    through the phone line is: written on the task (with when), which stays open for the next one."""
     actor.require_role("operator", "dispatcher", "supervisor")
-    note = text_optional(note, field="note", label="回拨记录")
+    if outcome not in CallbackOutcome.values:
+        raise InvalidInput("请选择回拨结果", field="outcome")
+    label = CallbackOutcome(outcome).label
+    # The note's own limit leaves room for the outcome heading it.
+    note = text_optional(note, field="note", label="回拨记录", max_length=settings.REASON_MAX - len(label) - 13)
+    line = f"{label}：{note}" if note else str(label)
+    if outcome != CallbackOutcome.NO_ANSWER:
+        return callback_done(task=task, actor=actor, note=line)
     locked = _callback_open_locked(task)
-    when = timezone.localtime().strftime("%m-%d %H:%M")
-    line = f"{when} 无人接听" + (f"：{note}" if note else "")
-    CallbackTask.objects.filter(pk=locked.pk).update(note=_note_add(locked.note, line))
+    tried = f"{timezone.localtime().strftime('%m-%d %H:%M')} {line}"
+    CallbackTask.objects.filter(pk=locked.pk).update(note=_note_add(locked.note, tried))
     task.refresh_from_db()
     return task
 
