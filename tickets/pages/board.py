@@ -26,6 +26,8 @@ from tickets.pages.common import (
     CENTRE_PAGE_ROLES,
     back_or,
     form_keep_refused,
+    form_kept,
+    from_ticket_page,
     post_only,
     role_required,
     run_service,
@@ -80,10 +82,29 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _keep_refused(request: HttpRequest, context: dict[str, Any]) -> None:
+    """A refused 督办/挂牌/摘牌 comes back on the board as typed, in the ticket's first row.
+
+    A ticket can stand in two sections (overdue and flagged): the kept words go to one form only, so
+    one field is marked and focused. The panel's live refresh then waits until the form is sent
+    (live.js holds a panel with a marked field)."""
+    kept = form_kept(request, where="board")
+    if kept is None or not str(kept.get("action", "")).startswith("supervise:"):
+        return
+    ticket_id = int(str(kept["action"]).split(":", 1)[1])
+    for _key, _label, rows, _links in context["sections"]:
+        for ticket in rows:
+            if ticket.pk == ticket_id:
+                ticket.kept = kept
+                return
+
+
 @require_GET
 @role_required(*CENTRE_PAGE_ROLES)
 def board(request: HttpRequest) -> HttpResponse:
-    return render(request, "tickets/board/board.html", _context(request))
+    context = _context(request)
+    _keep_refused(request, context)
+    return render(request, "tickets/board/board.html", context)
 
 
 @require_GET
@@ -119,19 +140,20 @@ def board_action(request: HttpRequest, ticket_id: int, action: str) -> HttpRespo
     call, success = actions[action]
 
     def named() -> Any:
-        """The board holds one form per ticket: a refusal says which ticket it is about."""
+        """The board holds one form per ticket: a refusal says which ticket it is about (the
+        ticket page, which names it in its heading, shows the reason alone)."""
         try:
             return call()
         except DomainError as exc:
-            if isinstance(exc, NotFound):
+            if isinstance(exc, NotFound) or from_ticket_page(request):
                 raise
             message = _("工单 %(number)s：%(reason)s") % {**number, "reason": exc}
             raise type(exc)(message, rule=exc.rule, field=exc.field) from exc
 
     if not run_service(request, named, success):
-        # The ticket page's form comes back with the 督办意见 as typed (one form, three buttons: kept
-        # as "supervise"). The board is re-rendered on every live event and shows no kept form.
-        form_keep_refused(request, f"supervise:{ticket.pk}", ("reason",), ticket_id=ticket.pk, elsewhere=None)
+        # The form comes back with the 督办意见 as typed (one form, three buttons: kept as
+        # "supervise"), on the ticket page or on the board.
+        form_keep_refused(request, f"supervise:{ticket.pk}", ("reason",), ticket_id=ticket.pk, elsewhere="board")
     elif action == "flag" and not ticket.assignments.filter(state__in=OPEN_ASSIGNMENT_STATES).exists():
         # 挂牌 with no unit handling the ticket (待派单, or awaiting the centre's review): recorded, but
         # nobody was told; the supervisor should know that.

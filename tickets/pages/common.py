@@ -166,13 +166,17 @@ def with_due(rows: Iterable[Any], attr: str) -> list[Any]:
 _TICKET_PAGE = re.compile(r"^/tickets/\d{1,18}/$")
 
 
+def from_ticket_page(request: HttpRequest) -> bool:
+    """Posted from the ticket page (its hidden `back`): the page names the ticket already."""
+    return bool(_TICKET_PAGE.match(request.POST.get("back", "")))
+
+
 def back_or(request: HttpRequest, default: str, **kwargs: Any) -> HttpResponse:
     """After an action posted from the ticket page (hidden field `back`), return to that ticket
     page; otherwise to the workspace the action belongs to. Only a ticket page path is followed
     (never an outside address)."""
-    back = request.POST.get("back", "")
-    if _TICKET_PAGE.match(back):
-        return redirect(back)
+    if from_ticket_page(request):
+        return redirect(request.POST["back"])
     return redirect(default, **kwargs)
 
 
@@ -182,7 +186,7 @@ def form_keep_refused(
     """A refused form posted from a workspace or, with the hidden `back`, from the ticket page comes
     back open as typed where back_or returns: the ticket's page (ticket.centre_refusal reads it under
     the same action name) or the workspace `elsewhere` (None: that workspace shows no kept form)."""
-    if _TICKET_PAGE.match(request.POST.get("back", "")):
+    if from_ticket_page(request):
         form_keep(request, where=f"ticket:{ticket_id}", action=action, names=names)
     elif elsewhere is not None:
         form_keep(request, where=elsewhere, action=action, names=names)
