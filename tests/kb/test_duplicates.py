@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 import time_machine
+from django.test import Client
 
 from tests.tickets.helpers import lead_of, staff
 from tickets import textsearch
@@ -51,6 +53,25 @@ def test_same_caller_within_30_days_is_a_candidate_with_its_reason(make_ticket) 
         later = make_ticket("路灯问题第三次反映", citizen_phone="13900001111")
         found = {c.ticket.pk for c in duplicates.ticket_duplicates(ticket=later)}
     assert earlier.pk not in found and new.pk in found
+
+
+def test_the_ticket_page_shows_a_callers_other_ticket_by_its_match_not_a_text_similarity_of_0(  # type: ignore[no-untyped-def]
+    make_ticket,
+) -> None:
+    """The same caller on another matter: a candidate by caller and time, not by words. The page
+    used to print 相似度 0 % beside it; it shows the ranking's 匹配度 and the reasons."""
+    earlier = make_ticket("我家楼下的路灯坏了一个月了", citizen_phone="13900001111")
+    new = make_ticket(NOISE, citizen_phone="13900001111")
+    found = {c.ticket.pk: c for c in duplicates.ticket_duplicates(ticket=new)}
+    assert found[earlier.pk].similarity < 0.05 and found[earlier.pk].score > 0
+    client = Client()
+    client.force_login(User.objects.get(username="supervisor1"))
+    page = client.get(f"/tickets/{new.pk}/").content.decode()
+    listed = re.search(r'<ul class="hits" data-testid="candidates">(.*?)</ul>', page, re.S)
+    assert listed is not None and earlier.number in listed.group(1)
+    assert f"匹配度 {round(found[earlier.pk].score * 100)}%" in listed.group(1)
+    assert "相似度" not in listed.group(1).split("<br>")[0]
+    assert "同一来电人30天内的诉求" in listed.group(1)
 
 
 def test_someone_elses_similar_ticket_counts_only_in_the_same_place_and_window(  # type: ignore[no-untyped-def]

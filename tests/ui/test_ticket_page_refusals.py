@@ -115,6 +115,8 @@ def test_a_refused_dispatch_on_the_ticket_page_keeps_the_category_and_the_unit(c
     refused = dispatcher.post(f"/console/tickets/{ticket.pk}/dispatch/", posted, follow=True)
     page = refused.content.decode()
     assert refused.redirect_chain[-1][0] == back and "置信度仅 2%" in page
+    # What to do next holds on this page too (it said 在该工单旁, the console's queue row).
+    assert "确认无误后按同一分类再次派单即为确认" in page and "在该工单旁" not in page
     assert 'aria-invalid="true" autofocus' in _tag(page, "dsp-cat")
     assert re.search(rf'<option value="{labour.pk}" selected>劳动和社会保障（2%）</option>', page)
     assert "aria-invalid" not in _tag(page, "dsp-unit")

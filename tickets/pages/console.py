@@ -553,7 +553,7 @@ def console_dispatch(request: HttpRequest, ticket_id: int) -> HttpResponse:
             }
             request.session[CONFIRM_KEY] = pending
             raise InvalidInput(
-                _("“%(category)s”的置信度仅 %(percent)s%%，请核对诉求内容，确认无误后在该工单旁再次确认派单")
+                _("“%(category)s”的置信度仅 %(percent)s%%，请核对诉求内容；确认无误后按同一分类再次派单即为确认")
                 % {
                     "category": category.name,
                     "percent": round(probability * 100),
