@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from rest_framework.test import APIClient
 
+from tickets.accounts.token_rows import token_rows_stop
 from tickets.callcentre.models import Desk
 from tickets.demo import seed
 from tickets.org.models import Category, Unit, User
@@ -115,6 +116,7 @@ def _test_database_released() -> None:
     held after the last test, by another thread of this process or a server a test started)."""
     if connection.vendor != "postgresql":
         return
+    token_rows_stop()  # its listener's session first, or it would connect again
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

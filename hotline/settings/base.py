@@ -429,6 +429,9 @@ _PROXY_HOPS_DEFAULT = "1" if env_bool("HOTLINE_TRUST_PROXY", False) else "0"
 HOTLINE_TRUSTED_PROXY_HOPS = int(os.environ.get("HOTLINE_TRUSTED_PROXY_HOPS", _PROXY_HOPS_DEFAULT))
 # A staff API token lives one shift from its login, on REST and WebSocket alike (tickets/accounts/services.py).
 API_TOKEN_TTL = timedelta(hours=float(os.environ.get("HOTLINE_TOKEN_TTL_HOURS", "12")))
+# Each web process keeps the token rows it read while it hears PostgreSQL's notifications of any
+# credential change (tickets/accounts/token_rows.py); off: every API request reads its token.
+API_TOKEN_ROWS_KEPT = env_bool("HOTLINE_API_TOKEN_ROWS_KEPT", True)
 # A live socket re-checks its login this often, a backstop to the revocation message it gets at once.
 LIVE_AUTH_RECHECK_SECONDS = float(os.environ.get("HOTLINE_LIVE_AUTH_RECHECK_SECONDS", "30"))
 # Sessions carry their user's id, so a password change or deactivation can delete them all.

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tickets.accounts.models import ApiToken, StaffSession
 from tickets.accounts.selectors import api_token_digest
+from tickets.accounts.token_rows import token_rows_drop
 from tickets.errors import InvalidInput, LoginLockedOut
 from tickets.org.models import User
 
@@ -44,6 +45,7 @@ def api_token_issue(*, user: User) -> tuple[str, ApiToken]:
 def api_token_revoke(*, token: ApiToken) -> None:
     """Logout of one API login: the key stops working and sockets opened with it are closed."""
     ApiToken.objects.filter(pk=token.pk).delete()
+    token_rows_drop()  # this process at once; the others at the commit (the database's notification)
     _announce(user_id=token.user_id, tokens=[token.pk], sessions=[])
 
 
@@ -62,6 +64,7 @@ def user_credentials_revoke(*, user_id: int, reason: str) -> None:
     """Every token and session of the user is deleted and every socket of theirs is closed."""
     tokens, _ = ApiToken.objects.filter(user_id=user_id).delete()
     sessions, _ = StaffSession.objects.filter(user_id=user_id).delete()
+    token_rows_drop()
     if tokens or sessions:
         log.info("credentials of user %s revoked (%s): %d tokens, %d sessions", user_id, reason, tokens, sessions)
     _announce(user_id=user_id, tokens=None, sessions=None)

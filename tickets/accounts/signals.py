@@ -12,7 +12,8 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from tickets.accounts import services as accounts_services
-from tickets.org.models import User
+from tickets.accounts.token_rows import token_rows_drop
+from tickets.org.models import Unit, User
 
 WATCHED = frozenset({"password", "is_active"})
 
@@ -50,8 +51,17 @@ def _revoke_logged_out_session(sender: Any, request: Any, user: Any, **kwargs: A
         accounts_services.session_revoked(user_id=user.pk, session_key=key)
 
 
+def _token_rows_drop(sender: Any, **kwargs: Any) -> None:
+    """A user or a unit saved in this process: the token rows it kept (a token's row carries its
+    user and unit) are dropped now, before the database's notification reaches the listener."""
+    token_rows_drop()
+
+
 def connect() -> None:
     pre_save.connect(_remember_credentials, sender=User, dispatch_uid="tickets.auth.remember")
     post_save.connect(_revoke_if_changed, sender=User, dispatch_uid="tickets.auth.revoke")
     post_delete.connect(_revoke_deleted, sender=User, dispatch_uid="tickets.auth.deleted")
     user_logged_out.connect(_revoke_logged_out_session, dispatch_uid="tickets.auth.logout")
+    for model in (User, Unit):
+        post_save.connect(_token_rows_drop, sender=model, dispatch_uid=f"tickets.auth.rows.{model.__name__}.save")
+        post_delete.connect(_token_rows_drop, sender=model, dispatch_uid=f"tickets.auth.rows.{model.__name__}.delete")
