@@ -145,6 +145,41 @@ def test_nothing_is_kept_inside_a_transaction(listening: TokenRows) -> None:
         assert _me(client)[::2] == (200, 1)
 
 
+class _NoListen:
+    """A session behind a proxy that does not carry notifications (PgBouncer in transaction mode
+    runs LISTEN and NOTIFY on different server sessions): here the LISTEN never reaches PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.connection = psycopg.connect(**rows_module.connect_params(), autocommit=True)
+
+    def __enter__(self) -> _NoListen:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if sql.startswith("LISTEN"):
+            return None
+        return self.connection.execute(sql, params)
+
+    def notifies(self, *, timeout: float) -> Any:
+        return self.connection.notifies(timeout=timeout)
+
+
+@on_postgres
+def test_a_listener_that_does_not_hear_its_own_probe_keeps_nothing(city: Any) -> None:
+    rows = TokenRows(connect=_NoListen, health=0.2)  # type: ignore[arg-type]
+    rows.thread.start()
+    try:
+        wait_until(lambda: rows.probes_lost >= 2, timeout=15, what="two probes lost")
+        assert not rows.listening
+        rows.keep("digest", ("row",), rows.generation)
+        assert rows.get("digest") is None
+    finally:
+        rows.stop()
+
+
 def test_a_read_that_overlapped_a_notification_is_not_kept() -> None:
     rows = TokenRows(connect=lambda: None)  # type: ignore[arg-type,return-value]  # never started
     rows.drop_all(listening=True)

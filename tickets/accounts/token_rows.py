@@ -10,8 +10,10 @@ any path: sign-out, a password changed, a user deactivated or moved, the admin, 
 listener then drops every kept row.
 
 What keeps this correct:
-- Rows are kept only while the listener is connected and listening. When its connection fails
-  everything is dropped, and every request reads again until it listens anew.
+- Rows are kept only while the listener hears its own probe, a notification it sends itself
+  every HEALTH_SECONDS. When its connection fails or a probe does not come back (a proxy that
+  does not carry notifications), everything is dropped, and every request reads again until a
+  probe is heard anew.
 - A row whose read overlapped a notification is not kept (the generation read before the
   statement must be the one at keeping), so a read that raced a change cannot outlive it.
 - Nothing is kept or used inside a transaction: the read could see the transaction's own
@@ -27,6 +29,7 @@ SQLite (the embedded default) has no notifications: nothing is kept there, every
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -41,9 +44,10 @@ from django.db import connections, transaction
 log = logging.getLogger(__name__)
 
 CHANNEL = "hotline_credentials"
+PROBE = "probe:"  # the payload prefix of a listener's own probe; the triggers send ""
 KEEP_SECONDS = 60.0
 MAX_ROWS = 10_000
-HEALTH_SECONDS = 5.0  # how often the listener proves its connection alive between notifications
+HEALTH_SECONDS = 5.0  # how often the listener proves, by a probe it hears, that notifications reach it
 RETRY_SECONDS = (0.5, 30.0)  # the listener's back-off after a failed connection: first, at most
 
 
@@ -51,11 +55,13 @@ class TokenRows:
     """The rows of one process. `get`, `generation` and `keep` are called from request threads,
     everything else from the listener; the lock orders a keep against a drop."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], *, health: float = HEALTH_SECONDS) -> None:
         self.connect = connect
+        self.health = health
         self.rows: dict[str, tuple[float, tuple[Any, ...]]] = {}
         self.generation = 0
         self.listening = False
+        self.probes_lost = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._listen, name="token-rows", daemon=True)
@@ -89,17 +95,25 @@ class TokenRows:
         self.drop_all(listening=False)
 
     def _listen(self) -> None:
+        """Listen; every `health` seconds notify this session a probe and hear it come back.
+
+        The probe proves the whole path: a session that died without a word, or a proxy between
+        here and PostgreSQL that does not carry notifications (PgBouncer in transaction mode runs
+        the LISTEN and the NOTIFY on different server sessions), and the rows would outlive a
+        change. Rows are kept only once a probe has come back, and never after one is lost."""
         pause = RETRY_SECONDS[0]
+        sent = itertools.count()
         while not self.stopping.is_set():
             try:
                 with self.connect() as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
-                    self.drop_all(listening=True)  # rows read while nobody listened are not trusted
-                    pause = RETRY_SECONDS[0]
                     while not self.stopping.is_set():
-                        for _notification in connection.notifies(timeout=HEALTH_SECONDS):
-                            self.drop_all()
-                        connection.execute("SELECT 1")  # a connection gone without a word fails here
+                        probe = f"{PROBE}{os.getpid()}:{next(sent)}"
+                        connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, probe))
+                        if not self._hear(connection, probe):
+                            self.probes_lost += 1
+                            raise psycopg.OperationalError("the listener's own probe did not come back")
+                        pause = RETRY_SECONDS[0]
             except (psycopg.Error, OSError) as error:
                 if not self.stopping.is_set():
                     log.warning("token rows: listener lost (%s); every request reads its token", error)
@@ -107,6 +121,19 @@ class TokenRows:
                 self.drop_all(listening=False)
             self.stopping.wait(pause)
             pause = min(pause * 2, RETRY_SECONDS[1])
+
+    def _hear(self, connection: psycopg.Connection[Any], probe: str) -> bool:
+        """`health` seconds of notifications: each change drops the rows (another listener's probe
+        is no change); True when this listener's own probe came back."""
+        heard = False
+        for notification in connection.notifies(timeout=self.health):
+            if notification.payload == probe:
+                heard = True
+                if not self.listening:
+                    self.drop_all(listening=True)  # rows read while nobody listened are not trusted
+            elif not notification.payload.startswith(PROBE):
+                self.drop_all()
+        return heard
 
 
 _rows: TokenRows | None = None
