@@ -200,6 +200,8 @@ def test_refusals_on_the_ticket_page_keep_the_words_and_the_focus(city: Any, new
     expect(category).to_have_attribute("aria-invalid", "true")
     expect(category).to_have_value(str(Category.objects.get(name="劳动和社会保障").pk))
     expect(page.locator("#dsp-unit")).to_have_value(str(zjj.pk))
+    expect(page.get_by_role("status")).to_contain_text("确认无误后按同一分类再次派单即为确认")
+    screenshot(page, "ticket-low-confidence-dispatch")
     with page.expect_navigation():
         page.get_by_role("button", name="派单", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(f"工单 {unsure.number} 已派单至 市住建局")

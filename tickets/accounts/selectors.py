@@ -97,7 +97,7 @@ class _TokenLookup:
             if row is None:
                 return None  # an unknown key is never kept: guessing keys cannot fill the memory
             if kept is not None:
-                kept.keep(digest, tuple(row), generation)
+                kept.keep(digest, row, generation)
         if self.converters:
             row = next(iter(self.compiler.apply_converters([row], self.converters)))
         token = ApiToken.from_db(self.alias, self.names, row[self.own])

@@ -49,6 +49,7 @@ KEEP_SECONDS = 60.0
 MAX_ROWS = 10_000
 HEALTH_SECONDS = 5.0  # how often the listener proves, by a probe it hears, that notifications reach it
 RETRY_SECONDS = (0.5, 30.0)  # the listener's back-off after a failed connection: first, at most
+APPLICATION_NAME = "hotline token rows"  # how the listener's session shows in pg_stat_activity
 
 
 class TokenRows:
@@ -139,9 +140,6 @@ class TokenRows:
 _rows: TokenRows | None = None
 _rows_pid = 0
 _start = threading.Lock()
-
-
-APPLICATION_NAME = "hotline token rows"  # how the listener's session shows in pg_stat_activity
 
 
 def connect_params() -> dict[str, Any]:
